@@ -1,0 +1,1 @@
+"""The typed phone action space: parsing, coordinate spaces, matching and partial-credit rewards."""

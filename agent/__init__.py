@@ -1,0 +1,1 @@
+"""The phone agent: steps, prompt templates, backends and the PhoneAgent."""

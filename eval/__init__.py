@@ -1,0 +1,1 @@
+"""Offline step-accuracy evaluation: runs, metrics, reports, comparisons."""

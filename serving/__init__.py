@@ -1,0 +1,1 @@
+"""Serving checkpoints behind an OpenAI-compatible API (vLLM on GPU, transformers on CPU)."""

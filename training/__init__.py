@@ -1,0 +1,1 @@
+"""Training on TRL (GRPO, SFT) and the data pipeline that feeds it."""

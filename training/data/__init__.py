@@ -1,0 +1,1 @@
+"""Raw screenshot episodes: readers, validation, conversion, statistics, synthesis, datasets, export."""

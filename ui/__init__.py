@@ -1,0 +1,1 @@
+"""Replay UI (Gradio) for episodes and evaluation results."""
