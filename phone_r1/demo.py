@@ -1,0 +1,296 @@
+"""`phone-r1 demo`: the whole loop on one command.
+
+data → model → sft → grpo → eval (before and after training, each against a live server) → report →
+ui. Every stage calls the same `phone-r1` subcommands a user would type, so the demo doubles as an
+end-to-end check of the CLI, and each stage can be rerun alone (`--stage eval`) from the artifacts
+the earlier stages left under `--out`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+STAGES = ("data", "model", "sft", "grpo", "eval", "report", "ui")
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TRAIN = REPO_ROOT / "data" / "demo" / "train"
+DEFAULT_TEST = REPO_ROOT / "data" / "demo" / "test"
+TINY_RECIPES = REPO_ROOT / "training" / "recipes" / "tiny"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "demo",
+        help="the whole loop on the demo episodes (train, serve, eval, report, replay UI)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--stage", choices=("all", *STAGES), default="all", help="run one stage alone (default: all)")
+    p.add_argument("--out", type=Path, default=Path("runs/demo"), help="where every artifact goes")
+    p.add_argument(
+        "--model",
+        default=os.environ.get("MODEL"),
+        help="base model (hub id or folder); default: the tiny random Qwen2.5-VL built locally (env MODEL)",
+    )
+    p.add_argument(
+        "--recipes",
+        type=Path,
+        default=Path(os.environ["RECIPES"]) if os.environ.get("RECIPES") else None,
+        help="folder holding sft.yaml and grpo.yaml (env RECIPES; default: training/recipes/tiny)",
+    )
+    p.add_argument("--train-data", type=Path, default=Path(os.environ.get("DATA", DEFAULT_TRAIN)), help="training episodes (env DATA)")
+    p.add_argument("--test-data", type=Path, default=Path(os.environ.get("TEST_DATA", DEFAULT_TEST)), help="held-out episodes (env TEST_DATA)")
+    p.add_argument("--sft-steps", type=int, default=int(os.environ.get("SFT_STEPS", 60)), help="SFT warm-start steps")
+    p.add_argument("--grpo-steps", type=int, default=int(os.environ.get("GRPO_STEPS", 20)), help="GRPO steps")
+    p.add_argument("--eval-limit", type=int, default=None, help="evaluate only the first N held-out steps")
+    p.add_argument("--engine", choices=("auto", "vllm", "transformers"), default="auto", help="serving engine")
+    p.add_argument("--host", default="127.0.0.1", help="bind address of the servers the demo starts")
+    p.add_argument("--ui-port", type=int, default=7860, help="port of the replay UI")
+    p.add_argument(
+        "--no-ui",
+        action="store_true",
+        default=os.environ.get("CI", "").lower() == "true",
+        help="end after the report instead of opening the replay UI (default when CI=true)",
+    )
+    p.set_defaults(func=run)
+
+
+@dataclass
+class Demo:
+    args: argparse.Namespace
+    times: dict[str, float] = field(default_factory=dict)
+
+    # -- paths every stage agrees on -------------------------------------------------------------
+    @property
+    def out(self) -> Path:
+        return self.args.out.resolve()
+
+    @property
+    def recipes(self) -> Path:
+        return (self.args.recipes or TINY_RECIPES).resolve()
+
+    @property
+    def base_model(self) -> str:
+        return self.args.model or str(self.out / "tiny-model")
+
+    @property
+    def sft_dir(self) -> Path:
+        return self.out / "sft"
+
+    @property
+    def grpo_dir(self) -> Path:
+        return self.out / "grpo"
+
+    @property
+    def eval_dir(self) -> Path:
+        return self.out / "eval"
+
+    @property
+    def report_dir(self) -> Path:
+        return self.out / "report"
+
+    def results(self, label: str) -> Path:
+        return self.eval_dir / f"{label}.jsonl"
+
+    # -- helpers -----------------------------------------------------------------------------------
+    def phone_r1(self, *argv: str | Path, background: bool = False, log: Path | None = None):
+        cmd = [sys.executable, "-m", "phone_r1.cli", *map(str, argv)]
+        print(f"  $ phone-r1 {shlex.join(cmd[3:])}", flush=True)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        if background:
+            assert log is not None
+            log.parent.mkdir(parents=True, exist_ok=True)
+            handle = log.open("w")
+            # A new session so the whole server tree can be stopped together.
+            return subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        done = subprocess.run(cmd, env=env)
+        if done.returncode != 0:
+            raise DemoError(f"`phone-r1 {shlex.join(cmd[3:])}` exited with status {done.returncode}")
+        return done
+
+    def require(self, path: Path, stage: str) -> None:
+        if not path.exists():
+            raise DemoError(f"{path} is missing: run `phone-r1 demo --stage {stage}` (or the whole demo) first")
+
+    # -- stages ------------------------------------------------------------------------------------
+    def stage_data(self) -> None:
+        for root in (self.args.train_data, self.args.test_data):
+            if not root.exists():
+                if root.resolve() in (DEFAULT_TRAIN, DEFAULT_TEST):
+                    raise DemoError(f"{root} is missing from this checkout; restore data/demo or pass --train-data/--test-data")
+                raise DemoError(f"episode folder {root} does not exist")
+            self.phone_r1("data", "validate", root)
+        self.phone_r1("data", "stats", self.args.train_data)
+
+    def stage_model(self) -> None:
+        if self.args.model:
+            print(f"  using base model {self.args.model}")
+            return
+        self.phone_r1("train", "tiny", "-o", self.out / "tiny-model")
+
+    def _train(self, kind: str, model: str, output: Path, steps: int) -> None:
+        self.phone_r1(
+            "train", kind,
+            "--config", self.recipes / f"{kind}.yaml",
+            "--model_name_or_path", model,
+            "--train_episodes", self.args.train_data.resolve(),
+            "--output_dir", output,
+            "--max_steps", steps,
+        )
+
+    def stage_sft(self) -> None:
+        if not self.args.model:
+            self.require(self.out / "tiny-model", "model")
+        self._train("sft", self.base_model, self.sft_dir, self.args.sft_steps)
+
+    def stage_grpo(self) -> None:
+        self.require(self.sft_dir, "sft")
+        self._train("grpo", str(self.sft_dir), self.grpo_dir, self.args.grpo_steps)
+
+    def _evaluate(self, label: str, checkpoint: str) -> None:
+        port = free_port(self.args.host)
+        log = self.eval_dir / f"serve-{label}.log"
+        name = f"phone-r1-{label}"
+        server = self.phone_r1(
+            "serve", checkpoint, "--engine", self.args.engine, "--host", self.args.host, "--port", port,
+            "--served-model-name", name, background=True, log=log,
+        )
+        try:
+            base_url = f"http://{self.args.host}:{port}/v1"
+            wait_for_health(f"http://{self.args.host}:{port}", server, log)
+            results = self.results(label)
+            if results.exists():
+                results.unlink()  # a fresh demo run scores from scratch; `eval run` itself resumes
+            extra = ["--limit", str(self.args.eval_limit)] if self.args.eval_limit else []
+            self.phone_r1(
+                "eval", "run", "--episodes", self.args.test_data.resolve(), "--base-url", base_url,
+                "--model", name, "--checkpoint-meta", checkpoint, "-o", results, *extra,
+            )
+        finally:
+            stop(server)
+
+    def stage_eval(self) -> None:
+        self.require(self.grpo_dir, "grpo")
+        self._evaluate("before", self.base_model if self.args.model else str(self.out / "tiny-model"))
+        self._evaluate("after", str(self.grpo_dir))
+
+    def stage_report(self) -> None:
+        for label in ("before", "after"):
+            self.require(self.results(label), "eval")
+        self.phone_r1("eval", "report", self.results("after"), "-o", self.report_dir)
+        self.phone_r1("eval", "report", self.results("before"), "-o", self.report_dir / "before")
+        self.phone_r1("eval", "compare", self.results("before"), self.results("after"))
+        print_before_after(self.report_dir / "before" / "metrics.json", self.report_dir / "metrics.json")
+
+    def stage_ui(self) -> None:
+        if self.args.no_ui:
+            print("  replay UI skipped (--no-ui or CI=true); open it with:")
+            print(
+                f"  phone-r1 ui --episodes {self.args.test_data} --results {self.results('after')}"
+                f" --results-b {self.results('before')}"
+            )
+            return
+        self.require(self.results("after"), "eval")
+        self.phone_r1(
+            "ui", "--episodes", self.args.test_data.resolve(), "--results", self.results("after"),
+            "--results-b", self.results("before"), "--host", self.args.host, "--port", self.args.ui_port,
+        )
+
+    def run(self, stages: tuple[str, ...]) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        for stage in stages:
+            print(f"\n== stage {stage} ==", flush=True)
+            start = time.perf_counter()
+            getattr(self, f"stage_{stage}")()
+            self.times[stage] = time.perf_counter() - start
+        self.print_summary()
+
+    def print_summary(self) -> None:
+        print("\n== stage times ==")
+        for stage, seconds in self.times.items():
+            print(f"  {stage:<8} {seconds:8.1f} s")
+        print(f"  {'total':<8} {sum(self.times.values()):8.1f} s")
+        print("\n== artifacts ==")
+        for label, path in [
+            ("base model", Path(self.base_model)),
+            ("SFT checkpoint", self.sft_dir),
+            ("GRPO checkpoint", self.grpo_dir),
+            ("results (before)", self.results("before")),
+            ("results (after)", self.results("after")),
+            ("report", self.report_dir / "report.html"),
+        ]:
+            if path.exists():
+                print(f"  {label:<18} {path}")
+
+
+class DemoError(RuntimeError):
+    """A stage could not run; the message says which stage to run first or what to fix."""
+
+
+def free_port(host: str) -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_health(base: str, server: subprocess.Popen, log: Path, timeout: float = 300.0) -> None:
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise DemoError(f"the server exited with status {server.returncode}; see {log}")
+        try:
+            if requests.get(f"{base}/health", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(1.0)
+    raise DemoError(f"the server did not become healthy within {timeout:.0f} s; see {log}")
+
+
+def stop(server: subprocess.Popen) -> None:
+    import signal
+
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def print_before_after(before: Path, after: Path) -> None:
+    b = json.loads(before.read_text())
+    a = json.loads(after.read_text())
+    print("\n== held-out step accuracy: before vs after training ==")
+    print(f"  {'metric':<22} {'before':>8} {'after':>8}")
+    for key, label in [("sr", "step success (SR)"), ("tm", "type match (TM)"), ("gr", "grounding (GR)"),
+                       ("format_validity", "format validity"), ("mean_reward", "mean partial reward")]:
+        if key in a or key in b:
+            print(f"  {label:<22} {_fmt(b.get(key)):>8} {_fmt(a.get(key)):>8}")
+
+
+def _fmt(value) -> str:
+    if isinstance(value, dict):
+        value = value.get("value", value.get("mean"))
+    return "-" if value is None else f"{float(value):.3f}"
+
+
+def run(args: argparse.Namespace) -> int:
+    stages = STAGES if args.stage == "all" else (args.stage,)
+    try:
+        Demo(args).run(stages)
+    except DemoError as exc:
+        print(f"phone-r1 demo: {exc}", file=sys.stderr)
+        return 1
+    return 0
