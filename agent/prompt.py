@@ -1,0 +1,135 @@
+"""Prompt templates and the chat messages for one step.
+
+The static instructions (role, input fields, action space, coordinate space, output format, rules) are
+the system message, and the step's input JSON plus its screenshots come last, so consecutive requests
+share a long identical prefix that a server's prefix cache can reuse. Templates are files in
+`agent/prompts/`: `<name>.md` holds the text with a `${coordinate_rules}` placeholder and
+`<name>.coords.json` holds one sentence per coordinate space with `${width}` / `${height}`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from agent.step import Step
+
+PROMPTS_DIR = Path(__file__).with_name("prompts")
+DEFAULT_TEMPLATE = "zh"
+IMAGE_PLACEHOLDER = "<image>"
+# Input keys that name screenshots; their values are shown to the model as `<image>`.
+SCREEN_KEYS = ("screen_path1", "screen_path2")
+
+
+def available_templates() -> list[str]:
+    """Names of the prompt templates shipped in `agent/prompts/` (e.g. `["en", "zh"]`)."""
+    return sorted(p.stem for p in PROMPTS_DIR.glob("*.md") if (PROMPTS_DIR / f"{p.stem}.coords.json").is_file())
+
+
+@lru_cache(maxsize=32)
+def _template_files(template: str) -> tuple[str, dict[str, str]]:
+    text_path = PROMPTS_DIR / f"{template}.md"
+    coords_path = PROMPTS_DIR / f"{template}.coords.json"
+    if not text_path.is_file() or not coords_path.is_file():
+        raise ValueError(
+            f"unknown prompt template {template!r}: expected {text_path} and {coords_path}; "
+            f"available: {available_templates()}"
+        )
+    coords = json.loads(coords_path.read_text(encoding="utf-8"))
+    return text_path.read_text(encoding="utf-8").strip(), coords
+
+
+def _coordinate_rule(template: str, coord_space: str) -> str:
+    _, coords = _template_files(template)
+    if coord_space not in coords:
+        raise ValueError(
+            f"{PROMPTS_DIR / f'{template}.coords.json'}: no sentence for coordinate space {coord_space!r}; "
+            f"has {sorted(coords)}"
+        )
+    return coords[coord_space]
+
+
+def system_text(template: str = DEFAULT_TEMPLATE, coord_space: str = "original",
+                model_screen: tuple[int, int] = (1080, 2400)) -> str:
+    """The system message: the template with the coordinate space and the model-space screen size filled in.
+
+    `model_screen` is `(width, height)` as the model sees the screen
+    (`actions.coords.model_screen_size(coord_space, screen, budget)`).
+    """
+    text, _ = _template_files(template)
+    width, height = (int(v) for v in model_screen)
+    rule = Template(_coordinate_rule(template, coord_space)).substitute(width=width, height=height)
+    return Template(text).substitute(coordinate_rules=rule)
+
+
+def _input_dict(step: Step) -> dict[str, Any]:
+    """The step's input as the model sees it; steps built without an input dict get one from their fields."""
+    if step.input:
+        data = dict(step.input)
+        for key in SCREEN_KEYS:
+            if data.get(key):
+                data[key] = IMAGE_PLACEHOLDER
+        return data
+    data: dict[str, Any] = {"task_content": step.task, "task_path": dict(step.task_path)}
+    if step.previous_screenshot is not None:
+        data["screen_path1"] = IMAGE_PLACEHOLDER
+    data["screen_path2"] = IMAGE_PLACEHOLDER
+    data["history_path_all"] = list(step.history)
+    data["app_name"] = step.app
+    data["action_type_list"] = dict(step.action_type_list)
+    return data
+
+
+def step_text(step: Step) -> str:
+    """The step's input JSON as one line, screenshots shown as `<image>`, key order as read (seed layout)."""
+    return json.dumps(_input_dict(step), ensure_ascii=False)
+
+
+def screen_size_of(step: Step) -> tuple[int, int]:
+    """`(width, height)` of the current screen: `step.screen_size`, or read from the image header."""
+    if step.screen_size is not None:
+        return (int(step.screen_size[0]), int(step.screen_size[1]))
+    from PIL import Image  # only when the reader did not record the size
+
+    with Image.open(step.current_screenshot) as image:
+        return image.size
+
+
+def model_screen_for(step: Step, coord_space: str, budget: Any = None) -> tuple[int, int]:
+    """The screen size stated in the prompt for this step's current screenshot."""
+    from actions.coords import model_screen_size
+
+    return tuple(model_screen_size(coord_space, screen_size_of(step), budget))
+
+
+def build_messages(step: Step, *, template: str = DEFAULT_TEMPLATE, coord_space: str = "original",
+                   budget: Any = None) -> list[dict[str, Any]]:
+    """Generic chat messages for one step.
+
+    A system message with the static template text, then one user message: the step's input JSON as
+    text followed by one `{"type": "image", "image": "/abs/path"}` part per screenshot, previous first.
+    `budget` is an `actions.coords.PixelBudget` (needed for `resized`).
+    """
+    system = system_text(template, coord_space, model_screen_for(step, coord_space, budget))
+    content: list[dict[str, Any]] = [{"type": "text", "text": step_text(step)}]
+    content += [{"type": "image", "image": str(Path(path).resolve())} for path in step.screenshots]
+    return [{"role": "system", "content": system}, {"role": "user", "content": content}]
+
+
+def template_hash(template: str = DEFAULT_TEMPLATE, coord_space: str = "original") -> str:
+    """Short hash of a template's files for one coordinate space (recorded in eval result headers)."""
+    text, _ = _template_files(template)
+    digest = hashlib.sha256()
+    for part in (template, coord_space, text, _coordinate_rule(template, coord_space)):
+        digest.update(part.encode("utf-8") + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def prompt_hash(messages: list[dict[str, Any]]) -> str:
+    """Short hash of the exact messages sent for a step (text and image paths)."""
+    canonical = json.dumps(messages, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
