@@ -1,1 +1,51 @@
 """The typed phone action space: parsing, coordinate spaces, matching and partial-credit rewards."""
+
+from actions.coords import (
+    COORD_SPACES,
+    PixelBudget,
+    model_screen_size,
+    to_model_space,
+    to_original_space,
+)
+from actions.types import (
+    ACTION_CLASSES,
+    ACTION_TYPES,
+    Action,
+    ActionParseError,
+    Back,
+    BoxAction,
+    Click,
+    Inquiry,
+    LongClick,
+    OpenApp,
+    Swipe,
+    TaskCompleted,
+    TaskImpossible,
+    TypeText,
+    Wait,
+)
+from actions.wire import parse_action
+
+__all__ = [
+    "ACTION_CLASSES",
+    "ACTION_TYPES",
+    "COORD_SPACES",
+    "Action",
+    "ActionParseError",
+    "Back",
+    "BoxAction",
+    "Click",
+    "Inquiry",
+    "LongClick",
+    "OpenApp",
+    "PixelBudget",
+    "Swipe",
+    "TaskCompleted",
+    "TaskImpossible",
+    "TypeText",
+    "Wait",
+    "model_screen_size",
+    "parse_action",
+    "to_model_space",
+    "to_original_space",
+]
