@@ -1,0 +1,157 @@
+"""Draw actions over a screenshot for display.
+
+Screenshots are shown shrunk (a phone screen is 1080×2400 or more); marks are given in original
+pixels and scaled per axis onto the resized copy, because rounding the resized size changes the
+aspect ratio slightly and one shared factor would drift by a few pixels at the far edge.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw, ImageFont
+
+logger = logging.getLogger(__name__)
+
+GOLD_COLOR = (22, 163, 74)  # green
+PRED_COLOR = (220, 38, 38)  # red: the results file
+PRED_B_COLOR = (37, 99, 235)  # blue: the second results file
+LIVE_COLOR = (234, 88, 12)  # orange: "Run this step"
+
+# Fonts that draw Chinese labels; the first one found is used, else Pillow's built-in font.
+_FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+)
+
+BOX_TYPES = ("click", "long_click")
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One thing to draw, in original screenshot pixels.
+
+    kind: `box` (x1, y1, x2, y2), `point` (x, y), `arrow` (x1, y1, x2, y2: from, to) or `text`
+    (no coordinates; drawn as a caption at the top of the screen).
+    """
+
+    kind: str
+    color: tuple[int, int, int]
+    coords: tuple[float, ...] = ()
+    label: str = ""
+
+
+def marks_for_action(action: Any, color: tuple[int, int, int], *, label: str = "", point: bool = True) -> list[Mark]:
+    """Marks for a typed action from `actions`: box (and tap point) for click and long_click, an arrow
+    for swipe, a caption for typed text and the other non-spatial types. None gives no marks."""
+    if action is None:
+        return []
+    kind = getattr(action, "action_type", "")
+    prefix = f"{label}: " if label else ""
+    if kind in BOX_TYPES:
+        marks = [Mark("box", color, tuple(float(v) for v in action.box), label)]
+        if point:
+            marks.append(Mark("point", color, tuple(float(v) for v in action.point), label))
+        return marks
+    if kind == "swipe":
+        return [Mark("arrow", color, (*map(float, action.start), *map(float, action.end)), label)]
+    if kind == "type":
+        return [Mark("text", color, (), f'{prefix}type "{action.text}"')]
+    if kind == "open_app":
+        return [Mark("text", color, (), f"{prefix}open_app {action.app}")]
+    return [Mark("text", color, (), f"{prefix}{kind}")]
+
+
+def display_size(size: tuple[int, int], max_width: int, max_height: int) -> tuple[int, int]:
+    """The (width, height) an image of `size` is shown at: shrunk to fit, never enlarged."""
+    width, height = size
+    scale = min(1.0, max_width / width, max_height / height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def scale_coords(coords: tuple[float, ...], original: tuple[int, int], shown: tuple[int, int]) -> tuple[float, ...]:
+    """Map (x, y, x, y, ...) from original pixels onto the resized image, each axis on its own."""
+    sx = shown[0] / original[0]
+    sy = shown[1] / original[1]
+    return tuple(value * (sx if i % 2 == 0 else sy) for i, value in enumerate(coords))
+
+
+@lru_cache(maxsize=8)
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    for candidate in _FONT_CANDIDATES:
+        if Path(candidate).is_file():
+            try:
+                return ImageFont.truetype(candidate, size)
+            except OSError as exc:
+                logger.debug("font %s not usable: %s", candidate, exc)
+    return ImageFont.load_default(size)
+
+
+def _arrow(draw: ImageDraw.ImageDraw, coords: tuple[float, ...], color: tuple[int, int, int], width: int) -> None:
+    x1, y1, x2, y2 = coords
+    draw.line((x1, y1, x2, y2), fill=color, width=width)
+    dx, dy = x2 - x1, y2 - y1
+    length = (dx * dx + dy * dy) ** 0.5
+    if length < 1:
+        return
+    head = max(8.0, 4.0 * width)
+    ux, uy = dx / length, dy / length
+    # Two barbs at ±~27° from the shaft, drawn as a filled triangle at the end point.
+    left = (x2 - head * ux + head * 0.5 * uy, y2 - head * uy - head * 0.5 * ux)
+    right = (x2 - head * ux - head * 0.5 * uy, y2 - head * uy + head * 0.5 * ux)
+    draw.polygon([(x2, y2), left, right], fill=color)
+    r = width + 1
+    draw.ellipse((x1 - r, y1 - r, x1 + r, y1 + r), outline=color, width=max(1, width // 2))
+
+
+def render_overlay(
+    image: Image.Image | str | Path,
+    marks: list[Mark],
+    *,
+    max_width: int = 360,
+    max_height: int = 800,
+    line_width: int = 3,
+) -> Image.Image:
+    """Return a resized RGB copy of `image` with `marks` drawn on it. The source image is not changed.
+
+    Box outlines are drawn inward from the scaled box edge, so the outline's outer edge lands on the
+    scaled coordinates (rounded to the nearest pixel).
+    """
+    source = Image.open(image) if isinstance(image, (str, Path)) else image
+    original = source.size
+    shown = display_size(original, max_width, max_height)
+    canvas = source.convert("RGB").resize(shown, Image.Resampling.BILINEAR)
+    draw = ImageDraw.Draw(canvas)
+    captions: list[tuple[str, tuple[int, int, int]]] = []
+    for mark in marks:
+        if mark.kind == "text":
+            captions.append((mark.label, mark.color))
+            continue
+        coords = scale_coords(mark.coords, original, shown)
+        if mark.kind == "box":
+            x1, y1, x2, y2 = (round(v) for v in coords)
+            x1, x2 = sorted((x1, x2))
+            y1, y2 = sorted((y1, y2))
+            draw.rectangle((x1, y1, x2, y2), outline=mark.color, width=line_width)
+        elif mark.kind == "point":
+            x, y = coords
+            r = line_width + 3
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=mark.color, outline=(255, 255, 255), width=1)
+        elif mark.kind == "arrow":
+            _arrow(draw, coords, mark.color, line_width)
+        else:
+            raise ValueError(f"unknown mark kind {mark.kind!r}; expected box, point, arrow or text")
+    if captions:
+        font = _font(max(12, shown[0] // 22))
+        y = 4
+        for text, color in captions:
+            left, top, right, bottom = draw.textbbox((6, y), text, font=font)
+            draw.rectangle((left - 3, top - 2, right + 3, bottom + 2), fill=(255, 255, 255))
+            draw.text((6, y), text, fill=color, font=font)
+            y = bottom + 6
+    return canvas

@@ -1,0 +1,208 @@
+"""What the replay UI shows, loaded once: the episodes, up to two results files and their metrics.
+
+Pure data and filtering; no Gradio here, so every function is testable on its own. Episode and
+overall numbers come from `eval.metrics.compute_metrics`, the same function the eval reports use, so
+the UI never disagrees with a report.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent.step import Step
+from ui.paths import PathOutsideRoots, resolve_inside, serve_roots
+
+logger = logging.getLogger(__name__)
+
+
+
+@dataclass
+class Run:
+    """One results file: its header, the latest record per step_id, and the eval's metrics."""
+
+    label: str
+    path: Path
+    header: dict[str, Any]
+    records: dict[str, dict[str, Any]]
+    metrics: dict[str, Any]
+    _episode_metrics: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+
+    def record(self, step_id: str) -> dict[str, Any] | None:
+        return self.records.get(step_id)
+
+    def episode_metrics(self, episode_id: str, step_ids: Iterable[str]) -> dict[str, Any] | None:
+        """compute_metrics over this episode's records (cached); None when none were evaluated."""
+        if episode_id not in self._episode_metrics:
+            records = [self.records[s] for s in step_ids if s in self.records]
+            self._episode_metrics[episode_id] = _compute_metrics(records) if records else {}
+        return self._episode_metrics[episode_id] or None
+
+
+@dataclass
+class ReplayData:
+    """Episodes (in reader order) plus the loaded runs (0, 1 or 2) and the folders the app may serve."""
+
+    root: Path
+    episodes: dict[str, list[Step]]
+    runs: list[Run]
+    roots: list[Path]
+
+    def steps(self, episode_id: str) -> list[Step]:
+        try:
+            return self.episodes[episode_id]
+        except KeyError:
+            raise KeyError(f"unknown episode {episode_id!r}; {len(self.episodes)} episodes under {self.root}") from None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which steps to show. `failures_only` keeps steps some loaded run got wrong (or errored on);
+    `action_type` matches the gold action's type; `app` matches the step's app. None means any."""
+
+    failures_only: bool = False
+    action_type: str | None = None
+    app: str | None = None
+
+
+@dataclass(frozen=True)
+class EpisodeRow:
+    episode_id: str
+    app: str
+    task: str
+    n_steps: int
+    n_shown: int
+    scores: tuple[float | None, ...]  # step success rate per run, from compute_metrics
+
+
+def _compute_metrics(records: Any) -> dict[str, Any]:
+    from eval.metrics import compute_metrics
+
+    return compute_metrics(records)
+
+
+def step_success_rate(metrics: dict[str, Any] | None) -> float | None:
+    """The step success rate (`sr`) of a compute_metrics dict, or None when it holds none."""
+    value = (metrics or {}).get("sr")
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def load_run(path: str | Path, label: str) -> Run:
+    """Read a results file with the eval's reader and compute its metrics with the eval's function."""
+    from eval.results import read_results
+
+    path = Path(path)
+    results = read_results(path)
+    # The Results object itself, so compute_metrics reads the run's protocol from the header as
+    # `eval report` does.
+    return Run(label, path, dict(results.header or {}), dict(results.records), _compute_metrics(results))
+
+
+def load_replay(
+    episodes: str | Path, results: str | Path | None = None, results_b: str | Path | None = None
+) -> ReplayData:
+    """Load the episodes under `episodes` with the dataset reader, and the results files if given.
+
+    Bad step records are logged and skipped (the reader's non-strict mode) so one broken file does
+    not take the whole replay down; `phone-r1 data validate` lists them.
+    """
+    from training.data.readers import iter_steps
+
+    root = Path(episodes).resolve()
+    if not root.exists():
+        raise FileNotFoundError(f"episodes folder {root} does not exist")
+    grouped: dict[str, list[Step]] = {}
+    for step in iter_steps(root, strict=False):
+        grouped.setdefault(step.episode_id, []).append(step)
+    for steps in grouped.values():
+        steps.sort(key=lambda s: s.index)
+    runs = [load_run(p, label) for p, label in ((results, "A"), (results_b, "B")) if p is not None]
+    for run in runs:
+        known = {s.step_id for steps in grouped.values() for s in steps}
+        missing = [sid for sid in run.records if sid not in known]
+        if missing:
+            logger.warning("%s: %d records name steps not under %s (e.g. %s)", run.path, len(missing), root, missing[0])
+    roots = serve_roots(root, [run.path for run in runs])
+    logger.info("loaded %d episodes from %s and %d results files", len(grouped), root, len(runs))
+    return ReplayData(root, grouped, runs, roots)
+
+
+def gold_type(step: Step) -> str | None:
+    return getattr(step.gold, "action_type", None)
+
+
+def is_failure(data: ReplayData, step: Step) -> bool:
+    """True when a loaded run has a record for the step and that record is not correct."""
+    for run in data.runs:
+        record = run.record(step.step_id)
+        if record is None:
+            continue
+        verdict = record.get("verdict") or {}
+        if record.get("error") or not verdict.get("correct", False):
+            return True
+    return False
+
+
+def step_matches(data: ReplayData, step: Step, filters: Filters) -> bool:
+    if filters.app and step.app != filters.app:
+        return False
+    if filters.action_type and gold_type(step) != filters.action_type:
+        return False
+    return not (filters.failures_only and not is_failure(data, step))
+
+
+def shown_positions(data: ReplayData, episode_id: str, filters: Filters) -> list[int]:
+    """Positions (into `data.steps(episode_id)`) of the steps the filters keep."""
+    return [i for i, step in enumerate(data.steps(episode_id)) if step_matches(data, step, filters)]
+
+
+def episode_rows(data: ReplayData, filters: Filters = Filters()) -> list[EpisodeRow]:
+    """One row per episode that has at least one step the filters keep, with its score per run."""
+    rows = []
+    for episode_id, steps in data.episodes.items():
+        shown = sum(step_matches(data, s, filters) for s in steps)
+        if not shown:
+            continue
+        step_ids = [s.step_id for s in steps]
+        scores = tuple(step_success_rate(run.episode_metrics(episode_id, step_ids)) for run in data.runs)
+        rows.append(EpisodeRow(episode_id, steps[0].app, steps[0].task, len(steps), shown, scores))
+    return rows
+
+
+def episode_label(row: EpisodeRow, run_labels: Iterable[str] = ()) -> str:
+    """Dropdown text for an episode: id, app, step count and each run's step success rate."""
+    parts = [row.episode_id, row.app or "?", f"{row.n_steps} steps"]
+    if row.n_shown != row.n_steps:
+        parts[-1] = f"{row.n_shown}/{row.n_steps} steps"
+    for label, score in zip(run_labels, row.scores, strict=False):
+        parts.append(f"{label} SR {score:.0%}" if score is not None else f"{label} SR n/a")
+    return " · ".join(parts)
+
+
+def action_types(data: ReplayData) -> list[str]:
+    """Gold action types present in the episodes, in the action space's order where known."""
+    present = {gold_type(s) for steps in data.episodes.values() for s in steps} - {None}
+    from actions import ACTION_TYPES
+
+    ordered = [t for t in ACTION_TYPES if t in present]
+    return ordered + sorted(present - set(ordered))
+
+
+def apps(data: ReplayData) -> list[str]:
+    return sorted({s.app for steps in data.episodes.values() for s in steps if s.app})
+
+
+def screenshot_path(data: ReplayData, path: str | Path) -> Path | None:
+    """A step's screenshot path if it lies inside the served folders and exists; None (logged) otherwise."""
+    try:
+        resolved = resolve_inside(path, data.roots, base=data.root)
+    except PathOutsideRoots as exc:
+        logger.warning("refusing screenshot: %s", exc)
+        return None
+    if not resolved.is_file():
+        logger.warning("screenshot %s is missing", resolved)
+        return None
+    return resolved

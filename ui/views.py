@@ -1,0 +1,213 @@
+"""Turn one step (plus its records) into what the page shows: overlaid screenshots and Markdown.
+
+Pure functions over `ReplayData`; the Gradio wiring in `ui.app` only routes their results to
+components.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from PIL import Image
+
+from agent.step import Step
+from ui.overlay import GOLD_COLOR, PRED_B_COLOR, PRED_COLOR, Mark, marks_for_action, render_overlay
+from ui.replay import ReplayData, Run, step_success_rate
+
+logger = logging.getLogger(__name__)
+
+RUN_COLORS = (PRED_COLOR, PRED_B_COLOR)
+RUN_COLOR_NAMES = ("red", "blue")
+THINK_FIELDS = ("task_interpretation", "current_page_audit", "path_alignment_check", "action_validation")
+
+
+@dataclass
+class StepView:
+    """Everything the page shows for one step."""
+
+    header: str
+    previous: Image.Image | None
+    current: Image.Image | None
+    gold: str
+    runs: list[str] = field(default_factory=list)  # one Markdown panel per loaded run
+    raw: list[str] = field(default_factory=list)  # raw model output per run
+    verdicts: list[str] = field(default_factory=list)  # one line per run, also inside `runs`
+
+
+def prediction_action(record: dict[str, Any] | None) -> Any | None:
+    """The typed action stored in a record's `prediction` (wire JSON, original pixels), or None."""
+    if not record or not record.get("prediction"):
+        return None
+    from actions import parse_action
+
+    try:
+        return parse_action(record["prediction"], strict=False)
+    except ValueError as exc:
+        logger.warning("step %s: stored prediction does not parse: %s", record.get("step_id"), exc)
+        return None
+
+
+def describe_action(action: Any | None) -> str:
+    """One line for an action: its wire JSON (non-ASCII kept), or a dash."""
+    if action is None:
+        return "—"
+    return "`" + json.dumps(action.to_json(), ensure_ascii=False) + "`"
+
+
+def verdict_line(record: dict[str, Any] | None) -> str:
+    """"✅ correct" / "❌ wrong" / "⚠️ error" with the matcher's reason; "not evaluated" without a record."""
+    if record is None:
+        return "not evaluated"
+    error = record.get("error")
+    verdict = record.get("verdict") or {}
+    reason = verdict.get("reason", "")
+    if error:
+        return f"⚠️ error ({error.get('kind', '?')}): {error.get('message', '')}"
+    mark = "✅ correct" if verdict.get("correct") else "❌ wrong"
+    if verdict.get("correct") is False and verdict.get("type_match"):
+        mark += " (type matches)"
+    return f"{mark} — {reason}" if reason else mark
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def reward_table(reward: dict[str, Any] | None) -> str:
+    """The partial reward and its breakdown as a Markdown table (part, value)."""
+    if not reward:
+        return "_no reward recorded_"
+    lines = ["| part | value |", "|---|---|", f"| **total** | **{_number(reward.get('total'))}** |"]
+    for section in ("format", "action"):
+        parts = reward.get(section)
+        if isinstance(parts, dict):
+            for key, value in parts.items():
+                lines.append(f"| {section}.{key} | {_number(value)} |")
+        elif parts is not None:
+            lines.append(f"| {section} | {_number(parts)} |")
+    return "\n".join(lines)
+
+
+def think_block(think: Any) -> str:
+    """The four think fields, each under its name; other shapes shown as JSON."""
+    if not think:
+        return "_no think payload_"
+    if not isinstance(think, dict):
+        return "```\n" + str(think) + "\n```"
+    lines = []
+    for key in (*THINK_FIELDS, *[k for k in think if k not in THINK_FIELDS]):
+        if key in think:
+            lines.append(f"- **{key}**: {think[key]}")
+    return "\n".join(lines)
+
+
+def run_panel(run: Run, record: dict[str, Any] | None, color_name: str) -> str:
+    """Markdown for one run's answer on a step: prediction, verdict, reward, think, problems."""
+    title = f"### {run.label} ({color_name}) — {run.header.get('model') or run.path.name}"
+    if record is None:
+        return f"{title}\n\nnot evaluated"
+    parts = [
+        title,
+        f"**Verdict:** {verdict_line(record)}",
+        f"**Prediction:** {describe_action(prediction_action(record))}",
+    ]
+    if record.get("problems"):
+        parts.append("**Problems:** " + ", ".join(map(str, record["problems"])))
+    reward = record.get("reward") or {}
+    parts.append(f"**Partial reward:** {_number(reward.get('total', '—'))}\n\n" + reward_table(reward))
+    parts.append("**Think**\n\n" + think_block(record.get("think")))
+    usage = record.get("usage") or {}
+    if record.get("latency_s") is not None or usage:
+        tokens = ", ".join(f"{k} {v}" for k, v in usage.items())
+        parts.append(f"_latency {_number(record.get('latency_s'))} s; {tokens}_")
+    return "\n\n".join(parts)
+
+
+def step_header(step: Step, position: int, total: int) -> str:
+    history = " → ".join(step.history) if step.history else "(none)"
+    path = " → ".join(step.task_path[k] for k in sorted(step.task_path, key=lambda k: (len(k), k)))
+    return (
+        f"**Episode {step.episode_id}, step {step.index}** ({position + 1} of {total} shown) · app **{step.app}**\n\n"
+        f"**Task:** {step.task}\n\n**Planned path:** {path or '—'}\n\n**Done so far:** {history}"
+    )
+
+
+def step_marks(data: ReplayData, step: Step) -> list[Mark]:
+    """Gold (green) and each run's prediction (red, blue) for the current screenshot."""
+    marks = marks_for_action(step.gold, GOLD_COLOR, label="gold", point=False)
+    for run, color in zip(data.runs, RUN_COLORS, strict=False):
+        marks += marks_for_action(prediction_action(run.record(step.step_id)), color, label=run.label)
+    return marks
+
+
+def _screenshot(data: ReplayData, path: Any, marks: list[Mark], max_width: int) -> Image.Image | None:
+    from ui.replay import screenshot_path
+
+    if path is None:
+        return None
+    safe = screenshot_path(data, path)
+    if safe is None:
+        return None
+    with Image.open(safe) as image:
+        return render_overlay(image, marks, max_width=max_width, max_height=max_width * 3)
+
+
+def render_step(
+    data: ReplayData,
+    episode_id: str,
+    position: int,
+    shown: list[int] | None = None,
+    *,
+    max_width: int = 360,
+    extra_marks: list[Mark] | None = None,
+) -> StepView:
+    """Render the step at `position` of the shown steps (all steps when `shown` is None)."""
+    steps = data.steps(episode_id)
+    shown = list(range(len(steps))) if shown is None else shown
+    if not shown:
+        raise ValueError(f"episode {episode_id}: no step matches the filters")
+    position = min(max(position, 0), len(shown) - 1)
+    step = steps[shown[position]]
+    marks = step_marks(data, step) + list(extra_marks or [])
+    records = [run.record(step.step_id) for run in data.runs]
+    return StepView(
+        header=step_header(step, position, len(shown)),
+        previous=_screenshot(data, step.previous_screenshot, [], max_width),
+        current=_screenshot(data, step.current_screenshot, marks, max_width),
+        gold=f"### Gold (green)\n\n{describe_action(step.gold)}",
+        runs=[run_panel(run, rec, name) for run, rec, name in zip(data.runs, records, RUN_COLOR_NAMES, strict=False)],
+        raw=[(rec or {}).get("raw") or "" for rec in records],
+        verdicts=[verdict_line(rec) for rec in records],
+    )
+
+
+def metrics_summary(metrics: dict[str, Any] | None, title: str) -> str:
+    """A compute_metrics dict's scalar numbers as a Markdown table (nested tables are left to the JSON view)."""
+    if not metrics:
+        return f"**{title}:** no evaluated steps"
+    rows = [f"| {k} | {_number(v)} |" for k, v in metrics.items() if isinstance(v, (int, float, str))]
+    sr = step_success_rate(metrics)
+    head = f"**{title}**" + (f" — step success rate **{sr:.1%}**" if sr is not None else "")
+    return "\n".join([head, "", "| metric | value |", "|---|---|", *rows])
+
+
+def gallery_items(data: ReplayData, episode_id: str, shown: list[int]) -> tuple[list[tuple[str, str]], list[int]]:
+    """(screenshot path, caption) per shown step for the thumbnail strip, and the position in `shown`
+    each thumbnail stands for (a step whose screenshot is unsafe or missing gets no thumbnail)."""
+    from ui.replay import screenshot_path
+
+    steps = data.steps(episode_id)
+    items: list[tuple[str, str]] = []
+    positions: list[int] = []
+    for position, index in enumerate(shown):
+        step = steps[index]
+        safe = screenshot_path(data, step.current_screenshot)
+        if safe is not None:
+            items.append((str(safe), f"{step.index}: {getattr(step.gold, 'action_type', '?')}"))
+            positions.append(position)
+    return items, positions
