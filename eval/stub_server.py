@@ -1,0 +1,372 @@
+"""A scripted OpenAI-compatible chat server for tests, benchmarks and the demo.
+
+It serves `POST /v1/chat/completions`, `GET /v1/models` and `GET /health` (FastAPI on uvicorn) and
+answers each request with a scripted reply: by default the gold action of the step whose input JSON
+it finds in the prompt, or whatever a reply function returns. Faults are injected per request:
+fixed latency, HTTP 500 answers, answers delayed past the client's timeout and connections dropped
+without an answer. Fault draws are seeded per step and attempt (not per arrival order), so a run at
+any concurrency sees the same faults for the same steps.
+
+    with StubServer(gold_replies(steps), faults=Faults(latency_s=0.1)) as server:
+        client = openai.OpenAI(base_url=server.base_url, api_key="x")
+
+`python -m eval.stub_server --episodes DIR` runs one in its own process (`StubServerProcess`), which
+keeps the server's work off the caller's interpreter, as in the throughput benchmark.
+"""
+
+import argparse
+import asyncio
+import hashlib
+import itertools
+import json
+import logging
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+# What a reply function gets: the step's input JSON found in the prompt (or None) and the messages.
+ReplyFn = Callable[[dict[str, Any] | None, list[dict[str, Any]]], str]
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Per-request fault rates (each in [0, 1]) and timings, drawn from `seed`."""
+
+    latency_s: float = 0.0
+    error_rate: float = 0.0  # answered with HTTP 500
+    delay_rate: float = 0.0  # answered only after delay_s, meant to be past the client's timeout
+    delay_s: float = 30.0
+    drop_rate: float = 0.0  # connection closed without an answer
+    seed: int = 0
+
+    def draw(self, key: str, attempt: int) -> str:
+        """The fate of one request: `ok`, `error`, `delay` or `drop`."""
+        digest = hashlib.sha256(f"{self.seed}|{key}|{attempt}".encode()).digest()
+        u = random.Random(digest).random()
+        for fate, rate in (("error", self.error_rate), ("delay", self.delay_rate), ("drop", self.drop_rate)):
+            if u < rate:
+                return fate
+            u -= rate
+        return "ok"
+
+
+def step_key(task: str, history: Iterable[str], app: str = "") -> str:
+    """The key a prompt's step is known by: its task, app and history (all the prompt shows as text)."""
+    return json.dumps([app, task, list(history)], ensure_ascii=False)
+
+
+def find_step_input(messages: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The step input JSON (the object holding `task_content`) in the last user message, if any."""
+    decoder = json.JSONDecoder()
+    for message in reversed(messages):
+        if message.get("role") != "user":
+            continue
+        content = message.get("content")
+        parts = [content] if isinstance(content, str) else [
+            p.get("text", "") for p in content or [] if isinstance(p, dict) and p.get("type") == "text"
+        ]
+        for text in reversed(parts):
+            start = text.rfind('{"task_content"')
+            while start != -1:
+                try:
+                    obj, _ = decoder.raw_decode(text, start)
+                    return obj
+                except json.JSONDecodeError:
+                    start = text.rfind('{"task_content"', 0, start)
+        return None
+    return None
+
+
+def key_of_input(step_input: Mapping[str, Any]) -> str:
+    return step_key(
+        step_input.get("task_content", ""), step_input.get("history_path_all", []), step_input.get("app_name", "")
+    )
+
+
+def render_reply(action_wire: Mapping[str, Any], think: Mapping[str, Any] | None = None) -> str:
+    """A well-formed completion: the seed's four-field think JSON and the action as answer JSON."""
+    think = think or {
+        "task_interpretation": "scripted",
+        "current_page_audit": "scripted",
+        "path_alignment_check": "scripted",
+        "action_validation": "scripted",
+    }
+    return (
+        f"<think>{json.dumps(think, ensure_ascii=False)}</think>"
+        f"<answer>{json.dumps(dict(action_wire), ensure_ascii=False)}</answer>"
+    )
+
+
+def scripted_replies(replies: Mapping[str, str], default: str = "") -> ReplyFn:
+    """A reply function answering `replies[step_key]` for the step found in the prompt."""
+
+    def reply(step_input: dict[str, Any] | None, messages: list[dict[str, Any]]) -> str:
+        if step_input is None:
+            return default
+        return replies.get(key_of_input(step_input), default)
+
+    return reply
+
+
+def gold_replies(
+    steps: Iterable[Any], *, coord_space: str = "original", min_pixels: int | None = None, max_pixels: int | None = None
+) -> ReplyFn:
+    """A reply function answering each step's gold action, in the model's coordinate space."""
+    from actions.coords import PixelBudget, to_model_space
+
+    budget = PixelBudget(min_pixels, max_pixels) if min_pixels and max_pixels else None
+    replies: dict[str, str] = {}
+    for step in steps:
+        action = step.gold
+        if coord_space != "original":
+            action = to_model_space(action, coord_space, step.screen_size, budget)
+        replies.setdefault(step_key(step.task, step.history, step.app), render_reply(action.to_json()))
+    return scripted_replies(replies, default=render_reply({"action_type": "wait", "action_parameter": {"wait": ""},
+                                                          "action_description": "unknown step"}))
+
+
+class _DropConnection(Exception):
+    """Raised after the response has started, which makes uvicorn close the socket mid-answer."""
+
+
+class _DropFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], _DropConnection))
+
+
+# No `from __future__ import annotations` here: FastAPI reads the handlers' annotations at runtime,
+# and `Request` is imported inside build_app to keep fastapi out of module import.
+def build_app(
+    reply: ReplyFn, faults: Faults, model: str, api_key: str | None, stats: Counter, stopping: threading.Event
+) -> Any:
+    """The FastAPI app; `stats` counts requests by fate; `stopping` cuts injected delays short."""
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse
+    from starlette.responses import Response
+
+    class DroppedResponse(Response):
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"4096")]})
+            raise _DropConnection("stub server drops this connection on purpose")
+
+    app = FastAPI(title="phone-r1 stub server")
+    attempts: Counter[str] = Counter()
+    ids = itertools.count(1)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/v1/models")
+    async def models() -> dict[str, Any]:
+        return {"object": "list", "data": [{"id": model, "object": "model", "created": 0, "owned_by": "phone-r1"}]}
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request) -> Any:
+        if api_key is not None and request.headers.get("authorization") != f"Bearer {api_key}":
+            stats["unauthorized"] += 1
+            return JSONResponse({"error": {"message": "bad API key", "type": "auth"}}, status_code=401)
+        body = await request.json()
+        messages = body.get("messages") or []
+        step_input = find_step_input(messages)
+        key = key_of_input(step_input) if step_input else json.dumps(messages, sort_keys=True)[:4096]
+        attempts[key] += 1
+        fate = faults.draw(key, attempts[key])
+        stats[fate] += 1
+        stats["requests"] += 1
+        if faults.latency_s:
+            await asyncio.sleep(faults.latency_s)
+        if fate == "error":
+            return JSONResponse({"error": {"message": "injected failure", "type": "server_error"}}, status_code=500)
+        if fate == "drop":
+            return DroppedResponse()
+        if fate == "delay":
+            # Polled rather than one long sleep so that stop() does not wait on (or cancel) these.
+            deadline = time.monotonic() + faults.delay_s
+            while time.monotonic() < deadline and not stopping.is_set():
+                await asyncio.sleep(0.05)
+        text = reply(step_input, messages)
+        prompt_chars = sum(len(json.dumps(m.get("content"), ensure_ascii=False)) for m in messages)
+        usage = {"prompt_tokens": prompt_chars // 4, "completion_tokens": max(1, len(text) // 4)}
+        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        return {
+            "id": f"chatcmpl-stub-{next(ids)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.get("model", model),
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "usage": usage,
+        }
+
+    return app
+
+
+class StubServer:
+    """The stub server on 127.0.0.1 in a background thread; `start()` returns its `/v1` base URL."""
+
+    def __init__(
+        self,
+        reply: ReplyFn | None = None,
+        *,
+        faults: Faults = Faults(),
+        model: str = "stub-model",
+        api_key: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.reply = reply or scripted_replies({}, default="")
+        self.faults = faults
+        self.model = model
+        self.api_key = api_key
+        self.host = host
+        self.port = port
+        self.stats: Counter[str] = Counter()
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self._filter = _DropFilter()
+        self._stopping = threading.Event()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}/v1"
+
+    def start(self, timeout: float = 30.0) -> str:
+        import uvicorn
+
+        self._stopping.clear()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        self.port = sock.getsockname()[1]
+        app = build_app(self.reply, self.faults, self.model, self.api_key, self.stats, self._stopping)
+        config = uvicorn.Config(
+            app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1, backlog=2048, access_log=False
+        )
+        self._server = uvicorn.Server(config)
+        logging.getLogger("uvicorn.error").addFilter(self._filter)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name=f"stub-server-{self.port}", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"stub server on {self.url} did not start within {timeout} s")
+            time.sleep(0.01)
+        logger.info("stub server listening on %s", self.url)
+        return self.base_url
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        logging.getLogger("uvicorn.error").removeFilter(self._filter)
+        self._server = self._thread = None
+
+    def __enter__(self) -> "StubServer":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class StubServerProcess:
+    """`python -m eval.stub_server` in a child process; `start()` returns its `/v1` base URL."""
+
+    def __init__(self, args: list[str]) -> None:
+        self.args = args
+        self.proc: subprocess.Popen[str] | None = None
+        self.base_url = ""
+
+    def start(self, timeout: float = 60.0) -> str:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "eval.stub_server", *self.args], stdout=subprocess.PIPE, text=True
+        )
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        for line in self.proc.stdout:
+            if line.startswith("READY "):
+                self.base_url = line.split()[1]
+                return self.base_url
+            if time.monotonic() > deadline:
+                break
+        self.stop()
+        raise RuntimeError(f"stub server process {self.args} did not report READY")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def __enter__(self) -> "StubServerProcess":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="scripted OpenAI-compatible chat server answering gold actions")
+    parser.add_argument("--episodes", type=Path, help="answer the gold action of these episodes' steps")
+    parser.add_argument("--coord-space", default="original")
+    parser.add_argument("--min-pixels", type=int)
+    parser.add_argument("--max-pixels", type=int)
+    parser.add_argument("--model", default="stub-model")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds slept per request")
+    parser.add_argument("--error-rate", type=float, default=0.0)
+    parser.add_argument("--delay-rate", type=float, default=0.0)
+    parser.add_argument("--delay", type=float, default=30.0)
+    parser.add_argument("--drop-rate", type=float, default=0.0)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    reply = None
+    if args.episodes:
+        from training.data.readers import iter_steps
+
+        reply = gold_replies(
+            iter_steps(args.episodes), coord_space=args.coord_space, min_pixels=args.min_pixels,
+            max_pixels=args.max_pixels,
+        )
+    faults = Faults(args.latency, args.error_rate, args.delay_rate, args.delay, args.drop_rate, args.seed)
+    server = StubServer(reply, faults=faults, model=args.model, port=args.port)
+    base_url = server.start()
+    # terminate() from StubServerProcess ends the sleep below like Ctrl-C, so the server stops cleanly.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    print(f"READY {base_url}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
