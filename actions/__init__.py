@@ -7,6 +7,9 @@ from actions.coords import (
     to_model_space,
     to_original_space,
 )
+from actions.format import FORMAT_PARTS, FormatBreakdown, format_score
+from actions.match import ActionBreakdown, Verdict, action_score, match_step
+from actions.parse import PROBLEMS, THINK_FIELDS, ParsedCompletion, parse_completion
 from actions.types import (
     ACTION_CLASSES,
     ACTION_TYPES,
@@ -27,6 +30,17 @@ from actions.types import (
 from actions.wire import parse_action
 
 __all__ = [
+    "FORMAT_PARTS",
+    "PROBLEMS",
+    "THINK_FIELDS",
+    "ActionBreakdown",
+    "FormatBreakdown",
+    "ParsedCompletion",
+    "Verdict",
+    "action_score",
+    "format_score",
+    "match_step",
+    "parse_completion",
     "ACTION_CLASSES",
     "ACTION_TYPES",
     "COORD_SPACES",

@@ -102,7 +102,7 @@ def load_object(text: str, strict: bool) -> Any:
     """JSON; leniently also a Python literal (single quotes, True/None) via `ast.literal_eval`, never eval."""
     try:
         return json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as err:
+    except (ValueError, RecursionError) as err:
         if strict:
             raise ActionParseError(f"expected JSON, found {_clip(text)} ({err})", "answer_not_json") from None
     try:

@@ -1,0 +1,265 @@
+"""One matcher for training rewards and evaluation: partial-credit action score and match verdicts.
+
+`prediction` is completion text (or a conversational message list), a typed action or a wire dict;
+`gold` is wire JSON (dict or str, parsed strictly) or a typed action, in original pixels; `screen` is
+`(width, height)` in original pixels. A prediction in another coordinate space is mapped back to
+original pixels and clamped to the screen before anything is measured.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from actions.coords import PixelBudget, check_space, to_original_space
+from actions.parse import ParsedCompletion, parse_completion
+from actions.similarity import text_similarity
+from actions.types import (
+    Action,
+    ActionParseError,
+    BoxAction,
+    Inquiry,
+    OpenApp,
+    Swipe,
+    TypeText,
+)
+from actions.wire import parse_action
+
+# AITW's threshold: a tap within 14% of the screen (normalised units) of the target counts as a hit.
+DISTANCE_THRESHOLD = 0.14
+AITW_BOX_SCALE = 1.4
+TEXT_MATCH_THRESHOLD = 0.8
+PROTOCOLS: tuple[str, ...] = ("box", "aitw")
+
+
+@dataclass(frozen=True)
+class ActionBreakdown:
+    """Partial-credit action score: 0 when unparseable or of another type, else `0.5 + 0.5 * param_score`."""
+
+    type_hit: float
+    param_score: float
+    reason: str
+    predicted_type: str | None = None
+    gold_type: str | None = None
+
+    @property
+    def total(self) -> float:
+        return 0.5 + 0.5 * self.param_score if self.type_hit else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """The parts, the total and the reason, for results files and logs."""
+        return {**asdict(self), "total": self.total}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a predicted step counts as correct under a match protocol, and why."""
+
+    correct: bool
+    type_match: bool
+    reason: str
+    protocol: str = "box"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"correct": self.correct, "type_match": self.type_match, "reason": self.reason}
+
+
+def _screen(screen: Any) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in screen)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected screen as (width, height) in pixels, found {screen!r}") from None
+    if width <= 0 or height <= 0:
+        raise ValueError(f"expected a positive screen size (width, height), found {screen!r}")
+    return width, height
+
+
+def read_gold(gold: Any) -> Action:
+    """Gold action from a typed action or wire JSON (strict: bad ground truth is a ValueError)."""
+    if isinstance(gold, Action):
+        return gold
+    if isinstance(gold, (dict, str)):
+        return parse_action(gold, strict=True)
+    raise ValueError(
+        f"expected the gold action as wire JSON (dict or str) or an Action, found {type(gold).__name__}"
+    )
+
+
+def read_prediction(
+    prediction: Any,
+    screen: tuple[int, int],
+    coord_space: str = "original",
+    budget: PixelBudget | None = None,
+) -> tuple[Action | None, list[str]]:
+    """Predicted action in original pixels (clamped), with the problems met reading it; never raises."""
+    problems: list[str] = []
+    action: Action | None
+    if isinstance(prediction, Action):
+        action = prediction
+    elif isinstance(prediction, ParsedCompletion):
+        action, problems = prediction.action, list(prediction.problems)
+    elif isinstance(prediction, dict) and "action_type" in prediction:
+        try:
+            action = parse_action(prediction, strict=False, notes=problems)
+        except ActionParseError as err:
+            action, problems = None, [err.problem]
+    else:
+        parsed = parse_completion(prediction)
+        action, problems = parsed.action, list(parsed.problems)
+    if isinstance(action, (BoxAction, Swipe)):
+        action = to_original_space(action, coord_space, screen, budget, integer=False)
+    return action, problems
+
+
+def _box(action: BoxAction) -> tuple[float, float, float, float]:
+    # Gold boxes are sometimes written with swapped corners; the box is the same region.
+    x1, y1, x2, y2 = action.box
+    return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)
+
+
+def _inside(point: tuple[float, float], box: tuple[float, float, float, float]) -> bool:
+    return box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3]
+
+
+def _distance_to_box(
+    point: tuple[float, float], box: tuple[float, float, float, float], screen: tuple[int, int]
+) -> float:
+    """Distance from a point to a box in screen-normalised units (each axis divided by its length)."""
+    dx = max(box[0] - point[0], 0.0, point[0] - box[2]) / screen[0]
+    dy = max(box[1] - point[1], 0.0, point[1] - box[3]) / screen[1]
+    return math.hypot(dx, dy)
+
+
+def _distance(a: tuple[float, float], b: tuple[float, float], screen: tuple[int, int]) -> float:
+    return math.hypot((a[0] - b[0]) / screen[0], (a[1] - b[1]) / screen[1])
+
+
+def swipe_directions(action: Swipe) -> frozenset[str]:
+    """Direction of a swipe by dominant axis and sign; a diagonal tie counts as both axes."""
+    dx, dy = action.end[0] - action.start[0], action.end[1] - action.start[1]
+    horizontal = "right" if dx > 0 else "left"
+    vertical = "down" if dy > 0 else "up"
+    if dx == 0 and dy == 0:
+        return frozenset()
+    if abs(dx) > abs(dy):
+        return frozenset({horizontal})
+    if abs(dy) > abs(dx):
+        return frozenset({vertical})
+    return frozenset({horizontal, vertical})
+
+
+def _param_score(pred: Action, gold: Action, screen: tuple[int, int]) -> tuple[float, str]:
+    if isinstance(gold, BoxAction):
+        point, box = pred.point, _box(gold)
+        if _inside(point, box):
+            return 1.0, "tap point inside gold box"
+        d = _distance_to_box(point, box, screen)
+        return max(0.0, 1.0 - d / DISTANCE_THRESHOLD), f"tap point outside gold box by {d:.3f} (normalised)"
+    if isinstance(gold, Swipe):
+        same = bool(swipe_directions(pred) & swipe_directions(gold))
+        closeness = (
+            sum(
+                max(0.0, 1.0 - _distance(p, g, screen) / DISTANCE_THRESHOLD)
+                for p, g in ((pred.start, gold.start), (pred.end, gold.end))
+            )
+            / 2
+        )
+        verdict = "same direction" if same else "other direction"
+        return 0.5 * same + 0.5 * closeness, f"swipe {verdict}, end-point closeness {closeness:.2f}"
+    if isinstance(gold, (TypeText, OpenApp)):
+        sim = text_similarity(pred.parameter(), gold.parameter())
+        return sim, f"text similarity {sim:.2f}"
+    if isinstance(gold, Inquiry):
+        same = pred.answer_index is not None and pred.answer_index == gold.answer_index
+        sim = text_similarity(pred.question, gold.question)
+        index = "same" if same else "different"
+        return 0.5 * same + 0.5 * sim, f"{index} AnswerIndex, question similarity {sim:.2f}"
+    return 1.0, "type match"
+
+
+def _unreadable(problems: list[str]) -> str:
+    return "unparseable: " + (", ".join(problems) if problems else "no action")
+
+
+def action_score(
+    prediction: Any,
+    gold: Any,
+    screen: tuple[int, int],
+    *,
+    coord_space: str = "original",
+    budget: PixelBudget | None = None,
+) -> ActionBreakdown:
+    """Partial-credit score of a predicted action against the gold one (SPEC §4).
+
+    Malformed predictions score 0 with a reason; bad ground truth, screen or coord_space raise ValueError.
+    """
+    gold_action = read_gold(gold)
+    screen = _screen(screen)
+    check_space(coord_space)
+    pred, problems = read_prediction(prediction, screen, coord_space, budget)
+    if pred is None:
+        return ActionBreakdown(0.0, 0.0, _unreadable(problems), None, gold_action.action_type)
+    if pred.action_type != gold_action.action_type:
+        reason = f"type mismatch: predicted {pred.action_type}, gold {gold_action.action_type}"
+        return ActionBreakdown(0.0, 0.0, reason, pred.action_type, gold_action.action_type)
+    score, reason = _param_score(pred, gold_action, screen)
+    return ActionBreakdown(1.0, min(1.0, max(0.0, score)), reason, pred.action_type, gold_action.action_type)
+
+
+def _enlarged(box: tuple[float, float, float, float], scale: float) -> tuple[float, float, float, float]:
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    hw, hh = (box[2] - box[0]) * scale / 2, (box[3] - box[1]) * scale / 2
+    return cx - hw, cy - hh, cx + hw, cy + hh
+
+
+def _correct(pred: Action, gold: Action, screen: tuple[int, int], protocol: str) -> tuple[bool, str]:
+    if isinstance(gold, BoxAction):
+        point, box = pred.point, _box(gold)
+        if protocol == "box":
+            inside = _inside(point, box)
+            return inside, "tap point inside gold box" if inside else "tap point outside gold box"
+        if _inside(point, _enlarged(box, AITW_BOX_SCALE)):
+            return True, f"tap point inside gold box enlarged {AITW_BOX_SCALE}x"
+        centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+        d = _distance(point, centre, screen)
+        hit = d <= DISTANCE_THRESHOLD
+        return hit, f"tap point {d:.3f} from gold centre ({'<=' if hit else '>'} {DISTANCE_THRESHOLD})"
+    if isinstance(gold, Swipe):
+        same = bool(swipe_directions(pred) & swipe_directions(gold))
+        return same, "same swipe direction" if same else "other swipe direction"
+    if isinstance(gold, (TypeText, OpenApp)):
+        sim = text_similarity(pred.parameter(), gold.parameter())
+        hit = sim >= TEXT_MATCH_THRESHOLD
+        return hit, f"text similarity {sim:.2f} ({'>=' if hit else '<'} {TEXT_MATCH_THRESHOLD})"
+    return True, "type match"
+
+
+def match_step(
+    prediction: Any,
+    gold: Any,
+    screen: tuple[int, int],
+    protocol: str = "box",
+    *,
+    coord_space: str = "original",
+    budget: PixelBudget | None = None,
+) -> Verdict:
+    """Match verdict of a predicted step (SPEC §8).
+
+    `box`: tap point inside the gold box; swipe in the same direction; text similarity ≥ 0.8; other
+    types by type. `aitw`: the gold box enlarged 1.4× around its centre, or a tap within 0.14
+    normalised units of the gold centre.
+    """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"expected protocol in {list(PROTOCOLS)}, found {protocol!r}")
+    gold_action = read_gold(gold)
+    screen = _screen(screen)
+    check_space(coord_space)
+    pred, problems = read_prediction(prediction, screen, coord_space, budget)
+    if pred is None:
+        return Verdict(False, False, _unreadable(problems), protocol)
+    if pred.action_type != gold_action.action_type:
+        reason = f"type mismatch: predicted {pred.action_type}, gold {gold_action.action_type}"
+        return Verdict(False, False, reason, protocol)
+    correct, reason = _correct(pred, gold_action, screen, protocol)
+    return Verdict(correct, True, reason, protocol)
