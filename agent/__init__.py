@@ -1,1 +1,34 @@
-"""The phone agent: steps, prompt templates, backends and the PhoneAgent."""
+"""The phone agent: steps, prompt templates, backends and the PhoneAgent.
+
+Names are resolved on first use so that `import agent` loads no model library and opens no client.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agent.agent import AgentResult, PhoneAgent
+    from agent.checkpoint import CheckpointMeta
+    from agent.errors import AgentError, BackendError
+    from agent.prompt import build_messages
+    from agent.step import Step
+
+_LAZY = {
+    "PhoneAgent": "agent.agent",
+    "AgentResult": "agent.agent",
+    "AgentError": "agent.errors",
+    "BackendError": "agent.errors",
+    "build_messages": "agent.prompt",
+    "Step": "agent.step",
+    "CheckpointMeta": "agent.checkpoint",
+}
+
+__all__ = ["AgentError", "AgentResult", "BackendError", "CheckpointMeta", "PhoneAgent", "Step", "build_messages"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'agent' has no attribute {name!r}")

@@ -1,0 +1,205 @@
+"""The PhoneAgent: one step in, one typed action in original pixels out.
+
+step → `agent.prompt.build_messages` → backend → `actions.parse_completion` → the action mapped from
+the model's coordinate space back to the screenshot's pixels. A failed call never raises out of
+`astep`: it comes back as `AgentResult.error`, so an evaluation run records it and goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent.backends.base import Backend
+from agent.errors import AgentError, BackendError
+from agent.prompt import DEFAULT_TEMPLATE, build_messages, prompt_hash, screen_size_of, template_hash
+from agent.step import Step
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AgentResult:
+    """What the agent answered for one step.
+
+    `action` is a typed `actions.Action` in original pixels, or None when the call failed or the answer
+    did not parse (`problems` then names why). `think` is the parsed `<think>` JSON, `raw_text` the
+    model's text, `usage` the token counts (`prompt_tokens`, `completion_tokens`), `latency_s` the wall
+    time of the call, `error` an `AgentError` for a failed call, `prompt_hash` the hash of the messages.
+    """
+
+    action: Any | None
+    think: dict[str, Any] | None
+    raw_text: str
+    problems: list[str] = field(default_factory=list)
+    usage: dict[str, int] = field(default_factory=dict)
+    latency_s: float = 0.0
+    error: AgentError | None = None
+    prompt_hash: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when the call succeeded and the answer parsed to an action."""
+        return self.error is None and self.action is not None
+
+
+class PhoneAgent:
+    """Calls a backend for steps, in the coordinate space and with the prompt a checkpoint was trained on.
+
+    `budget` is the `actions.coords.PixelBudget` the server's processor uses; it decides the screen size
+    stated in the prompt for `resized` and the mapping back. `round_coords` returns integer pixels.
+    """
+
+    def __init__(self, backend: Backend, *, template: str = DEFAULT_TEMPLATE, coord_space: str = "original",
+                 budget: Any = None, round_coords: bool = True) -> None:
+        from actions.coords import check_space
+
+        self.backend = backend
+        self.template = template
+        self.coord_space = check_space(coord_space)
+        self.budget = budget
+        self.round_coords = round_coords
+        self.template_hash = template_hash(template, coord_space)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"PhoneAgent(backend={self.backend!r}, template={self.template!r}, "
+            f"coord_space={self.coord_space!r}, budget={self.budget!r})"
+        )
+
+    @classmethod
+    def from_endpoint(
+        cls,
+        base_url: str,
+        model: str,
+        *,
+        api_key_env: str = "OPENAI_API_KEY",
+        template: str = DEFAULT_TEMPLATE,
+        coord_space: str = "original",
+        budget: Any = None,
+        concurrency: int = 8,
+        timeout: float = 120.0,
+        max_retries: int = 2,
+        max_tokens: int = 1024,
+        temperature: float = 0.0,
+        resize_images: bool = False,
+        structured_outputs: bool = False,
+        extra_body: dict[str, Any] | None = None,
+    ) -> PhoneAgent:
+        """An agent on an OpenAI-compatible endpoint (`base_url` ends in `/v1`).
+
+        `resize_images` sends screenshots already resized to `budget` (same pixels the server's
+        processor would produce, fewer bytes); `structured_outputs` constrains vLLM's decoding to the
+        think/answer shape. See `agent.backends.openai_backend.OpenAIBackend` for the rest.
+        """
+        from agent.backends.openai_backend import OpenAIBackend
+
+        if resize_images and budget is None:
+            from actions.coords import DEFAULT_BUDGET
+
+            budget = DEFAULT_BUDGET
+        backend = OpenAIBackend(
+            base_url, model, api_key_env=api_key_env, concurrency=concurrency, timeout=timeout,
+            max_retries=max_retries, max_tokens=max_tokens, temperature=temperature,
+            image_budget=budget if resize_images else None, structured_outputs=structured_outputs,
+            extra_body=extra_body,
+        )
+        return cls(backend, template=template, coord_space=coord_space, budget=budget)
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, *, device: str = "cpu", max_new_tokens: int = 512,
+                        **backend_kwargs: Any) -> PhoneAgent:
+        """An agent on a local transformers model; template, coordinate space and budget come from
+        the checkpoint's `phone_r1.json` (defaults when absent)."""
+        from actions.coords import PixelBudget
+        from agent.backends.transformers_backend import TransformersBackend
+        from agent.checkpoint import CheckpointMeta
+
+        meta = CheckpointMeta.load_or_default(path)
+        budget = PixelBudget(meta.min_pixels, meta.max_pixels)
+        backend = TransformersBackend(path, device=device, budget=budget, max_new_tokens=max_new_tokens,
+                                      **backend_kwargs)
+        return cls(backend, template=meta.prompt_template, coord_space=meta.coord_space, budget=budget)
+
+    def messages(self, step: Step) -> list[dict[str, Any]]:
+        """The generic chat messages this agent sends for `step`."""
+        return build_messages(step, template=self.template, coord_space=self.coord_space, budget=self.budget)
+
+    async def astep(self, step: Step) -> AgentResult:
+        """Ask the backend about one step. Never raises for a failed call or an unreadable answer."""
+        from actions import parse_completion
+        from actions.coords import to_original_space
+
+        try:
+            messages = self.messages(step)
+            screen = screen_size_of(step)
+        except (OSError, ValueError) as exc:
+            # An unreadable screenshot or a bad template: nothing was sent, so the step records why.
+            return AgentResult(None, None, "", [f"prompt: {exc}"],
+                               error=AgentError("bad_response", f"{step.source or step.step_id}: {exc}"))
+        digest = prompt_hash(messages)
+        started = time.perf_counter()
+        try:
+            completion = await self.backend.acomplete(messages)
+        except BackendError as exc:
+            latency = time.perf_counter() - started
+            logger.warning("step %s: %s", step.step_id, exc.error.message)
+            return AgentResult(None, None, "", [exc.error.kind], latency_s=latency, error=exc.error,
+                               prompt_hash=digest)
+        latency = time.perf_counter() - started
+        parsed = parse_completion(completion.text)
+        action = parsed.action
+        if action is not None:
+            action = to_original_space(action, self.coord_space, screen, self.budget, integer=self.round_coords)
+        return AgentResult(
+            action=action,
+            think=parsed.think if isinstance(parsed.think, dict) else None,
+            raw_text=completion.text,
+            problems=list(parsed.problems),
+            usage=dict(completion.usage),
+            latency_s=latency,
+            error=None,
+            prompt_hash=digest,
+        )
+
+    async def astep_many(self, steps: list[Step]) -> list[AgentResult]:
+        """All steps concurrently (the backend bounds how many calls are in flight), results in order."""
+        return list(await asyncio.gather(*(self.astep(step) for step in steps)))
+
+    def step(self, step: Step) -> AgentResult:
+        """Synchronous `astep` for scripts; not for use inside a running event loop."""
+        return self._run(self.astep(step))
+
+    def close(self) -> None:
+        """Release the backend's clients and the private event loop of the synchronous API."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.run_until_complete(self.backend.aclose())
+            self._loop.close()
+        self._loop = None
+
+    async def aclose(self) -> None:
+        await self.backend.aclose()
+
+    def _run(self, coroutine: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            coroutine.close()
+            raise RuntimeError("PhoneAgent.step() called inside a running event loop; await agent.astep() instead")
+        # One loop for the agent's lifetime keeps the backend's connection pool alive between steps.
+        if self._loop is None or self._loop.is_closed():
+            self._loop = asyncio.new_event_loop()
+        return self._loop.run_until_complete(coroutine)
+
+    def __enter__(self) -> PhoneAgent:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

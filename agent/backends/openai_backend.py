@@ -1,0 +1,212 @@
+"""Any OpenAI-compatible chat endpoint (vLLM, `transformers serve`, hosted APIs) through the async `openai` client.
+
+Retries, back-off and per-attempt timeouts are the `openai` client's own; this module bounds how many
+requests are in flight, turns screenshots into data URLs, and maps the client's exceptions to the
+typed `AgentError` kinds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import weakref
+from typing import Any
+
+from agent.backends.base import Completion
+from agent.backends.images import image_data_url
+from agent.errors import BackendError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
+# vLLM and `transformers serve` accept any key; the client refuses to start without one.
+NO_KEY = "EMPTY"
+# The think/answer shape for vLLM structured outputs. `[^<>]` keeps the grammar simple for the regex
+# engines vLLM uses (no lazy quantifiers) and stops each part at its closing tag.
+THINK_ANSWER_REGEX = r"<think>\{[^<>]*\}</think>\n?<answer>\{[^<>]*\}</answer>"
+# The client backs off at most 8 s between attempts (openai INITIAL/MAX_RETRY_DELAY); the outer guard
+# allows for that so it only fires when something below ignores its own timeout.
+_MAX_BACKOFF_S = 8.0
+
+
+class _Secret:
+    """Holds the API key so that no repr, log line or traceback locals print it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "<secret>"
+
+    __str__ = __repr__
+
+
+class OpenAIBackend:
+    """Chat completions against `base_url` (e.g. `http://127.0.0.1:8000/v1`) for `model`.
+
+    - `api_key_env`: environment variable holding the key (default `OPENAI_API_KEY`); read once here
+      and never logged. Servers that need no key get a placeholder.
+    - `concurrency`: requests in flight at once (per event loop).
+    - `timeout`: seconds per attempt; `max_retries`: the client's retries on connection errors,
+      timeouts, 408/409/429 and 5xx, with exponential back-off.
+    - `image_budget`: pre-resize screenshots to `smart_resize` of this `PixelBudget` before sending.
+    - `structured_outputs`: ask vLLM to constrain decoding to the think/answer shape.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        api_key_env: str = DEFAULT_API_KEY_ENV,
+        concurrency: int = 8,
+        timeout: float = 120.0,
+        max_retries: int = 2,
+        max_tokens: int = 1024,
+        temperature: float = 0.0,
+        image_budget: Any = None,
+        structured_outputs: bool = False,
+        extra_body: dict[str, Any] | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be >= 1, got {concurrency}")
+        if max_retries < 0:
+            raise ValueError(f"max_retries must be >= 0, got {max_retries}")
+        if timeout <= 0:
+            raise ValueError(f"timeout must be > 0 seconds, got {timeout}")
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.name = f"openai:{model}@{self.base_url}"
+        self.api_key_env = api_key_env
+        self._api_key = _Secret(os.environ.get(api_key_env) or NO_KEY)
+        self.concurrency = concurrency
+        self.timeout = float(timeout)
+        self.max_retries = int(max_retries)
+        self.max_tokens = int(max_tokens)
+        self.temperature = float(temperature)
+        self.image_budget = image_budget
+        self.structured_outputs = structured_outputs
+        self.extra_body = dict(extra_body or {})
+        # Clients and semaphores belong to one event loop each; a sync caller may create several loops.
+        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Any, asyncio.Semaphore]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"OpenAIBackend(base_url={self.base_url!r}, model={self.model!r}, api_key_env={self.api_key_env!r}, "
+            f"concurrency={self.concurrency}, timeout={self.timeout}, max_retries={self.max_retries})"
+        )
+
+    def _state(self) -> tuple[Any, asyncio.Semaphore]:
+        loop = asyncio.get_running_loop()
+        state = self._per_loop.get(loop)
+        if state is None:
+            from openai import AsyncOpenAI
+
+            client = AsyncOpenAI(
+                base_url=self.base_url,
+                api_key=self._api_key.get(),
+                timeout=self.timeout,
+                max_retries=self.max_retries,
+            )
+            state = (client, asyncio.Semaphore(self.concurrency))
+            self._per_loop[loop] = state
+        return state
+
+    async def _openai_messages(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Generic messages → OpenAI wire messages: image parts become `image_url` data URLs."""
+        out: list[dict[str, Any]] = []
+        for message in messages:
+            content = message["content"]
+            if isinstance(content, str):
+                out.append({"role": message["role"], "content": content})
+                continue
+            parts: list[dict[str, Any]] = []
+            for part in content:
+                if part.get("type") == "image":
+                    url = await asyncio.to_thread(image_data_url, part["image"], self.image_budget)
+                    parts.append({"type": "image_url", "image_url": {"url": url}})
+                else:
+                    parts.append(part)
+            out.append({"role": message["role"], "content": parts})
+        return out
+
+    def request_body(self) -> dict[str, Any]:
+        """Sampling parameters and extras sent with every request (messages excluded)."""
+        body: dict[str, Any] = {"max_tokens": self.max_tokens, "temperature": self.temperature}
+        extra = dict(self.extra_body)
+        if self.structured_outputs:
+            extra.setdefault("structured_outputs", {"regex": THINK_ANSWER_REGEX})
+        if extra:
+            body["extra_body"] = extra
+        return body
+
+    async def acomplete(self, messages: list[dict[str, Any]]) -> Completion:
+        """One chat completion; raises `BackendError` with a typed kind after the client's retries."""
+        import openai
+
+        try:
+            wire = await self._openai_messages(messages)
+        except OSError as exc:
+            raise BackendError("bad_response", f"cannot read a screenshot for the request: {exc}") from exc
+        client, semaphore = self._state()
+        # Per attempt `timeout`, `max_retries + 1` attempts, back-off between them.
+        guard_s = (self.max_retries + 1) * (self.timeout + _MAX_BACKOFF_S) + 5.0
+        async with semaphore:
+            try:
+                response = await asyncio.wait_for(
+                    client.chat.completions.create(model=self.model, messages=wire, **self.request_body()),
+                    timeout=guard_s,
+                )
+            except (asyncio.TimeoutError, openai.APITimeoutError) as exc:
+                raise BackendError(
+                    "timeout", f"{self.base_url}: no answer within {self.timeout:g} s per attempt "
+                    f"after {self.max_retries} retries ({type(exc).__name__})"
+                ) from None
+            except openai.APIConnectionError as exc:
+                raise BackendError(
+                    "connection", f"{self.base_url}: cannot connect after {self.max_retries} retries ({exc})"
+                ) from None
+            except openai.APIStatusError as exc:
+                kind = "http_5xx" if exc.status_code >= 500 else "http_4xx"
+                raise BackendError(
+                    kind, f"{self.base_url}: HTTP {exc.status_code} from the server: {_clip(str(exc.message))}"
+                ) from None
+            except openai.OpenAIError as exc:
+                raise BackendError("bad_response", f"{self.base_url}: {type(exc).__name__}: {_clip(str(exc))}") from None
+        return _completion_of(response, self.base_url)
+
+    async def aclose(self) -> None:
+        """Close the client of the running event loop (others close with their loops)."""
+        loop = asyncio.get_running_loop()
+        state = self._per_loop.pop(loop, None)
+        if state is not None:
+            await state[0].close()
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _completion_of(response: Any, where: str) -> Completion:
+    """Text and usage from a ChatCompletion; a response without a message is a `bad_response`."""
+    choices = getattr(response, "choices", None) or []
+    if not choices or getattr(choices[0], "message", None) is None:
+        raise BackendError("bad_response", f"{where}: expected a chat completion with one choice, got {_clip(repr(response))}")
+    text = choices[0].message.content
+    if not isinstance(text, str):
+        raise BackendError("bad_response", f"{where}: expected message content as text, got {type(text).__name__}")
+    usage: dict[str, int] = {}
+    if getattr(response, "usage", None) is not None:
+        for key in ("prompt_tokens", "completion_tokens"):
+            value = getattr(response.usage, key, None)
+            if isinstance(value, int):
+                usage[key] = value
+    return Completion(text=text, usage=usage)
