@@ -234,7 +234,12 @@ def read_raw_step(path: str | os.PathLike[str], *, episode_id: str | None = None
         if not m:
             raise RecordError(source, f"expected a file named step_<n>.json, found {path.name!r}")
         index = int(m.group(1))
-    record = load_json_file(path)
+    return raw_step(load_json_file(path), path, episode_id=episode_id, index=index, strict=strict)
+
+
+def raw_step(record: Any, path: Path, *, episode_id: str, index: int, strict: bool = True) -> Step:
+    """A Step from the already-parsed content of the step file at `path`."""
+    source = str(path)
     if not isinstance(record, dict) or "input" not in record or "output" not in record:
         found = sorted(record) if isinstance(record, dict) else type(record).__name__
         raise RecordError(source, f"expected an object with 'input' and 'output', found {found}")
@@ -374,3 +379,40 @@ def read_steps(path: str | os.PathLike[str], strict: bool = True, *,
                image_root: str | os.PathLike[str] | None = None) -> list[Step]:
     """All steps of `path` as a list (see `iter_steps`)."""
     return list(iter_steps(path, strict=strict, image_root=image_root))
+
+
+def iter_records(root: str | os.PathLike[str], *, image_root: str | os.PathLike[str] | None = None
+                 ) -> Iterator[tuple[str, str, dict[str, Any] | None, Any, list[Path]]]:
+    """Untyped records for summaries: `(episode_id, source, input, output, screenshot paths)`.
+
+    Nothing is checked beyond JSON syntax; a record that cannot be read at all comes out with
+    `input=None` so callers can count it. Raw folders and JSONL files are both understood.
+    """
+    root = Path(root)
+    if is_jsonl(root):
+        base = Path(image_root) if image_root is not None else root.parent
+        for lineno, record, error in _jsonl_records(root):
+            source = f"{root}:{lineno}"
+            try:
+                if error is not None or not isinstance(record, dict):
+                    raise ValueError(error or "not an object")
+                images = record.get("image") or []
+                images = [images] if isinstance(images, str) else list(images)
+                conv = record["conversations"]
+                inp = extract_input_json(conv[0]["value"])
+                output = json.loads(conv[1]["value"])
+                episode = str(images[0]).replace("\\", "/").split("/")[0] if images else ""
+                yield episode, source, inp, output, [base / str(i) for i in images]
+            except (ValueError, KeyError, IndexError, TypeError):
+                yield "", source, None, None, []
+        return
+    for episode_dir in list_episodes(root):
+        for _, path in list_step_files(episode_dir, strict=False):
+            try:
+                record = load_json_file(path)
+                inp, output = record["input"], record["output"]
+                names = screen_names(inp)
+            except (ValueError, KeyError, TypeError, AttributeError):
+                yield episode_dir.name, str(path), None, None, []
+                continue
+            yield episode_dir.name, str(path), inp, output, [episode_dir / n for n in names]

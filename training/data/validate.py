@@ -70,7 +70,7 @@ class Report:
         return not self.errors
 
 
-class _Images:
+class ImageChecker:
     """Checks each screenshot once (consecutive steps share them) and remembers its size."""
 
     def __init__(self, decode: bool) -> None:
@@ -131,9 +131,9 @@ def _geometry(action: Any, size: tuple[int, int]) -> list[tuple[str, str]]:
     return found
 
 
-def _check_step(inp: Any, output: Any, images: list[Path], *, path: str, text: str | None, line: int | None,
-                checker: _Images) -> tuple[list[Problem], tuple[int, int] | None]:
-    """Problems of one step record and its current screen size; `line` is fixed (JSONL) or found in
+def check_step(inp: Any, output: Any, images: list[Path], *, path: str, text: str | None, line: int | None,
+                checker: ImageChecker) -> tuple[list[Problem], tuple[int, int] | None]:
+    """Problems of one step record and its current screen size (None if unreadable); `line` is fixed (JSONL) or found in
     `text` (step files)."""
     from actions import parse_action
     from actions.types import ACTION_TYPES
@@ -189,7 +189,7 @@ def _episode_sizes(episode: str, sized: list[tuple[str, int | None, tuple[int, i
     ]
 
 
-def _validate_episode(episode_dir: Path, checker: _Images) -> tuple[list[Problem], int]:
+def _validate_episode(episode_dir: Path, checker: ImageChecker) -> tuple[list[Problem], int]:
     problems: list[Problem] = []
     numbered: list[tuple[int, Path]] = []
     for entry in sorted(os.scandir(episode_dir), key=lambda e: e.name):
@@ -240,7 +240,7 @@ def _validate_episode(episode_dir: Path, checker: _Images) -> tuple[list[Problem
                 images = [episode_dir / n for n in screen_names(inp)]
             except ValueError as exc:
                 problems.append(Problem(src, _line_of(text, '"screen_path'), "bad_record", str(exc)))
-        found, size = _check_step(inp, record["output"], images, path=src, text=text, line=None, checker=checker)
+        found, size = check_step(inp, record["output"], images, path=src, text=text, line=None, checker=checker)
         problems += found
         if size is not None:
             sized.append((src, _line_of(text, '"screen_path2"'), size))
@@ -248,7 +248,7 @@ def _validate_episode(episode_dir: Path, checker: _Images) -> tuple[list[Problem
     return problems, len(numbered)
 
 
-def _validate_jsonl(path: Path, image_root: Path, checker: _Images, progress: bool) -> Report:
+def _validate_jsonl(path: Path, image_root: Path, checker: ImageChecker, progress: bool) -> Report:
     report = Report()
     episodes: dict[str, tuple[str, int | None, tuple[int, int]] | None] = {}
     last_episode = None
@@ -292,7 +292,7 @@ def _validate_jsonl(path: Path, image_root: Path, checker: _Images, progress: bo
                 # Episodes are contiguous in the file, so finished ones can be dropped.
                 checker.reset()
                 last_episode = episode
-            found, size = _check_step(inp, output, [image_root / i for i in images], path=src, text=None,
+            found, size = check_step(inp, output, [image_root / i for i in images], path=src, text=None,
                                        line=lineno, checker=checker)
             report.problems += found
             if size is not None:
@@ -309,7 +309,7 @@ def validate(root: str | os.PathLike[str], *, image_root: str | os.PathLike[str]
              decode: bool = False, progress: bool = False) -> Report:
     """Every problem in a raw episode folder or a converted JSONL file (see the module docstring)."""
     root = Path(root)
-    checker = _Images(decode)
+    checker = ImageChecker(decode)
     if is_jsonl(root):
         return _validate_jsonl(root, Path(image_root) if image_root else root.parent, checker, progress)
     report = Report()

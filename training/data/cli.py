@@ -1,0 +1,124 @@
+"""`phone-r1 data ...` subcommands. Only the standard library is imported here; handlers import the rest."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+log = logging.getLogger(__name__)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from training.data.validate import validate
+
+    report = validate(args.root, image_root=args.image_root, decode=args.decode, progress=True)
+    for problem in report.problems:
+        print(problem)
+    errors = len(report.errors)
+    print(f"{report.episodes} episodes, {report.steps} steps: {errors} error(s), "
+          f"{len(report.problems) - errors} warning(s)", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from training.data.convert import ConvertError, convert
+
+    try:
+        summary = convert(args.root, args.output, template=args.template, skip_invalid=args.skip_invalid,
+                          rejects=args.rejects, progress=True)
+    except ConvertError as exc:
+        print(f"phone-r1 data convert: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {summary.written} records to {summary.output}")
+    if summary.rejected:
+        print(f"rejected {summary.rejected} records, reasons in {summary.rejects}", file=sys.stderr)
+    return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from training.data.stats import compute_stats, render_stats
+
+    stats = compute_stats(args.root, image_root=args.image_root, progress=not args.json)
+    if args.json:
+        print(json.dumps(stats, ensure_ascii=False, indent=2))
+    else:
+        render_stats(stats)
+    return 0
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from training.data.synth import synthesize
+
+    written = synthesize(args.output, episodes=args.episodes, seed=args.seed, start_id=args.start_id,
+                         size=(args.width, args.height), quality=args.quality, progress=True)
+    print(f"wrote {len(written)} episodes to {args.output}")
+    return 0
+
+
+def _export_verl(args: argparse.Namespace) -> int:
+    from training.data.verl import export_verl
+
+    result = export_verl(args.root, args.output, split=args.split, data_source=args.data_source,
+                         template=args.template, coord_space=args.coord_space, min_pixels=args.min_pixels,
+                         max_pixels=args.max_pixels, embed_images=not args.image_paths,
+                         image_root=args.image_root, progress=True)
+    print(f"wrote {result.rows} rows to {result.parquet}; reward function: {result.reward_file} (compute_score)")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `phone-r1 data` and its subcommands."""
+    data = subparsers.add_parser("data", help="ingest, validate, convert, synthesize and export screenshot episodes",
+                                 description="Raw screenshot episodes: validate, convert, summarise, synthesize, export.")
+    sub = data.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
+    data.set_defaults(func=lambda args: (data.print_help(), 0)[1])
+
+    def root_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument("root", help="episode folder (ROOT/<episode_id>/step_<n>.json) or converted JSONL file")
+        p.add_argument("--image-root", default=None,
+                       help="for a JSONL file: folder its image paths are relative to (default: the file's folder)")
+
+    p = sub.add_parser("validate", help="report every problem with file and line; exit 1 if any")
+    root_arg(p)
+    p.add_argument("--decode", action="store_true", help="decode every screenshot (slow; catches truncated files)")
+    p.set_defaults(func=_validate)
+
+    p = sub.add_parser("convert", help="write the seed's JSONL (id, image, conversations)")
+    p.add_argument("root", help="raw episode folder")
+    p.add_argument("-o", "--output", required=True, help="output .jsonl")
+    p.add_argument("--template", default="zh", help="prompt template of agent/prompts (default: zh)")
+    p.add_argument("--skip-invalid", action="store_true",
+                   help="write bad records to a rejects file with reasons and go on (default: stop at the first)")
+    p.add_argument("--rejects", default=None, help="rejects file (default: <output>.rejects.jsonl)")
+    p.set_defaults(func=_convert)
+
+    p = sub.add_parser("stats", help="counts per action type, app, steps per episode, screen sizes")
+    root_arg(p)
+    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    p.set_defaults(func=_stats)
+
+    p = sub.add_parser("synth", help="draw synthetic phone episodes in the raw format")
+    p.add_argument("-o", "--output", required=True, help="output folder")
+    p.add_argument("--episodes", type=int, default=10, help="number of episodes (default: 10)")
+    p.add_argument("--seed", type=int, default=0, help="random seed; same seed, same files (default: 0)")
+    p.add_argument("--start-id", type=int, default=10001, help="first episode id (default: 10001)")
+    p.add_argument("--width", type=int, default=1080, help="screen width (default: 1080)")
+    p.add_argument("--height", type=int, default=2400, help="screen height (default: 2400)")
+    p.add_argument("--quality", type=int, default=70, help="JPEG quality (default: 70)")
+    p.set_defaults(func=_synth)
+
+    p = sub.add_parser("export-verl", help="parquet in veRL's RLHF schema plus a compute_score reward file")
+    root_arg(p)
+    p.add_argument("-o", "--output", required=True, help="output folder")
+    p.add_argument("--split", default="train", help="split name, also the parquet file name (default: train)")
+    p.add_argument("--data-source", default="phone_r1", help="data_source column (default: phone_r1)")
+    p.add_argument("--template", default="zh", help="prompt template of agent/prompts (default: zh)")
+    p.add_argument("--coord-space", default="original", choices=["original", "resized", "norm1000"],
+                   help="coordinate space the prompt states and the reward maps back from (default: original)")
+    p.add_argument("--min-pixels", type=int, default=3136, help="pixel budget for --coord-space resized")
+    p.add_argument("--max-pixels", type=int, default=1003520, help="pixel budget for --coord-space resized")
+    p.add_argument("--image-paths", action="store_true",
+                   help="store image paths instead of embedding the JPEG bytes (smaller; paths must exist on the workers)")
+    p.set_defaults(func=_export_verl)
