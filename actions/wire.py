@@ -171,7 +171,7 @@ def _parameter_value(obj: dict[str, Any], action_type: str, strict: bool) -> Any
 
 
 def _int_or_none(value: Any, strict: bool) -> int | None:
-    if value is None and not strict:
+    if value is None:
         return None
     if isinstance(value, int) and not isinstance(value, bool):
         return value

@@ -1,0 +1,116 @@
+"""format_score against the seed's own format reward (seed 001), run on generated completions."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from actions import format_score
+from actions.rewards import format_reward
+from tests.helpers.actions import THINK_OK, completion, generated_completions
+
+
+# The seed's format reward, verbatim from seed 001 except its DEBUG_MODE file logging.
+def seed_format_reward(completions, **kwargs):
+    """Reward function that checks if the completion has a specific format and structure."""
+    completion_contents = [completion[0]["content"] for completion in completions]
+    rewards = []
+    for content in completion_contents:
+        score = 0.0
+        # Check for <think></think> tags (0.5 points)
+        think_match = re.search(r'<think>(.*?)</think>', content, re.DOTALL)
+        if think_match:
+            score += 0.5
+            think_content = think_match.group(1).strip()
+            # Check if think content is valid JSON (0.5 points)
+            try:
+                think_json = json.loads(think_content)
+                score += 0.5
+                # Check if think content has the required fields (0.5 points)
+                required_fields = ["task_interpretation", "current_page_audit", "path_alignment_check", "action_validation"]
+                if all(field in think_json for field in required_fields):
+                    score += 0.5
+            except json.JSONDecodeError:
+                pass  # Not valid JSON, no additional points
+        # Check for <answer></answer> tags (0.5 points)
+        answer_match = re.search(r'<answer>(.*?)</answer>', content, re.DOTALL)
+        if answer_match:
+            score += 0.5
+            answer_content = answer_match.group(1).strip()
+            # Check if answer content is valid JSON (0.5 points)
+            try:
+                json.loads(answer_content)
+                score += 0.5
+            except json.JSONDecodeError:
+                pass  # Not valid JSON, no additional points
+        rewards.append(score)
+    return rewards
+
+
+_NO_JSON = object()
+
+
+def _think_payload(text: str):
+    """The think JSON the seed's code sees, or _NO_JSON when there is none."""
+    match = re.search(r"<think>(.*?)</think>", text, re.DOTALL)
+    if not match:
+        return _NO_JSON
+    try:
+        return json.loads(match.group(1).strip())
+    except json.JSONDecodeError:
+        return _NO_JSON
+
+
+def test_agrees_with_seed_times_2_5_except_the_documented_difference():
+    texts = generated_completions(600, seed=1)
+    kinds = {"agree": 0, "non_object_fields": 0, "seed_type_error": 0}
+    for text in texts:
+        ours = format_score(text).total * 2.5
+        payload = _think_payload(text)
+        if payload is None or isinstance(payload, (int, float, bool)):
+            # The seed's `field in think_json` raises TypeError on a number, true/false or null.
+            with pytest.raises(TypeError):
+                seed_format_reward([[{"role": "assistant", "content": text}]])
+            assert format_score(text).think_fields == 0.0
+            kinds["seed_type_error"] += 1
+            continue
+        seed = seed_format_reward([[{"role": "assistant", "content": text}]])[0]
+        if isinstance(payload, (str, list)) and all(f in payload for f in THINK_OK):
+            # The one deliberate difference: the four fields must be keys of a JSON object.
+            assert seed - ours == pytest.approx(0.5), text
+            kinds["non_object_fields"] += 1
+        else:
+            assert ours == pytest.approx(seed), text
+            kinds["agree"] += 1
+    # The generator must actually exercise every branch, or the comparison proves little.
+    assert kinds["agree"] > 400 and kinds["non_object_fields"] > 10 and kinds["seed_type_error"] > 10, kinds
+
+
+def test_well_formed_scores_full_marks_and_parts():
+    score = format_score(completion())
+    assert score.as_dict() == {
+        "think_tag": 1.0, "think_json": 1.0, "think_fields": 1.0, "answer_tag": 1.0, "answer_json": 1.0, "total": 1.0
+    }
+    assert score.points == 2.5
+
+
+@pytest.mark.parametrize(
+    ("text", "points"),
+    [
+        ("", 0.0),  # nothing at all
+        ("<think>x</think>", 0.5),  # think tag only, not JSON
+        ('<think>["task_interpretation"]</think>', 1.0),  # JSON list: tag + JSON, no fields
+        ("<answer>{}</answer>", 1.0),  # answer tag + JSON (any JSON counts, as in the seed)
+        ("<answer>{'a': 1}</answer>", 0.5),  # single quotes are not JSON
+        ('<think>{"a": 1}</think><answer>5</answer>', 2.0),  # missing fields
+    ],
+)
+def test_table(text, points):
+    assert format_score(text).points == pytest.approx(points)
+
+
+def test_format_reward_accepts_strings_and_conversations():
+    text = completion()
+    assert format_reward([text, [{"role": "assistant", "content": text}], None, 5]) == [1.0, 1.0, 0.0, 0.0]
