@@ -10,6 +10,7 @@ flaky endpoint look more accurate.
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
@@ -59,8 +60,10 @@ def reason_category(record: Mapping[str, Any], verdict: Mapping[str, Any]) -> st
     """A short label for why a step is wrong: the error kind, or the matcher's reason up to its first ':'."""
     if record.get("error"):
         return f"error:{record['error'].get('kind', 'unknown')}"
-    reason = str(verdict.get("reason") or "wrong")
-    return reason.split(":", 1)[0].strip() or "wrong"
+    reason = str(verdict.get("reason") or "wrong").split(":", 1)[0]
+    # "text similarity 0.42 (< 0.8)" and "text similarity 0.10 (< 0.8)" are one reason.
+    reason = re.sub(r"\([^)]*\)|\d+(\.\d+)?", " ", reason)
+    return " ".join(reason.split()) or "wrong"
 
 
 def bootstrap_ci(successes: int, n: int, *, n_resamples: int = 2000, seed: int = 0) -> tuple[float, float]:

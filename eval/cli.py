@@ -1,0 +1,101 @@
+"""`phone-r1 eval run | report | compare` (standard library only at import; the work is imported lazily)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `eval` and its subcommands to the `phone-r1` parser."""
+    parser = subparsers.add_parser("eval", help="offline step-accuracy evaluation and reports")
+    sub = parser.add_subparsers(dest="eval_command", metavar="EVAL_COMMAND")
+    parser.set_defaults(func=lambda args: (parser.print_help(), 0)[1])
+
+    run = sub.add_parser(
+        "run",
+        help="score an agent on episodes, step by step (resumable)",
+        description="Score an agent on every step of some episodes with the gold history (teacher forcing). "
+        "Records are appended to the results file as steps finish; rerunning with the same file resumes.",
+    )
+    run.add_argument("--episodes", type=Path, required=True, help="raw episode folder or converted JSONL")
+    source = run.add_mutually_exclusive_group(required=True)
+    source.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
+    source.add_argument("--local", type=Path, metavar="CHECKPOINT", help="in-process transformers checkpoint")
+    source.add_argument("--predictions", type=Path, metavar="FILE",
+                        help='score answers produced elsewhere: JSONL of {"step_id", "raw"}')
+    run.add_argument("--model", help="served model name (required with --base-url)")
+    run.add_argument("-o", "--output", type=Path, required=True, help="results JSONL (resumed when it exists)")
+    run.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the API key")
+    run.add_argument("--checkpoint-meta", type=Path, metavar="DIR",
+                     help="take template, coordinate space and pixel budget from DIR/phone_r1.json")
+    run.add_argument("--template", help="prompt template (default: the checkpoint's, else zh)")
+    run.add_argument("--coord-space", choices=("original", "resized", "norm1000"),
+                     help="coordinate space the model answers in (default: the checkpoint's, else original)")
+    run.add_argument("--min-pixels", type=int, help="pixel budget (default: the checkpoint's)")
+    run.add_argument("--max-pixels", type=int, help="pixel budget (default: the checkpoint's)")
+    run.add_argument("--protocol", choices=("box", "aitw"), default="box", help="match protocol (default box)")
+    run.add_argument("--concurrency", type=int, default=32,
+                     help="requests in flight (default 32, sized for a vLLM server)")
+    run.add_argument("--timeout", type=float, default=120.0, help="seconds per request attempt")
+    run.add_argument("--max-retries", type=int, default=2, help="retries per request (back-off between)")
+    run.add_argument("--max-tokens", type=int, default=1024, help="completion token limit")
+    run.add_argument("--limit", type=int, help="only the first N steps")
+    run.add_argument("--retry-errors", action="store_true", help="redo steps whose last attempt failed")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.set_defaults(func=_run)
+
+    report = sub.add_parser("report", help="metrics.json, report.md and report.html for a results file")
+    report.add_argument("results", type=Path)
+    report.add_argument("-o", "--output", type=Path, help="output folder (default: next to the results file)")
+    report.add_argument("--protocol", choices=("box", "aitw"),
+                        help="rescore under this protocol (default: the run's)")
+    report.add_argument("--max-failures", type=int, default=24, help="failed-step thumbnails to show")
+    report.set_defaults(func=_report)
+
+    compare = sub.add_parser("compare", help="metric deltas and flipped steps between two results files")
+    compare.add_argument("a", type=Path)
+    compare.add_argument("b", type=Path)
+    compare.add_argument("--protocol", choices=("box", "aitw"))
+    compare.add_argument("--max-flips", type=int, default=20, help="flipped steps listed per direction")
+    compare.add_argument("--json", type=Path, help="also write the comparison as JSON here")
+    compare.set_defaults(func=_compare)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from eval.runner import run_command
+
+    return run_command(args)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from eval.report import write_report
+
+    out = args.output or args.results.with_suffix("").parent / f"{args.results.stem}_report"
+    paths = write_report(args.results, out, protocol=args.protocol, max_failures=args.max_failures)
+    for path in paths:
+        print(path)
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from eval.compare import compare_files, format_comparison
+
+    comparison = compare_files(args.a, args.b, protocol=args.protocol)
+    print(format_comparison(comparison, max_flips=args.max_flips))
+    if args.json:
+        import json
+
+        args.json.write_text(json.dumps(comparison, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="phone-r1")
+    register(parser.add_subparsers())
+    parsed = parser.parse_args()
+    sys.exit(parsed.func(parsed))

@@ -1,0 +1,316 @@
+"""Score an agent on episodes step by step, with the gold history (teacher forcing), concurrently.
+
+Each step's own input already holds the gold history, so steps are independent and run in any
+order: a pool of `concurrency` workers pulls steps from a bounded queue (memory does not grow with
+the test set), asks the agent, scores the answer with `actions.match_step` / `action_score` /
+`format_score` and appends the record to the results file as soon as it is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eval.results import ResultsWriter, RunHeader
+
+logger = logging.getLogger(__name__)
+
+# The step a worker is asking about; lets the predictions backend answer without parsing the prompt.
+CURRENT_STEP: contextvars.ContextVar[str] = contextvars.ContextVar("eval_current_step")
+
+
+@dataclass
+class RunSummary:
+    """What one `run_eval` call did."""
+
+    total: int = 0  # steps in scope (after --limit)
+    skipped: int = 0  # already in the results file
+    ran: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    correct: int = 0  # over all steps in scope, old and new
+    wall_s: float = 0.0
+
+    @property
+    def sr(self) -> float | None:
+        return self.correct / self.total if self.total else None
+
+
+def _verdict_dict(verdict: Any) -> dict[str, Any]:
+    return {"correct": bool(verdict.correct), "type_match": bool(verdict.type_match), "reason": verdict.reason}
+
+
+def build_record(step: Any, result: Any, protocol: str) -> dict[str, Any]:
+    """The results-file record of one answered (or failed) step; the prediction is in original pixels."""
+    from actions import action_score, format_score, match_step
+    from agent.prompt import screen_size_of
+
+    screen = screen_size_of(step)
+    prediction = result.action
+    error = result.error.to_json() if result.error is not None else None
+    if error is not None:
+        verdict = {"correct": False, "type_match": False, "reason": f"error: {error['kind']}"}
+    elif prediction is None:
+        problems = ", ".join(result.problems) or "no action"
+        verdict = {"correct": False, "type_match": False, "reason": f"unparseable: {problems}"}
+    else:
+        verdict = _verdict_dict(match_step(prediction, step.gold, screen, protocol))
+    fmt = format_score(result.raw_text or "").as_dict()
+    act = action_score(prediction if prediction is not None else "", step.gold, screen).as_dict()
+    return {
+        "step_id": step.step_id,
+        "episode_id": step.episode_id,
+        "index": step.index,
+        "app": step.app,
+        "task": step.task,
+        "screen": [int(screen[0]), int(screen[1])],
+        "screenshots": [str(p) for p in step.screenshots],
+        "gold": step.gold.to_json(),
+        "prediction": prediction.to_json() if prediction is not None else None,
+        "raw": result.raw_text,
+        "think": result.think,
+        "problems": list(result.problems),
+        "verdict": verdict,
+        # Format and action scores weigh the same, as in the default GRPO reward mix.
+        "reward": {"total": (fmt["total"] + act["total"]) / 2, "format": fmt, "action": act},
+        "latency_s": round(float(result.latency_s), 4),
+        "usage": dict(result.usage),
+        "error": error,
+        "prompt_hash": result.prompt_hash,
+    }
+
+
+def count_steps(root: str | Path) -> int:
+    """Number of steps under an episode folder (directory listings only) or in a converted JSONL."""
+    from training.data.readers import is_jsonl, list_episodes, list_step_files
+
+    root = Path(root)
+    if is_jsonl(root):
+        with open(root, "rb") as f:
+            return sum(1 for line in f if line.strip())
+    return sum(len(list_step_files(ep, strict=False)) for ep in list_episodes(root))
+
+
+def _limited(steps: Iterable[Any], limit: int | None) -> Iterator[Any]:
+    for i, step in enumerate(steps):
+        if limit is not None and i >= limit:
+            return
+        yield step
+
+
+async def run_eval(
+    agent: Any,
+    steps: Iterable[Any],
+    writer: ResultsWriter,
+    *,
+    protocol: str = "box",
+    concurrency: int = 32,
+    retry_errors: bool = False,
+    limit: int | None = None,
+    total: int | None = None,
+    progress: bool = True,
+) -> RunSummary:
+    """Ask `agent` (anything with `async astep(step) -> AgentResult`) about every step not yet done.
+
+    Steps already in `writer.done` are skipped, except failed ones when `retry_errors`. Each record is
+    written as soon as its step finishes.
+    """
+    from tqdm.auto import tqdm
+
+    if concurrency < 1:
+        raise ValueError(f"concurrency must be >= 1, got {concurrency}")
+    summary = RunSummary()
+    correct: dict[str, bool] = {}
+    errors: dict[str, str] = {}
+    queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=2 * concurrency)
+    bar = tqdm(total=min(total, limit) if total is not None and limit is not None else (limit or total),
+               desc="eval", unit="step", disable=not progress, dynamic_ncols=True)
+    started = time.perf_counter()
+
+    def note(record: dict[str, Any]) -> None:
+        ok = bool(record["verdict"]["correct"]) and not record.get("error")
+        correct[record["step_id"]] = ok
+        if record.get("error"):
+            errors[record["step_id"]] = record["error"]["kind"]
+        else:
+            errors.pop(record["step_id"], None)
+        bar.update(1)
+        bar.set_postfix(SR=f"{sum(correct.values()) / len(correct):.3f}", errors=len(errors), refresh=False)
+
+    async def produce() -> None:
+        for step in _limited(steps, limit):
+            summary.total += 1
+            done = writer.done.get(step.step_id)
+            if done is not None and not (retry_errors and done.get("error")):
+                summary.skipped += 1
+                note(done)
+                continue
+            if step.gold is None:
+                raise ValueError(f"{step.source or step.step_id}: evaluation needs a gold action, found none")
+            await queue.put(step)
+        for _ in range(concurrency):
+            await queue.put(None)
+
+    async def work() -> None:
+        while (step := await queue.get()) is not None:
+            CURRENT_STEP.set(step.step_id)
+            result = await agent.astep(step)
+            record = build_record(step, result, protocol)
+            writer.write(record)
+            summary.ran += 1
+            note(record)
+
+    try:
+        await asyncio.gather(produce(), *(work() for _ in range(concurrency)))
+    finally:
+        bar.close()
+    summary.correct = sum(correct.values())
+    summary.errors = {}
+    for kind in errors.values():
+        summary.errors[kind] = summary.errors.get(kind, 0) + 1
+    summary.wall_s = time.perf_counter() - started
+    return summary
+
+
+class PredictionsBackend:
+    """A backend answering with completions produced elsewhere: JSONL of `{"step_id", "raw"}`.
+
+    Steps are told apart by `CURRENT_STEP` (set by the worker asking), so the agent's own parsing and
+    coordinate mapping score these answers exactly as they would a live model's.
+    """
+
+    name = "predictions"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.raw: dict[str, str] = {}
+        with open(self.path, encoding="utf-8") as f:
+            for number, line in enumerate(f, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                    self.raw[str(obj["step_id"])] = str(obj["raw"])
+                except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                    raise ValueError(
+                        f"{self.path}:{number}: expected a JSON object with 'step_id' and 'raw', found {line[:80]!r}"
+                    ) from exc
+
+    async def acomplete(self, messages: list[dict[str, Any]]) -> Any:
+        from agent.backends.base import Completion
+        from agent.errors import BackendError
+
+        step_id = CURRENT_STEP.get(None)
+        if step_id is None or step_id not in self.raw:
+            raise BackendError("bad_response", f"{self.path}: no prediction for step {step_id!r}")
+        return Completion(text=self.raw[step_id])
+
+    async def aclose(self) -> None:
+        return None
+
+
+def make_header(agent: Any, *, model: str, endpoint: str, protocol: str) -> RunHeader:
+    """The results header for an agent's prompt template, coordinate space and pixel budget."""
+    from actions.coords import DEFAULT_BUDGET
+
+    budget = agent.budget or DEFAULT_BUDGET
+    return RunHeader(
+        model=model,
+        endpoint=endpoint,
+        template_hash=agent.template_hash,
+        coord_space=agent.coord_space,
+        min_pixels=int(budget.min_pixels),
+        max_pixels=int(budget.max_pixels),
+        protocol=protocol,
+        extra={"template": agent.template},
+    )
+
+
+def _settings(args: Any) -> tuple[str, str, Any]:
+    """Template, coordinate space and pixel budget: flags first, then the checkpoint's metadata."""
+    from actions.coords import PixelBudget
+    from agent.checkpoint import CheckpointMeta
+    from agent.prompt import DEFAULT_TEMPLATE
+
+    meta_dir = args.local or args.checkpoint_meta
+    meta = CheckpointMeta.load_or_default(meta_dir) if meta_dir else None
+    template = args.template or (meta.prompt_template if meta else DEFAULT_TEMPLATE)
+    coord_space = args.coord_space or (meta.coord_space if meta else "original")
+    default = PixelBudget()
+    min_pixels = args.min_pixels or (meta.min_pixels if meta else default.min_pixels)
+    max_pixels = args.max_pixels or (meta.max_pixels if meta else default.max_pixels)
+    return template, coord_space, PixelBudget(int(min_pixels), int(max_pixels))
+
+
+def build_agent(args: Any) -> tuple[Any, str, str]:
+    """The agent for `eval run`'s arguments, with the model name and endpoint for the header."""
+    from agent.agent import PhoneAgent
+
+    template, coord_space, budget = _settings(args)
+    if args.base_url:
+        if not args.model:
+            raise SystemExit("phone-r1 eval run: --model is required with --base-url (the served model name)")
+        agent = PhoneAgent.from_endpoint(
+            args.base_url, args.model, api_key_env=args.api_key_env, template=template, coord_space=coord_space,
+            budget=budget, concurrency=args.concurrency, timeout=args.timeout, max_retries=args.max_retries,
+            max_tokens=args.max_tokens,
+        )
+        return agent, args.model, args.base_url
+    if args.local:
+        local = PhoneAgent.from_checkpoint(args.local, max_new_tokens=args.max_tokens)
+        # Flags override the checkpoint's metadata; the backend (model and processor) stays as loaded.
+        agent = PhoneAgent(local.backend, template=template, coord_space=coord_space, budget=budget)
+        return agent, args.model or str(args.local), f"local:{Path(args.local).resolve()}"
+    backend = PredictionsBackend(args.predictions)
+    agent = PhoneAgent(backend, template=template, coord_space=coord_space, budget=budget)
+    return agent, args.model or "predictions", f"predictions:{Path(args.predictions).resolve()}"
+
+
+def run_command(args: Any) -> int:
+    """`phone-r1 eval run`: resume or start the results file, score the steps, print a summary."""
+    from eval.results import HeaderMismatchError
+    from training.data.readers import iter_steps
+
+    if args.concurrency < 1:
+        raise SystemExit(f"phone-r1 eval run: --concurrency must be >= 1, got {args.concurrency}")
+    agent, model, endpoint = build_agent(args)
+    header = make_header(agent, model=model, endpoint=endpoint, protocol=args.protocol)
+    try:
+        writer = ResultsWriter(args.output, header)
+    except HeaderMismatchError as exc:
+        print(f"phone-r1 eval run: {exc}", file=sys.stderr)
+        return 2
+    concurrency = args.concurrency if args.base_url or args.predictions else 1
+    if writer.done:
+        print(f"resuming {args.output}: {len(writer.done)} step(s) already recorded", file=sys.stderr)
+
+    async def main() -> RunSummary:
+        try:
+            return await run_eval(
+                agent, iter_steps(args.episodes), writer, protocol=args.protocol, concurrency=concurrency,
+                retry_errors=args.retry_errors, limit=args.limit, total=count_steps(args.episodes),
+                progress=not args.no_progress,
+            )
+        finally:
+            await agent.aclose()
+
+    try:
+        summary = asyncio.run(main())
+    finally:
+        writer.close()
+    sr = f"{summary.sr:.4f}" if summary.sr is not None else "n/a"
+    print(
+        f"{summary.total} steps ({summary.ran} run, {summary.skipped} already done) in {summary.wall_s:.1f} s; "
+        f"SR {sr}; errors {summary.errors or 'none'}"
+    )
+    if summary.errors:
+        print("failed steps count as wrong; rerun with --retry-errors to retry them", file=sys.stderr)
+    print(f"results: {args.output}")
+    return 0
