@@ -37,24 +37,29 @@ class Mark:
     """One thing to draw, in original screenshot pixels.
 
     kind: `box` (x1, y1, x2, y2), `point` (x, y), `arrow` (x1, y1, x2, y2: from, to) or `text`
-    (no coordinates; drawn as a caption at the top of the screen).
+    (no coordinates; drawn as a caption at the top of the screen). Gold boxes are drawn inside their
+    edge and predicted ones outside, so a prediction equal to the gold box leaves both visible.
     """
 
     kind: str
     color: tuple[int, int, int]
     coords: tuple[float, ...] = ()
     label: str = ""
+    inside: bool = True  # box outline drawn inside its edge (gold) or outside it (predictions)
 
 
-def marks_for_action(action: Any, color: tuple[int, int, int], *, label: str = "", point: bool = True) -> list[Mark]:
+def marks_for_action(
+    action: Any, color: tuple[int, int, int], *, label: str = "", point: bool = True, gold: bool = False
+) -> list[Mark]:
     """Marks for a typed action from `actions`: box (and tap point) for click and long_click, an arrow
-    for swipe, a caption for typed text and the other non-spatial types. None gives no marks."""
+    for swipe, a caption for typed text and the other non-spatial types. None gives no marks.
+    `gold` draws box outlines inside the box edge (predictions go outside)."""
     if action is None:
         return []
     kind = getattr(action, "action_type", "")
     prefix = f"{label}: " if label else ""
     if kind in BOX_TYPES:
-        marks = [Mark("box", color, tuple(float(v) for v in action.box), label)]
+        marks = [Mark("box", color, tuple(float(v) for v in action.box), label, inside=gold)]
         if point:
             marks.append(Mark("point", color, tuple(float(v) for v in action.point), label))
         return marks
@@ -119,8 +124,8 @@ def render_overlay(
 ) -> Image.Image:
     """Return a resized RGB copy of `image` with `marks` drawn on it. The source image is not changed.
 
-    Box outlines are drawn inward from the scaled box edge, so the outline's outer edge lands on the
-    scaled coordinates (rounded to the nearest pixel).
+    A box edge lands on its scaled coordinates (rounded to the nearest pixel): the outline's outer
+    edge for gold boxes, its inner edge for predicted ones.
     """
     source = Image.open(image) if isinstance(image, (str, Path)) else image
     original = source.size
@@ -137,7 +142,8 @@ def render_overlay(
             x1, y1, x2, y2 = (round(v) for v in coords)
             x1, x2 = sorted((x1, x2))
             y1, y2 = sorted((y1, y2))
-            draw.rectangle((x1, y1, x2, y2), outline=mark.color, width=line_width)
+            grow = 0 if mark.inside else line_width - 1
+            draw.rectangle((x1 - grow, y1 - grow, x2 + grow, y2 + grow), outline=mark.color, width=line_width)
         elif mark.kind == "point":
             x, y = coords
             r = line_width + 3

@@ -139,7 +139,7 @@ def step_header(step: Step, position: int, total: int) -> str:
 
 def step_marks(data: ReplayData, step: Step) -> list[Mark]:
     """Gold (green) and each run's prediction (red, blue) for the current screenshot."""
-    marks = marks_for_action(step.gold, GOLD_COLOR, label="gold", point=False)
+    marks = marks_for_action(step.gold, GOLD_COLOR, label="gold", point=False, gold=True)
     for run, color in zip(data.runs, RUN_COLORS, strict=False):
         marks += marks_for_action(prediction_action(run.record(step.step_id)), color, label=run.label)
     return marks

@@ -64,12 +64,22 @@ def make_episodes(root: Path) -> Path:
     return root
 
 
+def _shifted(gold: dict[str, Any], prediction: dict | None) -> dict | None:
+    """A click 300 px below the gold box (a wrong answer of the second run); other types unchanged."""
+    if gold["action_type"] != "click":
+        return prediction
+    x1, y1, x2, y2 = (int(v) for v in gold["action_parameter"]["click"].split(","))
+    return wire("click", f"{x1},{y1 + 300},{x2},{y2 + 300}", "点击")
+
+
 def step_records(flip: bool = False) -> list[dict[str, Any]]:
     """One eval record per step; `flip` inverts every verdict (a second, different run)."""
     records = []
     for episode_id, steps in EPISODES.items():
         for n, (gold, prediction, correct) in enumerate(steps):
-            correct = correct != flip
+            if flip:
+                prediction = gold if not correct else _shifted(gold, prediction)
+                correct = not correct
             reason = "tap point inside the gold box" if correct else "tap point outside the gold box"
             records.append({
                 "kind": "step", "step_id": f"{episode_id}/{n}", "episode_id": episode_id, "index": n,

@@ -1,0 +1,109 @@
+""""Run this step": ask the configured endpoint about the shown step through `PhoneAgent` and score
+the new answer with the same matcher the eval uses.
+
+The agent is built once per app from `LiveConfig`; tests pass their own factory. The API key is read
+from the environment variable the user names and never shown or logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from agent.step import Step
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    """Where "Run this step" sends the step. `run_header` is the shown results file's header, whose
+    coordinate space, pixel budget and protocol the live call reuses so both answers are comparable."""
+
+    base_url: str | None = None
+    model: str | None = None
+    api_key_env: str | None = None
+    run_header: dict[str, Any] | None = None
+
+    @property
+    def protocol(self) -> str:
+        return str((self.run_header or {}).get("protocol") or "box")
+
+
+@dataclass(frozen=True)
+class LiveAnswer:
+    action: Any | None
+    markdown: str
+    raw: str
+
+
+def unavailable_reason(config: LiveConfig) -> str | None:
+    """Why "Run this step" cannot run with this configuration, or None when it can."""
+    if not config.base_url:
+        return "No endpoint configured: start the UI with --base-url URL --model NAME to run steps live."
+    if not config.model:
+        return f"No model name for {config.base_url}: add --model NAME."
+    if config.api_key_env and not os.environ.get(config.api_key_env):
+        return f"Environment variable {config.api_key_env} (from --api-key-env) is not set."
+    return None
+
+
+def endpoint_agent(config: LiveConfig) -> Any:
+    """A `PhoneAgent` on the configured endpoint, asked with the shown run's template, coordinate space
+    and pixel budget (from its results header) so the live answer is comparable with the stored one."""
+    from actions.coords import PixelBudget
+    from agent import PhoneAgent
+
+    header = config.run_header or {}
+    kwargs: dict[str, Any] = {}
+    if config.api_key_env:
+        kwargs["api_key_env"] = config.api_key_env
+    if header.get("template"):
+        kwargs["template"] = header["template"]
+    if header.get("coord_space"):
+        kwargs["coord_space"] = header["coord_space"]
+    if header.get("min_pixels") and header.get("max_pixels"):
+        kwargs["budget"] = PixelBudget(int(header["min_pixels"]), int(header["max_pixels"]))
+    return PhoneAgent.from_endpoint(config.base_url, config.model, **kwargs)
+
+
+AgentFactory = Callable[[LiveConfig], Any]
+
+
+def _score(action: Any, step: Step, protocol: str) -> tuple[str, str]:
+    """(verdict line, action reward) of a live answer against the step's gold, via `actions`."""
+    if step.gold is None or step.screen_size is None:
+        return "no gold action to compare with", "—"
+    if action is None:
+        return "❌ wrong — answer did not parse", "0.000"
+    from actions import action_score, match_step
+
+    verdict = match_step(action, step.gold, step.screen_size, protocol=protocol)
+    breakdown = action_score(action, step.gold, step.screen_size)
+    mark = "✅ correct" if verdict.correct else "❌ wrong"
+    return f"{mark} — {verdict.reason}", f"{breakdown.total:.3f}"
+
+
+async def run_live(agent: Any, step: Step, *, protocol: str = "box", title: str = "Live answer") -> LiveAnswer:
+    """Run `agent.astep(step)` and describe the answer (verdict, reward, think, problems, latency)."""
+    result = await agent.astep(step)
+    lines = [f"### {title} (orange)"]
+    if result.error is not None:
+        lines.append(f"**Verdict:** ⚠️ error ({result.error.kind}): {result.error.message}")
+        return LiveAnswer(None, "\n\n".join(lines), result.raw_text or "")
+    action = result.action
+    verdict, reward = _score(action, step, protocol)
+    wire = json.dumps(action.to_json(), ensure_ascii=False) if action is not None else "—"
+    lines += [f"**Verdict:** {verdict}", f"**Prediction:** `{wire}`", f"**Action reward:** {reward}"]
+    if result.problems:
+        lines.append("**Problems:** " + ", ".join(map(str, result.problems)))
+    from ui.views import think_block
+
+    lines.append("**Think**\n\n" + think_block(result.think))
+    usage = ", ".join(f"{k} {v}" for k, v in (result.usage or {}).items())
+    lines.append(f"_latency {result.latency_s:.2f} s; {usage}_")
+    return LiveAnswer(action, "\n\n".join(lines), result.raw_text or "")
