@@ -11,7 +11,6 @@ what could be read.
 
 from __future__ import annotations
 
-import ast
 import json
 import logging
 import re
@@ -19,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from actions.types import Action, ActionParseError
-from actions.wire import parse_action
+from actions.wire import literal_eval, parse_action
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +105,7 @@ def _loads(text: str) -> tuple[Any, str | None]:
     except (ValueError, RecursionError):
         pass
     try:
-        return ast.literal_eval(text), "answer_python_literal"
+        return literal_eval(text), "answer_python_literal"
     except _LITERAL_ERRORS:
         raise ValueError(text) from None
 
@@ -127,7 +126,7 @@ def _read_think(text: str, problems: list[str]) -> dict[str, Any] | None:
     except (ValueError, RecursionError):
         problems.append("think_not_json")
         try:
-            payload = ast.literal_eval(body)
+            payload = literal_eval(body)
         except _LITERAL_ERRORS:
             return None
         if not isinstance(payload, dict):

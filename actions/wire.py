@@ -7,6 +7,7 @@ import dataclasses
 import json
 import math
 import re
+import warnings
 from typing import Any
 
 from actions.types import (
@@ -35,6 +36,13 @@ _TYPE_ALIASES = {
     "input": "type",
 }
 _LITERAL_ERRORS = (ValueError, SyntaxError, TypeError, MemoryError, RecursionError)
+
+
+def literal_eval(text: str) -> Any:
+    """`ast.literal_eval` (never `eval`) without the SyntaxWarnings it emits for odd escapes in model text."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.literal_eval(text)
 
 
 def _to_number(token: str, what: str) -> float:
@@ -81,7 +89,7 @@ def parse_candidates(value: Any, strict: bool) -> tuple[str, ...]:
     """CandidatesList: a Python-literal list string (the wire form) or, leniently, a list."""
     if isinstance(value, str):
         try:
-            value = ast.literal_eval(value.strip()) if value.strip() else []
+            value = literal_eval(value.strip()) if value.strip() else []
         except _LITERAL_ERRORS as err:
             raise ActionParseError(
                 f"expected CandidatesList as a Python-literal list string like \"['a', 'b']\", found {value!r} ({err})",
@@ -106,7 +114,7 @@ def load_object(text: str, strict: bool) -> Any:
         if strict:
             raise ActionParseError(f"expected JSON, found {_clip(text)} ({err})", "answer_not_json") from None
     try:
-        return ast.literal_eval(text.strip())
+        return literal_eval(text.strip())
     except _LITERAL_ERRORS:
         raise ActionParseError(
             f"expected JSON or a Python literal, found {_clip(text)}", "answer_not_json"
