@@ -1,0 +1,94 @@
+"""`phone-r1 eval compare A B`: headline metric deltas and the steps that flipped between two runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from eval.metrics import HEADLINE, compute_metrics
+from eval.results import read_results
+
+
+def _ok(record: dict[str, Any]) -> bool:
+    return bool(record["verdict"]["correct"]) and not record.get("error")
+
+
+def compare_files(a: str | Path, b: str | Path, *, protocol: str | None = None) -> dict[str, Any]:
+    """Metrics of both runs on the steps they share, their deltas (B - A) and the flipped steps.
+
+    Only shared steps are compared, so a partial run is not measured against a complete one; the
+    steps found in one file only are counted.
+    """
+    ra, rb = read_results(a), read_results(b)
+    shared = [s for s in ra.records if s in rb.records]
+    if protocol is None and ra.header and rb.header and ra.header.get("protocol") != rb.header.get("protocol"):
+        # Stored verdicts under different protocols are not comparable; rescore both under A's.
+        protocol = ra.header.get("protocol")
+    ma = compute_metrics([ra.records[s] for s in shared], protocol=protocol)
+    mb = compute_metrics([rb.records[s] for s in shared], protocol=protocol)
+    if protocol is None and ra.header:
+        ma["protocol"] = mb["protocol"] = ra.header.get("protocol")
+    deltas = {
+        key: (mb[key] - ma[key]) if ma[key] is not None and mb[key] is not None else None for key, _ in HEADLINE
+    }
+    fixed, broken = [], []
+    for step_id in shared:
+        before, after = ra.records[step_id], rb.records[step_id]
+        ok_a, ok_b = _ok(before), _ok(after)
+        if ok_a == ok_b:
+            continue
+        entry = {
+            "step_id": step_id,
+            "gold": before["gold"],
+            "a": {"prediction": before.get("prediction"), "reason": _why(before)},
+            "b": {"prediction": after.get("prediction"), "reason": _why(after)},
+        }
+        (fixed if ok_b else broken).append(entry)
+    return {
+        "a": str(a),
+        "b": str(b),
+        "headers": {"a": ra.header, "b": rb.header},
+        "shared_steps": len(shared),
+        "only_a": len(ra.records) - len(shared),
+        "only_b": sum(1 for s in rb.records if s not in ra.records),
+        "metrics": {"a": ma, "b": mb},
+        "deltas": deltas,
+        "fixed": fixed,  # wrong in A, right in B
+        "broken": broken,  # right in A, wrong in B
+    }
+
+
+def _why(record: dict[str, Any]) -> str:
+    if record.get("error"):
+        return f"error: {record['error']['kind']}"
+    return str(record["verdict"]["reason"])
+
+
+def _pct(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "–"
+    return f"{100 * value:+.1f}" if signed else f"{100 * value:.1f}"
+
+
+def format_comparison(comparison: dict[str, Any], *, max_flips: int = 20) -> str:
+    """The comparison as text for a terminal: a metric table then the flipped steps."""
+    ma, mb = comparison["metrics"]["a"], comparison["metrics"]["b"]
+    lines = [
+        f"A: {comparison['a']}",
+        f"B: {comparison['b']}",
+        f"{comparison['shared_steps']} shared steps (only in A: {comparison['only_a']}, only in B: "
+        f"{comparison['only_b']}); protocol {ma.get('protocol')}",
+        "",
+        f"{'metric':<22}{'A %':>8}{'B %':>8}{'B-A':>8}",
+    ]
+    for key, name in HEADLINE:
+        lines.append(f"{name:<22}{_pct(ma[key]):>8}{_pct(mb[key]):>8}{_pct(comparison['deltas'][key], True):>8}")
+    for title, entries in (("fixed (wrong in A, right in B)", comparison["fixed"]),
+                           ("broken (right in A, wrong in B)", comparison["broken"])):
+        lines += ["", f"{title}: {len(entries)}"]
+        for entry in entries[:max_flips]:
+            reason = entry["a"]["reason"] if title.startswith("fixed") else entry["b"]["reason"]
+            lines.append(f"  {entry['step_id']:<16} gold {entry['gold']['action_type']:<15} {reason}")
+        if len(entries) > max_flips:
+            lines.append(f"  ... {len(entries) - max_flips} more (--max-flips, --json)")
+    return "\n".join(lines)
