@@ -49,10 +49,17 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _synth(args: argparse.Namespace) -> int:
-    from training.data.synth import synthesize
+    from training.data.synth import existing_tasks, synthesize
 
+    if (args.width is None) != (args.height is None):
+        print("phone-r1 data synth: expected --width and --height together", file=sys.stderr)
+        return 2
+    exclude: set[str] = set()
+    for folder in args.exclude_tasks_from:
+        exclude |= existing_tasks(folder)
+    size = (args.width, args.height) if args.width is not None else None
     written = synthesize(args.output, episodes=args.episodes, seed=args.seed, start_id=args.start_id,
-                         size=(args.width, args.height), quality=args.quality, progress=True)
+                         size=size, quality=args.quality, exclude_tasks=exclude, progress=True)
     print(f"wrote {len(written)} episodes to {args.output}")
     return 0
 
@@ -104,8 +111,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--episodes", type=int, default=10, help="number of episodes (default: 10)")
     p.add_argument("--seed", type=int, default=0, help="random seed; same seed, same files (default: 0)")
     p.add_argument("--start-id", type=int, default=10001, help="first episode id (default: 10001)")
-    p.add_argument("--width", type=int, default=1080, help="screen width (default: 1080)")
-    p.add_argument("--height", type=int, default=2400, help="screen height (default: 2400)")
+    p.add_argument("--width", type=int, default=None, help="screen width (default: a 1080x2400-class size per episode)")
+    p.add_argument("--height", type=int, default=None, help="screen height (with --width)")
+    p.add_argument("--exclude-tasks-from", action="append", default=[], metavar="DIR",
+                   help="redraw episodes whose task appears in this episode folder (for held-out sets; repeatable)")
     p.add_argument("--quality", type=int, default=70, help="JPEG quality (default: 70)")
     p.set_defaults(func=_synth)
 
