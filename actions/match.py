@@ -136,12 +136,13 @@ def _distance(a: tuple[float, float], b: tuple[float, float], screen: tuple[int,
 
 
 def swipe_directions(action: Swipe) -> frozenset[str]:
-    """Direction of a swipe by dominant axis and sign; a diagonal tie counts as both axes."""
+    """Direction of a swipe by dominant axis and sign; an exact diagonal (|dx| == |dy|) counts as both axes."""
     dx, dy = action.end[0] - action.start[0], action.end[1] - action.start[1]
     horizontal = "right" if dx > 0 else "left"
     vertical = "down" if dy > 0 else "up"
     if dx == 0 and dy == 0:
-        return frozenset()
+        # A zero-length swipe has no direction; it agrees only with another one.
+        return frozenset({"none"})
     if abs(dx) > abs(dy):
         return frozenset({horizontal})
     if abs(dy) > abs(dx):
