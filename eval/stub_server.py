@@ -150,7 +150,8 @@ class _DropFilter(logging.Filter):
 def build_app(
     reply: ReplyFn, faults: Faults, model: str, api_key: str | None, stats: Counter, stopping: threading.Event
 ) -> Any:
-    """The FastAPI app; `stats` counts requests by fate; `stopping` cuts injected delays short."""
+    """The FastAPI app; `stats` counts requests by fate (and the most in flight at once); `stopping`
+    cuts injected delays short."""
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse
     from starlette.responses import Response
@@ -185,6 +186,15 @@ def build_app(
         fate = faults.draw(key, attempts[key])
         stats[fate] += 1
         stats["requests"] += 1
+        stats["in_flight"] += 1
+        stats["max_in_flight"] = max(stats["max_in_flight"], stats["in_flight"])
+        try:
+            return await answer(fate, step_input, messages, body)
+        finally:
+            stats["in_flight"] -= 1
+
+    async def answer(fate: str, step_input: dict[str, Any] | None, messages: list[dict[str, Any]],
+                     body: dict[str, Any]) -> Any:
         if faults.latency_s:
             await asyncio.sleep(faults.latency_s)
         if fate == "error":

@@ -1,0 +1,141 @@
+"""`phone-r1 eval run` against the scripted OpenAI-compatible stub server: scoring, resume, secrets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from eval.metrics import compute_metrics
+from eval.results import read_results
+from eval.stub_server import StubServer, gold_replies, render_reply, scripted_replies, step_key
+from phone_r1.cli import main as cli_main
+from tests.helpers.eval import demo_or_generated
+from training.data.readers import read_steps
+
+BACK = {"action_type": "back", "action_parameter": {"back": ""}, "action_description": "回退"}
+
+
+@pytest.fixture(scope="module")
+def episodes(tmp_path_factory):
+    return demo_or_generated(tmp_path_factory.mktemp("eval_run"))
+
+
+@pytest.fixture(scope="module")
+def steps(episodes):
+    return read_steps(episodes)
+
+
+def scripted(steps):
+    """Gold answers, except `back` on every step with index 1 (right only where the gold is a back)."""
+    replies = {}
+    for step in steps:
+        action = BACK if step.index == 1 else step.gold.to_json()
+        replies[step_key(step.task, step.history, step.app)] = render_reply(action)
+    return scripted_replies(replies)
+
+
+def run(episodes, server, out, *extra):
+    return cli_main(["eval", "run", "--episodes", str(episodes), "--base-url", server.base_url, "--model",
+                     "stub-model", "-o", str(out), "--no-progress", "--timeout", "10", *map(str, extra)])
+
+
+def step_lines(path):
+    return [json.loads(line) for line in path.read_text().splitlines()[1:]]
+
+
+def test_scores_scripted_answers_concurrently(episodes, steps, tmp_path):
+    out = tmp_path / "r.jsonl"
+    with StubServer(scripted(steps)) as server:
+        assert run(episodes, server, out, "--concurrency", 8) == 0
+    results = read_results(out)
+    # every step once (in finishing order: steps run concurrently)
+    assert sorted(results.records) == sorted(s.step_id for s in steps)
+    assert len(step_lines(out)) == len(steps)
+    m = compute_metrics(results)
+    # Worked out from the gold actions alone: wrong exactly where index 1 meets a non-back gold.
+    wrong = [s for s in steps if s.index == 1 and s.gold.action_type != "back"]
+    assert m["sr"] == pytest.approx(1 - len(wrong) / len(steps))
+    assert m["errors"]["total"] == 0 and m["format_validity"] == 1.0
+    assert server.stats["requests"] == len(steps)
+    record = results.records[steps[0].step_id]
+    assert record["prompt_hash"] and record["usage"]["prompt_tokens"] > 0 and record["latency_s"] > 0
+    assert record["think"]["task_interpretation"] == "scripted"
+    assert results.header["model"] == "stub-model" and results.header["endpoint"] == server.base_url
+
+
+def test_rerun_skips_finished_steps(episodes, steps, tmp_path):
+    out = tmp_path / "r.jsonl"
+    with StubServer(gold_replies(steps)) as server:
+        assert run(episodes, server, out, "--limit", 3) == 0
+        assert len(step_lines(out)) == 3
+        assert run(episodes, server, out) == 0
+        assert server.stats["requests"] == len(steps)  # the first three were not asked again
+        assert run(episodes, server, out) == 0
+        assert server.stats["requests"] == len(steps)
+    lines = step_lines(out)
+    assert sorted(r["step_id"] for r in lines) == sorted(s.step_id for s in steps)
+    assert compute_metrics(read_results(out))["sr"] == 1.0
+
+
+def test_resume_with_another_protocol_is_refused(episodes, steps, tmp_path, capsys):
+    out = tmp_path / "r.jsonl"
+    with StubServer(gold_replies(steps)) as server:
+        assert run(episodes, server, out, "--limit", 2) == 0
+        before = out.read_bytes()
+        assert run(episodes, server, out, "--protocol", "aitw", "--coord-space", "norm1000") == 2
+    err = capsys.readouterr().err
+    assert "protocol: file has 'box', this run has 'aitw'" in err
+    assert "coord_space: file has 'original', this run has 'norm1000'" in err
+    assert out.read_bytes() == before
+
+
+def test_api_key_from_the_environment_never_reaches_the_results(episodes, steps, tmp_path, monkeypatch):
+    secret = "sk-test-not-for-logs-123"
+    monkeypatch.setenv("EVAL_TEST_KEY", secret)
+    out = tmp_path / "r.jsonl"
+    with StubServer(gold_replies(steps), api_key=secret) as server:
+        assert run(episodes, server, out, "--api-key-env", "EVAL_TEST_KEY", "--limit", 2) == 0
+        assert server.stats["unauthorized"] == 0
+        wrong = tmp_path / "wrong.jsonl"
+        monkeypatch.setenv("EVAL_TEST_KEY", "wrong")
+        assert run(episodes, server, wrong, "--api-key-env", "EVAL_TEST_KEY", "--limit", 2) == 0
+    assert secret not in out.read_text()
+    assert {r["error"]["kind"] for r in step_lines(wrong)} == {"http_4xx"}  # recorded, not raised
+
+
+def test_resized_coordinates_are_mapped_back_to_original_pixels(episodes, steps, tmp_path):
+    out = tmp_path / "r.jsonl"
+    budget = ["--min-pixels", 3136, "--max-pixels", 50000]
+    with StubServer(gold_replies(steps, coord_space="norm1000")) as server:
+        assert run(episodes, server, out, "--coord-space", "norm1000", *budget) == 0
+    results = read_results(out)
+    assert results.header["coord_space"] == "norm1000" and results.header["max_pixels"] == 50000
+    assert compute_metrics(results)["sr"] == 1.0
+
+
+def test_workers_really_run_concurrently(steps, tmp_path):
+    """Every worker is inside `astep` at once before any answers: the pool is as wide as asked."""
+    from agent.agent import AgentResult
+    from eval.results import ResultsWriter, RunHeader
+    from eval.runner import run_eval
+
+    width = 4
+
+    class GatedAgent:
+        def __init__(self):
+            self.inside = 0
+            self.full = asyncio.Event()
+
+        async def astep(self, step):
+            self.inside += 1
+            if self.inside >= width:
+                self.full.set()
+            await asyncio.wait_for(self.full.wait(), timeout=30)  # never reached with fewer workers
+            return AgentResult(step.gold, None, render_reply(step.gold.to_json()))
+
+    header = RunHeader("m", "e", "h", "original", 1, 2, "box")
+    with ResultsWriter(tmp_path / "r.jsonl", header) as writer:
+        summary = asyncio.run(run_eval(GatedAgent(), steps, writer, concurrency=width, progress=False))
+    assert summary.ran == len(steps) and summary.correct == len(steps)
