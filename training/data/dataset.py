@@ -1,0 +1,208 @@
+"""The lazy training and evaluation dataset: rows hold paths and gold actions, images open per batch.
+
+A row is compact: the step's input JSON text, the screenshot paths, the gold action (wire JSON,
+original pixels), the reward columns and, for SFT, the target completion. The system prompt (several
+KB, identical across rows of a screen size) is not stored per row; it is rebuilt when a row is read,
+together with opening the images, by a `datasets` transform. So the table stays small and, written
+to an Arrow file, is memory-mapped: memory does not grow with the number of steps or screenshots.
+
+Read rows look like TRL's multimodal conversational format:
+
+    prompt:  [{"role": "system", "content": [{"type": "text", "text": ...}]},
+              {"role": "user", "content": [{"type": "text", "text": step JSON},
+                                           {"type": "image"}, {"type": "image"}]}]   # previous first
+    images:  [PIL.Image, PIL.Image]
+    completion (SFT only): [{"role": "assistant", "content": [{"type": "text", "text": target}]}]
+
+plus the reward columns of docs/architecture.md (`gold`, `screen_width`, `screen_height`,
+`coord_space`, `min_pixels`, `max_pixels`) and `step_id`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from actions.coords import PixelBudget, check_space, model_screen_size, to_model_space
+from agent.prompt import build_messages, screen_size_of, system_text
+from agent.step import Step
+
+logger = logging.getLogger(__name__)
+
+THINK_FIELDS = ("task_interpretation", "current_page_audit", "path_alignment_check", "action_validation")
+# Columns a row stores (before the transform adds `prompt` and turns `images` into pictures).
+REWARD_COLUMNS = ("gold", "screen_width", "screen_height", "coord_space", "min_pixels", "max_pixels")
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """How steps become rows: prompt template, coordinate space and pixel budget, SFT targets or not."""
+
+    template: str = "zh"
+    coord_space: str = "original"
+    min_pixels: int = 3136
+    max_pixels: int = 12845056
+    with_target: bool = False
+
+    def __post_init__(self) -> None:
+        check_space(self.coord_space)
+        PixelBudget(self.min_pixels, self.max_pixels)  # validates the budget
+
+    @property
+    def budget(self) -> PixelBudget:
+        return PixelBudget(self.min_pixels, self.max_pixels)
+
+
+def _think_payload(step: Step, template: str) -> dict[str, str]:
+    """Four think fields written from the step itself (task, page, path, action) for SFT targets."""
+    done = len(step.history)
+    planned = step.task_path.get(str(done + 1), "")
+    last = step.history[-1] if step.history else ""
+    description = getattr(step.gold, "description", "") or ""
+    if template == "en":
+        return {
+            "task_interpretation": f"Task: {step.task}",
+            "current_page_audit": f"In {step.app}, step {done + 1}; last action: {last or 'none'}",
+            "path_alignment_check": f"Planned step {done + 1}: {planned or 'not listed'}",
+            "action_validation": f"Do: {description or step.gold.action_type}",
+        }
+    return {
+        "task_interpretation": f"任务:{step.task}",
+        "current_page_audit": f"当前在{step.app},第{done + 1}步,上一步:{last or '无'}",
+        "path_alignment_check": f"参考步骤第{done + 1}步:{planned or '无'}",
+        "action_validation": f"执行:{description or step.gold.action_type}",
+    }
+
+
+def target_completion(step: Step, spec: DatasetSpec) -> str:
+    """The SFT target: `<think>{four fields}</think><answer>{gold in model space}</answer>`."""
+    if step.gold is None:
+        raise ValueError(f"{step.source or step.step_id}: expected a gold action for an SFT target, found none")
+    gold = to_model_space(step.gold, spec.coord_space, screen_size_of(step), spec.budget)
+    think = json.dumps(_think_payload(step, spec.template), ensure_ascii=False)
+    return f"<think>{think}</think><answer>{gold.to_json_str()}</answer>"
+
+
+def step_row(step: Step, spec: DatasetSpec) -> dict[str, Any]:
+    """The compact stored row of one step (paths, text and gold; nothing decoded)."""
+    if step.gold is None:
+        raise ValueError(f"{step.source or step.step_id}: expected a gold action, found none")
+    missing = [str(p) for p in step.screenshots if not Path(p).is_file()]
+    if missing or not step.screenshots:
+        raise FileNotFoundError(
+            f"{step.source or step.step_id}: expected screenshots on disk, missing {missing or 'all'}"
+        )
+    messages = build_messages(step, template=spec.template, coord_space=spec.coord_space, budget=spec.budget)
+    user_parts = messages[-1]["content"]
+    user_text = "".join(part["text"] for part in user_parts if part["type"] == "text")
+    width, height = screen_size_of(step)
+    row: dict[str, Any] = {
+        "step_id": step.step_id,
+        "user_text": user_text,
+        "images": [part["image"] for part in user_parts if part["type"] == "image"],
+        "template": spec.template,
+        "gold": step.gold.to_json_str(),
+        "screen_width": int(width),
+        "screen_height": int(height),
+        "coord_space": spec.coord_space,
+        "min_pixels": spec.min_pixels,
+        "max_pixels": spec.max_pixels,
+    }
+    if spec.with_target:
+        row["target"] = target_completion(step, spec)
+    return row
+
+
+@lru_cache(maxsize=256)
+def _system(template: str, coord_space: str, width: int, height: int, min_pixels: int, max_pixels: int) -> str:
+    model_screen = model_screen_size(coord_space, (width, height), PixelBudget(min_pixels, max_pixels))
+    return system_text(template, coord_space, model_screen)
+
+
+def prompt_messages(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """TRL-style prompt of a stored row: system text, then the step JSON and one placeholder per image."""
+    system = _system(
+        row["template"], row["coord_space"], row["screen_width"], row["screen_height"],
+        row["min_pixels"], row["max_pixels"],
+    )
+    user = [{"type": "text", "text": row["user_text"]}] + [{"type": "image"} for _ in row["images"]]
+    return [
+        {"role": "system", "content": [{"type": "text", "text": system}]},
+        {"role": "user", "content": user},
+    ]
+
+
+def _open_rgb(path: str) -> Any:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.convert("RGB")  # decodes now and closes the file: no open handles per row
+
+
+def materialize(batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """`datasets` transform: build prompts and open images for the rows being read."""
+    n = len(batch["step_id"])
+    rows = [{key: values[i] for key, values in batch.items()} for i in range(n)]
+    out = dict(batch)
+    out["prompt"] = [prompt_messages(row) for row in rows]
+    out["images"] = [[_open_rgb(p) for p in row["images"]] for row in rows]
+    if "target" in batch:
+        out["completion"] = [[{"role": "assistant", "content": [{"type": "text", "text": t}]}] for t in batch["target"]]
+    return out
+
+
+def iter_rows(steps: Iterable[Step], spec: DatasetSpec) -> Iterator[dict[str, Any]]:
+    """Stored rows for `steps`, one at a time."""
+    for step in steps:
+        yield step_row(step, spec)
+
+
+def build_dataset(steps: Iterable[Step], spec: DatasetSpec, *, arrow_path: str | Path | None = None):
+    """A `datasets.Dataset` of `steps` whose rows are read lazily (see the module docstring).
+
+    With `arrow_path`, rows stream into that Arrow file and the dataset memory-maps it (use this for
+    large sets: memory stays flat). Without it the compact rows are held in memory.
+    Raises ValueError / FileNotFoundError naming the step when a gold action or screenshot is missing.
+    """
+    import datasets
+
+    if arrow_path is None:
+        rows = list(iter_rows(steps, spec))
+        if not rows:
+            raise ValueError("expected at least one step to build a dataset from, found none")
+        dataset = datasets.Dataset.from_list(rows)
+    else:
+        from datasets.arrow_writer import ArrowWriter
+
+        path = Path(arrow_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        count = 0
+        with ArrowWriter(path=str(path)) as writer:
+            for row in iter_rows(steps, spec):
+                writer.write(row)
+                count += 1
+            if count == 0:
+                raise ValueError("expected at least one step to build a dataset from, found none")
+            writer.finalize()
+        dataset = datasets.Dataset.from_file(str(path))
+    dataset.set_transform(materialize)
+    logger.info("dataset: %d rows (%s, template %s)", len(dataset), spec.coord_space, spec.template)
+    return dataset
+
+
+def load_steps_dataset(root: str | Path, spec: DatasetSpec, *, arrow_path: str | Path | None = None,
+                       limit: int | None = None):
+    """`build_dataset` over `training.data.readers.iter_steps(root)` (raw folder or seed JSONL)."""
+    import itertools
+
+    from training.data.readers import iter_steps
+
+    steps = iter_steps(root)
+    if limit is not None:
+        steps = itertools.islice(steps, limit)
+    return build_dataset(steps, spec, arrow_path=arrow_path)
