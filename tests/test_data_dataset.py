@@ -16,7 +16,7 @@ from tests.helpers.data import make_raw_folder
 from training.data.dataset import REWARD_COLUMNS, DatasetSpec, build_dataset
 from training.data.readers import read_steps
 
-SCREEN = (1080, 2400)
+SCREEN = (540, 1200)
 BUDGET = PixelBudget(3136, 28 * 28 * 64)
 
 
