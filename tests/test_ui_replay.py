@@ -41,7 +41,8 @@ def test_episode_list_with_the_evals_own_scores(folders):
     assert rows[0].scores[1] == pytest.approx(1 / 3)  # run B flips every verdict
     assert episode_label(rows[0], ["A", "B"]) == "101 · 设置 · 3 steps · A SR 67% · B SR 33%"
     assert data.runs[0].metrics == compute_metrics(read_results(a))  # overall numbers: the eval's, unchanged
-    assert "step success rate **80.0%**" in metrics_summary(data.runs[0].metrics, "Overall")
+    table = metrics_summary([("A", data.runs[0].metrics), ("B", data.runs[1].metrics)], "Overall")
+    assert "| step success (SR) | 80.0% | 20.0% |" in table
 
 
 def test_filters(folders):
@@ -67,8 +68,8 @@ def test_render_step_with_two_runs(folders):
     view = render_step(data, "101", 1)
     assert "Episode 101, step 1" in view.header and "打开设置" in view.header
     assert '"click": "40,200,500,280"' in view.gold
-    assert view.verdicts == ["❌ wrong (type matches) — tap point outside the gold box",
-                             "✅ correct — tap point inside the gold box"]
+    assert view.verdicts == ["✘ wrong (type matches) — tap point outside the gold box",
+                             "✔ correct — tap point inside the gold box"]
     assert "model-a" in view.runs[0] and "| **total** | **0.600** |" in view.runs[0]
     assert "interpret 101/1" in view.runs[0]  # think fields
     assert view.raw[0].startswith("<think>")
@@ -96,7 +97,7 @@ def test_show_step_clamps_and_reports_empty_filters(folders):
     assert (shown["episode"], shown["position"], shown["n_shown"]) == ("101", 2, 3)
     assert len(shown["gallery"]) == 3
     shown = show_step(data, "nope", 0, Filters(failures_only=True))
-    assert shown["episode"] == "101" and shown["position"] == 0 and "❌" in shown["runs"][0]
+    assert shown["episode"] == "101" and shown["position"] == 0 and "✘" in shown["runs"][0]
     empty = show_step(data, "101", 0, Filters(app="相册", action_type="type"))
     assert empty["episode"] is None and empty["header"] == "No step matches the filters."
 
@@ -132,11 +133,11 @@ def test_run_this_step_against_an_endpoint(folders):
 
         right, other = asyncio.run(both())
     assert right.action == step.gold
-    assert "✅ correct" in right.markdown and '"click": "40,200,500,280"' in right.markdown
+    assert "✔ correct" in right.markdown and '"click": "40,200,500,280"' in right.markdown
     assert "**Action reward:** 1.000" in right.markdown
     assert "scripted" in right.markdown  # the think fields of the new answer
     assert right.raw.startswith("<think>")
-    assert other.action.action_type == "click" and "❌ wrong" in other.markdown
+    assert other.action.action_type == "click" and "✘ wrong" in other.markdown
 
 
 def test_run_this_step_reports_a_down_endpoint(folders):
@@ -153,4 +154,4 @@ def test_run_this_step_reports_a_down_endpoint(folders):
             await agent.aclose()
 
     answer = asyncio.run(once())
-    assert answer.action is None and "⚠️ error (connection)" in answer.markdown
+    assert answer.action is None and "⚠ error (connection)" in answer.markdown

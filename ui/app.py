@@ -63,10 +63,9 @@ def show_step(data: ReplayData, episode_id: str | None, position: int | float | 
     view = render_step(data, episode_id, position, shown)
     items, _ = gallery_items(data, episode_id, shown)
     step_ids = [s.step_id for s in data.steps(episode_id)]
-    episode_md = "\n\n".join(
-        metrics_summary(run.episode_metrics(episode_id, step_ids), f"Episode {episode_id}, run {run.label}")
-        for run in data.runs
-    ) or "_no results file loaded: gold actions only_"
+    episode_md = metrics_summary(
+        [(run.label, run.episode_metrics(episode_id, step_ids)) for run in data.runs], f"Episode {episode_id}"
+    )
     pad = MAX_RUNS - len(view.runs)
     return {
         **empty, "episode": episode_id, "position": position, "n_shown": len(shown), "header": view.header,
@@ -87,7 +86,8 @@ def build_app(data: ReplayData, live: LiveConfig | None = None, agent_factory: A
         n = result["n_shown"]
         return (
             gr.update(choices=result["choices"], value=result["episode"]),
-            gr.update(minimum=1, maximum=max(n, 1), value=result["position"] + 1, interactive=n > 1),
+            # A Gradio slider needs minimum < maximum; with one step shown it is 1..2 and locked.
+            gr.update(minimum=1, maximum=max(n, 2), value=result["position"] + 1, interactive=n > 1),
             result["header"], result["previous"], result["current"], result["gold"],
             *result["runs"], *result["raw"], result["gallery"], result["episode_metrics"], "",
         )
@@ -141,16 +141,13 @@ def build_app(data: ReplayData, live: LiveConfig | None = None, agent_factory: A
                 type_filter = gr.Dropdown(types, value=ANY, label="Gold action type")
                 app_filter = gr.Dropdown(app_names, value=ANY, label="App")
                 episode = gr.Dropdown(first["choices"], value=first["episode"], label="Episode (step success rate)")
-                gr.Markdown(
-                    "\n\n".join(metrics_summary(run.metrics, f"Overall, run {run.label}") for run in data.runs)
-                    or "_no results file loaded_"
-                )
+                gr.Markdown(metrics_summary([(run.label, run.metrics) for run in data.runs], "Overall"))
                 episode_metrics = gr.Markdown(first["episode_metrics"])
             with gr.Column(scale=4):
                 header = gr.Markdown(first["header"], elem_id="step-header")
                 with gr.Row():
                     prev_btn = gr.Button("◀ Previous", scale=0, elem_id="prev-step")
-                    slider = gr.Slider(1, max(first["n_shown"], 1), value=1, step=1, label="Step (of shown)",
+                    slider = gr.Slider(1, max(first["n_shown"], 2), value=1, step=1, label="Step (of shown)",
                                        interactive=first["n_shown"] > 1, elem_id="step-slider")
                     next_btn = gr.Button("Next ▶", scale=0, elem_id="next-step")
                 gallery = gr.Gallery(first["gallery"], label="Steps", columns=10, height=170, allow_preview=False,

@@ -79,12 +79,12 @@ def _score(action: Any, step: Step, protocol: str) -> tuple[str, str]:
     if step.gold is None or step.screen_size is None:
         return "no gold action to compare with", "—"
     if action is None:
-        return "❌ wrong — answer did not parse", "0.000"
+        return "✘ wrong — answer did not parse", "0.000"
     from actions import action_score, match_step
 
     verdict = match_step(action, step.gold, step.screen_size, protocol=protocol)
     breakdown = action_score(action, step.gold, step.screen_size)
-    mark = "✅ correct" if verdict.correct else "❌ wrong"
+    mark = "✔ correct" if verdict.correct else "✘ wrong"
     return f"{mark} — {verdict.reason}", f"{breakdown.total:.3f}"
 
 
@@ -93,7 +93,7 @@ async def run_live(agent: Any, step: Step, *, protocol: str = "box", title: str 
     result = await agent.astep(step)
     lines = [f"### {title} (orange)"]
     if result.error is not None:
-        lines.append(f"**Verdict:** ⚠️ error ({result.error.kind}): {result.error.message}")
+        lines.append(f"**Verdict:** ⚠ error ({result.error.kind}): {result.error.message}")
         return LiveAnswer(None, "\n\n".join(lines), result.raw_text or "")
     action = result.action
     verdict, reward = _score(action, step, protocol)

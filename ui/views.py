@@ -15,7 +15,7 @@ from PIL import Image
 
 from agent.step import Step
 from ui.overlay import GOLD_COLOR, PRED_B_COLOR, PRED_COLOR, Mark, marks_for_action, render_overlay
-from ui.replay import ReplayData, Run, step_success_rate
+from ui.replay import ReplayData, Run
 
 logger = logging.getLogger(__name__)
 
@@ -58,15 +58,15 @@ def describe_action(action: Any | None) -> str:
 
 
 def verdict_line(record: dict[str, Any] | None) -> str:
-    """"✅ correct" / "❌ wrong" / "⚠️ error" with the matcher's reason; "not evaluated" without a record."""
+    """"✔ correct" / "✘ wrong" / "⚠ error" with the matcher's reason; "not evaluated" without a record."""
     if record is None:
         return "not evaluated"
     error = record.get("error")
     verdict = record.get("verdict") or {}
     reason = verdict.get("reason", "")
     if error:
-        return f"⚠️ error ({error.get('kind', '?')}): {error.get('message', '')}"
-    mark = "✅ correct" if verdict.get("correct") else "❌ wrong"
+        return f"⚠ error ({error.get('kind', '?')}): {error.get('message', '')}"
+    mark = "✔ correct" if verdict.get("correct") else "✘ wrong"
     if verdict.get("correct") is False and verdict.get("type_match"):
         mark += " (type matches)"
     return f"{mark} — {reason}" if reason else mark
@@ -186,14 +186,42 @@ def render_step(
     )
 
 
-def metrics_summary(metrics: dict[str, Any] | None, title: str) -> str:
-    """A compute_metrics dict's scalar numbers as a Markdown table (nested tables are left to the JSON view)."""
-    if not metrics:
-        return f"**{title}:** no evaluated steps"
-    rows = [f"| {k} | {_number(v)} |" for k, v in metrics.items() if isinstance(v, (int, float, str))]
-    sr = step_success_rate(metrics)
-    head = f"**{title}**" + (f" — step success rate **{sr:.1%}**" if sr is not None else "")
-    return "\n".join([head, "", "| metric | value |", "|---|---|", *rows])
+# The headline numbers of compute_metrics, in the order `eval report` lists them.
+SUMMARY_METRICS: tuple[tuple[str, str], ...] = (
+    ("n_steps", "steps"),
+    ("sr", "step success (SR)"),
+    ("sr_ci95", "SR 95% CI"),
+    ("tm", "type match (TM)"),
+    ("gr", "grounding (GR)"),
+    ("format_validity", "format validity"),
+    ("episode_success", "episode success"),
+    ("mean_reward", "mean partial reward"),
+)
+
+
+def _metric_cell(metrics: dict[str, Any] | None, key: str) -> str:
+    value = (metrics or {}).get(key)
+    if value is None:
+        return "—"
+    if key == "sr_ci95" and isinstance(value, (list, tuple)) and len(value) == 2:
+        return f"{value[0]:.1%}–{value[1]:.1%}"
+    if isinstance(value, float) and key != "mean_reward":
+        return f"{value:.1%}"
+    return _number(value)
+
+
+def metrics_summary(columns: list[tuple[str, dict[str, Any] | None]], title: str) -> str:
+    """compute_metrics headline numbers as one Markdown table, one column per run (label, metrics).
+    The full dicts are shown as JSON beside it; nothing here is recomputed."""
+    if not columns:
+        return f"**{title}:** no results file loaded"
+    head = "| metric | " + " | ".join(label for label, _ in columns) + " |"
+    rule = "|---|" + "---|" * len(columns)
+    rows = [
+        f"| {name} | " + " | ".join(_metric_cell(metrics, key) for _, metrics in columns) + " |"
+        for key, name in SUMMARY_METRICS
+    ]
+    return "\n".join([f"**{title}**", "", head, rule, *rows])
 
 
 def gallery_items(data: ReplayData, episode_id: str, shown: list[int]) -> tuple[list[tuple[str, str]], list[int]]:
