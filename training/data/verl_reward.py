@@ -1,0 +1,56 @@
+"""veRL reward functions for parquet written by `phone-r1 data export-verl`.
+
+veRL loads this file by path (`custom_reward_function.path=.../reward.py`,
+`custom_reward_function.name=compute_score`) and calls
+`compute_score(data_source, solution_str, ground_truth, extra_info)` once per response. The score
+comes from the same matcher as TRL training and offline evaluation (`actions.action_score`), so the
+three can never disagree; phone-r1 must be installed on the Ray workers.
+
+`ground_truth` is the gold action's wire JSON in original pixels; `extra_info` carries the screen
+size, the coordinate space the prompt asked for and the pixel budget, so predictions are mapped back
+to original pixels before matching. The returned dict's `score` is the reward; the other keys are
+logged by veRL as extra reward information (all numbers).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _score_parts(solution_str: Any, ground_truth: Any, extra_info: dict[str, Any] | None) -> dict[str, float]:
+    from actions import PixelBudget, action_score, format_score
+
+    extra = extra_info or {}
+    try:
+        screen = (int(extra["screen_width"]), int(extra["screen_height"]))
+    except (KeyError, TypeError, ValueError):
+        raise ValueError(
+            f"expected extra_info with screen_width and screen_height (as written by phone-r1 data export-verl), "
+            f"found {sorted(extra)}"
+        ) from None
+    defaults = PixelBudget()
+    budget = PixelBudget(int(extra.get("min_pixels") or defaults.min_pixels),
+                         int(extra.get("max_pixels") or defaults.max_pixels))
+    action = action_score(solution_str, ground_truth, screen, coord_space=extra.get("coord_space") or "original",
+                          budget=budget)
+    fmt = format_score(solution_str)
+    return {
+        "action": float(action.total),
+        "format": float(fmt.total),
+        "type_hit": float(action.type_hit),
+        "param_score": float(action.param_score),
+    }
+
+
+def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_info: dict[str, Any] | None = None,
+                  **kwargs: Any) -> dict[str, float]:
+    """Partial-credit action reward in [0, 1] (`score`), with its parts and the format reward."""
+    parts = _score_parts(solution_str, ground_truth, extra_info)
+    return {"score": parts["action"], **parts}
+
+
+def compute_score_with_format(data_source: str, solution_str: str, ground_truth: str,
+                              extra_info: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, float]:
+    """Mean of the format reward and the action reward, in [0, 1] (the seed's GRPO used both)."""
+    parts = _score_parts(solution_str, ground_truth, extra_info)
+    return {"score": (parts["action"] + parts["format"]) / 2, **parts}
