@@ -115,13 +115,13 @@ class PhoneAgent:
     def from_checkpoint(cls, path: str | Path, *, device: str = "cpu", max_new_tokens: int = 512,
                         **backend_kwargs: Any) -> PhoneAgent:
         """An agent on a local transformers model; template, coordinate space and budget come from
-        the checkpoint's `phone_r1.json` (defaults when absent)."""
-        from actions.coords import PixelBudget
+        the checkpoint's `phone_r1.json` (without one: defaults, and the processor's saved budget)."""
+        from agent.backends.budget import checkpoint_budget
         from agent.backends.transformers_backend import TransformersBackend
         from agent.checkpoint import CheckpointMeta
 
         meta = CheckpointMeta.load_or_default(path)
-        budget = PixelBudget(meta.min_pixels, meta.max_pixels)
+        budget = checkpoint_budget(path)
         backend = TransformersBackend(path, device=device, budget=budget, max_new_tokens=max_new_tokens,
                                       **backend_kwargs)
         return cls(backend, template=meta.prompt_template, coord_space=meta.coord_space, budget=budget)

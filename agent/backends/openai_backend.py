@@ -176,8 +176,9 @@ class OpenAIBackend:
                 ) from None
             except openai.APIStatusError as exc:
                 kind = "http_5xx" if exc.status_code >= 500 else "http_4xx"
+                detail = exc.body if exc.body is not None else exc.message
                 raise BackendError(
-                    kind, f"{self.base_url}: HTTP {exc.status_code} from the server: {_clip(str(exc.message))}"
+                    kind, f"{self.base_url}: HTTP {exc.status_code} from the server: {_clip(str(detail))}"
                 ) from None
             except openai.OpenAIError as exc:
                 raise BackendError("bad_response", f"{self.base_url}: {type(exc).__name__}: {_clip(str(exc))}") from None
