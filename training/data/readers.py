@@ -248,8 +248,9 @@ def raw_step(record: Any, path: Path, *, episode_id: str, index: int, strict: bo
         names = screen_names(inp)
     except ValueError as exc:
         raise RecordError(source, str(exc)) from exc
-    episode_dir = path.parent
-    shots = [Path(os.path.abspath(episode_dir / n)) for n in names]
+    episode_dir = os.path.dirname(source)
+    # Built from strings: pathlib joins cost more than the JSON parse at 167k steps.
+    shots = [Path(os.path.abspath(os.path.join(episode_dir, n))) for n in names]
     return _make_step(episode_id=episode_id, index=index, inp=inp, output=record["output"],
                       screenshots=shots, source=source, strict=strict)
 
@@ -276,7 +277,8 @@ def extract_input_json(human: str) -> dict[str, Any]:
     raise ValueError("expected the human value to end with a JSON object holding task_content, found none")
 
 
-def _jsonl_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+def jsonl_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """`(line number, parsed record or None, syntax error or None)` for each non-blank line of a JSONL file."""
     with path.open(encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
@@ -344,7 +346,7 @@ def _iter_raw(root: Path, strict: bool) -> Iterator[Step]:
 
 def _iter_jsonl(path: Path, strict: bool, image_root: Path) -> Iterator[Step]:
     position: dict[str, int] = {}
-    for lineno, record, error in _jsonl_records(path):
+    for lineno, record, error in jsonl_records(path):
         source = f"{path}:{lineno}"
         try:
             if error is not None:
@@ -380,39 +382,3 @@ def read_steps(path: str | os.PathLike[str], strict: bool = True, *,
     """All steps of `path` as a list (see `iter_steps`)."""
     return list(iter_steps(path, strict=strict, image_root=image_root))
 
-
-def iter_records(root: str | os.PathLike[str], *, image_root: str | os.PathLike[str] | None = None
-                 ) -> Iterator[tuple[str, str, dict[str, Any] | None, Any, list[Path]]]:
-    """Untyped records for summaries: `(episode_id, source, input, output, screenshot paths)`.
-
-    Nothing is checked beyond JSON syntax; a record that cannot be read at all comes out with
-    `input=None` so callers can count it. Raw folders and JSONL files are both understood.
-    """
-    root = Path(root)
-    if is_jsonl(root):
-        base = Path(image_root) if image_root is not None else root.parent
-        for lineno, record, error in _jsonl_records(root):
-            source = f"{root}:{lineno}"
-            try:
-                if error is not None or not isinstance(record, dict):
-                    raise ValueError(error or "not an object")
-                images = record.get("image") or []
-                images = [images] if isinstance(images, str) else list(images)
-                conv = record["conversations"]
-                inp = extract_input_json(conv[0]["value"])
-                output = json.loads(conv[1]["value"])
-                episode = str(images[0]).replace("\\", "/").split("/")[0] if images else ""
-                yield episode, source, inp, output, [base / str(i) for i in images]
-            except (ValueError, KeyError, IndexError, TypeError):
-                yield "", source, None, None, []
-        return
-    for episode_dir in list_episodes(root):
-        for _, path in list_step_files(episode_dir, strict=False):
-            try:
-                record = load_json_file(path)
-                inp, output = record["input"], record["output"]
-                names = screen_names(inp)
-            except (ValueError, KeyError, TypeError, AttributeError):
-                yield episode_dir.name, str(path), None, None, []
-                continue
-            yield episode_dir.name, str(path), inp, output, [episode_dir / n for n in names]

@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from training.data.readers import iter_records
+from training.data.records import iter_records
 
 
 def compute_stats(root: str | os.PathLike[str], *, image_root: str | os.PathLike[str] | None = None,

@@ -69,7 +69,7 @@ def write_episode(rec: Any, episode_dir: Path, quality: int) -> list[dict[str, A
 
 def existing_tasks(root: str | os.PathLike[str]) -> set[str]:
     """Task texts of a raw folder (to keep held-out episodes' tasks different)."""
-    from training.data.readers import iter_records
+    from training.data.records import iter_records
 
     return {inp["task_content"] for _, _, inp, _, _ in iter_records(root) if inp and "task_content" in inp}
 

@@ -1,0 +1,55 @@
+"""`phone-r1 data ...` end to end through the real argument parser."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from phone_r1.cli import main
+from tests.helpers.data import make_raw_folder, rewrite_step
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_validate_exit_status_and_messages(tmp_path: Path, capsys) -> None:
+    root = make_raw_folder(tmp_path / "raw", {"1": 3})
+    assert main(["data", "validate", str(root)]) == 0
+    rewrite_step(root / "1" / "step_2.json", lambda r: r["output"].update(action_type="fly"))
+    capsys.readouterr()
+    assert main(["data", "validate", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert "step_2.json:" in out and "[unknown_action_type]" in out and "'fly'" in out
+
+
+def test_convert_stops_or_skips(tmp_path: Path, capsys) -> None:
+    root = make_raw_folder(tmp_path / "raw", {"1": 3})
+    (root / "1" / "1_2.jpg").unlink()
+    out = tmp_path / "o.jsonl"
+    assert main(["data", "convert", str(root), "-o", str(out)]) == 1
+    assert "[missing_image]" in capsys.readouterr().err and not out.exists()
+    assert main(["data", "convert", str(root), "-o", str(out), "--skip-invalid"]) == 0
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 2
+    rejects = [json.loads(line) for line in (tmp_path / "o.jsonl.rejects.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [Path(r["path"]).name for r in rejects] == ["step_2.json"]
+
+
+def test_stats_json(tmp_path: Path, capsys) -> None:
+    root = make_raw_folder(tmp_path / "raw")
+    (root / "9" / "9_1.jpg").unlink()
+    capsys.readouterr()
+    assert main(["data", "stats", str(root), "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["steps"] == 10 and stats["episodes"] == 3
+    assert len(stats["action_types"]) == 10 and stats["apps"] == {"设置": 10}
+    assert stats["steps_per_episode"]["histogram"] == {"3": 2, "4": 1}
+    assert stats["images_missing"] == 1 and stats["screen_sizes"] == {"120x240": 9}
+    assert main(["data", "stats", str(root)]) == 0
+    assert "long_click" in capsys.readouterr().out
+
+
+def test_committed_demo_episodes_are_valid(capsys) -> None:
+    for split in ("train", "test"):
+        assert main(["data", "validate", str(REPO / "data" / "demo" / split)]) == 0
+    assert main(["data", "stats", "--json", str(REPO / "data" / "demo" / "train")]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert len(stats["action_types"]) == 10 and stats["images_missing"] == 0
