@@ -1,0 +1,142 @@
+"""The `vllm serve` command line: built from the checkpoint folder and its phone_r1.json, never run here."""
+
+import json
+import shlex
+
+import pytest
+
+from agent.checkpoint import CheckpointMeta
+from phone_r1.cli import main
+from serving.vllm_command import ServeOptions, build_vllm_command, vllm_lora_rank
+
+
+def _flag(cmd, name):
+    """Values following `name` up to the next flag."""
+    i = cmd.index(name)
+    values = []
+    for word in cmd[i + 1:]:
+        if word.startswith("--"):
+            break
+        values.append(word)
+    return values
+
+
+@pytest.fixture
+def full(tmp_path):
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    CheckpointMeta(coord_space="resized", min_pixels=3136, max_pixels=2352000).save(folder)
+    return folder
+
+
+@pytest.fixture
+def adapter(tmp_path):
+    folder = tmp_path / "adapter"
+    folder.mkdir()
+    (folder / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "/models/qwen2.5-vl-3b", "r": 12}))
+    return folder
+
+
+def test_full_checkpoint_has_the_spec_flags(full):
+    cmd = build_vllm_command(full, ServeOptions(min_pixels=3136, max_pixels=2352000, max_model_len=16384))
+    assert cmd[:3] == ["vllm", "serve", str(full.resolve())]
+    assert json.loads(_flag(cmd, "--limit-mm-per-prompt")[0]) == {"image": 2}
+    assert json.loads(_flag(cmd, "--mm-processor-kwargs")[0]) == {"min_pixels": 3136, "max_pixels": 2352000}
+    assert "--enable-prefix-caching" in cmd
+    assert _flag(cmd, "--generation-config") == ["vllm"]
+    assert _flag(cmd, "--max-model-len") == ["16384"]
+    assert _flag(cmd, "--served-model-name") == ["phone-r1"]
+    assert _flag(cmd, "--host") == ["127.0.0.1"]
+    assert "--enable-lora" not in cmd
+
+
+def test_lora_adapter_is_served_on_its_base(adapter):
+    cmd = build_vllm_command(adapter, ServeOptions(served_model_name="agent"))
+    assert cmd[2] == "/models/qwen2.5-vl-3b"
+    assert "--enable-lora" in cmd
+    assert _flag(cmd, "--lora-modules") == [f"agent={adapter.resolve()}"]
+    assert _flag(cmd, "--served-model-name") == ["agent-base"]  # clients ask for `agent`: the adapter
+    assert _flag(cmd, "--max-lora-rank") == ["16"]  # rank 12 rounded up to a rank vLLM accepts
+
+
+def test_lora_adapter_base_override_and_extra_modules(adapter):
+    options = ServeOptions(base_model="/local/base", lora_modules=("other=/x/other",), max_lora_rank=64)
+    cmd = build_vllm_command(adapter, options)
+    assert cmd[2] == "/local/base"
+    assert _flag(cmd, "--lora-modules") == [f"phone-r1={adapter.resolve()}", "other=/x/other"]
+    assert _flag(cmd, "--max-lora-rank") == ["64"]
+
+
+def test_lora_adapter_without_base_asks_for_one(tmp_path):
+    folder = tmp_path / "a"
+    folder.mkdir()
+    (folder / "adapter_config.json").write_text("{}")
+    with pytest.raises(ValueError, match="--base-model"):
+        build_vllm_command(folder, ServeOptions())
+
+
+@pytest.mark.parametrize(("rank", "allowed"), [(1, 8), (8, 8), (9, 16), (64, 64), (300, 320)])
+def test_lora_rank_rounds_up_to_a_vllm_rank(rank, allowed):
+    assert vllm_lora_rank(rank) == allowed
+
+
+def test_tensor_and_data_parallel(full):
+    cmd = build_vllm_command(full, ServeOptions(tensor_parallel_size=2, data_parallel_size=4))
+    assert _flag(cmd, "--tensor-parallel-size") == ["2"]
+    assert _flag(cmd, "--data-parallel-size") == ["4"]
+    with pytest.raises(ValueError, match="--tp"):
+        ServeOptions(tensor_parallel_size=0)
+
+
+def test_cli_reads_the_pixel_budget_from_the_checkpoint(full, capsys):
+    assert main(["serve", str(full), "--engine", "vllm", "--dry-run", "--tp", "2", "--port", "9001"]) == 0
+    cmd = shlex.split(capsys.readouterr().out.splitlines()[-1])
+    assert json.loads(_flag(cmd, "--mm-processor-kwargs")[0]) == {"min_pixels": 3136, "max_pixels": 2352000}
+    assert _flag(cmd, "--port") == ["9001"] and _flag(cmd, "--tensor-parallel-size") == ["2"]
+
+
+def test_cli_custom_pixel_budget_overrides_the_checkpoint(full, capsys):
+    argv = ["serve", str(full), "--engine", "vllm", "--dry-run", "--min-pixels", "784", "--max-pixels", "1003520"]
+    assert main(argv) == 0
+    cmd = shlex.split(capsys.readouterr().out.splitlines()[-1])
+    assert json.loads(_flag(cmd, "--mm-processor-kwargs")[0]) == {"min_pixels": 784, "max_pixels": 1003520}
+    assert main([*argv[:4], "--dry-run", "--min-pixels", "9", "--max-pixels", "4"]) == 2
+
+
+def test_cli_merge_lora_serves_the_merged_folder(adapter, tmp_path, capsys):
+    merged = tmp_path / "merged"
+    argv = ["serve", str(adapter), "--engine", "vllm", "--dry-run", "--merge-lora", "--merged-dir", str(merged)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    cmd = shlex.split(out.splitlines()[-1])
+    assert cmd[2] == str(merged) and "--enable-lora" not in cmd
+    assert f"would merge {adapter}" in out
+
+
+def test_cli_api_key_goes_through_the_environment_not_argv(full, capsys, monkeypatch):
+    monkeypatch.setenv("MY_KEY", "sk-never-on-argv")
+    assert main(["serve", str(full), "--engine", "vllm", "--dry-run", "--api-key-env", "MY_KEY"]) == 0
+    out = capsys.readouterr().out
+    assert "sk-never-on-argv" not in out and "--api-key" not in out.splitlines()[-1]
+    assert "VLLM_API_KEY is set from $MY_KEY" in out
+
+
+def test_cli_transformers_engine_command(full, capsys):
+    assert main(["serve", str(full), "--engine", "transformers", "--dry-run", "--served-model-name", "x"]) == 0
+    cmd = shlex.split(capsys.readouterr().out.splitlines()[-1])
+    assert cmd[1:3] == ["-m", "serving.transformers_server"]
+    assert _flag(cmd, "--max-pixels") == ["2352000"] and _flag(cmd, "--served-model-name") == ["x"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["serve", "merge", "only-adapter"],                      # merge without -o
+    ["serve", "CKPT", "-o", "out"],                           # -o without merge
+    ["serve", "/no/such/checkpoint", "--dry-run"],            # missing folder
+    ["serve", "ADAPTER", "--engine", "transformers", "--dry-run"],  # adapter without --merge-lora
+    ["serve", "CKPT", "--engine", "transformers", "--tp", "2", "--dry-run"],
+])
+def test_cli_bad_requests_exit_2_with_a_message(argv, full, adapter, capsys):
+    argv = [str(full) if a == "CKPT" else str(adapter) if a == "ADAPTER" else a for a in argv]
+    assert main(argv) == 2
+    assert "phone-r1 serve" in capsys.readouterr().err
