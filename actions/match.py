@@ -8,6 +8,7 @@ original pixels and clamped to the screen before anything is measured.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -79,11 +80,19 @@ def read_gold(gold: Any) -> Action:
     """Gold action from a typed action or wire JSON (strict: bad ground truth is a ValueError)."""
     if isinstance(gold, Action):
         return gold
-    if isinstance(gold, (dict, str)):
+    if isinstance(gold, str):
+        return _gold_from_text(gold)
+    if isinstance(gold, dict):
         return parse_action(gold, strict=True)
     raise ValueError(
         f"expected the gold action as wire JSON (dict or str) or an Action, found {type(gold).__name__}"
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _gold_from_text(text: str) -> Action:
+    # A GRPO group scores num_generations completions against the same gold string; actions are frozen.
+    return parse_action(text, strict=True)
 
 
 def read_prediction(

@@ -9,45 +9,7 @@ import pytest
 
 from actions import format_score
 from actions.rewards import format_reward
-from tests.helpers.actions import THINK_OK, completion, generated_completions
-
-
-# The seed's format reward, verbatim from seed 001 except its DEBUG_MODE file logging.
-def seed_format_reward(completions, **kwargs):
-    """Reward function that checks if the completion has a specific format and structure."""
-    completion_contents = [completion[0]["content"] for completion in completions]
-    rewards = []
-    for content in completion_contents:
-        score = 0.0
-        # Check for <think></think> tags (0.5 points)
-        think_match = re.search(r'<think>(.*?)</think>', content, re.DOTALL)
-        if think_match:
-            score += 0.5
-            think_content = think_match.group(1).strip()
-            # Check if think content is valid JSON (0.5 points)
-            try:
-                think_json = json.loads(think_content)
-                score += 0.5
-                # Check if think content has the required fields (0.5 points)
-                required_fields = ["task_interpretation", "current_page_audit", "path_alignment_check", "action_validation"]
-                if all(field in think_json for field in required_fields):
-                    score += 0.5
-            except json.JSONDecodeError:
-                pass  # Not valid JSON, no additional points
-        # Check for <answer></answer> tags (0.5 points)
-        answer_match = re.search(r'<answer>(.*?)</answer>', content, re.DOTALL)
-        if answer_match:
-            score += 0.5
-            answer_content = answer_match.group(1).strip()
-            # Check if answer content is valid JSON (0.5 points)
-            try:
-                json.loads(answer_content)
-                score += 0.5
-            except json.JSONDecodeError:
-                pass  # Not valid JSON, no additional points
-        rewards.append(score)
-    return rewards
-
+from tests.helpers.actions import THINK_OK, completion, generated_completions, seed_format_reward
 
 _NO_JSON = object()
 
