@@ -1,0 +1,219 @@
+"""Typed recipe arguments and the parser that reads `--config RECIPE.yaml` plus CLI overrides.
+
+A recipe is one YAML mapping whose keys are fields of three dataclasses: `PhoneR1Arguments` (data,
+prompt, coordinate space, rewards, freezing), TRL's `GRPOConfig`/`SFTConfig` (through the subclasses
+below, which add the batch-rule check with an actionable message) and TRL's `ModelConfig`. Every
+check here runs before a model or dataset is loaded.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from trl import GRPOConfig, ModelConfig, SFTConfig, TrlParser
+
+from actions.coords import COORD_SPACES, PixelBudget
+
+# Reward names a recipe may list; the functions are resolved in `training.rewards`.
+REWARD_NAMES: tuple[str, ...] = ("format", "action", "llm_judge")
+
+
+class RecipeError(ValueError):
+    """A recipe or command line that cannot run; the message says what to change."""
+
+
+@dataclass
+class PhoneR1Arguments:
+    """phone-r1's own recipe fields (everything TRL's configs do not cover)."""
+
+    dataset_path: str = field(
+        default="data/demo/train",
+        metadata={"help": "Raw episode folder (ROOT/<episode>/step_<n>.json) or the seed's converted JSONL."},
+    )
+    max_train_samples: int | None = field(
+        default=None, metadata={"help": "Use only the first N steps of the dataset (quick runs)."}
+    )
+    prompt_template: str = field(default="zh", metadata={"help": "Prompt template in agent/prompts (zh, en)."})
+    coord_space: str = field(
+        default="original",
+        metadata={"help": f"Coordinate space the model answers in: one of {', '.join(COORD_SPACES)}."},
+    )
+    min_pixels: int = field(default=3136, metadata={"help": "Pixel budget: smallest image area (multiple of 784)."})
+    max_pixels: int = field(default=12845056, metadata={"help": "Pixel budget: largest image area."})
+    reward_funcs: list[str] = field(
+        default_factory=lambda: ["format", "action"],
+        metadata={"help": f"GRPO rewards by name ({', '.join(REWARD_NAMES)}); weights go in reward_weights."},
+    )
+    freeze_vision_tower: bool = field(
+        default=True, metadata={"help": "Keep the vision encoder (and merger) frozen in full fine-tuning."}
+    )
+    lora_include_vision: bool = field(
+        default=False, metadata={"help": "With LoRA, also put adapters on the vision tower's linear layers."}
+    )
+    build_tiny_model_if_missing: bool = field(
+        default=False,
+        metadata={"help": "Build the tiny random Qwen2.5-VL at model_name_or_path when the folder is missing."},
+    )
+    llm_judge_model: str = field(
+        default="gpt-4o-mini", metadata={"help": "Model name sent to the OpenAI-compatible judge endpoint."}
+    )
+    llm_judge_base_url: str | None = field(
+        default=None, metadata={"help": "Judge endpoint; defaults to $OPENAI_API_BASE."}
+    )
+    llm_judge_timeout: float = field(default=30.0, metadata={"help": "Seconds per judge request."})
+    llm_judge_concurrency: int = field(default=8, metadata={"help": "Judge requests in flight at once."})
+    llm_judge_cache_size: int = field(default=65536, metadata={"help": "Judged (completion, gold) pairs kept."})
+
+    def __post_init__(self) -> None:
+        if self.coord_space not in COORD_SPACES:
+            raise RecipeError(f"coord_space: expected one of {list(COORD_SPACES)}, found {self.coord_space!r}")
+        try:
+            PixelBudget(int(self.min_pixels), int(self.max_pixels))
+        except ValueError as err:
+            raise RecipeError(f"min_pixels/max_pixels: {err}") from None
+        unknown = [name for name in self.reward_funcs if name not in REWARD_NAMES]
+        if unknown:
+            hints = {n: difflib.get_close_matches(n, REWARD_NAMES, n=1) for n in unknown}
+            hint = "; ".join(f"{n!r} -> did you mean {h[0]!r}?" for n, h in hints.items() if h)
+            raise RecipeError(
+                f"reward_funcs: unknown reward {unknown}; expected names from {list(REWARD_NAMES)}"
+                + (f" ({hint})" if hint else "")
+            )
+        if not self.reward_funcs:
+            raise RecipeError(f"reward_funcs: expected at least one of {list(REWARD_NAMES)}, found none")
+
+    @property
+    def budget(self) -> PixelBudget:
+        return PixelBudget(int(self.min_pixels), int(self.max_pixels))
+
+
+def _world_size() -> int:
+    """Processes in the job, from the launcher's environment (torchrun, accelerate, SLURM via either)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def check_batch_rule(per_device: int, processes: int, steps_per_generation: int, num_generations: int) -> None:
+    """GRPO groups completions per prompt: per-device batch × processes × steps_per_generation must be a
+    multiple of num_generations. Raises RecipeError saying which values would work."""
+    total = per_device * processes * steps_per_generation
+    if num_generations < 2:
+        raise RecipeError(f"num_generations: GRPO needs at least 2 completions per prompt, found {num_generations}")
+    if total % num_generations == 0:
+        return
+    other = processes * steps_per_generation
+    batch_options = [b for b in range(1, 4 * num_generations + 1) if (b * other) % num_generations == 0][:3]
+    divisors = [g for g in range(2, total + 1) if total % g == 0]
+    raise RecipeError(
+        "batch rule: per_device_train_batch_size × processes × steps_per_generation must be divisible by "
+        f"num_generations, found {per_device} × {processes} × {steps_per_generation} = {total}, "
+        f"num_generations = {num_generations}. Change per_device_train_batch_size to one of {batch_options}, "
+        f"or num_generations to one of {divisors or '[no value ≥ 2 divides it]'}, or steps_per_generation "
+        "(defaults to gradient_accumulation_steps)."
+    )
+
+
+def _check_columns_kept(config: Any) -> None:
+    if config.remove_unused_columns:
+        raise RecipeError(
+            "remove_unused_columns: phone-r1 datasets build prompts and open images from their stored columns "
+            "when rows are read, so those columns must stay; set remove_unused_columns: false"
+        )
+
+
+@dataclass
+class PhoneGRPOConfig(GRPOConfig):
+    """TRL's GRPOConfig with the batch rule checked first, with a message that says what to change."""
+
+    def __post_init__(self) -> None:
+        _check_columns_kept(self)
+        if self.num_generations is not None and self.generation_batch_size is None:
+            steps = self.steps_per_generation or self.gradient_accumulation_steps
+            check_batch_rule(self.per_device_train_batch_size, _world_size(), steps, self.num_generations)
+        super().__post_init__()
+
+
+@dataclass
+class PhoneSFTConfig(SFTConfig):
+    """TRL's SFTConfig with defaults that fit multi-image prompt/completion rows."""
+
+    remove_unused_columns: bool = field(
+        default=False, metadata={"help": "Must stay false: rows are built from their stored columns when read."}
+    )
+    max_length: int | None = field(
+        default=None,
+        metadata={"help": "Truncate sequences to this many tokens; none by default, since cutting a multi-image "
+                          "prompt would drop image tokens or the target."},
+    )
+
+    def __post_init__(self) -> None:
+        _check_columns_kept(self)
+        super().__post_init__()
+
+
+def _config_class(kind: str) -> type:
+    if kind == "grpo":
+        return PhoneGRPOConfig
+    if kind == "sft":
+        return PhoneSFTConfig
+    raise RecipeError(f"expected training kind 'grpo' or 'sft', found {kind!r}")
+
+
+def _known_fields(kind: str) -> list[str]:
+    names: list[str] = []
+    for cls in (PhoneR1Arguments, _config_class(kind), ModelConfig):
+        names += [f.name for f in fields(cls)]
+    return names
+
+
+def make_parser(kind: str) -> TrlParser:
+    return TrlParser((PhoneR1Arguments, _config_class(kind), ModelConfig), prog=f"phone-r1 train {kind}")
+
+
+def parse_recipe(kind: str, argv: list[str]) -> tuple[PhoneR1Arguments, Any, ModelConfig]:
+    """Parse `--config RECIPE.yaml [--field value ...]` into (phone-r1 args, TRL config, ModelConfig).
+
+    Unknown recipe keys (typos) and failed checks raise RecipeError naming the key and the fix; an
+    unknown command-line flag exits through argparse with its usage message.
+    """
+    import yaml
+
+    argv = list(argv)
+    if "--config" in argv:
+        i = argv.index("--config")
+        if i + 1 >= len(argv):
+            raise RecipeError("--config: expected a recipe path after it")
+        path = argv[i + 1]
+        if not os.path.isfile(path):
+            raise RecipeError(f"--config: recipe file {path!r} not found (relative paths start at {os.getcwd()})")
+        with open(path, encoding="utf-8") as handle:
+            try:
+                recipe = yaml.safe_load(handle)
+            except yaml.YAMLError as err:
+                raise RecipeError(f"{path}: not valid YAML: {err}") from None
+        if not isinstance(recipe, dict):
+            raise RecipeError(f"{path}: expected a YAML mapping of field: value, found {type(recipe).__name__}")
+        known = set(_known_fields(kind)) | {"env"}
+        typos = sorted(k for k in recipe if k not in known)
+        if typos:
+            hints = []
+            for key in typos:
+                close = difflib.get_close_matches(key, sorted(known), n=1)
+                hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            raise RecipeError(f"{path}: unknown recipe keys {', '.join(hints)}; fix or remove them")
+    parser = make_parser(kind)
+    try:
+        script_args, config, model_args = parser.parse_args_and_config(argv)
+    except RecipeError:
+        raise
+    except ValueError as err:
+        raise RecipeError(str(err)) from None
+    return script_args, config, model_args
+
+
+def print_recipe_error(err: RecipeError) -> None:
+    """CLI output for a recipe error (one line, no traceback)."""
+    print(f"phone-r1 train: {err}", file=sys.stderr)

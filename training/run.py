@@ -1,0 +1,151 @@
+"""`phone-r1 train grpo|sft`: parse a recipe, check it, build data, model and TRL trainer, train, save.
+
+Order matters: every check that can fail on the recipe or the data (batch rule, reward names, recipe
+keys, dataset folder, screenshots on disk) runs before the model is loaded, so a mistake costs
+seconds, not a model load.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from training.config import PhoneR1Arguments, RecipeError, parse_recipe, print_recipe_error
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Plan:
+    """A parsed, checked recipe: what `build_trainer` needs."""
+
+    kind: str
+    script: PhoneR1Arguments
+    config: Any
+    model: Any
+
+
+def plan(kind: str, argv: list[str]) -> Plan:
+    """Parse and check `argv` (`--config RECIPE.yaml [--field value ...]`); loads nothing heavy."""
+    script, config, model_args = parse_recipe(kind, argv)
+    if not model_args.model_name_or_path:
+        raise RecipeError("model_name_or_path: expected a checkpoint folder or hub id, found none")
+    data = Path(script.dataset_path)
+    if not data.exists():
+        raise RecipeError(
+            f"dataset_path: {data} not found (relative to {os.getcwd()}); point it at an episode folder or "
+            f"seed JSONL, or generate episodes with `phone-r1 data synth -o {data}`"
+        )
+    if kind == "grpo" and getattr(config, "use_vllm", False) and config.vllm_mode == "server":
+        logger.info("GRPO generation through the vLLM server at %s:%s", config.vllm_server_host,
+                    config.vllm_server_port)
+    return Plan(kind, script, config, model_args)
+
+
+def _ensure_model(plan_: Plan) -> None:
+    path = Path(plan_.model.model_name_or_path)
+    if path.exists() or not plan_.script.build_tiny_model_if_missing:
+        return
+    from training.tiny_model import build_tiny_model
+
+    # Build beside the target and rename: under torchrun every rank may get here at once.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+    build_tiny_model(staging, seed=0)
+    try:
+        os.rename(staging, path)
+        logger.info("built the tiny model at %s", path)
+    except OSError:
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def build_dataset_for(plan_: Plan, arrow_dir: str | Path | None = None):
+    """The lazy dataset of the recipe (prompts in the recipe's template, space and budget)."""
+    from training.data.dataset import DatasetSpec, load_steps_dataset
+
+    s = plan_.script
+    spec = DatasetSpec(template=s.prompt_template, coord_space=s.coord_space, min_pixels=int(s.min_pixels),
+                       max_pixels=int(s.max_pixels), with_target=plan_.kind == "sft")
+    arrow_path = None
+    if arrow_dir is not None:
+        rank = os.environ.get("RANK", "0")
+        arrow_path = Path(arrow_dir) / f"{plan_.kind}-rank{rank}.arrow"
+    try:
+        return load_steps_dataset(s.dataset_path, spec, arrow_path=arrow_path, limit=s.max_train_samples)
+    except (FileNotFoundError, ValueError) as err:
+        raise RecipeError(f"dataset_path {s.dataset_path}: {err}") from None
+
+
+def checkpoint_meta(plan_: Plan):
+    from agent.checkpoint import CheckpointMeta
+
+    s = plan_.script
+    return CheckpointMeta(coord_space=s.coord_space, min_pixels=int(s.min_pixels), max_pixels=int(s.max_pixels),
+                          prompt_template=s.prompt_template, base_model=str(plan_.model.model_name_or_path))
+
+
+def build_trainer(plan_: Plan, dataset: Any = None, callbacks: list[Any] | None = None):
+    """TRL's GRPOTrainer or SFTTrainer for a checked plan (builds the dataset when not given)."""
+    from agent.processor import load_processor
+    from training.callbacks import CheckpointMetaCallback
+    from training.model import load_model, peft_config_for
+
+    s, config, model_args = plan_.script, plan_.config, plan_.model
+    if dataset is None:
+        dataset = build_dataset_for(plan_)
+    _ensure_model(plan_)
+    processor = load_processor(model_args.model_name_or_path, int(s.min_pixels), int(s.max_pixels))
+    model = load_model(model_args, freeze_vision_tower=s.freeze_vision_tower and not model_args.use_peft,
+                       gradient_checkpointing=config.gradient_checkpointing)
+    peft_config = peft_config_for(model, model_args, s.lora_include_vision)
+    all_callbacks = [CheckpointMetaCallback(checkpoint_meta(plan_)), *(callbacks or [])]
+    if plan_.kind == "grpo":
+        from trl import GRPOTrainer
+
+        from training.rewards import build_reward_funcs
+
+        return GRPOTrainer(model=model, reward_funcs=build_reward_funcs(s.reward_funcs, s), args=config,
+                           train_dataset=dataset, processing_class=processor, peft_config=peft_config,
+                           callbacks=all_callbacks)
+    from trl import SFTTrainer
+
+    return SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=processor,
+                      peft_config=peft_config, callbacks=all_callbacks)
+
+
+def _resume_arg(value: Any) -> Any:
+    if isinstance(value, str) and value.lower() in ("true", "latest"):
+        return True
+    return value or None
+
+
+def train(plan_: Plan) -> Any:
+    """Build, train (resuming when asked), save weights, processor and `phone_r1.json`; returns the trainer."""
+    with tempfile.TemporaryDirectory(prefix="phone-r1-data-") as arrow_dir:
+        dataset = build_dataset_for(plan_, arrow_dir)
+        trainer = build_trainer(plan_, dataset)
+        trainer.train(resume_from_checkpoint=_resume_arg(plan_.config.resume_from_checkpoint))
+        trainer.save_model(plan_.config.output_dir)
+        if trainer.is_world_process_zero():
+            checkpoint_meta(plan_).save(plan_.config.output_dir)
+        trainer.accelerator.wait_for_everyone()
+    return trainer
+
+
+def main(kind: str, argv: list[str]) -> int:
+    """CLI entry: returns 0 on success, 2 on a recipe or data error (printed without a traceback)."""
+    try:
+        plan_ = plan(kind, argv)
+        trainer = train(plan_)
+    except RecipeError as err:
+        print_recipe_error(err)
+        return 2
+    if trainer.is_world_process_zero():
+        print(f"phone-r1 train {kind}: finished at step {trainer.state.global_step}; saved to {plan_.config.output_dir}")
+    return 0
