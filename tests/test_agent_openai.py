@@ -132,3 +132,40 @@ def test_structured_outputs_regex_is_sent_and_accepts_the_answer_shape():
 def test_bad_backend_settings_are_rejected(kwargs):
     with pytest.raises(ValueError):
         OpenAIBackend("http://127.0.0.1:1/v1", "m", **kwargs)
+
+
+def test_concurrency_is_bounded_per_backend(tmp_path):
+    import asyncio
+    from types import SimpleNamespace
+
+    in_flight = {"now": 0, "max": 0}
+
+    async def create(**kwargs):
+        in_flight["now"] += 1
+        in_flight["max"] = max(in_flight["max"], in_flight["now"])
+        await asyncio.sleep(0.02)
+        in_flight["now"] -= 1
+        message = SimpleNamespace(content=reply_text(GOLD))
+        return SimpleNamespace(choices=[SimpleNamespace(message=message)], usage=None)
+
+    fake_client = SimpleNamespace(chat=SimpleNamespace(completions=SimpleNamespace(create=create)))
+    agent = PhoneAgent.from_endpoint("http://127.0.0.1:1/v1", "m", concurrency=2)
+    steps = [make_step(tmp_path / str(i)) for i in range(6)]
+
+    async def run():
+        agent.backend._per_loop[asyncio.get_running_loop()] = (fake_client, asyncio.Semaphore(2))
+        return await agent.astep_many(steps)
+
+    results = asyncio.run(run())
+    assert all(r.action == GOLD for r in results)
+    assert in_flight["max"] == 2
+
+
+def test_importing_agent_and_serving_loads_no_model_library():
+    import subprocess
+    import sys
+
+    code = ("import sys, agent, agent.backends, agent.prompt, serving.cli; from agent import PhoneAgent; "
+            "heavy = [m for m in ('torch', 'transformers', 'openai', 'vllm', 'peft') if m in sys.modules]; "
+            "assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True)
