@@ -131,3 +131,19 @@ def test_bad_record_stops_or_goes_to_rejects(raw: Path, tmp_path: Path) -> None:
         n = int(record["image"][-1].split("_")[-1].split(".")[0])
         source = json.loads((raw / episode / f"step_{n}.json").read_text(encoding="utf-8"))
         assert gold == source["output"]
+
+
+def test_episode_of_one_first_step_with_one_screenshot(tmp_path: Path) -> None:
+    root = make_raw_folder(tmp_path / "raw", {"5": 1})
+    assert "screen_path1" not in json.loads((root / "5" / "step_0.json").read_text(encoding="utf-8"))["input"]
+    from training.data.validate import validate
+
+    assert validate(root).ok
+    out = tmp_path / "one.jsonl"
+    convert(root, out)
+    (record,) = _lines(out)
+    assert record["image"] == ["5/5_0.jpg"]
+    assert extract_input_json(record["conversations"][0]["value"])["screen_path2"] == "<image>"
+    (step,) = read_steps(out, image_root=root)
+    assert step.step_id == "5/0" and step.previous_screenshot is None and len(step.screenshots) == 1
+    assert step.gold.action_type == "open_app"
