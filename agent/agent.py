@@ -26,10 +26,11 @@ logger = logging.getLogger(__name__)
 class AgentResult:
     """What the agent answered for one step.
 
-    `action` is a typed `actions.Action` in original pixels, or None when the call failed or the answer
-    did not parse (`problems` then names why). `think` is the parsed `<think>` JSON, `raw_text` the
-    model's text, `usage` the token counts (`prompt_tokens`, `completion_tokens`), `latency_s` the wall
-    time of the call, `error` an `AgentError` for a failed call, `prompt_hash` the hash of the messages.
+    `action` is a typed `actions.Action` in original pixels, or None when the call failed (`error`, an
+    `AgentError`) or the answer did not parse. `problems` names what was wrong with the answer's form
+    (so a failed call has none). `think` is the parsed `<think>` JSON, `raw_text` the model's text,
+    `usage` the token counts (`prompt_tokens`, `completion_tokens`), `latency_s` the wall time of the
+    call, `prompt_hash` the hash of the messages sent.
     """
 
     action: Any | None
@@ -140,8 +141,7 @@ class PhoneAgent:
             screen = screen_size_of(step)
         except (OSError, ValueError) as exc:
             # An unreadable screenshot or a bad template: nothing was sent, so the step records why.
-            return AgentResult(None, None, "", [f"prompt: {exc}"],
-                               error=AgentError("bad_response", f"{step.source or step.step_id}: {exc}"))
+            return AgentResult(None, None, "", error=AgentError("bad_response", f"{step.source or step.step_id}: {exc}"))
         digest = prompt_hash(messages)
         started = time.perf_counter()
         try:
@@ -149,8 +149,7 @@ class PhoneAgent:
         except BackendError as exc:
             latency = time.perf_counter() - started
             logger.warning("step %s: %s", step.step_id, exc.error.message)
-            return AgentResult(None, None, "", [exc.error.kind], latency_s=latency, error=exc.error,
-                               prompt_hash=digest)
+            return AgentResult(None, None, "", latency_s=latency, error=exc.error, prompt_hash=digest)
         latency = time.perf_counter() - started
         parsed = parse_completion(completion.text)
         action = parsed.action
