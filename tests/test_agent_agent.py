@@ -122,3 +122,21 @@ def test_sync_step_refuses_a_running_loop(tmp_path):
 def test_unknown_coordinate_space_is_rejected():
     with pytest.raises(ValueError, match="coord_space"):
         PhoneAgent(ScriptedBackend(lambda m: ""), coord_space="polar")
+
+
+def test_from_checkpoint_takes_prompt_space_and_budget_from_the_checkpoint(tmp_path):
+    from agent.checkpoint import CheckpointMeta
+
+    CheckpointMeta(coord_space="resized", min_pixels=784, max_pixels=200704, prompt_template="en").save(tmp_path)
+    agent = PhoneAgent.from_checkpoint(tmp_path)  # nothing loads before the first step
+    assert (agent.template, agent.coord_space, agent.budget) == ("en", "resized", PixelBudget(784, 200704))
+    assert agent.backend.budget == agent.budget
+
+
+def test_from_checkpoint_without_metadata_uses_the_processors_budget(tmp_path):
+    import json
+
+    (tmp_path / "processor_config.json").write_text(json.dumps(
+        {"image_processor": {"size": {"shortest_edge": 3136, "longest_edge": 50176}}}))
+    agent = PhoneAgent.from_checkpoint(tmp_path)
+    assert (agent.template, agent.coord_space, agent.budget) == ("zh", "original", PixelBudget(3136, 50176))
