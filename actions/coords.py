@@ -51,11 +51,12 @@ def check_space(space: str) -> str:
     return space
 
 
-def _check_screen(screen: tuple[int, int]) -> tuple[int, int]:
+def check_screen(screen: tuple[int, int]) -> tuple[int, int]:
+    """`(width, height)` as positive ints, or a ValueError naming what was found."""
     try:
         width, height = (int(v) for v in screen)
     except (TypeError, ValueError):
-        raise ValueError(f"expected screen as (width, height), found {screen!r}") from None
+        raise ValueError(f"expected screen as (width, height) in pixels, found {screen!r}") from None
     if width <= 0 or height <= 0:
         raise ValueError(f"expected a positive screen size (width, height), found {screen!r}")
     return width, height
@@ -77,7 +78,7 @@ def model_screen_size(
 ) -> tuple[int, int]:
     """`(width, height)` of the screen as the model sees it in `space` (the size a prompt states)."""
     check_space(space)
-    width, height = _check_screen(screen)
+    width, height = check_screen(screen)
     if space == "original":
         return width, height
     if space == "norm1000":
@@ -88,7 +89,7 @@ def model_screen_size(
 
 def _scales(space: str, screen: tuple[int, int], budget: PixelBudget | None) -> tuple[float, float]:
     """Model units per original pixel, per axis."""
-    width, height = _check_screen(screen)
+    width, height = check_screen(screen)
     model_w, model_h = model_screen_size(space, screen, budget)
     return model_w / width, model_h / height
 
@@ -120,7 +121,7 @@ def point_to_original(
     clamp: bool = True,
 ) -> tuple[float, float]:
     """Model space → original pixels, clamped to `[0, width] × [0, height]` unless `clamp=False`."""
-    width, height = _check_screen(screen)
+    width, height = check_screen(screen)
     sx, sy = _scales(space, screen, budget)
     x, y = point[0] / sx, point[1] / sy
     if clamp:

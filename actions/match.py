@@ -13,7 +13,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from actions.coords import PixelBudget, check_space, to_original_space
+from actions.coords import PixelBudget, check_screen, check_space, to_original_space
 from actions.parse import ParsedCompletion, parse_completion
 from actions.similarity import text_similarity
 from actions.types import (
@@ -64,16 +64,6 @@ class Verdict:
 
     def as_dict(self) -> dict[str, Any]:
         return {"correct": self.correct, "type_match": self.type_match, "reason": self.reason}
-
-
-def _screen(screen: Any) -> tuple[int, int]:
-    try:
-        width, height = (int(v) for v in screen)
-    except (TypeError, ValueError):
-        raise ValueError(f"expected screen as (width, height) in pixels, found {screen!r}") from None
-    if width <= 0 or height <= 0:
-        raise ValueError(f"expected a positive screen size (width, height), found {screen!r}")
-    return width, height
 
 
 def read_gold(gold: Any) -> Action:
@@ -205,7 +195,7 @@ def action_score(
     Malformed predictions score 0 with a reason; bad ground truth, screen or coord_space raise ValueError.
     """
     gold_action = read_gold(gold)
-    screen = _screen(screen)
+    screen = check_screen(screen)
     check_space(coord_space)
     pred, problems = read_prediction(prediction, screen, coord_space, budget)
     if pred is None:
@@ -263,7 +253,7 @@ def match_step(
     if protocol not in PROTOCOLS:
         raise ValueError(f"expected protocol in {list(PROTOCOLS)}, found {protocol!r}")
     gold_action = read_gold(gold)
-    screen = _screen(screen)
+    screen = check_screen(screen)
     check_space(coord_space)
     pred, problems = read_prediction(prediction, screen, coord_space, budget)
     if pred is None:

@@ -139,7 +139,7 @@ def _read_think(text: str, problems: list[str]) -> dict[str, Any] | None:
     return payload
 
 
-def _answer_region(text: str, problems: list[str]) -> str | None:
+def _answer_region(text: str, problems: list[str]) -> str:
     answers = _ANSWER.findall(text)
     if len(answers) > 1:
         problems.append("multiple_answers")
@@ -151,8 +151,7 @@ def _answer_region(text: str, problems: list[str]) -> str | None:
         return text[opened + len("<answer>") :]
     problems.append("no_answer_tag")
     # The seed's SFT format: a bare JSON action, possibly after a think block.
-    tail = text[text.rfind("</think>") + len("</think>") :] if "</think>" in text else text
-    return tail
+    return text[text.rfind("</think>") + len("</think>") :] if "</think>" in text else text
 
 
 def _read_answer(region: str, problems: list[str]) -> tuple[Any, str] | None:
@@ -198,9 +197,9 @@ def parse_completion(text: Any) -> ParsedCompletion:
     try:
         think = _read_think(content, problems)
         region = _answer_region(content, problems)
-        read = _read_answer(region, problems) if region is not None else None
+        read = _read_answer(region, problems)
         if read is None:
-            return ParsedCompletion(think, None, problems, region.strip() if region is not None else None)
+            return ParsedCompletion(think, None, problems, region.strip())
         obj, answer_text = read
         try:
             action = parse_action(obj, strict=False, notes=problems)
