@@ -76,3 +76,23 @@ def test_table(text, points):
 def test_format_reward_accepts_strings_and_conversations():
     text = completion()
     assert format_reward([text, [{"role": "assistant", "content": text}], None, 5]) == [1.0, 1.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("payload", ["5", "true", "null", "3.5"])
+def test_seed_raises_where_format_score_gives_no_field_credit(payload):
+    # Part of the documented difference: `field in 5` is a TypeError in the seed's code.
+    text = f"<think>{payload}</think><answer>{{}}</answer>"
+    with pytest.raises(TypeError):
+        seed_format_reward([[{"role": "assistant", "content": text}]])
+    assert format_score(text).as_dict() == {
+        "think_tag": 1.0, "think_json": 1.0, "think_fields": 0.0, "answer_tag": 1.0, "answer_json": 1.0, "total": 0.8
+    }
+
+
+@pytest.mark.parametrize("payload", ['"task_interpretation current_page_audit path_alignment_check action_validation"',
+                                     '["task_interpretation", "current_page_audit", "path_alignment_check", '
+                                     '"action_validation"]'])
+def test_seed_credits_fields_in_a_string_or_list_format_score_does_not(payload):
+    text = f"<think>{payload}</think>"
+    assert seed_format_reward([[{"role": "assistant", "content": text}]]) == [1.5]
+    assert format_score(text).points == pytest.approx(1.0)
