@@ -93,6 +93,14 @@ def _pick_engine(requested: str) -> str:
     return "vllm" if torch.cuda.is_available() else "transformers"
 
 
+def _vllm_executable() -> str | None:
+    """The `vllm` script of this environment (also when its bin folder is not on PATH), else PATH's."""
+    import shutil
+
+    beside = Path(sys.executable).with_name("vllm")
+    return str(beside) if beside.is_file() else shutil.which("vllm")
+
+
 def _merge(args: argparse.Namespace) -> int:
     from serving.merge import merge_adapter
 
@@ -137,7 +145,6 @@ def _meta_source(checkpoint: Path, base_model: str | None) -> Path:
 def _plan(args: argparse.Namespace) -> dict[str, Any]:
     """The command, environment, health URL and banner for `phone-r1 serve` (nothing started)."""
     import os
-    import shutil
 
     from agent.backends.budget import checkpoint_budget
     from agent.checkpoint import CheckpointMeta
@@ -176,14 +183,14 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
             base_model=args.base_model, gpu_memory_utilization=args.gpu_memory_utilization, dtype=args.dtype,
             extra_args=tuple(args.vllm_arg),
         )
-        cmd = build_vllm_command(checkpoint, options)
+        cmd = build_vllm_command(checkpoint, options, vllm=_vllm_executable() or "vllm")
         if args.api_key_env:
             if not os.environ.get(args.api_key_env) and not args.dry_run:
                 raise ValueError(f"--api-key-env {args.api_key_env}: that environment variable is empty")
             # vLLM reads VLLM_API_KEY; passing --api-key would show the key in `ps` and in --dry-run.
             env["VLLM_API_KEY"] = os.environ.get(args.api_key_env, "")
             notes.append(f"VLLM_API_KEY is set from ${args.api_key_env}")
-        if not args.dry_run and shutil.which("vllm") is None:
+        if not args.dry_run and _vllm_executable() is None:
             raise FileNotFoundError("vllm is not installed here (pip install 'phone-r1[gpu]'); "
                                     "use --engine transformers on machines without a GPU")
     else:

@@ -140,3 +140,18 @@ def test_cli_bad_requests_exit_2_with_a_message(argv, full, adapter, capsys):
     argv = [str(full) if a == "CKPT" else str(adapter) if a == "ADAPTER" else a for a in argv]
     assert main(argv) == 2
     assert "phone-r1 serve" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(__import__("shutil").which("vllm") is not None, reason="vllm is installed here")
+def test_cli_vllm_engine_without_vllm_says_so(full, capsys):
+    assert main(["serve", str(full), "--engine", "vllm"]) == 2
+    assert "vllm is not installed" in capsys.readouterr().err
+
+
+def test_auto_engine_without_vllm_is_transformers(full, capsys, monkeypatch):
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "vllm" else real_find_spec(name, *a))
+    assert main(["serve", str(full), "--dry-run"]) == 0
+    assert "engine: transformers" in capsys.readouterr().out
