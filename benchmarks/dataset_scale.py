@@ -118,11 +118,11 @@ def main() -> int:
             print(f"steps={figures['steps']:>7d}  time_s={figures['time_s']:8.2f}  "
                   f"steps_per_s={figures['steps'] / figures['time_s']:9.0f}  peak_rss_mb={figures['peak_rss_mb']:7.1f}",
                   flush=True)
+        ratio = results[sizes[-1]]["peak_rss_mb"] / results[sizes[0]]["peak_rss_mb"]
+        print(f"rss_ratio_{sizes[-1] // 1000}k_to_{sizes[0] // 1000}k: {ratio:.3f}", flush=True)
     finally:
         if not args.workdir:
             shutil.rmtree(work, ignore_errors=True)
-    ratio = results[sizes[-1]]["peak_rss_mb"] / results[sizes[0]]["peak_rss_mb"]
-    print(f"rss_ratio_{sizes[-1] // 1000}k_to_{sizes[0] // 1000}k: {ratio:.3f}")
     return 0
 
 

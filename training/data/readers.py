@@ -85,6 +85,12 @@ def episode_sort_key(name: str) -> tuple[int, int, str]:
 def list_episodes(root: str | os.PathLike[str]) -> list[Path]:
     """Episode folders under `root` in the seed's conversion order (see the module docstring)."""
     root = Path(root)
+    return [root / n for n in episode_names(root)]
+
+
+def episode_names(root: str | os.PathLike[str]) -> list[str]:
+    """Episode folder names under `root` in the seed's conversion order (names only: cheap at 17k episodes)."""
+    root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: expected a folder of episodes, found no such folder")
     names = [e.name for e in os.scandir(root) if e.is_dir() and not e.name.startswith(".")]
@@ -98,7 +104,7 @@ def list_episodes(root: str | os.PathLike[str]) -> list[Path]:
             len(odd),
             ", ".join(odd[:5]) + (", ..." if len(odd) > 5 else ""),
         )
-    return [root / n for n in names]
+    return names
 
 
 def list_step_files(episode_dir: str | os.PathLike[str], strict: bool = True) -> list[tuple[int, Path]]:
@@ -334,10 +340,10 @@ def jsonl_step(record: Any, *, source: str, image_root: Path, position: dict[str
 
 
 def _iter_raw(root: Path, strict: bool) -> Iterator[Step]:
-    for episode_dir in list_episodes(root):
-        for n, path in list_step_files(episode_dir, strict=strict):
+    for name in episode_names(root):
+        for n, path in list_step_files(root / name, strict=strict):
             try:
-                yield read_raw_step(path, episode_id=episode_dir.name, index=n, strict=strict)
+                yield read_raw_step(path, episode_id=name, index=n, strict=strict)
             except RecordError as exc:
                 if strict:
                     raise
