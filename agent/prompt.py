@@ -53,8 +53,7 @@ def _coordinate_rule(template: str, coord_space: str) -> str:
     return coords[coord_space]
 
 
-def system_text(template: str = DEFAULT_TEMPLATE, coord_space: str = "original",
-                model_screen: tuple[int, int] = (1080, 2400)) -> str:
+def system_text(template: str, coord_space: str, model_screen: tuple[int, int]) -> str:
     """The system message: the template with the coordinate space and the model-space screen size filled in.
 
     `model_screen` is `(width, height)` as the model sees the screen
