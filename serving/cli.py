@@ -124,6 +124,14 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"# {line}")
         print(shlex.join(plan["cmd"]))
         return 0
+    if plan["merge"] is not None:
+        from serving.merge import merge_adapter
+
+        try:
+            merge_adapter(*plan["merge"], base_model=args.base_model, dtype=args.dtype or "auto")
+        except (ValueError, FileNotFoundError) as exc:
+            print(f"phone-r1 serve: --merge-lora: {exc}", file=sys.stderr)
+            return 2
     from serving.launch import supervise
 
     return supervise(plan["cmd"], health_url=plan["health_url"], banner=plan["banner"], env=plan["env"],
@@ -143,7 +151,7 @@ def _meta_source(checkpoint: Path, base_model: str | None) -> Path:
 
 
 def _plan(args: argparse.Namespace) -> dict[str, Any]:
-    """The command, environment, health URL and banner for `phone-r1 serve` (nothing started)."""
+    """The command, environment, health URL, banner and any merge to do first (nothing is run here)."""
     import os
 
     from agent.backends.budget import checkpoint_budget
@@ -157,14 +165,11 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
     engine = _pick_engine(args.engine)
     notes: list[str] = [f"engine: {engine}"]
     meta_dir = checkpoint
+    merge: tuple[Path, Path] | None = None
     if Adapter.read(checkpoint) is not None and args.merge_lora:
         merged = args.merged_dir or checkpoint.with_name(checkpoint.name + "-merged")
-        if args.dry_run:
-            notes.append(f"would merge {checkpoint} into {merged} first")
-        else:
-            from serving.merge import merge_adapter
-
-            merge_adapter(checkpoint, merged, base_model=args.base_model, dtype=args.dtype or "auto")
+        notes.append(f"merge {checkpoint} into {merged} first")
+        merge = (checkpoint, merged)
         checkpoint = merged
     is_adapter = Adapter.read(checkpoint) is not None
     meta_dir = _meta_source(meta_dir, args.base_model)
@@ -209,4 +214,4 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
                   coord_space=meta.coord_space, template=meta.prompt_template, min_pixels=min_pixels,
                   max_pixels=max_pixels, api_key_env=args.api_key_env)
     return {"cmd": cmd, "env": env, "health_url": f"http://{client_host}:{args.port}/health", "banner": text,
-            "notes": notes}
+            "notes": notes, "merge": merge}

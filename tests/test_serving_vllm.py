@@ -111,7 +111,7 @@ def test_cli_merge_lora_serves_the_merged_folder(adapter, tmp_path, capsys):
     out = capsys.readouterr().out
     cmd = shlex.split(out.splitlines()[-1])
     assert cmd[2] == str(merged) and "--enable-lora" not in cmd
-    assert f"would merge {adapter}" in out
+    assert f"merge {adapter} into {merged} first" in out
 
 
 def test_cli_api_key_goes_through_the_environment_not_argv(full, capsys, monkeypatch):
