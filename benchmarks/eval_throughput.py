@@ -1,0 +1,155 @@
+"""Eval throughput: phone-r1's concurrent runner vs a one-request-at-a-time client, same server, same steps.
+
+A scripted OpenAI-compatible server (`eval.stub_server`, in its own process) sleeps a fixed time per
+request, standing in for a model server with spare batch capacity. Both clients send the same
+prompts (system template, step JSON and two phone-sized screenshots as base64 data URLs) for the
+same synthetic steps:
+
+- baseline: like seed 001's script, one `requests.post` after another, each waiting for its answer;
+- phone-r1: `eval.runner.run_eval` with `PhoneAgent.from_endpoint` at `--concurrency` (default 32),
+  results file, scoring and all.
+
+The ideal speed-up is the concurrency. The client-side preparation time per step (prompt and image
+encoding) is measured separately and should stay well under the server's per-request time.
+
+    .venv/bin/python benchmarks/eval_throughput.py [--steps 500] [--latency 0.1] [--concurrency 32]
+
+The last line is the headline figure: `eval_speedup: <baseline wall time / phone-r1 wall time>`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from eval.results import ResultsWriter  # noqa: E402
+from eval.runner import count_steps, make_header, run_eval  # noqa: E402
+from eval.stub_server import StubServerProcess  # noqa: E402
+from training.data.readers import iter_steps  # noqa: E402
+
+
+def make_episodes(root: Path, steps: int) -> Path:
+    """Synthetic phone-sized episodes (the data area's generator) until there are `steps` steps."""
+    from training.data.synth import synthesize
+
+    root.mkdir(parents=True, exist_ok=True)
+    start = 30001
+    while (have := count_steps(root)) < steps:
+        batch = max(4, (steps - have) // 5)  # about five steps per episode
+        synthesize(root, episodes=batch, seed=start, start_id=start, overwrite=False)
+        start += batch
+    return root
+
+
+def sequential_client(steps: list, base_url: str, model: str) -> tuple[float, int]:
+    """Seed 001's way: build one request, post it, wait for the answer, then the next."""
+    import requests
+
+    from agent.backends.images import image_data_url
+    from agent.prompt import build_messages
+
+    ok = 0
+    started = time.perf_counter()
+    for step in steps:
+        messages = build_messages(step)
+        content = [
+            {"type": "image_url", "image_url": {"url": image_data_url(p["image"])}} if p["type"] == "image" else p
+            for p in messages[1]["content"]
+        ]
+        body = {"model": model, "messages": [messages[0], {"role": "user", "content": content}],
+                "max_tokens": 1024, "temperature": 0.0}
+        response = requests.post(f"{base_url}/chat/completions", json=body,
+                                 headers={"Authorization": "Bearer no-key-required"}, timeout=120)
+        ok += bool(response.json()["choices"][0]["message"]["content"])
+    return time.perf_counter() - started, ok
+
+
+def preparation_ms(steps: list) -> tuple[float, float]:
+    """Mean and p95 client-side preparation per step: messages plus base64 screenshots, as the agent does."""
+    from agent.backends.images import _encoded, image_data_url
+    from agent.prompt import build_messages
+
+    _encoded.cache_clear()
+    times = []
+    for step in steps:
+        t0 = time.perf_counter()
+        messages = build_messages(step)
+        for part in messages[1]["content"]:
+            if part["type"] == "image":
+                image_data_url(part["image"])
+        times.append(1000 * (time.perf_counter() - t0))
+    return statistics.fmean(times), sorted(times)[int(0.95 * (len(times) - 1))]
+
+
+async def concurrent_run(episodes: Path, base_url: str, model: str, steps: int, concurrency: int,
+                         out: Path) -> tuple[float, int]:
+    import openai  # noqa: F401 - imported before the clock starts, as `requests` is for the baseline
+
+    from agent.agent import PhoneAgent
+
+    agent = PhoneAgent.from_endpoint(base_url, model, concurrency=concurrency, timeout=60, max_retries=0)
+    writer = ResultsWriter(out, make_header(agent, model=model, endpoint=base_url, protocol="box"))
+    try:
+        summary = await run_eval(agent, iter_steps(episodes), writer, concurrency=concurrency, limit=steps,
+                                 progress=False)
+    finally:
+        writer.close()
+        await agent.aclose()
+    return summary.wall_s, summary.correct
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--latency", type=float, default=0.1, help="server seconds per request")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--episodes", type=Path, help="use these episodes instead of drawing synthetic ones")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    with tempfile.TemporaryDirectory(prefix="eval_bench_") as tmp:
+        episodes = args.episodes or make_episodes(Path(tmp) / "episodes", args.steps)
+        steps = [s for _, s in zip(range(args.steps), iter_steps(episodes), strict=False)]
+        if len(steps) < args.steps:
+            print(f"only {len(steps)} steps under {episodes}", file=sys.stderr)
+        sizes = {s.screen_size for s in steps}
+        prep_mean, prep_p95 = preparation_ms(steps)
+        model = "stub-model"
+        server_args = ["--episodes", str(episodes), "--latency", str(args.latency), "--model", model]
+        with StubServerProcess(server_args) as server:
+            cpu0 = time.process_time()
+            conc_s, conc_ok = asyncio.run(
+                concurrent_run(episodes, server.base_url, model, len(steps), args.concurrency,
+                               Path(tmp) / "results.jsonl")
+            )
+            client_cpu_ms = 1000 * (time.process_time() - cpu0) / len(steps)
+            seq_s, seq_ok = sequential_client(steps, server.base_url, model)
+
+    n = len(steps)
+    speedup = seq_s / conc_s
+    print(f"steps: {n} (screens {sorted(sizes)[:3]}{' ...' if len(sizes) > 3 else ''})")
+    print(f"server latency per request: {1000 * args.latency:.0f} ms")
+    print(f"client preparation per step (prompt + base64 screenshots): mean {prep_mean:.1f} ms, p95 {prep_p95:.1f} ms "
+          f"({100 * prep_mean / (1000 * args.latency):.1f}% of the server's time)")
+    print(f"one at a time (seed 001 style): {seq_s:.2f} s, {n / seq_s:.1f} steps/s, {seq_ok} answered")
+    print(f"phone-r1 eval, concurrency {args.concurrency}: {conc_s:.2f} s, {n / conc_s:.1f} steps/s, "
+          f"{conc_ok} scored correct")
+    # One event loop drives every request, so the client's CPU per step caps the throughput.
+    print(f"phone-r1 client CPU per step (prompt, HTTP client, scoring, results file): {client_cpu_ms:.1f} ms "
+          f"-> at most {1000 / client_cpu_ms:.0f} steps/s on one core; ideal here {args.concurrency / args.latency:.0f}")
+    print(f"speed-up: {speedup:.1f}x; ideal {args.concurrency}x; {100 * speedup / args.concurrency:.0f}% of ideal "
+          f"(target >= 80%)")
+    print(f"eval_speedup: {speedup:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
