@@ -53,3 +53,18 @@ def test_committed_demo_episodes_are_valid(capsys) -> None:
     assert main(["data", "stats", "--json", str(REPO / "data" / "demo" / "train")]) == 0
     stats = json.loads(capsys.readouterr().out)
     assert len(stats["action_types"]) == 10 and stats["images_missing"] == 0
+
+
+def test_export_verl_takes_settings_from_a_checkpoint(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from agent.checkpoint import CheckpointMeta
+
+    root = make_raw_folder(tmp_path / "raw", {"1": 2})
+    CheckpointMeta(coord_space="norm1000", max_pixels=200_000, prompt_template="en").save(tmp_path / "ckpt")
+    assert main(["data", "export-verl", str(root), "-o", str(tmp_path / "v"), "--checkpoint", str(tmp_path / "ckpt"),
+                 "--max-pixels", "100000"]) == 0
+    row = pq.read_table(tmp_path / "v" / "train.parquet").slice(0, 1).to_pylist()[0]
+    assert (row["extra_info"]["coord_space"], row["extra_info"]["max_pixels"]) == ("norm1000", 100_000)
+    assert "1000" in row["prompt"][0]["content"] and "screen" in row["prompt"][0]["content"].lower()
+    assert (tmp_path / "v" / "reward.py").is_file()

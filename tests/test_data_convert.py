@@ -30,7 +30,7 @@ def seed_generate_jsonl_dataset(base_path: str, prefix_str: str, output_file: st
             )
             for file_name in json_files:
                 json_path = os.path.join(dir_path, file_name)
-                with open(json_path, 'r', encoding='utf-8') as json_f:
+                with open(json_path, 'r', encoding='utf-8') as json_f:  # noqa: UP015 (the seed's line)
                     data = json.load(json_f)
                 input_data = data['input']
                 output_data = data['output']

@@ -65,12 +65,16 @@ def _synth(args: argparse.Namespace) -> int:
 
 
 def _export_verl(args: argparse.Namespace) -> int:
+    from agent.checkpoint import CheckpointMeta
     from training.data.verl import export_verl
 
+    # Explicit flags win; otherwise the checkpoint's recorded settings; otherwise the project defaults.
+    meta = CheckpointMeta.load(args.checkpoint) if args.checkpoint else CheckpointMeta()
     result = export_verl(args.root, args.output, split=args.split, data_source=args.data_source,
-                         template=args.template, coord_space=args.coord_space, min_pixels=args.min_pixels,
-                         max_pixels=args.max_pixels, embed_images=not args.image_paths,
-                         image_root=args.image_root, progress=True)
+                         template=args.template or meta.prompt_template,
+                         coord_space=args.coord_space or meta.coord_space,
+                         min_pixels=args.min_pixels or meta.min_pixels, max_pixels=args.max_pixels or meta.max_pixels,
+                         embed_images=not args.image_paths, image_root=args.image_root, progress=True)
     print(f"wrote {result.rows} rows to {result.parquet}; reward function: {result.reward_file} (compute_score)")
     return 0
 
@@ -123,11 +127,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, help="output folder")
     p.add_argument("--split", default="train", help="split name, also the parquet file name (default: train)")
     p.add_argument("--data-source", default="phone_r1", help="data_source column (default: phone_r1)")
-    p.add_argument("--template", default="zh", help="prompt template of agent/prompts (default: zh)")
-    p.add_argument("--coord-space", default="original", choices=["original", "resized", "norm1000"],
+    p.add_argument("--checkpoint", default=None, metavar="DIR",
+                   help="take template, coordinate space and pixel budget from DIR/phone_r1.json")
+    p.add_argument("--template", default=None, help="prompt template of agent/prompts (default: zh)")
+    p.add_argument("--coord-space", default=None, choices=["original", "resized", "norm1000"],
                    help="coordinate space the prompt states and the reward maps back from (default: original)")
-    p.add_argument("--min-pixels", type=int, default=3136, help="pixel budget for --coord-space resized")
-    p.add_argument("--max-pixels", type=int, default=1003520, help="pixel budget for --coord-space resized")
+    p.add_argument("--min-pixels", type=int, default=None, help="pixel budget: smallest image area (default: 3136)")
+    p.add_argument("--max-pixels", type=int, default=None, help="pixel budget: largest image area (default: 12845056)")
     p.add_argument("--image-paths", action="store_true",
                    help="store image paths instead of embedding the JPEG bytes (smaller; paths must exist on the workers)")
     p.set_defaults(func=_export_verl)
