@@ -16,6 +16,7 @@ keeps the server's work off the caller's interpreter, as in the throughput bench
 
 import argparse
 import asyncio
+import base64
 import hashlib
 import itertools
 import json
@@ -119,21 +120,57 @@ def scripted_replies(replies: Mapping[str, str], default: str = "") -> ReplyFn:
     return reply
 
 
+def _last_image_digest(messages: list[dict[str, Any]]) -> str | None:
+    """sha256 of the bytes of the last `data:` image URL in the messages (the current screenshot)."""
+    for message in reversed(messages):
+        content = message.get("content")
+        if not isinstance(content, list):
+            continue
+        for part in reversed(content):
+            url = (part.get("image_url") or {}).get("url", "") if isinstance(part, dict) else ""
+            if url.startswith("data:") and "," in url:
+                try:
+                    return hashlib.sha256(base64.b64decode(url.split(",", 1)[1])).hexdigest()
+                except ValueError:
+                    return None
+    return None
+
+
 def gold_replies(
     steps: Iterable[Any], *, coord_space: str = "original", min_pixels: int | None = None, max_pixels: int | None = None
 ) -> ReplyFn:
-    """A reply function answering each step's gold action, in the model's coordinate space."""
+    """A reply function answering each step's gold action, in the model's coordinate space.
+
+    Steps are found by their text (task, app, history); when several steps share it, the current
+    screenshot's bytes tell them apart (when the client sends the files unresized).
+    """
     from actions.coords import PixelBudget, to_model_space
 
     budget = PixelBudget(min_pixels, max_pixels) if min_pixels and max_pixels else None
-    replies: dict[str, str] = {}
+    candidates: dict[str, list[tuple[Path, str]]] = {}
     for step in steps:
         action = step.gold
         if coord_space != "original":
             action = to_model_space(action, coord_space, step.screen_size, budget)
-        replies.setdefault(step_key(step.task, step.history, step.app), render_reply(action.to_json()))
-    return scripted_replies(replies, default=render_reply({"action_type": "wait", "action_parameter": {"wait": ""},
-                                                          "action_description": "unknown step"}))
+        key = step_key(step.task, step.history, step.app)
+        candidates.setdefault(key, []).append((Path(step.current_screenshot), render_reply(action.to_json())))
+    unknown = render_reply({"action_type": "wait", "action_parameter": {"wait": ""}, "action_description": "unknown"})
+    digests: dict[Path, str] = {}
+
+    def reply(step_input: dict[str, Any] | None, messages: list[dict[str, Any]]) -> str:
+        found = candidates.get(key_of_input(step_input)) if step_input else None
+        if not found:
+            return unknown
+        if len(found) > 1:
+            sent = _last_image_digest(messages)
+            for path, text in found:
+                if path not in digests:
+                    digests[path] = hashlib.sha256(path.read_bytes()).hexdigest()
+                if digests[path] == sent:
+                    return text
+        return found[0][1]
+
+    return reply
 
 
 class _DropConnection(Exception):
