@@ -139,3 +139,21 @@ def test_workers_really_run_concurrently(steps, tmp_path):
     with ResultsWriter(tmp_path / "r.jsonl", header) as writer:
         summary = asyncio.run(run_eval(GatedAgent(), steps, writer, concurrency=width, progress=False))
     assert summary.ran == len(steps) and summary.correct == len(steps)
+
+
+@pytest.mark.slow
+def test_local_checkpoint_runs_in_process(tmp_path):
+    """`--local`: the tiny random model answers garbage, which is scored, not raised."""
+    from tests.helpers.eval import many_episodes
+    from tests.helpers.tiny import tiny_model_dir
+
+    episodes = many_episodes(tmp_path / "episodes", 1, 2)
+    out = tmp_path / "r.jsonl"
+    args = ["eval", "run", "--episodes", str(episodes), "--local", str(tiny_model_dir()), "-o", str(out),
+            "--no-progress", "--max-tokens", "8", "--max-pixels", "50176"]
+    assert cli_main(args) == 0
+    results = read_results(out)
+    assert results.header["endpoint"].startswith("local:") and results.header["max_pixels"] == 50176
+    assert len(results.records) == 2
+    for record in results.records.values():
+        assert record["error"] is None and record["usage"]["completion_tokens"] > 0
