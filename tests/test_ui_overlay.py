@@ -62,7 +62,9 @@ def test_point_and_arrow_centres():
     grow = 2  # line width 3
     assert color_bbox(out, PRED_COLOR) == (round(100 * sx) - grow, round(200 * sy) - grow,
                                            round(300 * sx) + grow, round(400 * sy) + grow)
-    assert out.getpixel((round(100 * sx) + 1, round(300 * sy))) == GREY  # inside the edge: untouched
+    # a 1-px white line runs just inside the stroke; further in the screen is untouched
+    assert out.getpixel((round(100 * sx) + 1, round(300 * sy))) == (255, 255, 255)
+    assert out.getpixel((round(100 * sx) + 2, round(300 * sy))) == GREY
 
     swipe = Swipe(start=(540, 2000), end=(540, 400))
     out = render_overlay(image, marks_for_action(swipe, PRED_COLOR), max_width=360, max_height=800)

@@ -70,7 +70,8 @@ def test_render_step_with_two_runs(folders):
     assert '"click": "40,200,500,280"' in view.gold
     assert view.verdicts == ["✘ wrong (type matches) — tap point outside the gold box",
                              "✔ correct — tap point inside the gold box"]
-    assert "model-a" in view.runs[0] and "| **total** | **0.600** |" in view.runs[0]
+    assert "model-a" in view.runs[0] and "**Partial reward:** 0.600" in view.runs[0]
+    assert "- action **0.800**" in view.runs[0]
     assert "interpret 101/1" in view.runs[0]  # think fields
     assert view.raw[0].startswith("<think>")
     assert view.current.size == (360, 720) and view.previous.size == (360, 720)

@@ -5,8 +5,6 @@ folders can be served: `launch_app` passes exactly those folders as `allowed_pat
 screenshot path a step names is checked by `ui.paths.resolve_inside` before it is opened.
 """
 
-from __future__ import annotations
-
 import logging
 from dataclasses import dataclass
 from typing import Any

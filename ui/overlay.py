@@ -21,6 +21,7 @@ GOLD_COLOR = (22, 163, 74)  # green
 PRED_COLOR = (220, 38, 38)  # red: the results file
 PRED_B_COLOR = (37, 99, 235)  # blue: the second results file
 LIVE_COLOR = (234, 88, 12)  # orange: "Run this step"
+HALO_COLOR = (255, 255, 255)
 
 # Fonts that draw Chinese labels; the first one found is used, else Pillow's built-in font.
 _FONT_CANDIDATES = (
@@ -144,6 +145,11 @@ def render_overlay(
             y1, y2 = sorted((y1, y2))
             grow = 0 if mark.inside else line_width - 1
             draw.rectangle((x1 - grow, y1 - grow, x2 + grow, y2 + grow), outline=mark.color, width=line_width)
+            # A 1-px white line along the inner side of the stroke keeps the box visible on a button of
+            # its own colour; it never touches the stroke's own pixels.
+            inner = line_width - grow
+            if x2 - x1 > 2 * inner and y2 - y1 > 2 * inner:
+                draw.rectangle((x1 + inner, y1 + inner, x2 - inner, y2 - inner), outline=HALO_COLOR, width=1)
         elif mark.kind == "point":
             x, y = coords
             r = line_width + 3

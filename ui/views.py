@@ -79,18 +79,18 @@ def _number(value: Any) -> str:
 
 
 def reward_table(reward: dict[str, Any] | None) -> str:
-    """The partial reward and its breakdown as a Markdown table (part, value)."""
+    """The partial reward's parts as a Markdown list: each part's total, then its sub-scores."""
     if not reward:
         return "_no reward recorded_"
-    lines = ["| part | value |", "|---|---|", f"| **total** | **{_number(reward.get('total'))}** |"]
+    lines = []
     for section in ("format", "action"):
         parts = reward.get(section)
         if isinstance(parts, dict):
-            for key, value in parts.items():
-                lines.append(f"| {section}.{key} | {_number(value)} |")
+            details = " · ".join(f"{k} {_number(v)}" for k, v in parts.items() if k != "total")
+            lines.append(f"- {section} **{_number(parts.get('total', '—'))}**: {details}")
         elif parts is not None:
-            lines.append(f"| {section} | {_number(parts)} |")
-    return "\n".join(lines)
+            lines.append(f"- {section} **{_number(parts)}**")
+    return "\n".join(lines) or "_no breakdown recorded_"
 
 
 def think_block(think: Any) -> str:
