@@ -134,15 +134,20 @@ async def run_eval(
                desc="eval", unit="step", disable=not progress, dynamic_ncols=True)
     started = time.perf_counter()
 
+    n_correct = 0  # running sum of `correct`, so the live SR costs O(1) per step
+
     def note(record: dict[str, Any]) -> None:
+        nonlocal n_correct
         ok = bool(record["verdict"]["correct"]) and not record.get("error")
+        n_correct += ok - correct.get(record["step_id"], False)
         correct[record["step_id"]] = ok
         if record.get("error"):
             errors[record["step_id"]] = record["error"]["kind"]
         else:
             errors.pop(record["step_id"], None)
         bar.update(1)
-        bar.set_postfix(SR=f"{sum(correct.values()) / len(correct):.3f}", errors=len(errors), refresh=False)
+        if progress:
+            bar.set_postfix(SR=f"{n_correct / len(correct):.3f}", errors=len(errors), refresh=False)
 
     async def produce() -> None:
         for step in _limited(steps, limit):
@@ -171,7 +176,7 @@ async def run_eval(
         await asyncio.gather(produce(), *(work() for _ in range(concurrency)))
     finally:
         bar.close()
-    summary.correct = sum(correct.values())
+    summary.correct = n_correct
     summary.errors = {}
     for kind in errors.values():
         summary.errors[kind] = summary.errors.get(kind, 0) + 1

@@ -215,7 +215,8 @@ def build_app(
         if api_key is not None and request.headers.get("authorization") != f"Bearer {api_key}":
             stats["unauthorized"] += 1
             return JSONResponse({"error": {"message": "bad API key", "type": "auth"}}, status_code=401)
-        body = await request.json()
+        raw = await request.body()
+        body = json.loads(raw)
         messages = body.get("messages") or []
         step_input = find_step_input(messages)
         key = key_of_input(step_input) if step_input else json.dumps(messages, sort_keys=True)[:4096]
@@ -226,12 +227,12 @@ def build_app(
         stats["in_flight"] += 1
         stats["max_in_flight"] = max(stats["max_in_flight"], stats["in_flight"])
         try:
-            return await answer(fate, step_input, messages, body)
+            return await answer(fate, step_input, messages, body, len(raw))
         finally:
             stats["in_flight"] -= 1
 
     async def answer(fate: str, step_input: dict[str, Any] | None, messages: list[dict[str, Any]],
-                     body: dict[str, Any]) -> Any:
+                     body: dict[str, Any], body_bytes: int) -> Any:
         if faults.latency_s:
             await asyncio.sleep(faults.latency_s)
         if fate == "error":
@@ -244,8 +245,8 @@ def build_app(
             while time.monotonic() < deadline and not stopping.is_set():
                 await asyncio.sleep(0.05)
         text = reply(step_input, messages)
-        prompt_chars = sum(len(json.dumps(m.get("content"), ensure_ascii=False)) for m in messages)
-        usage = {"prompt_tokens": prompt_chars // 4, "completion_tokens": max(1, len(text) // 4)}
+        # Token counts are stand-ins (a quarter of the bytes), deterministic for a given request.
+        usage = {"prompt_tokens": body_bytes // 4, "completion_tokens": max(1, len(text) // 4)}
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         return {
             "id": f"chatcmpl-stub-{next(ids)}",
