@@ -45,6 +45,9 @@ CASES = [
     ("screen size", lambda ep: write_image(ep / "1_2.jpg", (100, 200)), "screen_size_mismatch", "step_2.json", None),
     ("missing key", lambda ep: rewrite_step(ep / "step_0.json", lambda r: r["input"].pop("task_path")),
      "bad_record", "step_0.json", None),
+    ("duplicate step", lambda ep: (ep / "step_01.json").write_text((ep / "step_1.json").read_text(encoding="utf-8"),
+                                                                 encoding="utf-8"),
+     "duplicate_step", "step_1.json", None),
     ("bad step name", lambda ep: (ep / "step_x.json").write_text("{}", encoding="utf-8"),
      "bad_step_name", "step_x.json", None),
 ]
@@ -91,3 +94,21 @@ def test_jsonl_problems_carry_the_line(tmp_path: Path) -> None:
                                line(good, ["7/7_9.jpg"])]) + "\n", encoding="utf-8")
     found = {(p.code, p.line) for p in validate(path).errors}
     assert found == {("bad_json", 2), ("box_outside_screen", 3), ("missing_image", 4)}
+
+
+def test_decode_catches_a_truncated_screenshot(tmp_path: Path) -> None:
+    root = make_raw_folder(tmp_path / "raw", {"1": 2})
+    image = root / "1" / "1_1.jpg"
+    write_image(image, (120, 240), shade=90)
+    from PIL import Image, ImageDraw
+
+    with Image.open(image) as im:  # noisy content so the JPEG body is long enough to cut
+        im = im.copy()
+    draw = ImageDraw.Draw(im)
+    for i in range(0, 240, 3):
+        draw.line((0, i, 120, 240 - i), fill=(i, 255 - i, (7 * i) % 255))
+    im.save(image, quality=95)
+    image.write_bytes(image.read_bytes()[: image.stat().st_size // 2])
+    assert validate(root).ok  # the header is intact
+    report = validate(root, decode=True)
+    assert [(Path(p.path).name, p.code) for p in report.errors] == [("step_1.json", "unreadable_image")]

@@ -210,6 +210,10 @@ def _validate_episode(episode_dir: Path, checker: ImageChecker) -> tuple[list[Pr
         problems.append(Problem(str(numbered[0][1]), None, "step_gap",
                                 f"expected the first step to be step_0 or step_1, found step_{expected}"))
     for n, path in numbered:
+        if n == expected - 1:
+            problems.append(Problem(str(path), None, "duplicate_step",
+                                    f"expected one file for step {n}, found another ({path.name})"))
+            continue
         if n != expected:
             missing = f"step_{expected}" if n == expected + 1 else f"step_{expected}..step_{n - 1}"
             problems.append(Problem(str(path), None, "step_gap",
