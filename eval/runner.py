@@ -285,7 +285,16 @@ def run_command(args: Any) -> int:
 
     if args.concurrency < 1:
         raise SystemExit(f"phone-r1 eval run: --concurrency must be >= 1, got {args.concurrency}")
-    agent, model, endpoint = build_agent(args)
+    try:
+        total = count_steps(args.episodes)
+    except (OSError, ValueError) as exc:
+        print(f"phone-r1 eval run: --episodes: {exc}", file=sys.stderr)
+        return 2
+    try:
+        agent, model, endpoint = build_agent(args)
+    except (OSError, ValueError) as exc:
+        print(f"phone-r1 eval run: {exc}", file=sys.stderr)
+        return 2
     header = make_header(agent, model=model, endpoint=endpoint, protocol=args.protocol)
     try:
         writer = ResultsWriter(args.output, header)
@@ -300,7 +309,7 @@ def run_command(args: Any) -> int:
         try:
             return await run_eval(
                 agent, iter_steps(args.episodes), writer, protocol=args.protocol, concurrency=concurrency,
-                retry_errors=args.retry_errors, limit=args.limit, total=count_steps(args.episodes),
+                retry_errors=args.retry_errors, limit=args.limit, total=total,
                 progress=not args.no_progress,
             )
         finally:
