@@ -68,3 +68,15 @@ def test_export_verl_takes_settings_from_a_checkpoint(tmp_path: Path) -> None:
     assert (row["extra_info"]["coord_space"], row["extra_info"]["max_pixels"]) == ("norm1000", 100_000)
     assert "1000" in row["prompt"][0]["content"] and "screen" in row["prompt"][0]["content"].lower()
     assert (tmp_path / "v" / "reward.py").is_file()
+
+
+def test_synth_command_writes_valid_held_out_episodes(tmp_path: Path, capsys) -> None:
+    train, test = tmp_path / "train", tmp_path / "test"
+    assert main(["data", "synth", "-o", str(train), "--episodes", "2", "--width", "360", "--height", "800"]) == 0
+    assert main(["data", "synth", "-o", str(test), "--episodes", "2", "--width", "360", "--height", "800",
+                 "--start-id", "20001", "--exclude-tasks-from", str(train)]) == 0
+    assert sorted(p.name for p in test.iterdir()) == ["20001", "20002"]
+    for root in (train, test):
+        assert main(["data", "validate", str(root)]) == 0
+    assert main(["data", "synth", "-o", str(train), "--episodes", "1", "--width", "360"]) == 2
+    assert "--width and --height together" in capsys.readouterr().err
