@@ -169,6 +169,9 @@ def test_browser_steps_to_the_next_step(server, tmp_path):
                 "() => [...document.querySelectorAll('img')].filter(i => i.naturalWidth >= 300).length >= 2",
                 timeout=30_000)
             page.screenshot(path=str(shot), full_page=True)
+            # a thumbnail jumps to its step
+            page.locator("#steps-gallery .thumbnail-item").nth(2).click()
+            expect(header).to_contain_text("Episode 101, step 2", timeout=60_000)
         finally:
             browser.close()
     assert shot.stat().st_size > 10_000

@@ -156,3 +156,16 @@ def test_run_this_step_reports_a_down_endpoint(folders):
 
     answer = asyncio.run(once())
     assert answer.action is None and "⚠ error (connection)" in answer.markdown
+
+
+def test_gold_only_app_disables_what_needs_results_or_an_endpoint(folders):
+    from ui.app import build_app
+
+    root, _, _ = folders
+    demo = build_app(load_replay(root))
+    props = [c.get("props", {}) for c in demo.config["components"]]
+    button = next(p for p in props if p.get("value") == "Run this step")
+    assert button["interactive"] is False
+    assert any("--base-url URL --model NAME" in str(p.get("value")) for p in props)  # the reason, shown
+    failures = next(p for p in props if p.get("label") == "Failures only")
+    assert failures["interactive"] is False

@@ -112,7 +112,9 @@ def build_app(data: ReplayData, live: LiveConfig | None = None, agent_factory: A
         if reason is not None:
             return gr.update(), f"_{reason}_", ""
         filters = make_filters(failures_only, action_type, app)
-        shown = shown_positions(data, episode_id, filters)
+        shown = shown_positions(data, episode_id, filters) if episode_id in data.episodes else []
+        if not shown:
+            return gr.update(), "_No step is shown: nothing to run._", ""
         step = data.steps(episode_id)[shown[min(max(int(number or 1) - 1, 0), len(shown) - 1)]]
         if "agent" not in agents:
             agents["agent"] = agent_factory(live)
@@ -148,7 +150,7 @@ def build_app(data: ReplayData, live: LiveConfig | None = None, agent_factory: A
                     slider = gr.Slider(1, max(first["n_shown"], 2), value=1, step=1, label="Step (of shown)",
                                        interactive=first["n_shown"] > 1, elem_id="step-slider")
                     next_btn = gr.Button("Next ▶", scale=0, elem_id="next-step")
-                gallery = gr.Gallery(first["gallery"], label="Steps", columns=10, height=170, allow_preview=False,
+                gallery = gr.Gallery(first["gallery"], label="Steps", elem_id="steps-gallery", columns=10, height=170, allow_preview=False,
                                      object_fit="contain")
                 with gr.Row():
                     previous = gr.Image(first["previous"], label="Previous screen", type="pil", height=640)
