@@ -169,3 +169,14 @@ def test_gold_only_app_disables_what_needs_results_or_an_endpoint(folders):
     assert any("--base-url URL --model NAME" in str(p.get("value")) for p in props)  # the reason, shown
     failures = next(p for p in props if p.get("label") == "Failures only")
     assert failures["interactive"] is False
+
+
+def test_converted_jsonl_serves_its_own_folder(folders):
+    from training.data.convert import convert
+
+    root, a, _ = folders
+    convert(root, root / "train.jsonl")
+    data = load_replay(root / "train.jsonl", a)
+    assert data.root == root.resolve() and list(data.episodes) == ["101", "102"]
+    view = render_step(data, "101", 1)
+    assert view.current is not None and view.verdicts[0].startswith("✘ wrong")

@@ -104,18 +104,21 @@ def load_run(path: str | Path, label: str) -> Run:
 def load_replay(
     episodes: str | Path, results: str | Path | None = None, results_b: str | Path | None = None
 ) -> ReplayData:
-    """Load the episodes under `episodes` with the dataset reader, and the results files if given.
+    """Load the episodes under `episodes` (a raw episode folder, or the seed's converted JSONL whose
+    images sit under its folder) with the dataset reader, and the results files if given.
 
     Bad step records are logged and skipped (the reader's non-strict mode) so one broken file does
     not take the whole replay down; `phone-r1 data validate` lists them.
     """
     from training.data.readers import iter_steps
 
-    root = Path(episodes).resolve()
-    if not root.exists():
-        raise FileNotFoundError(f"episodes folder {root} does not exist")
+    source = Path(episodes).resolve()
+    if not source.exists():
+        raise FileNotFoundError(f"episodes folder {source} does not exist")
+    # A converted JSONL names its images relative to its own folder, which is then the one served.
+    root = source if source.is_dir() else source.parent
     grouped: dict[str, list[Step]] = {}
-    for step in iter_steps(root, strict=False):
+    for step in iter_steps(source, strict=False):
         grouped.setdefault(step.episode_id, []).append(step)
     for steps in grouped.values():
         steps.sort(key=lambda s: s.index)
