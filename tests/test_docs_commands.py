@@ -27,7 +27,11 @@ def shell_commands(text: str) -> list[str]:
             line = line.strip()
             if line.startswith("$ "):
                 line = line[2:]
-            if not line or line.startswith("#"):
+            try:
+                line = shlex.join(shlex.split(line, comments=True))
+            except ValueError:  # an unbalanced quote is kept as written; the parse test reports it
+                pass
+            if not line:
                 continue
             # split compound lines and strip env assignments (`MODEL=x make demo`)
             for part in re.split(r"\s*(?:&&|\|\||;|\|)\s*", line):
