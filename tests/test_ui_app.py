@@ -5,7 +5,6 @@ in headless Chromium."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -59,7 +58,7 @@ def server(tmp_path_factory):
             time.sleep(0.5)
         yield {"url": url, "root": root, "tmp": tmp, "proc": proc, "port": port}
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.terminate()
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:

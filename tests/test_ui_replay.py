@@ -158,6 +158,7 @@ def test_run_this_step_reports_a_down_endpoint(folders):
     assert answer.action is None and "⚠ error (connection)" in answer.markdown
 
 
+@pytest.mark.slow  # imports Gradio
 def test_gold_only_app_disables_what_needs_results_or_an_endpoint(folders):
     from ui.app import build_app
 

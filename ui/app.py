@@ -128,7 +128,8 @@ def build_app(data: ReplayData, live: LiveConfig | None = None, agent_factory: A
     app_names = [ANY, *apps(data)]
     first = show_step(data, None, 0, Filters())
     run_labels = [f"{run.label} = {run.path.name} ({RUN_COLOR_NAMES[i]})" for i, run in enumerate(data.runs)]
-    with gr.Blocks(title="phone-r1 replay", analytics_enabled=False) as demo:
+    # Every shown step writes its overlays into Gradio's cache; drop those older than an hour.
+    with gr.Blocks(title="phone-r1 replay", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         gr.Markdown(
             "## phone-r1 replay\n"
             f"Episodes: `{data.root}` · {len(data.episodes)} episodes · "

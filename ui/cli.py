@@ -27,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Step through screenshot episodes with gold and predicted actions drawn on the screen; "
         "optionally run the shown step live against an OpenAI-compatible endpoint.",
     )
-    p.add_argument("--episodes", type=Path, required=True, help="raw episode folder (ROOT/<episode>/step_<n>.json) or the converted JSONL inside it")
+    p.add_argument("--episodes", type=Path, required=True,
+                   help="raw episode folder (ROOT/<episode>/step_<n>.json) or the converted JSONL inside it")
     p.add_argument("--results", type=Path, help="results.jsonl of `phone-r1 eval run` (predictions drawn red)")
     p.add_argument("--results-b", type=Path, help="a second results file to compare (predictions drawn blue)")
     p.add_argument("--base-url", help="OpenAI-compatible endpoint for 'Run this step' (e.g. http://127.0.0.1:8000/v1)")
