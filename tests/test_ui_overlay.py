@@ -94,3 +94,13 @@ def test_scale_coords_per_axis():
 def test_unknown_mark_kind_is_an_error():
     with pytest.raises(ValueError, match="unknown mark kind"):
         render_overlay(Image.new("RGB", (10, 10)), [Mark("circle", GOLD_COLOR, (1, 1))])
+
+
+def test_inquiry_and_finish_captions():
+    from actions import Inquiry, TaskCompleted
+
+    inquiry = Inquiry(question="选哪个?", candidates=("甲", "乙"), answer_index=1)
+    assert marks_for_action(inquiry, GOLD_COLOR)[0].label == "inquiry 选哪个? → 乙"
+    done = TaskCompleted(summary="已完成" * 20)
+    label = marks_for_action(done, GOLD_COLOR, label="gold")[0].label
+    assert label.startswith("gold: task_completed 已完成") and label.endswith("…") and len(label) < 60

@@ -70,7 +70,18 @@ def marks_for_action(
         return [Mark("text", color, (), f'{prefix}type "{action.text}"')]
     if kind == "open_app":
         return [Mark("text", color, (), f"{prefix}open_app {action.app}")]
+    if kind == "inquiry":
+        index = action.answer_index
+        choice = action.candidates[index] if index is not None and 0 <= index < len(action.candidates) else "?"
+        return [Mark("text", color, (), f"{prefix}inquiry {_clip(action.question)} → {choice}")]
+    if kind in ("task_completed", "task_impossible"):
+        text = action.summary if kind == "task_completed" else action.reason
+        return [Mark("text", color, (), f"{prefix}{kind} {_clip(text)}")]
     return [Mark("text", color, (), f"{prefix}{kind}")]
+
+
+def _clip(text: str, limit: int = 24) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def display_size(size: tuple[int, int], max_width: int, max_height: int) -> tuple[int, int]:
