@@ -47,7 +47,7 @@ def test_faulty_server_every_step_recorded_and_retry_errors_fills_the_gaps(tmp_p
     faults = Faults(error_rate=0.10, delay_rate=0.05, delay_s=20.0, drop_rate=0.05, seed=7)
     out = tmp_path / "r.jsonl"
     args = ["eval", "run", "--episodes", str(episodes), "--model", "stub-model", "-o", str(out), "--no-progress",
-            "--timeout", "1", "--max-retries", "0", "--concurrency", "16"]
+            "--timeout", "3", "--max-retries", "0", "--concurrency", "8"]
     with StubServer(mixed_replies(steps), faults=faults) as server:
         assert cli_main([*args, "--base-url", server.base_url]) == 0
         first = Counter(server.stats)
