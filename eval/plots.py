@@ -107,7 +107,7 @@ def _mark(draw: Any, wire: Mapping[str, Any] | None, colour: tuple[int, int, int
     if isinstance(action, BoxAction):
         x1, y1, x2, y2 = (v * scale for v in action.box)
         if point_only:
-            cx, cy, r = (x1 + x2) / 2, (y1 + y2) / 2, max(3, width * 2)
+            cx, cy, r = (x1 + x2) / 2, (y1 + y2) / 2, max(5, width * 3)
             draw.ellipse([cx - r, cy - r, cx + r, cy + r], outline=colour, width=width)
             draw.line([cx - r, cy, cx + r, cy], fill=colour, width=1)
             draw.line([cx, cy - r, cx, cy + r], fill=colour, width=1)
