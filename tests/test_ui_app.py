@@ -11,10 +11,13 @@ import time
 from pathlib import Path
 
 import httpx
+import numpy as np
 import psutil
 import pytest
+from PIL import Image
 
 from tests.helpers.ui import free_port, make_episodes, make_results
+from ui.overlay import GOLD_COLOR, LIVE_COLOR, PRED_COLOR
 
 pytestmark = pytest.mark.slow
 
@@ -138,7 +141,11 @@ def test_drive_the_app_with_gradio_client(server):
     # "Run this step": the stub endpoint answers the gold action, so the live verdict is correct
     current, live_md, live_raw = client.predict("101", 2, False, "any", "any", api_name="/run_step")
     assert "✔ correct" in live_md and '"click": "40,200,500,280"' in live_md
-    assert live_raw.startswith("<think>") and Path(current).is_file()
+    assert live_raw.startswith("<think>")
+    # the live answer is drawn in orange over the gold box (exact colours: the app sends PNG)
+    pixels = np.asarray(Image.open(current).convert("RGB"))
+    for color in (LIVE_COLOR, GOLD_COLOR, PRED_COLOR):
+        assert np.all(pixels == np.array(color, dtype=np.uint8), axis=-1).any(), color
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists() and os.environ.get("CI") != "true",

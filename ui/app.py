@@ -154,8 +154,11 @@ def build_app(data: ReplayData, live: LiveConfig | None = None, agent_factory: A
                 gallery = gr.Gallery(first["gallery"], label="Steps", elem_id="steps-gallery", columns=10, height=170, allow_preview=False,
                                      object_fit="contain")
                 with gr.Row():
-                    previous = gr.Image(first["previous"], label="Previous screen", type="pil", height=640)
-                    current = gr.Image(first["current"], label="Current screen", type="pil", height=640)
+                    # PNG, not Gradio's default WebP: lossy compression smears the 3-px outlines.
+                    previous = gr.Image(first["previous"], label="Previous screen", type="pil", height=640,
+                                        format="png")
+                    current = gr.Image(first["current"], label="Current screen", type="pil", height=640,
+                                       format="png")
                     with gr.Column():
                         gold = gr.Markdown(first["gold"], elem_id="gold")
                         run_md = [gr.Markdown(first["runs"][i], elem_id=f"run-{i}") for i in range(MAX_RUNS)]
