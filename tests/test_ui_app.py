@@ -40,9 +40,26 @@ def server(tmp_path_factory):
     stub = StubServer(gold_replies(read_steps(root)), model="stub")
     stub.start()
     port = free_port()
-    cmd = [sys.executable, "-m", "phone_r1.cli", "ui", "--episodes", str(root), "--results", str(tmp / "runs/a.jsonl"),
-           "--results-b", str(tmp / "runs/b.jsonl"), "--port", str(port), "--auth", ":".join(AUTH),
-           "--base-url", stub.base_url, "--model", "stub"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "phone_r1.cli",
+        "ui",
+        "--episodes",
+        str(root),
+        "--results",
+        str(tmp / "runs/a.jsonl"),
+        "--results-b",
+        str(tmp / "runs/b.jsonl"),
+        "--port",
+        str(port),
+        "--auth",
+        ":".join(AUTH),
+        "--base-url",
+        stub.base_url,
+        "--model",
+        "stub",
+    ]
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "NO_PROXY": "127.0.0.1,localhost"}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     url = f"http://127.0.0.1:{port}"
@@ -78,22 +95,34 @@ def login(url: str) -> httpx.Client:
 
 
 def test_binds_localhost_only_by_default(server):
-    listening = [c.laddr for c in psutil.Process(server["proc"].pid).net_connections(kind="inet")
-                 if c.status == psutil.CONN_LISTEN]
+    listening = [
+        c.laddr
+        for c in psutil.Process(server["proc"].pid).net_connections(kind="inet")
+        if c.status == psutil.CONN_LISTEN
+    ]
     assert listening and all(addr.ip == "127.0.0.1" for addr in listening), listening
 
 
 def test_every_route_needs_the_login(server):
     url = server["url"]
     shot = server["root"] / "101" / "101_0.png"
-    for path in ("/config", "/gradio_api/info", "/gradio_api/openapi.json", f"/gradio_api/file={shot}",
-                 "/gradio_api/queue/data?session_hash=x", "/gradio_api/upload_progress?upload_id=x"):
+    for path in (
+        "/config",
+        "/gradio_api/info",
+        "/gradio_api/openapi.json",
+        f"/gradio_api/file={shot}",
+        "/gradio_api/queue/data?session_hash=x",
+        "/gradio_api/upload_progress?upload_id=x",
+    ):
         assert httpx.get(url + path, timeout=10).status_code == 401, path
     for path in ("/gradio_api/queue/join", "/gradio_api/call/next", "/gradio_api/upload"):
         assert httpx.post(url + path, json={}, timeout=10).status_code == 401, path
     page = httpx.get(url + "/", timeout=10).text
     assert "task of 101" not in page and "model-a" not in page  # the login page, no app content
-    assert httpx.post(url + "/login", data={"username": AUTH[0], "password": "wrong"}, timeout=10).status_code == 400
+    assert (
+        httpx.post(url + "/login", data={"username": AUTH[0], "password": "wrong"}, timeout=10).status_code
+        == 400
+    )
 
 
 def test_files_only_from_the_served_folders(server):
@@ -148,17 +177,27 @@ def test_drive_the_app_with_gradio_client(server):
         assert np.all(pixels == np.array(color, dtype=np.uint8), axis=-1).any(), color
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists() and os.environ.get("CI") != "true",
-                    reason=f"{CHROMIUM} not installed (CI installs it)")
+@pytest.mark.skipif(
+    not Path(CHROMIUM).exists() and os.environ.get("CI") != "true",
+    reason=f"{CHROMIUM} not installed (CI installs it)",
+)
 def test_browser_steps_to_the_next_step(server, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     url = server["url"]
     shot = tmp_path / "ui.png"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         try:
             page = browser.new_page(viewport={"width": 1500, "height": 1100})
             assert page.request.post(url + "/login", form={"username": AUTH[0], "password": AUTH[1]}).ok
@@ -168,12 +207,15 @@ def test_browser_steps_to_the_next_step(server, tmp_path):
             expect(page.locator("#run-0")).to_contain_text("✔ correct")
             page.locator("#next-step").click()
             expect(header).to_contain_text("Episode 101, step 1", timeout=60_000)
-            expect(page.locator("#run-0")).to_contain_text("✘ wrong (type matches) — tap point outside the gold box")
+            expect(page.locator("#run-0")).to_contain_text(
+                "✘ wrong (type matches) — tap point outside the gold box"
+            )
             expect(page.locator("#run-1")).to_contain_text("✔ correct — tap point inside the gold box")
             # both screenshots arrived and were decoded by the browser
             page.wait_for_function(
                 "() => [...document.querySelectorAll('img')].filter(i => i.naturalWidth >= 300).length >= 2",
-                timeout=30_000)
+                timeout=30_000,
+            )
             page.screenshot(path=str(shot), full_page=True)
             # a thumbnail jumps to its step
             page.locator("#steps-gallery .thumbnail-item").nth(2).click()

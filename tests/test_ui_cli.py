@@ -12,14 +12,39 @@ from ui.cli import parse_auth
 
 def test_defaults_bind_localhost():
     args = build_parser().parse_args(["ui", "--episodes", "eps"])
-    assert (args.host, args.port, args.auth, args.results, args.base_url) == ("127.0.0.1", 7860, None, None, None)
+    assert (args.host, args.port, args.auth, args.results, args.base_url) == (
+        "127.0.0.1",
+        7860,
+        None,
+        None,
+        None,
+    )
 
 
 def test_all_flags_parse():
-    args = build_parser().parse_args([
-        "ui", "--episodes", "eps", "--results", "a.jsonl", "--results-b", "b.jsonl", "--base-url",
-        "http://127.0.0.1:8000/v1", "--model", "m", "--api-key-env", "KEY", "--host", "0.0.0.0", "--port", "9",
-        "--auth", "alice:pa:ss"])
+    args = build_parser().parse_args(
+        [
+            "ui",
+            "--episodes",
+            "eps",
+            "--results",
+            "a.jsonl",
+            "--results-b",
+            "b.jsonl",
+            "--base-url",
+            "http://127.0.0.1:8000/v1",
+            "--model",
+            "m",
+            "--api-key-env",
+            "KEY",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "9",
+            "--auth",
+            "alice:pa:ss",
+        ]
+    )
     assert args.auth == ("alice", "pa:ss") and args.api_key_env == "KEY" and str(args.results_b) == "b.jsonl"
 
 

@@ -40,8 +40,12 @@ def color_bbox(image: Image.Image, color: tuple[int, int, int]) -> tuple[int, in
 )
 def test_gold_box_lands_on_scaled_pixels(size, box, max_width):
     image = Image.new("RGB", size, GREY)
-    out = render_overlay(image, marks_for_action(Click(box=box), GOLD_COLOR, gold=True, point=False),
-                         max_width=max_width, max_height=10_000)
+    out = render_overlay(
+        image,
+        marks_for_action(Click(box=box), GOLD_COLOR, gold=True, point=False),
+        max_width=max_width,
+        max_height=10_000,
+    )
     shown = display_size(size, max_width, 10_000)
     assert out.size == shown
     sx, sy = shown[0] / size[0], shown[1] / size[1]
@@ -60,8 +64,12 @@ def test_point_and_arrow_centres():
     # the tap point (box centre) is a filled dot; a predicted box's outline lies outside its edge
     assert out.getpixel((round(200 * sx), round(300 * sy))) == PRED_COLOR
     grow = 2  # line width 3
-    assert color_bbox(out, PRED_COLOR) == (round(100 * sx) - grow, round(200 * sy) - grow,
-                                           round(300 * sx) + grow, round(400 * sy) + grow)
+    assert color_bbox(out, PRED_COLOR) == (
+        round(100 * sx) - grow,
+        round(200 * sy) - grow,
+        round(300 * sx) + grow,
+        round(400 * sy) + grow,
+    )
     # a 1-px white line runs just inside the stroke; further in the screen is untouched
     assert out.getpixel((round(100 * sx) + 1, round(300 * sy))) == (255, 255, 255)
     assert out.getpixel((round(100 * sx) + 2, round(300 * sy))) == GREY

@@ -51,7 +51,9 @@ def test_no_roots_refuses_everything(tmp_path):
 
 
 def test_serve_roots_are_episodes_and_results_folders(tmp_path):
-    roots = serve_roots(tmp_path / "eps", [tmp_path / "runs" / "a.jsonl", None, tmp_path / "runs" / "b.jsonl"])
+    roots = serve_roots(
+        tmp_path / "eps", [tmp_path / "runs" / "a.jsonl", None, tmp_path / "runs" / "b.jsonl"]
+    )
     assert roots == [(tmp_path / "eps").resolve(), (tmp_path / "runs").resolve()]
 
 
@@ -66,7 +68,11 @@ def test_step_naming_an_outside_screenshot_is_not_opened(tree, caplog):
         step_file.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
     data = load_replay(root, tmp_path / "runs" / "a.jsonl")
     steps = data.steps("101")
-    assert [s.index for s in steps] == [0, 1, 2]  # the reader keeps them (non-strict); the UI refuses the files
+    assert [s.index for s in steps] == [
+        0,
+        1,
+        2,
+    ]  # the reader keeps them (non-strict); the UI refuses the files
     for step in steps[1:]:
         assert screenshot_path(data, step.current_screenshot) is None
         view = render_step(data, "101", step.index)

@@ -68,8 +68,10 @@ def test_render_step_with_two_runs(folders):
     view = render_step(data, "101", 1)
     assert "Episode 101, step 1" in view.header and "打开设置" in view.header
     assert '"click": "40,200,500,280"' in view.gold
-    assert view.verdicts == ["✘ wrong (type matches) — tap point outside the gold box",
-                             "✔ correct — tap point inside the gold box"]
+    assert view.verdicts == [
+        "✘ wrong (type matches) — tap point outside the gold box",
+        "✔ correct — tap point inside the gold box",
+    ]
     assert "model-a" in view.runs[0] and "**Partial reward:** 0.600" in view.runs[0]
     assert "- action **0.800**" in view.runs[0]
     assert "interpret 101/1" in view.runs[0]  # think fields
@@ -118,17 +120,25 @@ def test_run_this_step_against_an_endpoint(folders):
     root, a, _ = folders
     data = load_replay(root, a)
     step = data.steps("101")[1]
-    wrong = {"action_type": "click", "action_parameter": {"click": "10,900,100,1000"}, "action_description": "x"}
-    replies = scripted_replies({step_key(step.task, step.history, step.app): render_reply(step.gold.to_json())},
-                               default=render_reply(wrong))
+    wrong = {
+        "action_type": "click",
+        "action_parameter": {"click": "10,900,100,1000"},
+        "action_description": "x",
+    }
+    replies = scripted_replies(
+        {step_key(step.task, step.history, step.app): render_reply(step.gold.to_json())},
+        default=render_reply(wrong),
+    )
     with StubServer(replies, model="stub") as server:
         config = LiveConfig(server.base_url, "stub", None, data.runs[0].header)
         agent = endpoint_agent(config)
 
         async def both():
             try:
-                return (await run_live(agent, step, protocol=config.protocol),
-                        await run_live(agent, data.steps("101")[2], protocol=config.protocol))
+                return (
+                    await run_live(agent, step, protocol=config.protocol),
+                    await run_live(agent, data.steps("101")[2], protocol=config.protocol),
+                )
             finally:
                 await agent.aclose()
 

@@ -43,16 +43,28 @@ def episode_choices(data: ReplayData, filters: Filters) -> list[tuple[str, str]]
     return [(episode_label(row, labels), row.episode_id) for row in episode_rows(data, filters)]
 
 
-def show_step(data: ReplayData, episode_id: str | None, position: int | float | None, filters: Filters) -> dict:
+def show_step(
+    data: ReplayData, episode_id: str | None, position: int | float | None, filters: Filters
+) -> dict:
     """Everything the page shows for one step, as plain values keyed by component name."""
     choices = episode_choices(data, filters)
     ids = [value for _, value in choices]
     if episode_id not in ids:
         episode_id = ids[0] if ids else None
     empty = {
-        "episode": episode_id, "choices": choices, "position": 0, "n_shown": 0, "header": "No step matches the filters.",
-        "previous": None, "current": None, "gold": "", "runs": [""] * MAX_RUNS, "raw": [""] * MAX_RUNS,
-        "gallery": [], "episode_metrics": "", "verdicts": [],
+        "episode": episode_id,
+        "choices": choices,
+        "position": 0,
+        "n_shown": 0,
+        "header": "No step matches the filters.",
+        "previous": None,
+        "current": None,
+        "gold": "",
+        "runs": [""] * MAX_RUNS,
+        "raw": [""] * MAX_RUNS,
+        "gallery": [],
+        "episode_metrics": "",
+        "verdicts": [],
     }
     if episode_id is None:
         return empty
@@ -66,13 +78,25 @@ def show_step(data: ReplayData, episode_id: str | None, position: int | float | 
     )
     pad = MAX_RUNS - len(view.runs)
     return {
-        **empty, "episode": episode_id, "position": position, "n_shown": len(shown), "header": view.header,
-        "previous": view.previous, "current": view.current, "gold": view.gold, "runs": view.runs + [""] * pad,
-        "raw": view.raw + [""] * pad, "gallery": items, "episode_metrics": episode_md, "verdicts": view.verdicts,
+        **empty,
+        "episode": episode_id,
+        "position": position,
+        "n_shown": len(shown),
+        "header": view.header,
+        "previous": view.previous,
+        "current": view.current,
+        "gold": view.gold,
+        "runs": view.runs + [""] * pad,
+        "raw": view.raw + [""] * pad,
+        "gallery": items,
+        "episode_metrics": episode_md,
+        "verdicts": view.verdicts,
     }
 
 
-def build_app(data: ReplayData, live: LiveConfig | None = None, agent_factory: AgentFactory = endpoint_agent) -> Any:
+def build_app(
+    data: ReplayData, live: LiveConfig | None = None, agent_factory: AgentFactory = endpoint_agent
+) -> Any:
     """The Gradio Blocks app over `data`. `agent_factory(live)` builds the agent "Run this step" uses."""
     import gradio as gr
 
@@ -86,8 +110,15 @@ def build_app(data: ReplayData, live: LiveConfig | None = None, agent_factory: A
             gr.update(choices=result["choices"], value=result["episode"]),
             # A Gradio slider needs minimum < maximum; with one step shown it is 1..2 and locked.
             gr.update(minimum=1, maximum=max(n, 2), value=result["position"] + 1, interactive=n > 1),
-            result["header"], result["previous"], result["current"], result["gold"],
-            *result["runs"], *result["raw"], result["gallery"], result["episode_metrics"], "",
+            result["header"],
+            result["previous"],
+            result["current"],
+            result["gold"],
+            *result["runs"],
+            *result["raw"],
+            result["gallery"],
+            result["episode_metrics"],
+            "",
         )
 
     def show(episode_id, number, failures_only, action_type, app) -> tuple:
@@ -141,33 +172,58 @@ def build_app(data: ReplayData, live: LiveConfig | None = None, agent_factory: A
                 failures = gr.Checkbox(label="Failures only", value=False, interactive=bool(data.runs))
                 type_filter = gr.Dropdown(types, value=ANY, label="Gold action type")
                 app_filter = gr.Dropdown(app_names, value=ANY, label="App")
-                episode = gr.Dropdown(first["choices"], value=first["episode"], label="Episode (step success rate)")
+                episode = gr.Dropdown(
+                    first["choices"], value=first["episode"], label="Episode (step success rate)"
+                )
                 gr.Markdown(metrics_summary([(run.label, run.metrics) for run in data.runs], "Overall"))
                 episode_metrics = gr.Markdown(first["episode_metrics"])
             with gr.Column(scale=4):
                 header = gr.Markdown(first["header"], elem_id="step-header")
                 with gr.Row():
                     prev_btn = gr.Button("◀ Previous", scale=0, elem_id="prev-step")
-                    slider = gr.Slider(1, max(first["n_shown"], 2), value=1, step=1, label="Step (of shown)",
-                                       interactive=first["n_shown"] > 1, elem_id="step-slider")
+                    slider = gr.Slider(
+                        1,
+                        max(first["n_shown"], 2),
+                        value=1,
+                        step=1,
+                        label="Step (of shown)",
+                        interactive=first["n_shown"] > 1,
+                        elem_id="step-slider",
+                    )
                     next_btn = gr.Button("Next ▶", scale=0, elem_id="next-step")
-                gallery = gr.Gallery(first["gallery"], label="Steps", elem_id="steps-gallery", columns=10, height=170, allow_preview=False,
-                                     object_fit="contain")
+                gallery = gr.Gallery(
+                    first["gallery"],
+                    label="Steps",
+                    elem_id="steps-gallery",
+                    columns=10,
+                    height=170,
+                    allow_preview=False,
+                    object_fit="contain",
+                )
                 with gr.Row():
                     # PNG, not Gradio's default WebP: lossy compression smears the 3-px outlines.
-                    previous = gr.Image(first["previous"], label="Previous screen", type="pil", height=640,
-                                        format="png")
-                    current = gr.Image(first["current"], label="Current screen", type="pil", height=640,
-                                       format="png")
+                    previous = gr.Image(
+                        first["previous"], label="Previous screen", type="pil", height=640, format="png"
+                    )
+                    current = gr.Image(
+                        first["current"], label="Current screen", type="pil", height=640, format="png"
+                    )
                     with gr.Column():
                         gold = gr.Markdown(first["gold"], elem_id="gold")
                         run_md = [gr.Markdown(first["runs"][i], elem_id=f"run-{i}") for i in range(MAX_RUNS)]
                         live_md = gr.Markdown("", elem_id="live")
                 with gr.Row():
-                    run_btn = gr.Button("Run this step", variant="primary", interactive=reason is None, scale=0)
-                    gr.Markdown(f"_{reason}_" if reason else f"Endpoint `{live.base_url}`, model `{live.model}`")
+                    run_btn = gr.Button(
+                        "Run this step", variant="primary", interactive=reason is None, scale=0
+                    )
+                    gr.Markdown(
+                        f"_{reason}_" if reason else f"Endpoint `{live.base_url}`, model `{live.model}`"
+                    )
                 with gr.Accordion("Raw model output", open=False):
-                    raw_boxes = [gr.Textbox(first["raw"][i], label=f"run {chr(65 + i)}", lines=6) for i in range(MAX_RUNS)]
+                    raw_boxes = [
+                        gr.Textbox(first["raw"][i], label=f"run {chr(65 + i)}", lines=6)
+                        for i in range(MAX_RUNS)
+                    ]
                     live_raw = gr.Textbox("", label="live", lines=6)
                 if data.runs:
                     with gr.Accordion("All metrics (compute_metrics)", open=False):
@@ -175,13 +231,32 @@ def build_app(data: ReplayData, live: LiveConfig | None = None, agent_factory: A
                             gr.JSON(run.metrics, label=f"run {run.label}")
 
         inputs = [episode, slider, failures, type_filter, app_filter]
-        outputs = [episode, slider, header, previous, current, gold, *run_md, *raw_boxes, gallery, episode_metrics,
-                   live_md]
-        episode.input(lambda e, f, t, a: show(e, 1, f, t, a), [episode, failures, type_filter, app_filter], outputs,
-                      api_name="episode")
+        outputs = [
+            episode,
+            slider,
+            header,
+            previous,
+            current,
+            gold,
+            *run_md,
+            *raw_boxes,
+            gallery,
+            episode_metrics,
+            live_md,
+        ]
+        episode.input(
+            lambda e, f, t, a: show(e, 1, f, t, a),
+            [episode, failures, type_filter, app_filter],
+            outputs,
+            api_name="episode",
+        )
         for control in (failures, type_filter, app_filter):
-            control.input(lambda e, f, t, a: show(e, 1, f, t, a), [episode, failures, type_filter, app_filter],
-                          outputs, api_visibility="private")
+            control.input(
+                lambda e, f, t, a: show(e, 1, f, t, a),
+                [episode, failures, type_filter, app_filter],
+                outputs,
+                api_visibility="private",
+            )
         slider.release(show, inputs, outputs, api_name="show")
         prev_btn.click(move(-1), inputs, outputs, api_name="previous")
         next_btn.click(move(+1), inputs, outputs, api_name="next")

@@ -27,27 +27,42 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Step through screenshot episodes with gold and predicted actions drawn on the screen; "
         "optionally run the shown step live against an OpenAI-compatible endpoint.",
     )
-    p.add_argument("--episodes", type=Path, required=True,
-                   help="raw episode folder (ROOT/<episode>/step_<n>.json) or the converted JSONL inside it")
-    p.add_argument("--results", type=Path, help="results.jsonl of `phone-r1 eval run` (predictions drawn red)")
+    p.add_argument(
+        "--episodes",
+        type=Path,
+        required=True,
+        help="raw episode folder (ROOT/<episode>/step_<n>.json) or the converted JSONL inside it",
+    )
+    p.add_argument(
+        "--results", type=Path, help="results.jsonl of `phone-r1 eval run` (predictions drawn red)"
+    )
     p.add_argument("--results-b", type=Path, help="a second results file to compare (predictions drawn blue)")
-    p.add_argument("--base-url", help="OpenAI-compatible endpoint for 'Run this step' (e.g. http://127.0.0.1:8000/v1)")
+    p.add_argument(
+        "--base-url", help="OpenAI-compatible endpoint for 'Run this step' (e.g. http://127.0.0.1:8000/v1)"
+    )
     p.add_argument("--model", help="served model name at --base-url")
     p.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the endpoint's API key")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
+    )
     p.add_argument("--port", type=int, default=7860, help="port to bind (default 7860)")
     p.add_argument("--auth", type=parse_auth, metavar="USER:PASS", help="require this login on every route")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    for path, flag in ((args.episodes, "--episodes"), (args.results, "--results"), (args.results_b, "--results-b")):
+    for path, flag in (
+        (args.episodes, "--episodes"),
+        (args.results, "--results"),
+        (args.results_b, "--results-b"),
+    ):
         if path is not None and not path.exists():
             print(f"phone-r1 ui: {flag} {path} does not exist", file=sys.stderr)
             return 2
     if args.host not in ("127.0.0.1", "localhost", "::1") and args.auth is None:
-        logger.warning("binding %s without --auth: anyone who can reach this address can browse the episodes",
-                       args.host)
+        logger.warning(
+            "binding %s without --auth: anyone who can reach this address can browse the episodes", args.host
+        )
     # No analytics or version check: the app often runs where nothing outside can be reached.
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from ui.app import launch_app

@@ -1,4 +1,4 @@
-""""Run this step": ask the configured endpoint about the shown step through `PhoneAgent` and score
+""" "Run this step": ask the configured endpoint about the shown step through `PhoneAgent` and score
 the new answer with the same matcher the eval uses.
 
 The agent is built once per app from `LiveConfig`; tests pass their own factory. The API key is read
@@ -88,7 +88,9 @@ def _score(action: Any, step: Step, protocol: str) -> tuple[str, str]:
     return f"{mark} — {verdict.reason}", f"{breakdown.total:.3f}"
 
 
-async def run_live(agent: Any, step: Step, *, protocol: str = "box", title: str = "Live answer") -> LiveAnswer:
+async def run_live(
+    agent: Any, step: Step, *, protocol: str = "box", title: str = "Live answer"
+) -> LiveAnswer:
     """Run `agent.astep(step)` and describe the answer (verdict, reward, think, problems, latency)."""
     result = await agent.astep(step)
     lines = [f"### {title} (orange)"]

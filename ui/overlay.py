@@ -72,7 +72,9 @@ def marks_for_action(
         return [Mark("text", color, (), f"{prefix}open_app {action.app}")]
     if kind == "inquiry":
         index = action.answer_index
-        choice = action.candidates[index] if index is not None and 0 <= index < len(action.candidates) else "?"
+        choice = (
+            action.candidates[index] if index is not None and 0 <= index < len(action.candidates) else "?"
+        )
         return [Mark("text", color, (), f"{prefix}inquiry {_clip(action.question)} → {choice}")]
     if kind in ("task_completed", "task_impossible"):
         text = action.summary if kind == "task_completed" else action.reason
@@ -91,7 +93,9 @@ def display_size(size: tuple[int, int], max_width: int, max_height: int) -> tupl
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def scale_coords(coords: tuple[float, ...], original: tuple[int, int], shown: tuple[int, int]) -> tuple[float, ...]:
+def scale_coords(
+    coords: tuple[float, ...], original: tuple[int, int], shown: tuple[int, int]
+) -> tuple[float, ...]:
     """Map (x, y, x, y, ...) from original pixels onto the resized image, each axis on its own."""
     sx = shown[0] / original[0]
     sy = shown[1] / original[1]
@@ -109,7 +113,9 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size)
 
 
-def _arrow(draw: ImageDraw.ImageDraw, coords: tuple[float, ...], color: tuple[int, int, int], width: int) -> None:
+def _arrow(
+    draw: ImageDraw.ImageDraw, coords: tuple[float, ...], color: tuple[int, int, int], width: int
+) -> None:
     x1, y1, x2, y2 = coords
     draw.line((x1, y1, x2, y2), fill=color, width=width)
     dx, dy = x2 - x1, y2 - y1

@@ -19,7 +19,6 @@ from ui.paths import PathOutsideRoots, resolve_inside, serve_roots
 logger = logging.getLogger(__name__)
 
 
-
 @dataclass
 class Run:
     """One results file: its header, the latest record per step_id, and the eval's metrics."""
@@ -55,7 +54,9 @@ class ReplayData:
         try:
             return self.episodes[episode_id]
         except KeyError:
-            raise KeyError(f"unknown episode {episode_id!r}; {len(self.episodes)} episodes under {self.root}") from None
+            raise KeyError(
+                f"unknown episode {episode_id!r}; {len(self.episodes)} episodes under {self.root}"
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,9 @@ def load_replay(
         known = {s.step_id for steps in grouped.values() for s in steps}
         missing = [sid for sid in run.records if sid not in known]
         if missing:
-            logger.warning("%s: %d records name steps not under %s (e.g. %s)", run.path, len(missing), root, missing[0])
+            logger.warning(
+                "%s: %d records name steps not under %s (e.g. %s)", run.path, len(missing), root, missing[0]
+            )
     roots = serve_roots(root, [run.path for run in runs])
     logger.info("loaded %d episodes from %s and %d results files", len(grouped), root, len(runs))
     return ReplayData(root, grouped, runs, roots)

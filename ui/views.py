@@ -58,7 +58,7 @@ def describe_action(action: Any | None) -> str:
 
 
 def verdict_line(record: dict[str, Any] | None) -> str:
-    """"✔ correct" / "✘ wrong" / "⚠ error" with the matcher's reason; "not evaluated" without a record."""
+    """ "✔ correct" / "✘ wrong" / "⚠ error" with the matcher's reason; "not evaluated" without a record."""
     if record is None:
         return "not evaluated"
     error = record.get("error")
@@ -180,7 +180,10 @@ def render_step(
         previous=_screenshot(data, step.previous_screenshot, [], max_width),
         current=_screenshot(data, step.current_screenshot, marks, max_width),
         gold=f"### Gold (green)\n\n{describe_action(step.gold)}",
-        runs=[run_panel(run, rec, name) for run, rec, name in zip(data.runs, records, RUN_COLOR_NAMES, strict=False)],
+        runs=[
+            run_panel(run, rec, name)
+            for run, rec, name in zip(data.runs, records, RUN_COLOR_NAMES, strict=False)
+        ],
         raw=[(rec or {}).get("raw") or "" for rec in records],
         verdicts=[verdict_line(rec) for rec in records],
     )
@@ -224,7 +227,9 @@ def metrics_summary(columns: list[tuple[str, dict[str, Any] | None]], title: str
     return "\n".join([f"**{title}**", "", head, rule, *rows])
 
 
-def gallery_items(data: ReplayData, episode_id: str, shown: list[int]) -> tuple[list[tuple[str, str]], list[int]]:
+def gallery_items(
+    data: ReplayData, episode_id: str, shown: list[int]
+) -> tuple[list[tuple[str, str]], list[int]]:
     """(screenshot path, caption) per shown step for the thumbnail strip, and the position in `shown`
     each thumbnail stands for (a step whose screenshot is unsafe or missing gets no thumbnail)."""
     from ui.replay import screenshot_path

@@ -56,8 +56,11 @@ def make_episodes(root: Path) -> Path:
             if n:
                 inp["screen_path1"] = f"{episode_id}_{n - 1}.png"
             inp["screen_path2"] = f"{episode_id}_{n}.png"
-            inp.update(history_path_all=list(history), app_name=APP[episode_id],
-                       action_type_list=dict(DEFAULT_ACTION_TYPE_LIST))
+            inp.update(
+                history_path_all=list(history),
+                app_name=APP[episode_id],
+                action_type_list=dict(DEFAULT_ACTION_TYPE_LIST),
+            )
             record = {"input": inp, "output": gold}
             (folder / f"step_{n}.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
             history.append(gold["action_description"])
@@ -81,25 +84,52 @@ def step_records(flip: bool = False) -> list[dict[str, Any]]:
                 prediction = gold if not correct else _shifted(gold, prediction)
                 correct = not correct
             reason = "tap point inside the gold box" if correct else "tap point outside the gold box"
-            records.append({
-                "kind": "step", "step_id": f"{episode_id}/{n}", "episode_id": episode_id, "index": n,
-                "app": APP[episode_id], "gold": gold, "prediction": prediction,
-                "raw": "<think>{}</think><answer>" + json.dumps(prediction, ensure_ascii=False) + "</answer>",
-                "think": {"task_interpretation": f"interpret {episode_id}/{n}", "current_page_audit": "audit",
-                          "path_alignment_check": "aligned", "action_validation": "valid"},
-                "problems": [],
-                "verdict": {"correct": correct, "type_match": True, "reason": reason},
-                "reward": {"total": 0.9 if correct else 0.6, "format": {"total": 1.0}, "action": {"total": 0.8}},
-                "latency_s": 0.25, "usage": {"prompt_tokens": 800, "completion_tokens": 90},
-                "error": None, "prompt_hash": "abc",
-            })
+            records.append(
+                {
+                    "kind": "step",
+                    "step_id": f"{episode_id}/{n}",
+                    "episode_id": episode_id,
+                    "index": n,
+                    "app": APP[episode_id],
+                    "gold": gold,
+                    "prediction": prediction,
+                    "raw": "<think>{}</think><answer>"
+                    + json.dumps(prediction, ensure_ascii=False)
+                    + "</answer>",
+                    "think": {
+                        "task_interpretation": f"interpret {episode_id}/{n}",
+                        "current_page_audit": "audit",
+                        "path_alignment_check": "aligned",
+                        "action_validation": "valid",
+                    },
+                    "problems": [],
+                    "verdict": {"correct": correct, "type_match": True, "reason": reason},
+                    "reward": {
+                        "total": 0.9 if correct else 0.6,
+                        "format": {"total": 1.0},
+                        "action": {"total": 0.8},
+                    },
+                    "latency_s": 0.25,
+                    "usage": {"prompt_tokens": 800, "completion_tokens": 90},
+                    "error": None,
+                    "prompt_hash": "abc",
+                }
+            )
     return records
 
 
 def make_results(path: Path, flip: bool = False, model: str = "tiny") -> Path:
-    header = {"kind": "header", "model": model, "endpoint": "http://127.0.0.1:1/v1", "template_hash": "t",
-              "coord_space": "original", "min_pixels": 3136, "max_pixels": 1003520, "protocol": "box",
-              "created": "2026-11-22T10:00:00Z"}
+    header = {
+        "kind": "header",
+        "model": model,
+        "endpoint": "http://127.0.0.1:1/v1",
+        "template_hash": "t",
+        "coord_space": "original",
+        "min_pixels": 3136,
+        "max_pixels": 1003520,
+        "protocol": "box",
+        "created": "2026-11-22T10:00:00Z",
+    }
     lines = [header, *step_records(flip)]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
