@@ -220,6 +220,11 @@ def test_browser_steps_to_the_next_step(server, tmp_path):
             # a thumbnail jumps to its step
             page.locator("#steps-gallery .thumbnail-item").nth(2).click()
             expect(header).to_contain_text("Episode 101, step 2", timeout=60_000)
+            # and so does a number typed into the slider
+            number = page.locator("#step-slider input[type=number]")
+            number.fill("1")
+            number.press("Enter")
+            expect(header).to_contain_text("Episode 101, step 0", timeout=60_000)
         finally:
             browser.close()
     assert shot.stat().st_size > 10_000

@@ -191,3 +191,31 @@ def test_converted_jsonl_serves_its_own_folder(folders):
     assert data.root == root.resolve() and list(data.episodes) == ["101", "102"]
     view = render_step(data, "101", 1)
     assert view.current is not None and view.verdicts[0].startswith("✘ wrong")
+
+
+def test_error_and_missing_records(folders, tmp_path):
+    import json
+
+    from ui.views import verdict_line
+
+    root, _, _ = folders
+    lines = (tmp_path / "runs" / "a.jsonl").read_text(encoding="utf-8").splitlines()
+    header, records = lines[0], [json.loads(x) for x in lines[1:]]
+    # as `eval run` records a step whose request failed
+    failed = dict(
+        records[1],
+        prediction=None,
+        verdict={"correct": False, "type_match": False, "reason": "error: timeout"},
+        error={"kind": "timeout", "message": "no answer in 120 s"},
+    )
+    path = tmp_path / "runs" / "err.jsonl"
+    # step 101/0 has no record at all; 101/1 failed with a timeout
+    path.write_text("\n".join([header, json.dumps(failed, ensure_ascii=False)]) + "\n", encoding="utf-8")
+    data = load_replay(root, path)
+    assert shown_positions(data, "101", Filters(failures_only=True)) == [1]
+    view = render_step(data, "101", 1)
+    assert view.verdicts == ["⚠ error (timeout): no answer in 120 s"]
+    assert "**Prediction:** —" in view.runs[0]
+    assert render_step(data, "101", 0).verdicts == ["not evaluated"]
+    assert verdict_line(None) == "not evaluated"
+    assert episode_rows(data)[0].scores == (0.0,)  # compute_metrics counts the error as wrong

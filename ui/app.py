@@ -257,7 +257,9 @@ def build_app(
                 outputs,
                 api_visibility="private",
             )
-        slider.release(show, inputs, outputs, api_name="show")
+        # `input` fires for drags and typed numbers alike (not for updates the app makes itself); only
+        # the latest of a quick series of moves is rendered.
+        slider.input(show, inputs, outputs, api_name="show", trigger_mode="always_last")
         prev_btn.click(move(-1), inputs, outputs, api_name="previous")
         next_btn.click(move(+1), inputs, outputs, api_name="next")
         gallery.select(pick, [episode, failures, type_filter, app_filter], outputs, api_visibility="private")
