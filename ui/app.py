@@ -6,7 +6,6 @@ screenshot path a step names is checked by `ui.paths.resolve_inside` before it i
 """
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from ui.live import AgentFactory, LiveConfig, endpoint_agent, run_live, unavailable_reason
@@ -20,16 +19,8 @@ ANY = "any"
 MAX_RUNS = 2
 
 
-@dataclass(frozen=True)
-class Shown:
-    """The filters plus the episode and position they select."""
-
-    filters: Filters
-    episode_id: str | None
-    positions: list[int]
-
-
 def make_filters(failures_only: bool, action_type: str | None, app: str | None) -> Filters:
+    """Filters from the page's controls ("any" or empty means no filter)."""
     return Filters(
         failures_only=bool(failures_only),
         action_type=None if action_type in (None, "", ANY) else action_type,
@@ -134,8 +125,9 @@ def build_app(
     def pick(episode_id, failures_only, action_type, app, evt: gr.SelectData) -> tuple:
         # Gallery thumbnails stand for positions among the shown steps with a readable screenshot.
         filters = make_filters(failures_only, action_type, app)
-        shown = shown_positions(data, episode_id, filters) if episode_id else []
-        _, positions = gallery_items(data, episode_id, shown) if episode_id else ([], [])
+        known = episode_id in data.episodes
+        shown = shown_positions(data, episode_id, filters) if known else []
+        _, positions = gallery_items(data, episode_id, shown) if known else ([], [])
         position = positions[evt.index] if 0 <= evt.index < len(positions) else 0
         return outputs_of(show_step(data, episode_id, position, filters))
 
