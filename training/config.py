@@ -44,6 +44,11 @@ class PhoneR1Arguments:
     )
     min_pixels: int = field(default=3136, metadata={"help": "Pixel budget: smallest image area (multiple of 784)."})
     max_pixels: int = field(default=12845056, metadata={"help": "Pixel budget: largest image area."})
+    sft_target: str = field(
+        default="think",
+        metadata={"help": "SFT target layout: think (<think>{fields}</think><answer>{action}</answer>) or json "
+                          "(the bare action JSON, the seed's SFT format)."},
+    )
     reward_funcs: list[str] = field(
         default_factory=lambda: ["format", "action"],
         metadata={"help": f"GRPO rewards by name ({', '.join(REWARD_NAMES)}); weights go in reward_weights."},
@@ -75,6 +80,8 @@ class PhoneR1Arguments:
             PixelBudget(int(self.min_pixels), int(self.max_pixels))
         except ValueError as err:
             raise RecipeError(f"min_pixels/max_pixels: {err}") from None
+        if self.sft_target not in ("think", "json"):
+            raise RecipeError(f"sft_target: expected 'think' or 'json', found {self.sft_target!r}")
         unknown = [name for name in self.reward_funcs if name not in REWARD_NAMES]
         if unknown:
             hints = {n: difflib.get_close_matches(n, REWARD_NAMES, n=1) for n in unknown}

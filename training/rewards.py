@@ -75,6 +75,16 @@ class LLMJudgeReward:
         self._lock = threading.Lock()
         self._client: Any = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Locks and HTTP clients do not pickle; a copy starts with a fresh client and an empty cache.
+        state = dict(self.__dict__)
+        state.update(_client=None, _lock=None, _cache=OrderedDict())
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def __repr__(self) -> str:  # never shows the key
         return f"LLMJudgeReward(model={self.model!r}, base_url={self.base_url!r})"
 

@@ -71,7 +71,8 @@ def build_dataset_for(plan_: Plan, arrow_dir: str | Path | None = None):
 
     s = plan_.script
     spec = DatasetSpec(template=s.prompt_template, coord_space=s.coord_space, min_pixels=int(s.min_pixels),
-                       max_pixels=int(s.max_pixels), with_target=plan_.kind == "sft")
+                       max_pixels=int(s.max_pixels), with_target=plan_.kind == "sft",
+                       target_format=s.sft_target)
     arrow_path = None
     if arrow_dir is not None:
         rank = os.environ.get("RANK", "0")

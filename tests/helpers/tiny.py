@@ -59,3 +59,119 @@ def tiny_model_dir(seed: int = 0) -> Path:
 def tiny_model() -> Path:
     """Session fixture: the tiny model folder for seed 0 (import it into a test module to use it)."""
     return tiny_model_dir(0)
+
+
+BACK = {"action_type": "back", "action_parameter": {"back": ""}, "action_description": "回退"}
+CLICK = {"action_type": "click", "action_parameter": {"click": "100,300,440,420"}, "action_description": "点击设置"}
+
+
+def write_episodes(root: Path, n_episodes: int = 2, steps: int = 2, action: dict | None = None,
+                   size: tuple[int, int] = (540, 1200)) -> Path:
+    """Raw episodes in the seed's format where every step shows two screenshots (previous, current).
+
+    Every step's gold is `action` (default: `back`), so a tiny model can learn the answer quickly:
+    what the GRPO tests and the learning check need.
+    """
+    import json
+
+    from PIL import Image, ImageDraw
+
+    from agent.step import DEFAULT_ACTION_TYPE_LIST
+
+    action = action or BACK
+    for e in range(n_episodes):
+        episode_id = str(100 + e)
+        folder = root / episode_id
+        folder.mkdir(parents=True, exist_ok=True)
+        for n in range(steps + 1):
+            image = Image.new("RGB", size, (240, 240 - 20 * n, 200 + 10 * e))
+            ImageDraw.Draw(image).rectangle((100, 300, 440, 420), fill=(30 * n, 120, 60))
+            image.save(folder / f"{episode_id}_{n}.jpg", quality=70)
+        for n in range(steps):
+            record = {
+                "input": {
+                    "task_content": "打开设置并返回",
+                    "task_path": {"1": "打开APP", "2": "点击设置", "3": "回退"},
+                    "screen_path1": f"{episode_id}_{n}.jpg",
+                    "screen_path2": f"{episode_id}_{n + 1}.jpg",
+                    "history_path_all": ["打开APP", "点击设置"][: n + 1],
+                    "app_name": "设置",
+                    "action_type_list": dict(DEFAULT_ACTION_TYPE_LIST),
+                },
+                "output": action,
+            }
+            (folder / f"step_{n}.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    return root
+
+
+class JudgeServer:
+    """A local OpenAI-compatible chat endpoint that grades deterministically from the request text.
+
+    Scores vary between completions (a hash of the prompt picks one of 0.0, 0.1, ... 1.0), which gives
+    GRPO non-zero advantages on an untrained model. `fail_every=k` answers HTTP 500 to every k-th
+    request; `delay_s` sleeps before answering. Binds 127.0.0.1 on a free port; use as a context manager.
+    """
+
+    def __init__(self, fail_every: int = 0, delay_s: float = 0.0) -> None:
+        self.fail_every = fail_every
+        self.delay_s = delay_s
+        self.requests = 0
+        self._server = None
+        self._thread = None
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def __enter__(self) -> JudgeServer:
+        import hashlib
+        import json
+        import threading
+        import time
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:  # keep test output quiet
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                owner.requests += 1
+                number = owner.requests
+                if owner.delay_s:
+                    time.sleep(owner.delay_s)
+                if owner.fail_every and number % owner.fail_every == 0:
+                    self.send_response(500)
+                    self.end_headers()
+                    self.wfile.write(b'{"error": "judge down"}')
+                    return
+                content = json.loads(body)["messages"][-1]["content"]
+                score = int(hashlib.sha256(content.encode()).hexdigest(), 16) % 11 / 10
+                reply = {
+                    "id": f"judge-{number}", "object": "chat.completion", "created": 0, "model": "judge",
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                                 "message": {"role": "assistant", "content": f"{score:.1f}"}}],
+                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                }
+                data = json.dumps(reply).encode()
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (time-out tests)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

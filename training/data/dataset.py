@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 THINK_FIELDS = ("task_interpretation", "current_page_audit", "path_alignment_check", "action_validation")
 # Columns a row stores (before the transform adds `prompt` and turns `images` into pictures).
+TARGET_FORMATS = ("think", "json")
 REWARD_COLUMNS = ("gold", "screen_width", "screen_height", "coord_space", "min_pixels", "max_pixels")
 
 
@@ -48,9 +49,14 @@ class DatasetSpec:
     min_pixels: int = 3136
     max_pixels: int = 12845056
     with_target: bool = False
+    # SFT target layout: "think" = <think>{four fields}</think><answer>{action}</answer> (what GRPO's
+    # format reward asks for); "json" = the bare wire JSON action (the seed's SFT format).
+    target_format: str = "think"
 
     def __post_init__(self) -> None:
         check_space(self.coord_space)
+        if self.target_format not in TARGET_FORMATS:
+            raise ValueError(f"target_format: expected one of {list(TARGET_FORMATS)}, found {self.target_format!r}")
         PixelBudget(self.min_pixels, self.max_pixels)  # validates the budget
 
     @property
@@ -80,10 +86,13 @@ def _think_payload(step: Step, template: str) -> dict[str, str]:
 
 
 def target_completion(step: Step, spec: DatasetSpec) -> str:
-    """The SFT target: `<think>{four fields}</think><answer>{gold in model space}</answer>`."""
+    """The SFT target: `<think>{four fields}</think><answer>{gold in model space}</answer>`, or the bare
+    gold JSON with `target_format="json"`."""
     if step.gold is None:
         raise ValueError(f"{step.source or step.step_id}: expected a gold action for an SFT target, found none")
     gold = to_model_space(step.gold, spec.coord_space, screen_size_of(step), spec.budget)
+    if spec.target_format == "json":
+        return gold.to_json_str()
     think = json.dumps(_think_payload(step, spec.template), ensure_ascii=False)
     return f"<think>{think}</think><answer>{gold.to_json_str()}</answer>"
 
