@@ -45,7 +45,7 @@ def _rematch(record: dict[str, Any], protocol: str) -> dict[str, Any]:
         (int(screen[0]), int(screen[1])),
         protocol=protocol,
     )
-    return {"correct": bool(verdict.correct), "type_match": bool(verdict.type_match), "reason": verdict.reason}
+    return verdict.as_dict()
 
 
 def predicted_type(record: Mapping[str, Any]) -> str:

@@ -43,10 +43,6 @@ class RunSummary:
         return self.correct / self.total if self.total else None
 
 
-def _verdict_dict(verdict: Any) -> dict[str, Any]:
-    return {"correct": bool(verdict.correct), "type_match": bool(verdict.type_match), "reason": verdict.reason}
-
-
 def build_record(step: Any, result: Any, protocol: str) -> dict[str, Any]:
     """The results-file record of one answered (or failed) step; the prediction is in original pixels."""
     from actions import action_score, format_score, match_step
@@ -61,7 +57,7 @@ def build_record(step: Any, result: Any, protocol: str) -> dict[str, Any]:
         problems = ", ".join(result.problems) or "no action"
         verdict = {"correct": False, "type_match": False, "reason": f"unparseable: {problems}"}
     else:
-        verdict = _verdict_dict(match_step(prediction, step.gold, screen, protocol))
+        verdict = match_step(prediction, step.gold, screen, protocol).as_dict()
     fmt = format_score(result.raw_text or "").as_dict()
     act = action_score(prediction if prediction is not None else "", step.gold, screen).as_dict()
     return {
