@@ -40,10 +40,21 @@ def plan(kind: str, argv: list[str]) -> Plan:
             f"dataset_path: {data} not found (relative to {os.getcwd()}); point it at an episode folder or "
             f"seed JSONL, or generate episodes with `phone-r1 data synth -o {data}`"
         )
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not config.use_cpu and not _has_accelerator():
+        raise RecipeError(
+            "use_cpu: several processes were launched on a machine without a GPU, and without use_cpu: true "
+            "each would train alone; set use_cpu: true (torch.distributed then uses gloo)"
+        )
     if kind == "grpo" and getattr(config, "use_vllm", False) and config.vllm_mode == "server":
         logger.info("GRPO generation through the vLLM server at %s:%s", config.vllm_server_host,
                     config.vllm_server_port)
     return Plan(kind, script, config, model_args)
+
+
+def _has_accelerator() -> bool:
+    import torch
+
+    return torch.cuda.is_available() or (hasattr(torch, "xpu") and torch.xpu.is_available())
 
 
 def _ensure_model(plan_: Plan) -> None:
