@@ -184,7 +184,7 @@ def parse_recipe(kind: str, argv: list[str]) -> tuple[PhoneR1Arguments, Any, Mod
     """Parse `--config RECIPE.yaml [--field value ...]` into (phone-r1 args, TRL config, ModelConfig).
 
     Unknown recipe keys (typos) and failed checks raise RecipeError naming the key and the fix; an
-    unknown command-line flag exits through argparse with its usage message.
+    unknown command-line option raises RecipeError too.
     """
     import yaml
 
@@ -211,6 +211,18 @@ def parse_recipe(kind: str, argv: list[str]) -> tuple[PhoneR1Arguments, Any, Mod
                 close = difflib.get_close_matches(key, sorted(known), n=1)
                 hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
             raise RecipeError(f"{path}: unknown recipe keys {', '.join(hints)}; fix or remove them")
+    known_flags = set(_known_fields(kind)) | {"config", "help"}
+    for token in argv:
+        if not token.startswith("--"):
+            continue
+        name = token[2:].split("=", 1)[0].replace("-", "_")
+        if name in known_flags or (name.startswith("no_") and name[3:] in known_flags):
+            continue
+        close = difflib.get_close_matches(name, sorted(known_flags), n=1)
+        raise RecipeError(
+            f"unknown option --{name}" + (f" (did you mean --{close[0]}?)" if close else "")
+            + f"; `phone-r1 train {kind} --help` lists every field"
+        )
     parser = make_parser(kind)
     try:
         script_args, config, model_args = parser.parse_args_and_config(argv)
