@@ -74,10 +74,10 @@ def sequential_client(steps: list, base_url: str, model: str) -> tuple[float, in
 
 def preparation_ms(steps: list) -> tuple[float, float]:
     """Mean and p95 client-side preparation per step: messages plus base64 screenshots, as the agent does."""
-    from agent.backends.images import _encoded, image_data_url
+    from agent.backends.images import clear_image_cache, image_data_url
     from agent.prompt import build_messages
 
-    _encoded.cache_clear()
+    clear_image_cache()
     times = []
     for step in steps:
         t0 = time.perf_counter()

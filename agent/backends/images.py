@@ -2,6 +2,10 @@
 
 Pre-resizing to exactly the size the server's processor would produce (`smart_resize` with the
 checkpoint's budget) sends fewer bytes without changing what the model sees.
+
+Encodings are kept in a small LRU cache keyed by path, modification time, size and budget: a step's
+previous screenshot is the step before's current one, and an evaluation running many steps at once
+asks for the same file from several requests close together.
 """
 
 from __future__ import annotations
@@ -9,27 +13,98 @@ from __future__ import annotations
 import base64
 import io
 import mimetypes
-from functools import lru_cache
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from actions.coords import PixelBudget, model_screen_size
 
 # Formats servers decode everywhere; anything else is re-encoded as PNG.
 _PASS_THROUGH = {"image/png", "image/jpeg", "image/webp"}
+# Enough for the screenshots of a few dozen steps in flight (two each, shared between neighbours).
+CACHE_ENTRIES = 128
+
+_Key = tuple[str, int, int, "PixelBudget | None"]
+
+
+class _DataUrlCache:
+    """A thread-safe LRU of data URLs that can be looked up without computing a missing entry.
+
+    Hand-written because `functools.lru_cache` offers no lookup that leaves a miss uncomputed, which
+    the async backend needs to decide between encoding inline (cached or cheap) and in a thread.
+    """
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._items: OrderedDict[_Key, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: _Key) -> str | None:
+        with self._lock:
+            url = self._items.get(key)
+            if url is not None:
+                self._items.move_to_end(key)
+            return url
+
+    def put(self, key: _Key, url: str) -> None:
+        with self._lock:
+            self._items[key] = url
+            self._items.move_to_end(key)
+            while len(self._items) > self.maxsize:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+_cache = _DataUrlCache(CACHE_ENTRIES)
+
+
+def _key(path: str | Path, budget: PixelBudget | None) -> _Key:
+    path = Path(path)
+    stat = path.stat()  # a missing file fails here with the path in the message
+    return (str(path.resolve()), stat.st_mtime_ns, stat.st_size, budget)
 
 
 def image_data_url(path: str | Path, budget: PixelBudget | None = None) -> str:
     """`data:<mime>;base64,...` for an image file; resized to `smart_resize` of `budget` when one is given."""
-    path = Path(path)
-    stat = path.stat()  # a missing file fails here with the path in the message
-    return _encoded(str(path.resolve()), stat.st_mtime_ns, stat.st_size, budget)
+    key = _key(path, budget)
+    url = _cache.get(key)
+    if url is None:
+        url = _encode(key[0], budget)
+        _cache.put(key, url)
+    return url
 
 
-# Consecutive steps share a screenshot (this step's previous screen is the last step's current one),
-# so a few recent encodings are kept.
-@lru_cache(maxsize=16)
-def _encoded(path: str, mtime_ns: int, size: int, budget: PixelBudget | None) -> str:
-    mime = mimetypes.guess_type(path)[0] or "application/octet-stream"
+def cached_image_data_url(path: str | Path, budget: PixelBudget | None = None) -> str | None:
+    """The data URL `image_data_url` would return, when getting it needs no image decoding; else None.
+
+    Cached encodings and files sent as they are (no budget, a format every server reads) qualify: the
+    latter cost one read and a base64 pass, less than handing the work to a thread.
+    """
+    key = _key(path, budget)
+    url = _cache.get(key)
+    if url is None and budget is None and _mime(key[0]) in _PASS_THROUGH:
+        url = _encode(key[0], None)
+        _cache.put(key, url)
+    return url
+
+
+def clear_image_cache() -> None:
+    """Forget every cached encoding (benchmarks measure cold preparation this way)."""
+    _cache.clear()
+
+
+def _mime(path: str) -> str:
+    return mimetypes.guess_type(path)[0] or "application/octet-stream"
+
+
+def _encode(path: str, budget: PixelBudget | None) -> str:
+    mime = _mime(path)
     if budget is None and mime in _PASS_THROUGH:
         data = Path(path).read_bytes()
         return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"

@@ -3,18 +3,25 @@
 Retries, back-off and per-attempt timeouts are the `openai` client's own; this module bounds how many
 requests are in flight, turns screenshots into data URLs, and maps the client's exceptions to the
 typed `AgentError` kinds.
+
+An evaluation keeps dozens of requests in flight from one event loop, so the client's CPU time per
+request bounds the throughput. Requests therefore go through the client's generic `post` with the
+wire body already built (the typed `chat.completions.create` walks every message part through its
+parameter transform), and answers come back as plain JSON rather than validated models. One client
+per event loop is reused, its connection pool sized to the concurrency.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import weakref
 from typing import Any
 
 from agent.backends.base import Completion
-from agent.backends.images import image_data_url
+from agent.backends.images import cached_image_data_url, image_data_url
 from agent.errors import BackendError
 
 logger = logging.getLogger(__name__)
@@ -108,13 +115,19 @@ class OpenAIBackend:
         loop = asyncio.get_running_loop()
         state = self._per_loop.get(loop)
         if state is None:
-            from openai import AsyncOpenAI
+            import openai
 
-            client = AsyncOpenAI(
+            # One connection per request in flight: no request waits for a connection, and none are
+            # opened beyond what the semaphore lets through.
+            limits = type(openai.DEFAULT_CONNECTION_LIMITS)(
+                max_connections=self.concurrency, max_keepalive_connections=self.concurrency
+            )
+            client = openai.AsyncOpenAI(
                 base_url=self.base_url,
                 api_key=self._api_key.get(),
                 timeout=self.timeout,
                 max_retries=self.max_retries,
+                http_client=openai.DefaultAsyncHttpxClient(limits=limits, timeout=self.timeout),
             )
             state = (client, asyncio.Semaphore(self.concurrency))
             self._per_loop[loop] = state
@@ -131,7 +144,9 @@ class OpenAIBackend:
             parts: list[dict[str, Any]] = []
             for part in content:
                 if part.get("type") == "image":
-                    url = await asyncio.to_thread(image_data_url, part["image"], self.image_budget)
+                    url = cached_image_data_url(part["image"], self.image_budget)
+                    if url is None:  # decoding and resizing: off the event loop
+                        url = await asyncio.to_thread(image_data_url, part["image"], self.image_budget)
                     parts.append({"type": "image_url", "image_url": {"url": url}})
                 else:
                     parts.append(part)
@@ -148,6 +163,25 @@ class OpenAIBackend:
             body["extra_body"] = extra
         return body
 
+    def wire_body(self, wire_messages: list[dict[str, Any]]) -> dict[str, Any]:
+        """The JSON body of one request: `request_body` with its extras merged in, as the client would."""
+        body = {"model": self.model, "messages": wire_messages, **self.request_body()}
+        extra = body.pop("extra_body", None)
+        if extra:
+            body.update(extra)  # the client's `extra_body` overrides the named parameters too
+        return body
+
+    async def _send(self, client: Any, wire: list[dict[str, Any]]) -> Any:
+        """POST one chat completion through `client`; the answer as plain JSON (or the client's object)."""
+        import openai
+
+        if isinstance(client, openai.AsyncOpenAI):
+            # Same endpoint, retries, timeouts and errors as `chat.completions.create`, without its
+            # per-request parameter transform and response models (see the module docstring).
+            return await client.post("/chat/completions", content=_dumps(self.wire_body(wire)), cast_to=object)
+        # Other objects with the OpenAI client's interface (wrappers, test doubles): the typed call.
+        return await client.chat.completions.create(model=self.model, messages=wire, **self.request_body())
+
     async def acomplete(self, messages: list[dict[str, Any]]) -> Completion:
         """One chat completion; raises `BackendError` with a typed kind after the client's retries."""
         import openai
@@ -161,10 +195,7 @@ class OpenAIBackend:
         guard_s = (self.max_retries + 1) * (self.timeout + _MAX_BACKOFF_S) + 5.0
         async with semaphore:
             try:
-                response = await asyncio.wait_for(
-                    client.chat.completions.create(model=self.model, messages=wire, **self.request_body()),
-                    timeout=guard_s,
-                )
+                response = await asyncio.wait_for(self._send(client, wire), timeout=guard_s)
             except (asyncio.TimeoutError, openai.APITimeoutError) as exc:
                 raise BackendError(
                     "timeout", f"{self.base_url}: no answer within {self.timeout:g} s per attempt "
@@ -182,6 +213,8 @@ class OpenAIBackend:
                 ) from None
             except openai.OpenAIError as exc:
                 raise BackendError("bad_response", f"{self.base_url}: {type(exc).__name__}: {_clip(str(exc))}") from None
+            except ValueError as exc:  # a 2xx answer whose body is not JSON
+                raise BackendError("bad_response", f"{self.base_url}: answer is not JSON: {_clip(str(exc))}") from None
         return _completion_of(response, self.base_url)
 
     async def aclose(self) -> None:
@@ -192,22 +225,45 @@ class OpenAIBackend:
             await state[0].close()
 
 
+def _dumps(body: dict[str, Any]) -> bytes:
+    """The request body as UTF-8 JSON, the bytes the client itself would send (no spaces, no escaping).
+
+    Screenshots make bodies hundreds of kilobytes; `orjson` (installed with gradio) encodes them about
+    a hundred times faster than the standard library, which costs a millisecond or more per request.
+    """
+    try:
+        import orjson
+    except ImportError:
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    return orjson.dumps(body)
+
+
 def _clip(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+def _field(obj: Any, name: str) -> Any:
+    """`obj[name]` of JSON or `obj.name` of a response model; None when missing."""
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
 def _completion_of(response: Any, where: str) -> Completion:
-    """Text and usage from a ChatCompletion; a response without a message is a `bad_response`."""
-    choices = getattr(response, "choices", None) or []
-    if not choices or getattr(choices[0], "message", None) is None:
-        raise BackendError("bad_response", f"{where}: expected a chat completion with one choice, got {_clip(repr(response))}")
-    text = choices[0].message.content
+    """Text and usage from a chat completion (JSON or model); one without a text message is a `bad_response`."""
+    choices = _field(response, "choices")
+    first = choices[0] if isinstance(choices, list) and choices else None
+    message = _field(first, "message") if first is not None else None
+    if message is None or isinstance(message, (str, int, float, list)):
+        raise BackendError(
+            "bad_response", f"{where}: expected a chat completion with one choice, got {_clip(repr(response))}"
+        )
+    text = _field(message, "content")
     if not isinstance(text, str):
         raise BackendError("bad_response", f"{where}: expected message content as text, got {type(text).__name__}")
     usage: dict[str, int] = {}
-    if getattr(response, "usage", None) is not None:
+    reported = _field(response, "usage")
+    if reported is not None:
         for key in ("prompt_tokens", "completion_tokens"):
-            value = getattr(response.usage, key, None)
-            if isinstance(value, int):
+            value = _field(reported, key)
+            if isinstance(value, int) and not isinstance(value, bool):
                 usage[key] = value
     return Completion(text=text, usage=usage)
