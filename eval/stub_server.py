@@ -66,6 +66,16 @@ class Faults:
         return "ok"
 
 
+def _loads(raw: bytes) -> Any:
+    """Parse a request body; `orjson` (installed with gradio) reads screenshot-sized bodies several
+    times faster than the standard library, which keeps the server's CPU time per request small."""
+    try:
+        import orjson
+    except ImportError:
+        return json.loads(raw)
+    return orjson.loads(raw)
+
+
 class _DropConnection(Exception):
     """Raised after the response has started, which makes uvicorn close the socket mid-answer."""
 
@@ -109,7 +119,7 @@ def build_app(
             stats["unauthorized"] += 1
             return JSONResponse({"error": {"message": "bad API key", "type": "auth"}}, status_code=401)
         raw = await request.body()
-        body = json.loads(raw)
+        body = _loads(raw)
         messages = body.get("messages") or []
         step_input = find_step_input(messages)
         key = key_of_input(step_input) if step_input else json.dumps(messages, sort_keys=True)[:4096]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import io
 import mimetypes
+import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -65,9 +66,13 @@ _cache = _DataUrlCache(CACHE_ENTRIES)
 
 
 def _key(path: str | Path, budget: PixelBudget | None) -> _Key:
-    path = Path(path)
-    stat = path.stat()  # a missing file fails here with the path in the message
-    return (str(path.resolve()), stat.st_mtime_ns, stat.st_size, budget)
+    # Prompts name screenshots by absolute path already; resolving again would cost more than the
+    # cache saves, and two spellings of one file only cost a second entry.
+    name = os.fspath(path)
+    if not os.path.isabs(name):
+        name = os.path.abspath(name)
+    stat = os.stat(name)  # a missing file fails here with the path in the message
+    return (name, stat.st_mtime_ns, stat.st_size, budget)
 
 
 def image_data_url(path: str | Path, budget: PixelBudget | None = None) -> str:
