@@ -13,7 +13,7 @@ Reaching a `transformers serve` process: that server loads processors through `A
 own process, so the registration must happen inside it. Start the server through this module instead
 of the `transformers` script; it registers, then hands the argument list to transformers' own CLI::
 
-    python -m agent.processor serve --host 127.0.0.1 --port 8000 --force-model /path/to/checkpoint
+    python -m agent.processor serve --host 127.0.0.1 --port 8000 /path/to/checkpoint
 
 (`run_transformers_cli(["serve", ...])` does the same from Python.)
 

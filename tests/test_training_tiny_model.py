@@ -123,3 +123,14 @@ def test_cli_builds_the_same_model_for_a_seed(tmp_path, tiny):
     a, b = load_file(tiny / "model.safetensors"), load_file(again / "model.safetensors")
     assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
     assert json.loads((again / "tokenizer.json").read_text()) == json.loads((tiny / "tokenizer.json").read_text())
+
+
+def test_transformers_cli_runs_through_the_registering_entry_point():
+    """`python -m agent.processor serve ...` is how a `transformers serve` process gets the fix."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "agent.processor", "serve", "--help"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "--port" in out.stdout and "FORCE_MODEL" in out.stdout
