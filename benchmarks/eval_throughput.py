@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import statistics
 import sys
 import tempfile
@@ -90,7 +91,8 @@ def preparation_ms(steps: list) -> tuple[float, float]:
 
 
 async def concurrent_run(episodes: Path, base_url: str, model: str, steps: int, concurrency: int,
-                         out: Path) -> tuple[float, int]:
+                         out: Path) -> tuple[float, int, float]:
+    """phone-r1's run: wall time, steps scored correct, and the client's CPU seconds during `run_eval`."""
     import openai  # noqa: F401 - imported before the clock starts, as `requests` is for the baseline
 
     from agent.agent import PhoneAgent
@@ -98,12 +100,22 @@ async def concurrent_run(episodes: Path, base_url: str, model: str, steps: int, 
     agent = PhoneAgent.from_endpoint(base_url, model, concurrency=concurrency, timeout=60, max_retries=0)
     writer = ResultsWriter(out, make_header(agent, model=model, endpoint=base_url, protocol="box"))
     try:
+        cpu0 = time.process_time()
         summary = await run_eval(agent, iter_steps(episodes), writer, concurrency=concurrency, limit=steps,
                                  progress=False)
+        cpu_s = time.process_time() - cpu0
     finally:
         writer.close()
         await agent.aclose()
-    return summary.wall_s, summary.correct
+    return summary.wall_s, summary.correct, cpu_s
+
+
+def _process_cpu_s(pid: int) -> float:
+    """User plus system CPU seconds of a process (psutil comes with the dev extras)."""
+    import psutil
+
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
 
 
 def main() -> int:
@@ -124,14 +136,18 @@ def main() -> int:
         prep_mean, prep_p95 = preparation_ms(steps)
         model = "stub-model"
         server_args = ["--episodes", str(episodes), "--latency", str(args.latency), "--model", model]
+        # The server runs in its own process, so its work does not share the client's interpreter.
         with StubServerProcess(server_args) as server:
-            cpu0 = time.process_time()
-            conc_s, conc_ok = asyncio.run(
+            server_cpu0 = _process_cpu_s(server.proc.pid)
+            load_before = os.getloadavg()[0]
+            conc_s, conc_ok, client_cpu_s = asyncio.run(
                 concurrent_run(episodes, server.base_url, model, len(steps), args.concurrency,
                                Path(tmp) / "results.jsonl")
             )
-            client_cpu_ms = 1000 * (time.process_time() - cpu0) / len(steps)
+            server_cpu_ms = 1000 * (_process_cpu_s(server.proc.pid) - server_cpu0) / len(steps)
+            client_cpu_ms = 1000 * client_cpu_s / len(steps)
             seq_s, seq_ok = sequential_client(steps, server.base_url, model)
+            load_after = os.getloadavg()[0]
 
     n = len(steps)
     speedup = seq_s / conc_s
@@ -145,6 +161,8 @@ def main() -> int:
     # One event loop drives every request, so the client's CPU per step caps the throughput.
     print(f"phone-r1 client CPU per step (prompt, HTTP client, scoring, results file): {client_cpu_ms:.1f} ms "
           f"-> at most {1000 / client_cpu_ms:.0f} steps/s on one core; ideal here {args.concurrency / args.latency:.0f}")
+    print(f"stub server CPU per request (its own process): {server_cpu_ms:.1f} ms; "
+          f"machine load average {load_before:.2f} before, {load_after:.2f} after, on {os.cpu_count()} CPUs")
     print(f"speed-up: {speedup:.1f}x; ideal {args.concurrency}x; {100 * speedup / args.concurrency:.0f}% of ideal "
           f"(target >= 80%)")
     print(f"eval_speedup: {speedup:.2f}")

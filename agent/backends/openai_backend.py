@@ -171,14 +171,15 @@ class OpenAIBackend:
             body.update(extra)  # the client's `extra_body` overrides the named parameters too
         return body
 
-    async def _send(self, client: Any, wire: list[dict[str, Any]]) -> Any:
-        """POST one chat completion through `client`; the answer as plain JSON (or the client's object)."""
+    async def _send(self, client: Any, wire: list[dict[str, Any]], body: bytes) -> Any:
+        """POST one chat completion (`body`, the encoded `wire_body`) through `client`; the answer as
+        plain JSON, or as the client's object for clients other than `openai.AsyncOpenAI`."""
         import openai
 
         if isinstance(client, openai.AsyncOpenAI):
             # Same endpoint, retries, timeouts and errors as `chat.completions.create`, without its
             # per-request parameter transform and response models (see the module docstring).
-            return await client.post("/chat/completions", content=_dumps(self.wire_body(wire)), cast_to=object)
+            return await client.post("/chat/completions", content=body, cast_to=object)
         # Other objects with the OpenAI client's interface (wrappers, test doubles): the typed call.
         return await client.chat.completions.create(model=self.model, messages=wire, **self.request_body())
 
@@ -190,12 +191,13 @@ class OpenAIBackend:
             wire = await self._openai_messages(messages)
         except OSError as exc:
             raise BackendError("bad_response", f"cannot read a screenshot for the request: {exc}") from exc
+        body = _dumps(self.wire_body(wire))
         client, semaphore = self._state()
         # Per attempt `timeout`, `max_retries + 1` attempts, back-off between them.
         guard_s = (self.max_retries + 1) * (self.timeout + _MAX_BACKOFF_S) + 5.0
         async with semaphore:
             try:
-                response = await asyncio.wait_for(self._send(client, wire), timeout=guard_s)
+                response = await asyncio.wait_for(self._send(client, wire, body), timeout=guard_s)
             except (asyncio.TimeoutError, openai.APITimeoutError) as exc:
                 raise BackendError(
                     "timeout", f"{self.base_url}: no answer within {self.timeout:g} s per attempt "
