@@ -141,7 +141,7 @@ class Demo:
             "train", kind,
             "--config", self.recipes / f"{kind}.yaml",
             "--model_name_or_path", model,
-            "--train_episodes", self.args.train_data.resolve(),
+            "--dataset_path", self.args.train_data.resolve(),
             "--output_dir", output,
             "--max_steps", steps,
         )
