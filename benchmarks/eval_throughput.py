@@ -10,7 +10,10 @@ same synthetic steps:
   results file, scoring and all.
 
 The ideal speed-up is the concurrency. The client-side preparation time per step (prompt and image
-encoding) is measured separately and should stay well under the server's per-request time.
+encoding) is measured separately and should stay well under the server's per-request time. The
+client's CPU time per step (one event loop drives every request, so it bounds the throughput), the
+stub server's CPU time per request and the machine's load average are printed with the result, since
+on a small shared machine they, not the client's design, decide how close a run gets to the ideal.
 
     .venv/bin/python benchmarks/eval_throughput.py [--steps 500] [--latency 0.1] [--concurrency 32]
 
@@ -137,7 +140,10 @@ def main() -> int:
         model = "stub-model"
         server_args = ["--episodes", str(episodes), "--latency", str(args.latency), "--model", model]
         # The server runs in its own process, so its work does not share the client's interpreter.
+        from agent.backends.images import clear_image_cache
+
         with StubServerProcess(server_args) as server:
+            clear_image_cache()  # both clients start with no screenshot encoded
             server_cpu0 = _process_cpu_s(server.proc.pid)
             load_before = os.getloadavg()[0]
             conc_s, conc_ok, client_cpu_s = asyncio.run(
@@ -146,6 +152,7 @@ def main() -> int:
             )
             server_cpu_ms = 1000 * (_process_cpu_s(server.proc.pid) - server_cpu0) / len(steps)
             client_cpu_ms = 1000 * client_cpu_s / len(steps)
+            clear_image_cache()
             seq_s, seq_ok = sequential_client(steps, server.base_url, model)
             load_after = os.getloadavg()[0]
 
