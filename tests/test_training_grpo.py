@@ -137,3 +137,18 @@ def test_lora_targets_found_on_the_model_and_vision_only_when_asked():
     frozen = freeze(vision_tower(model))
     assert frozen > 0 and not any(p.requires_grad for p in vision_tower(model).parameters())
     assert all(p.requires_grad for p in model.model.language_model.parameters())
+
+
+def test_attention_backend_prefers_flash_attn_only_when_usable(monkeypatch):
+    import importlib.util
+
+    from training.model import pick_attn_implementation
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: object() if name == "flash_attn" else real_find_spec(name, *a))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert pick_attn_implementation(None) == "flash_attention_2"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert pick_attn_implementation(None) == "sdpa"
+    assert pick_attn_implementation("eager") == "eager"
