@@ -39,6 +39,28 @@ logger = logging.getLogger(__name__)
 
 _REGISTERED: type | None = None
 
+# Qwen2-VL's video processor defaults. Saved checkpoints carry them in processor_config.json so that a
+# machine with torchvision (vLLM, GPU training) can build the stock `Qwen2_5_VLProcessor` from them:
+# its video processor needs a config even when only images are used.
+VIDEO_PROCESSOR_DEFAULTS: dict[str, Any] = {
+    "video_processor_type": "Qwen2VLVideoProcessor",
+    "do_resize": True,
+    "size": {"shortest_edge": 128 * 28 * 28, "longest_edge": 28 * 28 * 768},
+    "resample": 3,
+    "do_rescale": True,
+    "rescale_factor": 1 / 255,
+    "do_normalize": True,
+    "image_mean": [0.48145466, 0.4578275, 0.40821073],
+    "image_std": [0.26862954, 0.26130258, 0.27577711],
+    "do_convert_rgb": True,
+    "patch_size": 14,
+    "temporal_patch_size": 2,
+    "merge_size": 2,
+    "min_frames": 4,
+    "max_frames": 768,
+    "do_sample_frames": False,
+}
+
 
 def _processor_class() -> type:
     """Define the video-free processor class lazily so importing this module stays light."""
@@ -62,6 +84,11 @@ def _processor_class() -> type:
             )
             # Skip Qwen2_5_VLProcessor.__init__, which passes a video_processor positionally.
             ProcessorMixin.__init__(self, image_processor, tokenizer, chat_template=chat_template)
+
+        def to_dict(self) -> dict[str, Any]:
+            data = super().to_dict()
+            data.setdefault("video_processor", dict(VIDEO_PROCESSOR_DEFAULTS))
+            return data
 
     _REGISTERED = Qwen2_5_VLImageOnlyProcessor
     return _REGISTERED

@@ -134,3 +134,13 @@ def test_transformers_cli_runs_through_the_registering_entry_point():
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "--port" in out.stdout and "FORCE_MODEL" in out.stdout
+
+
+def test_saved_processor_config_lets_the_stock_processor_find_a_video_config(tiny):
+    """Where torchvision exists (vLLM, GPU training) the stock processor loads: it needs a video config."""
+    from transformers.video_processing_utils import BaseVideoProcessor
+
+    config = json.loads((tiny / "processor_config.json").read_text())
+    assert config["image_processor"]["size"]["longest_edge"] == 28 * 28 * 64
+    video, _ = BaseVideoProcessor.get_video_processor_dict(str(tiny))
+    assert video["video_processor_type"] == "Qwen2VLVideoProcessor" and video["merge_size"] == 2
