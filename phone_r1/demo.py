@@ -21,6 +21,11 @@ from pathlib import Path
 
 STAGES = ("data", "model", "sft", "grpo", "eval", "report", "ui")
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Overrides for the tiny random model only (see stage_sft): a high constant-then-cosine learning rate and
+# the bare-JSON target, then GRPO with completions just long enough for that answer.
+TINY_SFT_OVERRIDES = ("--sft_target", "json", "--learning_rate", "1e-2", "--lr_scheduler_type", "cosine",
+                      "--warmup_steps", "10", "--save_strategy", "no", "--disable_tqdm", "true")
+TINY_GRPO_OVERRIDES = ("--max_completion_length", "64", "--save_strategy", "no", "--disable_tqdm", "true")
 DEFAULT_TRAIN = REPO_ROOT / "data" / "demo" / "train"
 DEFAULT_TEST = REPO_ROOT / "data" / "demo" / "test"
 TINY_RECIPES = REPO_ROOT / "training" / "recipes" / "tiny"
@@ -48,9 +53,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--train-data", type=Path, default=Path(os.environ.get("DATA", DEFAULT_TRAIN)), help="training episodes (env DATA)")
     p.add_argument("--test-data", type=Path, default=Path(os.environ.get("TEST_DATA", DEFAULT_TEST)), help="held-out episodes (env TEST_DATA)")
-    p.add_argument("--sft-steps", type=int, default=int(os.environ.get("SFT_STEPS", 60)), help="SFT warm-start steps")
-    p.add_argument("--grpo-steps", type=int, default=int(os.environ.get("GRPO_STEPS", 20)), help="GRPO steps")
+    p.add_argument("--sft-steps", type=int, default=int(os.environ.get("SFT_STEPS", 250)), help="SFT warm-start steps")
+    p.add_argument("--grpo-steps", type=int, default=int(os.environ.get("GRPO_STEPS", 10)), help="GRPO steps")
     p.add_argument("--eval-limit", type=int, default=None, help="evaluate only the first N held-out steps")
+    p.add_argument("--max-tokens", type=int, default=int(os.environ.get("MAX_TOKENS", 96)),
+                   help="completion budget per evaluated step (bounds CPU generation time)")
     p.add_argument("--engine", choices=("auto", "vllm", "transformers"), default="auto", help="serving engine")
     p.add_argument("--host", default="127.0.0.1", help="bind address of the servers the demo starts")
     p.add_argument("--ui-port", type=int, default=7860, help="port of the replay UI")
@@ -136,7 +143,7 @@ class Demo:
             return
         self.phone_r1("train", "tiny", "-o", self.out / "tiny-model")
 
-    def _train(self, kind: str, model: str, output: Path, steps: int) -> None:
+    def _train(self, kind: str, model: str, output: Path, steps: int, *extra: str) -> None:
         self.phone_r1(
             "train", kind,
             "--config", self.recipes / f"{kind}.yaml",
@@ -144,24 +151,35 @@ class Demo:
             "--dataset_path", self.args.train_data.resolve(),
             "--output_dir", output,
             "--max_steps", steps,
+            *extra,
         )
 
     def stage_sft(self) -> None:
         if not self.args.model:
             self.require(self.out / "tiny-model", "model")
-        self._train("sft", self.base_model, self.sft_dir, self.args.sft_steps)
+        # A random tiny model learns the short bare-JSON answer (the seed's SFT format) within minutes on a
+        # CPU; the four-field think block needs far longer. Real models keep the recipe's own target.
+        extra = () if self.args.model else TINY_SFT_OVERRIDES
+        self._train("sft", self.base_model, self.sft_dir, self.args.sft_steps, *extra)
 
     def stage_grpo(self) -> None:
         self.require(self.sft_dir, "sft")
-        self._train("grpo", str(self.sft_dir), self.grpo_dir, self.args.grpo_steps)
+        extra = () if self.args.model else TINY_GRPO_OVERRIDES
+        self._train("grpo", str(self.sft_dir), self.grpo_dir, self.args.grpo_steps, *extra)
 
     def _evaluate(self, label: str, checkpoint: str) -> None:
+        from agent.checkpoint import CheckpointMeta
+
+        # Both runs are asked in the trained checkpoint's space, template and pixel budget, so the
+        # before/after numbers compare the weights and nothing else.
+        meta = CheckpointMeta.load_or_default(self.grpo_dir)
         port = free_port(self.args.host)
         log = self.eval_dir / f"serve-{label}.log"
         name = f"phone-r1-{label}"
         server = self.phone_r1(
             "serve", checkpoint, "--engine", self.args.engine, "--host", self.args.host, "--port", port,
-            "--served-model-name", name, background=True, log=log,
+            "--served-model-name", name, "--min-pixels", meta.min_pixels, "--max-pixels", meta.max_pixels,
+            background=True, log=log,
         )
         try:
             base_url = f"http://{self.args.host}:{port}/v1"
@@ -172,14 +190,15 @@ class Demo:
             extra = ["--limit", str(self.args.eval_limit)] if self.args.eval_limit else []
             self.phone_r1(
                 "eval", "run", "--episodes", self.args.test_data.resolve(), "--base-url", base_url,
-                "--model", name, "--checkpoint-meta", checkpoint, "-o", results, *extra,
+                "--model", name, "--checkpoint-meta", self.grpo_dir, "--max-tokens", self.args.max_tokens,
+                "-o", results, *extra,
             )
         finally:
             stop(server)
 
     def stage_eval(self) -> None:
         self.require(self.grpo_dir, "grpo")
-        self._evaluate("before", self.base_model if self.args.model else str(self.out / "tiny-model"))
+        self._evaluate("before", self.base_model)
         self._evaluate("after", str(self.grpo_dir))
 
     def stage_report(self) -> None:
@@ -205,6 +224,10 @@ class Demo:
         )
 
     def run(self, stages: tuple[str, ...]) -> None:
+        import signal
+
+        # SIGTERM (a CI time-out, `kill`) unwinds like Ctrl-C, so the servers a stage started are stopped.
+        signal.signal(signal.SIGTERM, _interrupt)
         self.out.mkdir(parents=True, exist_ok=True)
         for stage in stages:
             print(f"\n== stage {stage} ==", flush=True)
@@ -218,17 +241,23 @@ class Demo:
         for stage, seconds in self.times.items():
             print(f"  {stage:<8} {seconds:8.1f} s")
         print(f"  {'total':<8} {sum(self.times.values()):8.1f} s")
-        print("\n== artifacts ==")
-        for label, path in [
+        artifacts = [
             ("base model", Path(self.base_model)),
             ("SFT checkpoint", self.sft_dir),
             ("GRPO checkpoint", self.grpo_dir),
             ("results (before)", self.results("before")),
             ("results (after)", self.results("after")),
             ("report", self.report_dir / "report.html"),
-        ]:
-            if path.exists():
-                print(f"  {label:<18} {path}")
+        ]
+        artifacts = [(label, path) for label, path in artifacts if path.exists()]
+        if artifacts:
+            print("\n== artifacts ==")
+        for label, path in artifacts:
+            print(f"  {label:<18} {path}")
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 class DemoError(RuntimeError):
@@ -293,4 +322,7 @@ def run(args: argparse.Namespace) -> int:
     except DemoError as exc:
         print(f"phone-r1 demo: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("phone-r1 demo: interrupted", file=sys.stderr)
+        return 130
     return 0
