@@ -84,7 +84,17 @@ def test_make_target_exists(doc, command):
         assert word in targets, f"{doc}: `{command}` names no Makefile target {word!r}"
 
 
-@pytest.mark.parametrize(("doc", "command"), documented("bash") + documented("sbatch"))
+def script_commands() -> list[tuple[str, str]]:
+    found = documented("bash") + documented("sbatch")
+    for doc in DOCS:
+        for command in shell_commands(doc.read_text(encoding="utf-8")):
+            if command.split()[0].lstrip("./").startswith("scripts/"):
+                found.append((doc.name, command))
+    return found
+
+
+@pytest.mark.parametrize(("doc", "command"), script_commands())
 def test_scripts_exist(doc, command):
-    script = shlex.split(command)[1]
+    words = shlex.split(command)
+    script = words[0] if words[0].lstrip("./").startswith("scripts/") else words[1]
     assert (ROOT / script).exists(), f"{doc}: `{command}` names a missing script {script}"
