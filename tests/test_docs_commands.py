@@ -16,15 +16,17 @@ from phone_r1.cli import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-FENCE = re.compile(r"```(?:bash|sh|console|shell)\n(.*?)```", re.S)
+FENCE = re.compile(r"```(bash|sh|console|shell)\n(.*?)```", re.S)
 
 
 def shell_commands(text: str) -> list[str]:
     commands = []
-    for block in FENCE.findall(text):
+    for language, block in FENCE.findall(text):
         joined = re.sub(r"\\\n\s*", " ", block)
         for line in joined.splitlines():
             line = line.strip()
+            if language == "console" and not line.startswith("$ "):
+                continue  # program output, not a command
             if line.startswith("$ "):
                 line = line[2:]
             try:
