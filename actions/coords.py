@@ -172,17 +172,8 @@ def to_model_space(
     Actions without coordinates are returned unchanged.
     """
     check_space(space)
-    if isinstance(action, BoxAction):
-        return dataclasses.replace(
-            action, box=box_to_model(action.box, space, screen, budget, integer=integer)
-        )
-    if isinstance(action, Swipe):
-        return dataclasses.replace(
-            action,
-            start=point_to_model(action.start, space, screen, budget, integer=integer),
-            end=point_to_model(action.end, space, screen, budget, integer=integer),
-        )
-    return action
+    return _map_action(action, lambda p: point_to_model(p, space, screen, budget, integer=integer),
+                       lambda b: box_to_model(b, space, screen, budget, integer=integer))
 
 
 def to_original_space(
@@ -198,14 +189,14 @@ def to_original_space(
     Matching passes `integer=False` so that no precision is lost before distances are measured.
     """
     check_space(space)
+    return _map_action(action, lambda p: point_to_original(p, space, screen, budget, integer=integer),
+                       lambda b: box_to_original(b, space, screen, budget, integer=integer))
+
+
+def _map_action(action: Action, point_fn, box_fn) -> Action:
+    """The action with its box or swipe end points passed through the given mappings."""
     if isinstance(action, BoxAction):
-        return dataclasses.replace(
-            action, box=box_to_original(action.box, space, screen, budget, integer=integer)
-        )
+        return dataclasses.replace(action, box=box_fn(action.box))
     if isinstance(action, Swipe):
-        return dataclasses.replace(
-            action,
-            start=point_to_original(action.start, space, screen, budget, integer=integer),
-            end=point_to_original(action.end, space, screen, budget, integer=integer),
-        )
+        return dataclasses.replace(action, start=point_fn(action.start), end=point_fn(action.end))
     return action
