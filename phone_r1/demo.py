@@ -53,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--train-data", type=Path, default=Path(os.environ.get("DATA", DEFAULT_TRAIN)), help="training episodes (env DATA)")
     p.add_argument("--test-data", type=Path, default=Path(os.environ.get("TEST_DATA", DEFAULT_TEST)), help="held-out episodes (env TEST_DATA)")
-    p.add_argument("--sft-steps", type=int, default=int(os.environ.get("SFT_STEPS", 250)), help="SFT warm-start steps")
+    p.add_argument("--sft-steps", type=int, default=int(os.environ.get("SFT_STEPS", 450)), help="SFT warm-start steps")
     p.add_argument("--grpo-steps", type=int, default=int(os.environ.get("GRPO_STEPS", 10)), help="GRPO steps")
     p.add_argument("--eval-limit", type=int, default=None, help="evaluate only the first N held-out steps")
     p.add_argument("--max-tokens", type=int, default=int(os.environ.get("MAX_TOKENS", 96)),
