@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from actions.parse import completion_text
 from actions.rewards import action_reward, format_reward
 
 logger = logging.getLogger(__name__)
@@ -38,20 +39,6 @@ JUDGE_PROMPT = (
     "nearby target or similar text, 0 otherwise. Reply with only a number between 0 and 1."
 )
 _NUMBER = re.compile(r"(?<![\d.])(0(?:\.\d+)?|1(?:\.0+)?)(?![\d.])")
-
-
-def _completion_text(completion: Any) -> str:
-    """Text of a completion given as a string or as conversational messages."""
-    if isinstance(completion, str):
-        return completion
-    parts: list[str] = []
-    for message in completion or []:
-        content = message.get("content") if isinstance(message, dict) else None
-        if isinstance(content, str):
-            parts.append(content)
-        elif isinstance(content, list):
-            parts += [p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"]
-    return "".join(parts)
 
 
 class LLMJudgeReward:
@@ -123,7 +110,7 @@ class LLMJudgeReward:
         if gold is None or screen_width is None or screen_height is None:
             raise ValueError(f"llm_judge needs dataset columns gold, screen_width, screen_height; found {sorted(kwargs)}")
         spaces = kwargs.get("coord_space") or ["original"] * n
-        texts = [_completion_text(c) for c in completions]
+        texts = [completion_text(c) or "" for c in completions]
         keys = [self._key(texts[i], gold[i], spaces[i], screen_width[i], screen_height[i]) for i in range(n)]
         scores: list[float | None] = [None] * n
         with self._lock:
