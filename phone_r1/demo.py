@@ -169,6 +169,7 @@ class Demo:
 
     def _evaluate(self, label: str, checkpoint: str) -> None:
         from agent.checkpoint import CheckpointMeta
+        from serving.launch import ServerFailed, stop, wait_for_health
 
         # Both runs are asked in the trained checkpoint's space, template and pixel budget, so the
         # before/after numbers compare the weights and nothing else.
@@ -183,7 +184,10 @@ class Demo:
         )
         try:
             base_url = f"http://{self.args.host}:{port}/v1"
-            wait_for_health(f"http://{self.args.host}:{port}", server, log)
+            try:
+                wait_for_health(f"http://{self.args.host}:{port}/health", server, timeout_s=300.0)
+            except ServerFailed as exc:
+                raise DemoError(f"{exc}; see {log}") from None
             results = self.results(label)
             if results.exists():
                 results.unlink()  # a fresh demo run scores from scratch; `eval run` itself resumes
@@ -194,7 +198,7 @@ class Demo:
                 "-o", results, *extra,
             )
         finally:
-            stop(server)
+            stop(server, grace_s=30.0)
 
     def stage_eval(self) -> None:
         self.require(self.grpo_dir, "grpo")
@@ -268,34 +272,6 @@ def free_port(host: str) -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
-
-
-def wait_for_health(base: str, server: subprocess.Popen, log: Path, timeout: float = 300.0) -> None:
-    import requests
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise DemoError(f"the server exited with status {server.returncode}; see {log}")
-        try:
-            if requests.get(f"{base}/health", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(1.0)
-    raise DemoError(f"the server did not become healthy within {timeout:.0f} s; see {log}")
-
-
-def stop(server: subprocess.Popen) -> None:
-    import signal
-
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
 
 
 def print_before_after(before: Path, after: Path) -> None:
