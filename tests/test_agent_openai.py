@@ -136,23 +136,29 @@ def test_bad_backend_settings_are_rejected(kwargs):
 
 def test_concurrency_is_bounded_per_backend(tmp_path):
     import asyncio
-    from types import SimpleNamespace
+    import json
+
+    import openai
 
     in_flight = {"now": 0, "max": 0}
 
-    async def create(**kwargs):
-        in_flight["now"] += 1
-        in_flight["max"] = max(in_flight["max"], in_flight["now"])
-        await asyncio.sleep(0.02)
-        in_flight["now"] -= 1
-        message = SimpleNamespace(content=reply_text(GOLD))
-        return SimpleNamespace(choices=[SimpleNamespace(message=message)], usage=None)
+    class FakeClient(openai.AsyncOpenAI):
+        """The real client type, so requests take the same raw `post` path as real runs."""
 
-    fake_client = SimpleNamespace(chat=SimpleNamespace(completions=SimpleNamespace(create=create)))
+        async def post(self, path, *, content, cast_to, **kwargs):
+            assert path == "/chat/completions" and cast_to is object
+            assert json.loads(content)["model"] == "m"
+            in_flight["now"] += 1
+            in_flight["max"] = max(in_flight["max"], in_flight["now"])
+            await asyncio.sleep(0.02)
+            in_flight["now"] -= 1
+            return {"choices": [{"message": {"content": reply_text(GOLD)}}]}
+
     agent = PhoneAgent.from_endpoint("http://127.0.0.1:1/v1", "m", concurrency=2)
     steps = [make_step(tmp_path / str(i)) for i in range(6)]
 
     async def run():
+        fake_client = FakeClient(base_url="http://127.0.0.1:1/v1", api_key="k")
         agent.backend._per_loop[asyncio.get_running_loop()] = (fake_client, asyncio.Semaphore(2))
         return await agent.astep_many(steps)
 
