@@ -30,7 +30,7 @@ from training.data.readers import (
     raw_step,
     screen_names,
 )
-from training.data.validate import ImageChecker, Problem, check_step
+from training.data.validate import ImageChecker, Problem, check_step_file
 
 log = logging.getLogger(__name__)
 
@@ -71,28 +71,13 @@ def seed_record(sample_id: int, episode: str, inp: dict[str, Any], output: Any, 
     }
 
 
-def _record_problems(path: Path, checker: ImageChecker) -> tuple[Any, str | None, list[Problem]]:
-    """(record, text, problems) of one step file; the record is None when it cannot be used at all."""
+def _record_problems(path: Path, checker: ImageChecker) -> tuple[Any, list[Problem]]:
+    """(record, error problems) of one step file; the record is None when it cannot be used at all."""
     if not STEP_FILE_RE.match(path.name):
-        return None, None, [Problem(str(path), None, "bad_step_name",
-                                    f"expected step_<n>.json with a number n, found {path.name!r}")]
-    try:
-        text = path.read_text(encoding="utf-8")
-        record = json.loads(text)
-    except UnicodeDecodeError as exc:
-        return None, None, [Problem(str(path), None, "bad_json", f"expected UTF-8 text ({exc.reason})")]
-    except json.JSONDecodeError as exc:
-        return None, None, [Problem(str(path), exc.lineno, "bad_json", f"expected JSON, found a syntax error: {exc.msg}")]
-    if not isinstance(record, dict) or "input" not in record or "output" not in record:
-        found = sorted(record) if isinstance(record, dict) else type(record).__name__
-        return None, text, [Problem(str(path), 1, "bad_record", f"expected an object with 'input' and 'output', found {found}")]
-    inp = record["input"]
-    try:
-        images = [path.parent / n for n in screen_names(inp)] if isinstance(inp, dict) else []
-    except ValueError as exc:
-        return None, text, [Problem(str(path), None, "bad_record", str(exc))]
-    problems, _ = check_step(inp, record["output"], images, path=str(path), text=text, line=None, checker=checker)
-    return record, text, [p for p in problems if p.severity == "error"]
+        return None, [Problem(str(path), None, "bad_step_name",
+                              f"expected step_<n>.json with a number n, found {path.name!r}")]
+    record, problems, _ = check_step_file(path, checker)
+    return record, [p for p in problems if p.severity == "error"]
 
 
 def _reject(out: IO[str] | None, problems: list[Problem]) -> None:
@@ -141,7 +126,7 @@ def convert(root: str | os.PathLike[str], output: str | os.PathLike[str], *, tem
                          if e.name.startswith("step_") and e.name.endswith(".json")]
                 files.sort(key=lambda p: int(m.group(1)) if (m := STEP_FILE_RE.match(p.name)) else -1)
                 for path in files:
-                    record, _, problems = _record_problems(path, checker)
+                    record, problems = _record_problems(path, checker)
                     if problems:
                         _reject(rej_file if skip_invalid else None, problems)
                         rejected += 1

@@ -189,6 +189,39 @@ def _episode_sizes(episode: str, sized: list[tuple[str, int | None, tuple[int, i
     ]
 
 
+def check_step_file(path: Path, checker: ImageChecker
+                    ) -> tuple[dict[str, Any] | None, list[Problem], tuple[str, int | None, tuple[int, int]] | None]:
+    """Problems of one raw step file: `(record, problems, (path, line, current screen size))`.
+
+    The record is None when it cannot be used at all (not UTF-8, not JSON, not an object with
+    `input` and `output`); the size entry is None when the current screenshot cannot be read.
+    """
+    src = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [Problem(src, None, "bad_json", f"expected UTF-8 text, found undecodable bytes ({exc.reason})")], None
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, [Problem(src, exc.lineno, "bad_json",
+                              f"expected JSON, found a syntax error: {exc.msg} (column {exc.colno})")], None
+    if not isinstance(record, dict) or "input" not in record or "output" not in record:
+        found = sorted(record) if isinstance(record, dict) else type(record).__name__
+        return None, [Problem(src, 1, "bad_record", f"expected an object with 'input' and 'output', found {found}")], None
+    problems: list[Problem] = []
+    inp = record["input"]
+    images: list[Path] = []
+    if isinstance(inp, dict):
+        try:
+            images = [path.parent / n for n in screen_names(inp)]
+        except ValueError as exc:
+            problems.append(Problem(src, _line_of(text, '"screen_path'), "bad_record", str(exc)))
+    found, size = check_step(inp, record["output"], images, path=src, text=text, line=None, checker=checker)
+    problems += found
+    return record, problems, (None if size is None else (src, _line_of(text, '"screen_path2"'), size))
+
+
 def _validate_episode(episode_dir: Path, checker: ImageChecker) -> tuple[list[Problem], int]:
     problems: list[Problem] = []
     numbered: list[tuple[int, Path]] = []
@@ -222,32 +255,10 @@ def _validate_episode(episode_dir: Path, checker: ImageChecker) -> tuple[list[Pr
 
     sized: list[tuple[str, int | None, tuple[int, int]]] = []
     for _, path in numbered:
-        src = str(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            problems.append(Problem(src, None, "bad_json", f"expected UTF-8 text, found undecodable bytes ({exc.reason})"))
-            continue
-        try:
-            record = json.loads(text)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(src, exc.lineno, "bad_json", f"expected JSON, found a syntax error: {exc.msg} (column {exc.colno})"))
-            continue
-        if not isinstance(record, dict) or "input" not in record or "output" not in record:
-            found = sorted(record) if isinstance(record, dict) else type(record).__name__
-            problems.append(Problem(src, 1, "bad_record", f"expected an object with 'input' and 'output', found {found}"))
-            continue
-        inp = record["input"]
-        images: list[Path] = []
-        if isinstance(inp, dict):
-            try:
-                images = [episode_dir / n for n in screen_names(inp)]
-            except ValueError as exc:
-                problems.append(Problem(src, _line_of(text, '"screen_path'), "bad_record", str(exc)))
-        found, size = check_step(inp, record["output"], images, path=src, text=text, line=None, checker=checker)
+        _, found, entry = check_step_file(path, checker)
         problems += found
-        if size is not None:
-            sized.append((src, _line_of(text, '"screen_path2"'), size))
+        if entry is not None:
+            sized.append(entry)
     problems += _episode_sizes(episode_dir.name, sized)
     return problems, len(numbered)
 
