@@ -171,18 +171,6 @@ class OpenAIBackend:
             body.update(extra)  # the client's `extra_body` overrides the named parameters too
         return body
 
-    async def _send(self, client: Any, wire: list[dict[str, Any]], body: bytes) -> Any:
-        """POST one chat completion (`body`, the encoded `wire_body`) through `client`; the answer as
-        plain JSON, or as the client's object for clients other than `openai.AsyncOpenAI`."""
-        import openai
-
-        if isinstance(client, openai.AsyncOpenAI):
-            # Same endpoint, retries, timeouts and errors as `chat.completions.create`, without its
-            # per-request parameter transform and response models (see the module docstring).
-            return await client.post("/chat/completions", content=body, cast_to=object)
-        # Other objects with the OpenAI client's interface (wrappers, test doubles): the typed call.
-        return await client.chat.completions.create(model=self.model, messages=wire, **self.request_body())
-
     async def acomplete(self, messages: list[dict[str, Any]]) -> Completion:
         """One chat completion; raises `BackendError` with a typed kind after the client's retries."""
         import openai
@@ -197,7 +185,11 @@ class OpenAIBackend:
         guard_s = (self.max_retries + 1) * (self.timeout + _MAX_BACKOFF_S) + 5.0
         async with semaphore:
             try:
-                response = await asyncio.wait_for(self._send(client, wire, body), timeout=guard_s)
+                # Same endpoint, retries, timeouts and errors as `chat.completions.create`, without its
+                # per-request parameter transform and response models (see the module docstring).
+                response = await asyncio.wait_for(
+                    client.post("/chat/completions", content=body, cast_to=object), timeout=guard_s
+                )
             except (asyncio.TimeoutError, openai.APITimeoutError) as exc:
                 raise BackendError(
                     "timeout", f"{self.base_url}: no answer within {self.timeout:g} s per attempt "
@@ -245,12 +237,12 @@ def _clip(text: str, limit: int = 300) -> str:
 
 
 def _field(obj: Any, name: str) -> Any:
-    """`obj[name]` of JSON or `obj.name` of a response model; None when missing."""
-    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+    """`obj[name]` of a JSON object; None when missing or when `obj` is not an object."""
+    return obj.get(name) if isinstance(obj, dict) else None
 
 
 def _completion_of(response: Any, where: str) -> Completion:
-    """Text and usage from a chat completion (JSON or model); one without a text message is a `bad_response`."""
+    """Text and usage from a chat completion's JSON; one without a text message is a `bad_response`."""
     choices = _field(response, "choices")
     first = choices[0] if isinstance(choices, list) and choices else None
     message = _field(first, "message") if first is not None else None
