@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from typing import Any
 import requests
 
 from agent.step import Step
+from serving.launch import stop
 
 THINK = {
     "task_interpretation": "open the cart",
@@ -111,13 +111,6 @@ class ServeProcess:
         raise RuntimeError(f"serve not ready within {self.ready_timeout} s:\n{self.log()}")
 
     def __exit__(self, *exc: object) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
         if self.process is not None:
-            self.returncode = self.process.returncode
+            self.returncode = stop(self.process, grace_s=30.0)
         self._log_file.close()
