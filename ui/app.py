@@ -138,12 +138,12 @@ def build_app(
         shown = shown_positions(data, episode_id, filters) if episode_id in data.episodes else []
         if not shown:
             return gr.update(), "_No step is shown: nothing to run._", ""
-        step = data.steps(episode_id)[shown[min(max(int(number or 1) - 1, 0), len(shown) - 1)]]
+        position = min(max(int(number or 1) - 1, 0), len(shown) - 1)
+        step = data.steps(episode_id)[shown[position]]
         if "agent" not in agents:
             agents["agent"] = agent_factory(live)
         answer = await run_live(agents["agent"], step, protocol=live.protocol, title=f"Live: {live.model}")
         extra = marks_for_action(answer.action, LIVE_COLOR, label="live")
-        position = shown.index(data.steps(episode_id).index(step))
         view = render_step(data, episode_id, position, shown, extra_marks=extra)
         return view.current, answer.markdown, answer.raw
 
