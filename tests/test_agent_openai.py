@@ -60,26 +60,25 @@ def test_images_pre_resized_to_the_pixel_budget(tmp_path):
 
 
 @pytest.mark.timeout(60)
-def test_5xx_is_retried_a_bounded_number_of_times_then_typed(tmp_path):
-    with StubServer(lambda s, m: reply_text(GOLD), faults=Faults(error_rate=1.0)) as server:
-        agent = PhoneAgent.from_endpoint(server.base_url, "stub-model", max_retries=2, timeout=5)
+@pytest.mark.parametrize(
+    ("faults", "max_retries", "timeout", "kind", "said"),
+    [
+        (Faults(error_rate=1.0), 2, 5, "http_5xx", "500"),
+        (Faults(delay_rate=1.0, delay_s=30), 1, 0.5, "timeout", "no answer within"),
+        (Faults(drop_rate=1.0), 0, 5, "connection", "cannot connect"),
+    ],
+    ids=["5xx", "timeout", "dropped-connection"],
+)
+def test_server_faults_are_retried_a_bounded_number_of_times_then_typed(tmp_path, faults, max_retries, timeout,
+                                                                          kind, said):
+    with StubServer(lambda s, m: reply_text(GOLD), faults=faults) as server:
+        agent = PhoneAgent.from_endpoint(server.base_url, "stub-model", max_retries=max_retries, timeout=timeout)
         result = agent.step(make_step(tmp_path))
         agent.close()
         requests_seen = server.stats["requests"]
-    assert result.error is not None and result.error.kind == "http_5xx"
-    assert result.action is None and "500" in result.error.message
-    assert requests_seen == 3
-
-
-@pytest.mark.timeout(60)
-def test_timeout_is_bounded_then_typed(tmp_path):
-    with StubServer(lambda s, m: reply_text(GOLD), faults=Faults(delay_rate=1.0, delay_s=30)) as server:
-        agent = PhoneAgent.from_endpoint(server.base_url, "stub-model", max_retries=1, timeout=0.5)
-        result = agent.step(make_step(tmp_path))
-        agent.close()
-        requests_seen = server.stats["requests"]
-    assert result.error is not None and result.error.kind == "timeout"
-    assert requests_seen == 2
+    assert result.error is not None and result.error.kind == kind
+    assert result.action is None and said in result.error.message
+    assert requests_seen == max_retries + 1
 
 
 @pytest.mark.timeout(60)
@@ -87,15 +86,6 @@ def test_endpoint_down_is_a_connection_error(tmp_path):
     agent = PhoneAgent.from_endpoint(f"http://127.0.0.1:{free_port()}/v1", "m", max_retries=1, timeout=2)
     result = agent.step(make_step(tmp_path))
     agent.close()
-    assert result.error is not None and result.error.kind == "connection"
-
-
-@pytest.mark.timeout(60)
-def test_dropped_connection_is_a_connection_error(tmp_path):
-    with StubServer(lambda s, m: reply_text(GOLD), faults=Faults(drop_rate=1.0)) as server:
-        agent = PhoneAgent.from_endpoint(server.base_url, "stub-model", max_retries=0, timeout=5)
-        result = agent.step(make_step(tmp_path))
-        agent.close()
     assert result.error is not None and result.error.kind == "connection"
 
 
