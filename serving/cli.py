@@ -154,6 +154,7 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
     """The command, environment, health URL, banner and any merge to do first (nothing is run here)."""
     import os
 
+    from actions.coords import PixelBudget
     from agent.backends.budget import checkpoint_budget
     from agent.checkpoint import CheckpointMeta
     from serving.snippet import banner
@@ -175,10 +176,11 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
     meta_dir = _meta_source(meta_dir, args.base_model)
     meta = CheckpointMeta.load_or_default(meta_dir)
     saved = checkpoint_budget(meta_dir)
-    min_pixels = args.min_pixels if args.min_pixels is not None else saved.min_pixels
-    max_pixels = args.max_pixels if args.max_pixels is not None else saved.max_pixels
-    if not 0 < min_pixels <= max_pixels:
-        raise ValueError(f"pixel budget must satisfy 0 < min_pixels <= max_pixels, got {min_pixels}, {max_pixels}")
+    budget = PixelBudget(  # checks 0 < min_pixels <= max_pixels after the overrides
+        args.min_pixels if args.min_pixels is not None else saved.min_pixels,
+        args.max_pixels if args.max_pixels is not None else saved.max_pixels,
+    )
+    min_pixels, max_pixels = budget.min_pixels, budget.max_pixels
     env = dict(os.environ)
     if engine == "vllm":
         options = ServeOptions(
