@@ -16,7 +16,8 @@ import psutil
 import pytest
 from PIL import Image
 
-from tests.helpers.ui import free_port, make_episodes, make_results
+from tests.helpers.serving import free_port
+from tests.helpers.ui import make_episodes, make_results
 from ui.overlay import GOLD_COLOR, LIVE_COLOR, PRED_COLOR
 
 pytestmark = pytest.mark.slow

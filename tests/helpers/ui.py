@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw
 
 from agent.step import DEFAULT_ACTION_TYPE_LIST
+from tests.helpers.eval import wire
 
 SCREEN = (540, 1080)
-
-
-def wire(kind: str, parameter: str, description: str = "") -> dict[str, Any]:
-    return {"action_type": kind, "action_parameter": {kind: parameter}, "action_description": description}
 
 
 # episode id -> list of (gold, prediction A, correct A); screen 540x1080.
@@ -134,9 +130,3 @@ def make_results(path: Path, flip: bool = False, model: str = "tiny") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
