@@ -157,7 +157,7 @@ class PhoneAgent:
             action = to_original_space(action, self.coord_space, screen, self.budget, integer=self.round_coords)
         return AgentResult(
             action=action,
-            think=parsed.think if isinstance(parsed.think, dict) else None,
+            think=parsed.think,
             raw_text=completion.text,
             problems=list(parsed.problems),
             usage=dict(completion.usage),
