@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from eval.stub_replies import render_reply
 from tests.helpers.data import WIRE_ACTIONS, step_record, write_image
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,7 +30,7 @@ def wire(action_type: str, parameter: str, description: str = "") -> dict[str, A
 
 def answer(action: dict[str, Any]) -> str:
     """A completion in the full think/answer format."""
-    return f"<think>{json.dumps(THINK)}</think><answer>{json.dumps(action, ensure_ascii=False)}</answer>"
+    return render_reply(action, THINK)
 
 
 def write_episodes(root: Path, episodes: list[tuple[str, str, str, list[dict[str, Any]]]]) -> Path:
