@@ -6,11 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import HEADLINE, compute_metrics
-from eval.results import read_results
-
-
-def _ok(record: dict[str, Any]) -> bool:
-    return bool(record["verdict"]["correct"]) and not record.get("error")
+from eval.results import read_results, step_correct
 
 
 def compare_files(a: str | Path, b: str | Path, *, protocol: str | None = None) -> dict[str, Any]:
@@ -34,7 +30,7 @@ def compare_files(a: str | Path, b: str | Path, *, protocol: str | None = None) 
     fixed, broken = [], []
     for step_id in shared:
         before, after = ra.records[step_id], rb.records[step_id]
-        ok_a, ok_b = _ok(before), _ok(after)
+        ok_a, ok_b = step_correct(before), step_correct(after)
         if ok_a == ok_b:
             continue
         entry = {

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import HEADLINE, compute_metrics, predicted_type
-from eval.results import read_results
+from eval.results import read_results, step_correct
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def _tables(metrics: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[
 
 
 def _failures(records: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
-    return [r for r in records if r.get("error") or not r["verdict"]["correct"]][:limit]
+    return [r for r in records if not step_correct(r)][:limit]
 
 
 def _describe(wire: Mapping[str, Any] | None) -> str:

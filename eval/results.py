@@ -142,6 +142,11 @@ def iter_records(results: Results | Mapping[str, dict[str, Any]] | Iterable[dict
     return list(results)
 
 
+def step_correct(record: Mapping[str, Any]) -> bool:
+    """Whether a step record counts as right: a correct verdict and no failed request."""
+    return not record.get("error") and bool(record["verdict"]["correct"])
+
+
 class ResultsWriter:
     """Appends step records to a results file, one flushed line each.
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eval.results import ResultsWriter, RunHeader
+from eval.results import ResultsWriter, RunHeader, step_correct
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ async def run_eval(
 
     def note(record: dict[str, Any]) -> None:
         nonlocal n_correct
-        ok = bool(record["verdict"]["correct"]) and not record.get("error")
+        ok = step_correct(record)
         n_correct += ok - correct.get(record["step_id"], False)
         correct[record["step_id"]] = ok
         if record.get("error"):
