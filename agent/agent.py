@@ -194,7 +194,9 @@ class PhoneAgent:
             raise RuntimeError("PhoneAgent.step() called inside a running event loop; await agent.astep() instead")
         # One loop for the agent's lifetime keeps the backend's connection pool alive between steps.
         if self._loop is None or self._loop.is_closed():
-            self._loop = asyncio.new_event_loop()
+            from agent.loop import new_event_loop
+
+            self._loop = new_event_loop()
         return self._loop.run_until_complete(coroutine)
 
     def __enter__(self) -> PhoneAgent:

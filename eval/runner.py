@@ -311,8 +311,10 @@ def run_command(args: Any) -> int:
         finally:
             await agent.aclose()
 
+    from agent.loop import run
+
     try:
-        summary = asyncio.run(main())
+        summary = run(main())
     finally:
         writer.close()
     sr = f"{summary.sr:.4f}" if summary.sr is not None else "n/a"

@@ -4,6 +4,7 @@ import base64
 import io
 import logging
 import re
+import sys
 
 import pytest
 
@@ -59,6 +60,23 @@ def test_images_pre_resized_to_the_pixel_budget(tmp_path):
     assert size == model_screen_size("resized", step.screen_size, budget)
 
 
+@pytest.fixture(params=["aiohttp", "httpx"])
+def transport(request, monkeypatch):
+    """Both HTTP transports of the openai client: aiohttp when installed, httpx when it is not."""
+    if request.param == "httpx":
+        monkeypatch.setitem(sys.modules, "aiohttp", None)  # `import aiohttp` now raises ImportError
+    return request.param
+
+
+def test_aiohttp_transport_when_installed_else_httpx(transport):
+    import openai
+
+    from agent.backends.openai_backend import http_client_class
+
+    expected = openai.DefaultAioHttpClient if transport == "aiohttp" else openai.DefaultAsyncHttpxClient
+    assert http_client_class() is expected
+
+
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize(
     ("faults", "max_retries", "timeout", "kind", "said"),
@@ -69,8 +87,8 @@ def test_images_pre_resized_to_the_pixel_budget(tmp_path):
     ],
     ids=["5xx", "timeout", "dropped-connection"],
 )
-def test_server_faults_are_retried_a_bounded_number_of_times_then_typed(tmp_path, faults, max_retries, timeout,
-                                                                          kind, said):
+def test_server_faults_are_retried_a_bounded_number_of_times_then_typed(tmp_path, transport, faults, max_retries,
+                                                                          timeout, kind, said):
     with StubServer(lambda s, m: reply_text(GOLD), faults=faults) as server:
         agent = PhoneAgent.from_endpoint(server.base_url, "stub-model", max_retries=max_retries, timeout=timeout)
         result = agent.step(make_step(tmp_path))
@@ -82,7 +100,7 @@ def test_server_faults_are_retried_a_bounded_number_of_times_then_typed(tmp_path
 
 
 @pytest.mark.timeout(60)
-def test_endpoint_down_is_a_connection_error(tmp_path):
+def test_endpoint_down_is_a_connection_error(tmp_path, transport):
     agent = PhoneAgent.from_endpoint(f"http://127.0.0.1:{free_port()}/v1", "m", max_retries=1, timeout=2)
     result = agent.step(make_step(tmp_path))
     agent.close()

@@ -8,17 +8,21 @@ An evaluation keeps dozens of requests in flight from one event loop, so the cli
 request bounds the throughput. Requests therefore go through the client's generic `post` with the
 wire body already built (the typed `chat.completions.create` walks every message part through its
 parameter transform), and answers come back as plain JSON rather than validated models. One client
-per event loop is reused, its connection pool sized to the concurrency.
+per event loop is reused, its connection pool sized to the concurrency. The client runs on its aiohttp
+transport (`openai[aiohttp]`) when installed: the same retries and timeouts, and about a millisecond
+less CPU per request than the default httpx pool, whose bookkeeping probes every idle connection on
+each request.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import weakref
 from typing import Any
+
+import orjson
 
 from agent.backends.base import Completion
 from agent.backends.images import cached_image_data_url, image_data_url
@@ -127,7 +131,7 @@ class OpenAIBackend:
                 api_key=self._api_key.get(),
                 timeout=self.timeout,
                 max_retries=self.max_retries,
-                http_client=openai.DefaultAsyncHttpxClient(limits=limits, timeout=self.timeout),
+                http_client=http_client_class()(limits=limits, timeout=self.timeout),
             )
             state = (client, asyncio.Semaphore(self.concurrency))
             self._per_loop[loop] = state
@@ -190,7 +194,17 @@ class OpenAIBackend:
                 response = await asyncio.wait_for(
                     client.post("/chat/completions", content=body, cast_to=object), timeout=guard_s
                 )
-            except (asyncio.TimeoutError, openai.APITimeoutError) as exc:
+            except openai.APITimeoutError as exc:
+                cause = _refused_or_dropped(exc)
+                if cause is not None:
+                    raise BackendError(
+                        "connection", f"{self.base_url}: cannot connect after {self.max_retries} retries ({cause})"
+                    ) from None
+                raise BackendError(
+                    "timeout", f"{self.base_url}: no answer within {self.timeout:g} s per attempt "
+                    f"after {self.max_retries} retries (APITimeoutError)"
+                ) from None
+            except asyncio.TimeoutError as exc:
                 raise BackendError(
                     "timeout", f"{self.base_url}: no answer within {self.timeout:g} s per attempt "
                     f"after {self.max_retries} retries ({type(exc).__name__})"
@@ -219,16 +233,45 @@ class OpenAIBackend:
             await state[0].close()
 
 
+def http_client_class() -> Any:
+    """openai's aiohttp-backed HTTP client when `aiohttp` is installed, else its default httpx one."""
+    import openai
+
+    try:
+        import aiohttp  # noqa: F401 - only whether the transport can be used
+    except ImportError:
+        return openai.DefaultAsyncHttpxClient
+    return openai.DefaultAioHttpClient
+
+
+def _refused_or_dropped(exc: BaseException) -> BaseException | None:
+    """The refused or dropped connection behind a client "timeout", if that is what it was.
+
+    The aiohttp transport maps every `aiohttp.ClientConnectionError` (refused, reset, server
+    disconnected) to a connect *timeout*; the original error is further down the exception chain.
+    """
+    try:
+        import aiohttp
+    except ImportError:
+        return None
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        if isinstance(link, (TimeoutError, asyncio.TimeoutError)):
+            return None
+        if isinstance(link, aiohttp.ClientConnectionError):
+            return link
+        link = link.__cause__
+    return None
+
+
 def _dumps(body: dict[str, Any]) -> bytes:
     """The request body as UTF-8 JSON, the bytes the client itself would send (no spaces, no escaping).
 
-    Screenshots make bodies hundreds of kilobytes; `orjson` (installed with gradio) encodes them about
-    a hundred times faster than the standard library, which costs a millisecond or more per request.
+    Screenshots make bodies hundreds of kilobytes; `orjson` encodes them about a hundred times faster
+    than the standard library, which costs a millisecond or more per request.
     """
-    try:
-        import orjson
-    except ImportError:
-        return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
     return orjson.dumps(body)
 
 
