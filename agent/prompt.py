@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 from string import Template
 from typing import Any
+
+import orjson
 
 from agent.step import Step
 
@@ -59,8 +62,14 @@ def system_text(template: str, coord_space: str, model_screen: tuple[int, int]) 
     `model_screen` is `(width, height)` as the model sees the screen
     (`actions.coords.model_screen_size(coord_space, screen, budget)`).
     """
-    text, _ = _template_files(template)
     width, height = (int(v) for v in model_screen)
+    return _system_text(template, coord_space, width, height)
+
+
+@lru_cache(maxsize=256)
+def _system_text(template: str, coord_space: str, width: int, height: int) -> str:
+    # Cached: a test set has few screen sizes, and filling the long template is most of a step's prompt time.
+    text, _ = _template_files(template)
     rule = Template(_coordinate_rule(template, coord_space)).substitute(width=width, height=height)
     return Template(text).substitute(coordinate_rules=rule)
 
@@ -115,7 +124,7 @@ def build_messages(step: Step, *, template: str = DEFAULT_TEMPLATE, coord_space:
     """
     system = system_text(template, coord_space, model_screen_for(step, coord_space, budget))
     content: list[dict[str, Any]] = [{"type": "text", "text": step_text(step)}]
-    content += [{"type": "image", "image": str(Path(path).resolve())} for path in step.screenshots]
+    content += [{"type": "image", "image": os.path.abspath(path)} for path in step.screenshots]
     return [{"role": "system", "content": system}, {"role": "user", "content": content}]
 
 
@@ -130,5 +139,4 @@ def template_hash(template: str = DEFAULT_TEMPLATE, coord_space: str = "original
 
 def prompt_hash(messages: list[dict[str, Any]]) -> str:
     """Short hash of the exact messages sent for a step (text and image paths)."""
-    canonical = json.dumps(messages, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha256(orjson.dumps(messages, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]

@@ -21,6 +21,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import orjson
+
 logger = logging.getLogger(__name__)
 
 # Settings that change what a step's answer means; a resumed run must use the same ones.
@@ -185,7 +187,7 @@ class ResultsWriter:
             self._write(header.to_json())
 
     def _write(self, obj: Mapping[str, Any]) -> None:
-        data = (json.dumps(obj, ensure_ascii=False) + "\n").encode("utf-8")
+        data = orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS)
         view = memoryview(data)
         while view:
             written = self._file.write(view)
