@@ -10,13 +10,14 @@ asks for the same file from several requests close together.
 
 from __future__ import annotations
 
-import base64
 import io
 import mimetypes
 import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
+
+import pybase64
 
 from actions.coords import PixelBudget, model_screen_size
 
@@ -104,6 +105,12 @@ def clear_image_cache() -> None:
     _cache.clear()
 
 
+def _b64(data: bytes) -> str:
+    # pybase64's SIMD encoder takes about 5 us for a screenshot where the standard library takes about
+    # 190 us, on the event loop of an evaluation sending hundreds of them a second; same output.
+    return pybase64.b64encode_as_string(data)
+
+
 def _mime(path: str) -> str:
     return mimetypes.guess_type(path)[0] or "application/octet-stream"
 
@@ -112,7 +119,7 @@ def _encode(path: str, budget: PixelBudget | None) -> str:
     mime = _mime(path)
     if budget is None and mime in _PASS_THROUGH:
         data = Path(path).read_bytes()
-        return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+        return f"data:{mime};base64,{_b64(data)}"
     from PIL import Image
 
     with Image.open(path) as image:
@@ -129,4 +136,4 @@ def _encode(path: str, budget: PixelBudget | None) -> str:
         buffer = io.BytesIO()
         save_kwargs = {"quality": 95} if out_format == "JPEG" else {}
         image.save(buffer, format=out_format, **save_kwargs)
-    return f"data:{out_mime};base64,{base64.b64encode(buffer.getvalue()).decode('ascii')}"
+    return f"data:{out_mime};base64,{_b64(buffer.getvalue())}"
