@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -169,7 +168,7 @@ class Demo:
 
     def _evaluate(self, label: str, checkpoint: str) -> None:
         from agent.checkpoint import CheckpointMeta
-        from serving.launch import ServerFailed, stop, wait_for_health
+        from serving.launch import ServerFailed, free_port, stop, wait_for_health
 
         # Both runs are asked in the trained checkpoint's space, template and pixel budget, so the
         # before/after numbers compare the weights and nothing else.
@@ -266,12 +265,6 @@ def _interrupt(signum, frame) -> None:
 
 class DemoError(RuntimeError):
     """A stage could not run; the message says which stage to run first or what to fix."""
-
-
-def free_port(host: str) -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
 
 
 def print_before_after(before: Path, after: Path) -> None:

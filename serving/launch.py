@@ -10,6 +10,7 @@ import logging
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -24,6 +25,13 @@ STOP_GRACE_S = 20.0
 
 class ServerFailed(RuntimeError):
     """The server exited or never became healthy."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port on `host` that nothing listens on right now (for a server started next)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
 
 
 def wait_for_health(url: str, process: subprocess.Popen, timeout_s: float, poll_s: float = 0.5) -> None:

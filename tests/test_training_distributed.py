@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from serving.launch import free_port
 from tests.helpers.tiny import JudgeServer, tiny_model_dir, write_episodes
 from tests.test_training_grpo import grpo_args
 
@@ -34,12 +34,6 @@ Path(sys.argv[1], f"rank{rank}.json").write_text(json.dumps({
     "world": trainer.accelerator.num_processes, "backend": str(torch.distributed.get_backend()),
 }))
 '''
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _initial_hash() -> str:
@@ -65,7 +59,7 @@ def test_torchrun_two_processes_agree_on_final_weights(tmp_path):
         # 2 per device x 2 processes x 1 step per generation = 4, divisible by num_generations = 2.
         args = grpo_args(tmp_path / "out", toy, judge, "--max_steps", "2", "--save_steps", "100")
         cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-               "--master_addr", "127.0.0.1", "--master_port", str(_free_port()),
+               "--master_addr", "127.0.0.1", "--master_port", str(free_port()),
                str(script), str(reports), *args]
         proc = subprocess.run(cmd, cwd=Path(__file__).resolve().parents[1], env=env,
                               capture_output=True, text=True, timeout=600)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from typing import Any
 import requests
 
 from agent.step import Step
-from serving.launch import stop
+from serving.launch import free_port, stop  # noqa: F401 - free_port re-exported for the tests
 
 THINK = {
     "task_interpretation": "open the cart",
@@ -61,13 +60,6 @@ def reply_text(action: Any, think: dict[str, str] | None = None) -> str:
     """A well-formed completion answering `action` (a typed action, in whatever space it holds)."""
     think_json = json.dumps(think or THINK, ensure_ascii=False)
     return f"<think>{think_json}</think><answer>{json.dumps(action.to_json(), ensure_ascii=False)}</answer>"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class ServeProcess:
