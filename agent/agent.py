@@ -8,6 +8,7 @@ the model's coordinate space back to the screenshot's pixels. A failed call neve
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
@@ -137,8 +138,10 @@ class PhoneAgent:
         from actions.coords import to_original_space
 
         try:
-            messages = self.messages(step)
             screen = screen_size_of(step)
+            if step.screen_size is None:  # read the header once, not again inside build_messages
+                step = dataclasses.replace(step, screen_size=screen)
+            messages = self.messages(step)
         except (OSError, ValueError) as exc:
             # An unreadable screenshot or a bad template: nothing was sent, so the step records why.
             return AgentResult(None, None, "", error=AgentError("bad_response", f"{step.source or step.step_id}: {exc}"))

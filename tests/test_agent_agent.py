@@ -92,6 +92,24 @@ def test_missing_screenshot_is_an_error_result_naming_the_step(tmp_path):
     assert "step_1.json" in result.error.message and backend.requests == []
 
 
+def test_step_without_a_recorded_size_reads_the_screenshot_header_once(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    import PIL.Image
+
+    gold = Click(box=(108, 24, 216, 240), description="点击")  # whole norm1000 units on 1080x2400
+    step = make_step(tmp_path, sizes=[(720, 1280), (1080, 2400)], gold=gold)
+    opened = []
+    real_open = PIL.Image.open
+    monkeypatch.setattr(PIL.Image, "open", lambda fp, *a, **k: opened.append(str(fp)) or real_open(fp, *a, **k))
+    model_gold = to_model_space(gold, "norm1000", (1080, 2400))
+    backend = ScriptedBackend(lambda messages: reply_text(model_gold))
+    with PhoneAgent(backend, coord_space="norm1000") as agent:
+        result = agent.step(replace(step, screen_size=None))
+    assert opened == [str(step.current_screenshot)]  # the current screen's header, read once
+    assert result.error is None and result.action == gold  # mapped back with the size it read
+
+
 def test_astep_many_keeps_order_and_runs_concurrently(tmp_path):
     in_flight = {"now": 0, "max": 0}
 
