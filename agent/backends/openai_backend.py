@@ -194,17 +194,12 @@ class OpenAIBackend:
                 response = await asyncio.wait_for(
                     client.post("/chat/completions", content=body, cast_to=object), timeout=guard_s
                 )
-            except openai.APITimeoutError as exc:
+            except (asyncio.TimeoutError, openai.APITimeoutError) as exc:
                 cause = _refused_or_dropped(exc)
                 if cause is not None:
                     raise BackendError(
                         "connection", f"{self.base_url}: cannot connect after {self.max_retries} retries ({cause})"
                     ) from None
-                raise BackendError(
-                    "timeout", f"{self.base_url}: no answer within {self.timeout:g} s per attempt "
-                    f"after {self.max_retries} retries (APITimeoutError)"
-                ) from None
-            except asyncio.TimeoutError as exc:
                 raise BackendError(
                     "timeout", f"{self.base_url}: no answer within {self.timeout:g} s per attempt "
                     f"after {self.max_retries} retries ({type(exc).__name__})"
