@@ -12,7 +12,8 @@ from actions import Click, PixelBudget, model_screen_size
 from agent import PhoneAgent
 from agent.backends.openai_backend import THINK_ANSWER_REGEX, OpenAIBackend
 from eval.stub_server import Faults, StubServer
-from tests.helpers.serving import free_port, make_step, reply_text
+from serving.launch import free_port
+from tests.helpers.serving import make_step, reply_text
 
 GOLD = Click(box=(49, 721, 1068, 1008), description="点击购物车")
 SECRET = "sk-test-9f8e7d6c5b4a-do-not-log"

@@ -4,9 +4,8 @@ import asyncio
 import json
 import sys
 
-from serving.launch import supervise
+from serving.launch import free_port, supervise
 from serving.transformers_server import alias_model, rewrite_model
-from tests.helpers.serving import free_port
 
 
 def test_server_that_exits_early_is_reported(capsys):

@@ -10,7 +10,8 @@ import requests
 
 from agent import PhoneAgent
 from agent.prompt import system_text
-from tests.helpers.serving import ServeProcess, free_port, make_step
+from serving.launch import free_port
+from tests.helpers.serving import ServeProcess, make_step
 from tests.helpers.tiny import tiny_model_dir
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]

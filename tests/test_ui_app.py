@@ -16,7 +16,7 @@ import psutil
 import pytest
 from PIL import Image
 
-from tests.helpers.serving import free_port
+from serving.launch import free_port
 from tests.helpers.ui import make_episodes, make_results
 from ui.overlay import GOLD_COLOR, LIVE_COLOR, PRED_COLOR
 

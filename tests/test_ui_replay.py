@@ -152,7 +152,7 @@ def test_run_this_step_against_an_endpoint(folders):
 
 
 def test_run_this_step_reports_a_down_endpoint(folders):
-    from tests.helpers.serving import free_port
+    from serving.launch import free_port
 
     root, _, _ = folders
     data = load_replay(root)

@@ -13,7 +13,7 @@ from typing import Any
 import requests
 
 from agent.step import Step
-from serving.launch import free_port, stop  # noqa: F401 - free_port re-exported for the tests
+from serving.launch import stop
 
 THINK = {
     "task_interpretation": "open the cart",
