@@ -172,8 +172,11 @@ def to_model_space(
     Actions without coordinates are returned unchanged.
     """
     check_space(space)
-    return _map_action(action, lambda p: point_to_model(p, space, screen, budget, integer=integer),
-                       lambda b: box_to_model(b, space, screen, budget, integer=integer))
+    return _map_action(
+        action,
+        lambda p: point_to_model(p, space, screen, budget, integer=integer),
+        lambda b: box_to_model(b, space, screen, budget, integer=integer),
+    )
 
 
 def to_original_space(
@@ -189,8 +192,11 @@ def to_original_space(
     Matching passes `integer=False` so that no precision is lost before distances are measured.
     """
     check_space(space)
-    return _map_action(action, lambda p: point_to_original(p, space, screen, budget, integer=integer),
-                       lambda b: box_to_original(b, space, screen, budget, integer=integer))
+    return _map_action(
+        action,
+        lambda p: point_to_original(p, space, screen, budget, integer=integer),
+        lambda b: box_to_original(b, space, screen, budget, integer=integer),
+    )
 
 
 def _map_action(action: Action, point_fn, box_fn) -> Action:

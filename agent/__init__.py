@@ -25,7 +25,15 @@ _LAZY = {
     "CheckpointMeta": "agent.checkpoint",
 }
 
-__all__ = ["AgentError", "AgentResult", "BackendError", "CheckpointMeta", "PhoneAgent", "Step", "build_messages"]
+__all__ = [
+    "AgentError",
+    "AgentResult",
+    "BackendError",
+    "CheckpointMeta",
+    "PhoneAgent",
+    "Step",
+    "build_messages",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -56,8 +56,15 @@ class PhoneAgent:
     stated in the prompt for `resized` and the mapping back. `round_coords` returns integer pixels.
     """
 
-    def __init__(self, backend: Backend, *, template: str = DEFAULT_TEMPLATE, coord_space: str = "original",
-                 budget: Any = None, round_coords: bool = True) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        template: str = DEFAULT_TEMPLATE,
+        coord_space: str = "original",
+        budget: Any = None,
+        round_coords: bool = True,
+    ) -> None:
         from actions.coords import check_space
 
         self.backend = backend
@@ -106,16 +113,24 @@ class PhoneAgent:
 
             budget = DEFAULT_BUDGET
         backend = OpenAIBackend(
-            base_url, model, api_key_env=api_key_env, concurrency=concurrency, timeout=timeout,
-            max_retries=max_retries, max_tokens=max_tokens, temperature=temperature,
-            image_budget=budget if resize_images else None, structured_outputs=structured_outputs,
+            base_url,
+            model,
+            api_key_env=api_key_env,
+            concurrency=concurrency,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            image_budget=budget if resize_images else None,
+            structured_outputs=structured_outputs,
             extra_body=extra_body,
         )
         return cls(backend, template=template, coord_space=coord_space, budget=budget)
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, *, device: str = "cpu", max_new_tokens: int = 512,
-                        **backend_kwargs: Any) -> PhoneAgent:
+    def from_checkpoint(
+        cls, path: str | Path, *, device: str = "cpu", max_new_tokens: int = 512, **backend_kwargs: Any
+    ) -> PhoneAgent:
         """An agent on a local transformers model; template, coordinate space and budget come from
         the checkpoint's `phone_r1.json` (without one: defaults, and the processor's saved budget)."""
         from agent.backends.budget import checkpoint_budget
@@ -124,8 +139,9 @@ class PhoneAgent:
 
         meta = CheckpointMeta.load_or_default(path)
         budget = checkpoint_budget(path)
-        backend = TransformersBackend(path, device=device, budget=budget, max_new_tokens=max_new_tokens,
-                                      **backend_kwargs)
+        backend = TransformersBackend(
+            path, device=device, budget=budget, max_new_tokens=max_new_tokens, **backend_kwargs
+        )
         return cls(backend, template=meta.prompt_template, coord_space=meta.coord_space, budget=budget)
 
     def messages(self, step: Step) -> list[dict[str, Any]]:
@@ -144,7 +160,9 @@ class PhoneAgent:
             messages = self.messages(step)
         except (OSError, ValueError) as exc:
             # An unreadable screenshot or a bad template: nothing was sent, so the step records why.
-            return AgentResult(None, None, "", error=AgentError("bad_response", f"{step.source or step.step_id}: {exc}"))
+            return AgentResult(
+                None, None, "", error=AgentError("bad_response", f"{step.source or step.step_id}: {exc}")
+            )
         digest = prompt_hash(messages)
         started = time.perf_counter()
         try:
@@ -157,7 +175,9 @@ class PhoneAgent:
         parsed = parse_completion(completion.text)
         action = parsed.action
         if action is not None:
-            action = to_original_space(action, self.coord_space, screen, self.budget, integer=self.round_coords)
+            action = to_original_space(
+                action, self.coord_space, screen, self.budget, integer=self.round_coords
+            )
         return AgentResult(
             action=action,
             think=parsed.think,
@@ -194,7 +214,9 @@ class PhoneAgent:
             pass
         else:
             coroutine.close()
-            raise RuntimeError("PhoneAgent.step() called inside a running event loop; await agent.astep() instead")
+            raise RuntimeError(
+                "PhoneAgent.step() called inside a running event loop; await agent.astep() instead"
+            )
         # One loop for the agent's lifetime keeps the backend's connection pool alive between steps.
         if self._loop is None or self._loop.is_closed():
             from agent.loop import new_event_loop

@@ -76,12 +76,12 @@ def _processor_class() -> type:
         def __init__(self, image_processor=None, tokenizer=None, chat_template=None, **kwargs):
             self.image_token = getattr(tokenizer, "image_token", None) or "<|image_pad|>"
             self.video_token = getattr(tokenizer, "video_token", None) or "<|video_pad|>"
-            self.image_token_id = getattr(tokenizer, "image_token_id", None) or tokenizer.convert_tokens_to_ids(
-                self.image_token
-            )
-            self.video_token_id = getattr(tokenizer, "video_token_id", None) or tokenizer.convert_tokens_to_ids(
-                self.video_token
-            )
+            self.image_token_id = getattr(
+                tokenizer, "image_token_id", None
+            ) or tokenizer.convert_tokens_to_ids(self.image_token)
+            self.video_token_id = getattr(
+                tokenizer, "video_token_id", None
+            ) or tokenizer.convert_tokens_to_ids(self.video_token)
             # Skip Qwen2_5_VLProcessor.__init__, which passes a video_processor positionally.
             ProcessorMixin.__init__(self, image_processor, tokenizer, chat_template=chat_template)
 
@@ -146,7 +146,11 @@ def load_processor(path: str | Path, min_pixels: int | None = None, max_pixels: 
         size["shortest_edge"] = int(min_pixels)
     if max_pixels is not None:
         size["longest_edge"] = int(max_pixels)
-    if size.get("shortest_edge") and size.get("longest_edge") and size["shortest_edge"] > size["longest_edge"]:
+    if (
+        size.get("shortest_edge")
+        and size.get("longest_edge")
+        and size["shortest_edge"] > size["longest_edge"]
+    ):
         raise ValueError(f"pixel budget must satisfy min_pixels <= max_pixels, got {size}")
     image_processor.size = size
     return processor

@@ -30,7 +30,9 @@ SCREEN_KEYS = ("screen_path1", "screen_path2")
 
 def available_templates() -> list[str]:
     """Names of the prompt templates shipped in `agent/prompts/` (e.g. `["en", "zh"]`)."""
-    return sorted(p.stem for p in PROMPTS_DIR.glob("*.md") if (PROMPTS_DIR / f"{p.stem}.coords.json").is_file())
+    return sorted(
+        p.stem for p in PROMPTS_DIR.glob("*.md") if (PROMPTS_DIR / f"{p.stem}.coords.json").is_file()
+    )
 
 
 @lru_cache(maxsize=32)
@@ -114,8 +116,9 @@ def model_screen_for(step: Step, coord_space: str, budget: Any = None) -> tuple[
     return tuple(model_screen_size(coord_space, screen_size_of(step), budget))
 
 
-def build_messages(step: Step, *, template: str = DEFAULT_TEMPLATE, coord_space: str = "original",
-                   budget: Any = None) -> list[dict[str, Any]]:
+def build_messages(
+    step: Step, *, template: str = DEFAULT_TEMPLATE, coord_space: str = "original", budget: Any = None
+) -> list[dict[str, Any]]:
     """Generic chat messages for one step.
 
     A system message with the static template text, then one user message: the step's input JSON as

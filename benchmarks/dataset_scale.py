@@ -28,15 +28,35 @@ STEPS_PER_EPISODE = 10
 SIZES = (1000, 10_000, 100_000, 167_300)
 ACTIONS = [
     {"action_type": "open_app", "action_parameter": {"open_app": "设置"}, "action_description": "打开APP"},
-    {"action_type": "click", "action_parameter": {"click": "40,300,1040,480"}, "action_description": "点击WLAN"},
+    {
+        "action_type": "click",
+        "action_parameter": {"click": "40,300,1040,480"},
+        "action_description": "点击WLAN",
+    },
     {"action_type": "type", "action_parameter": {"type": "无锡天气"}, "action_description": "输入无锡天气"},
-    {"action_type": "swipe", "action_parameter": {"swipe": "540,1800,540,600"}, "action_description": "向上滑动"},
-    {"action_type": "long_click", "action_parameter": {"long_click": "0,600,1080,790"}, "action_description": "长按消息"},
+    {
+        "action_type": "swipe",
+        "action_parameter": {"swipe": "540,1800,540,600"},
+        "action_description": "向上滑动",
+    },
+    {
+        "action_type": "long_click",
+        "action_parameter": {"long_click": "0,600,1080,790"},
+        "action_description": "长按消息",
+    },
     {"action_type": "wait", "action_parameter": {"wait": ""}, "action_description": "等待"},
     {"action_type": "back", "action_parameter": {"back": ""}, "action_description": "回退"},
-    {"action_type": "click", "action_parameter": {"click": "700,2200,1040,2330"}, "action_description": "点击确定"},
+    {
+        "action_type": "click",
+        "action_parameter": {"click": "700,2200,1040,2330"},
+        "action_description": "点击确定",
+    },
     {"action_type": "type", "action_parameter": {"type": "hello"}, "action_description": "输入hello"},
-    {"action_type": "task_completed", "action_parameter": {"task_completed": "完成"}, "action_description": "任务完成"},
+    {
+        "action_type": "task_completed",
+        "action_parameter": {"task_completed": "完成"},
+        "action_description": "任务完成",
+    },
 ]
 
 
@@ -93,7 +113,9 @@ def child(root: str) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="comma-separated step counts")
     parser.add_argument("--workdir", default=None, help="where to generate the folders (default: a temp dir)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
@@ -111,13 +133,16 @@ def main() -> int:
         results = {}
         for size in sizes:
             root = full if size == sizes[-1] else subset(work, full, size)
-            done = subprocess.run([sys.executable, __file__, "--child", str(root)], capture_output=True, text=True,
-                                  check=True)
+            done = subprocess.run(
+                [sys.executable, __file__, "--child", str(root)], capture_output=True, text=True, check=True
+            )
             figures = json.loads(done.stdout.strip().splitlines()[-1])
             results[size] = figures
-            print(f"steps={figures['steps']:>7d}  time_s={figures['time_s']:8.2f}  "
-                  f"steps_per_s={figures['steps'] / figures['time_s']:9.0f}  peak_rss_mb={figures['peak_rss_mb']:7.1f}",
-                  flush=True)
+            print(
+                f"steps={figures['steps']:>7d}  time_s={figures['time_s']:8.2f}  "
+                f"steps_per_s={figures['steps'] / figures['time_s']:9.0f}  peak_rss_mb={figures['peak_rss_mb']:7.1f}",
+                flush=True,
+            )
         ratio = results[sizes[-1]]["peak_rss_mb"] / results[sizes[0]]["peak_rss_mb"]
         print(f"rss_ratio_{sizes[-1] // 1000}k_to_{sizes[0] // 1000}k: {ratio:.3f}", flush=True)
     finally:

@@ -66,13 +66,23 @@ def sequential_client(steps: list, base_url: str, model: str) -> tuple[float, in
     for step in steps:
         messages = build_messages(step)
         content = [
-            {"type": "image_url", "image_url": {"url": image_data_url(p["image"])}} if p["type"] == "image" else p
+            {"type": "image_url", "image_url": {"url": image_data_url(p["image"])}}
+            if p["type"] == "image"
+            else p
             for p in messages[1]["content"]
         ]
-        body = {"model": model, "messages": [messages[0], {"role": "user", "content": content}],
-                "max_tokens": 1024, "temperature": 0.0}
-        response = requests.post(f"{base_url}/chat/completions", json=body,
-                                 headers={"Authorization": "Bearer no-key-required"}, timeout=120)
+        body = {
+            "model": model,
+            "messages": [messages[0], {"role": "user", "content": content}],
+            "max_tokens": 1024,
+            "temperature": 0.0,
+        }
+        response = requests.post(
+            f"{base_url}/chat/completions",
+            json=body,
+            headers={"Authorization": "Bearer no-key-required"},
+            timeout=120,
+        )
         ok += bool(response.json()["choices"][0]["message"]["content"])
     return time.perf_counter() - started, ok
 
@@ -94,8 +104,9 @@ def preparation_ms(steps: list) -> tuple[float, float]:
     return statistics.fmean(times), sorted(times)[int(0.95 * (len(times) - 1))]
 
 
-async def concurrent_run(episodes: Path, base_url: str, model: str, steps: int, concurrency: int,
-                         out: Path) -> tuple[float, int, float]:
+async def concurrent_run(
+    episodes: Path, base_url: str, model: str, steps: int, concurrency: int, out: Path
+) -> tuple[float, int, float]:
     """phone-r1's run: wall time, steps scored correct, and the client's CPU seconds during `run_eval`."""
     import openai  # noqa: F401 - imported before the clock starts, as `requests` is for the baseline
 
@@ -106,17 +117,22 @@ async def concurrent_run(episodes: Path, base_url: str, model: str, steps: int, 
     # Warm-up, untimed: the first requests import the lazily loaded parts of the HTTP client, the
     # matcher and the results writer, which a long evaluation pays once; the baseline's `requests` is
     # likewise imported before its clock starts. Screenshots are encoded from cold again afterwards.
-    warm = ResultsWriter(out.with_name("warm-up.jsonl"), make_header(agent, model=model, endpoint=base_url, protocol="box"))
+    warm = ResultsWriter(
+        out.with_name("warm-up.jsonl"), make_header(agent, model=model, endpoint=base_url, protocol="box")
+    )
     try:
-        await run_eval(agent, iter_steps(episodes), warm, concurrency=concurrency, limit=concurrency, progress=False)
+        await run_eval(
+            agent, iter_steps(episodes), warm, concurrency=concurrency, limit=concurrency, progress=False
+        )
     finally:
         warm.close()
     clear_image_cache()
     writer = ResultsWriter(out, make_header(agent, model=model, endpoint=base_url, protocol="box"))
     try:
         cpu0 = time.process_time()
-        summary = await run_eval(agent, iter_steps(episodes), writer, concurrency=concurrency, limit=steps,
-                                 progress=False)
+        summary = await run_eval(
+            agent, iter_steps(episodes), writer, concurrency=concurrency, limit=steps, progress=False
+        )
         cpu_s = time.process_time() - cpu0
     finally:
         writer.close()
@@ -182,9 +198,13 @@ def main() -> int:
     parser.add_argument("--latency", type=float, default=0.1, help="server seconds per request")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--episodes", type=Path, help="use these episodes instead of drawing synthetic ones")
-    parser.add_argument("--repeat", type=int, default=5,
-                        help="timed phone-r1 runs; the median is reported (a 2 s run is easily moved by a burst "
-                             "of load from elsewhere on a shared machine, a 50 s one-at-a-time run is not)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=5,
+        help="timed phone-r1 runs; the median is reported (a 2 s run is easily moved by a burst "
+        "of load from elsewhere on a shared machine, a 50 s one-at-a-time run is not)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -228,22 +248,34 @@ def main() -> int:
     speedup = seq_s / conc_s
     print(f"steps: {n} (screens {sorted(sizes)[:3]}{' ...' if len(sizes) > 3 else ''})")
     print(f"server latency per request: {1000 * args.latency:.0f} ms")
-    print(f"client preparation per step (prompt + base64 screenshots): mean {prep_mean:.1f} ms, p95 {prep_p95:.1f} ms "
-          f"({100 * prep_mean / (1000 * args.latency):.1f}% of the server's time)")
+    print(
+        f"client preparation per step (prompt + base64 screenshots): mean {prep_mean:.1f} ms, p95 {prep_p95:.1f} ms "
+        f"({100 * prep_mean / (1000 * args.latency):.1f}% of the server's time)"
+    )
     print(f"one at a time (seed 001 style): {seq_s:.2f} s, {n / seq_s:.1f} steps/s, {seq_ok} answered")
     walls = ", ".join(f"{w:.2f}" for w, *_ in runs)
-    print(f"phone-r1 eval, concurrency {args.concurrency}: {conc_s:.2f} s (median of {len(runs)} runs: {walls} s), "
-          f"{n / conc_s:.1f} steps/s, {conc_ok} scored correct ({client_stack()}; request bodies {body_kb:.0f} KB "
-          f"on average)")
+    print(
+        f"phone-r1 eval, concurrency {args.concurrency}: {conc_s:.2f} s (median of {len(runs)} runs: {walls} s), "
+        f"{n / conc_s:.1f} steps/s, {conc_ok} scored correct ({client_stack()}; request bodies {body_kb:.0f} KB "
+        f"on average)"
+    )
     # One event loop drives every request, so the client's CPU per step caps the throughput.
-    print(f"phone-r1 client CPU per step (prompt, HTTP client, scoring, results file): {client_cpu_ms:.1f} ms "
-          f"-> at most {1000 / client_cpu_ms:.0f} steps/s on one core; ideal here {args.concurrency / args.latency:.0f}")
-    print(f"stub server CPU per request (its own process): {server_cpu_ms:.1f} ms; "
-          f"machine load average {load_before:.2f} before, {load_after:.2f} after, on {os.cpu_count()} CPUs")
-    print(f"CPU time taken by other tenants of the host (steal): {100 * seq_steal:.1f}% during the one-at-a-time run, "
-          f"{100 * conc_steal:.1f}% during the median phone-r1 run")
-    print(f"speed-up: {speedup:.1f}x; ideal {args.concurrency}x; {100 * speedup / args.concurrency:.0f}% of ideal "
-          f"(target >= 80%)")
+    print(
+        f"phone-r1 client CPU per step (prompt, HTTP client, scoring, results file): {client_cpu_ms:.1f} ms "
+        f"-> at most {1000 / client_cpu_ms:.0f} steps/s on one core; ideal here {args.concurrency / args.latency:.0f}"
+    )
+    print(
+        f"stub server CPU per request (its own process): {server_cpu_ms:.1f} ms; "
+        f"machine load average {load_before:.2f} before, {load_after:.2f} after, on {os.cpu_count()} CPUs"
+    )
+    print(
+        f"CPU time taken by other tenants of the host (steal): {100 * seq_steal:.1f}% during the one-at-a-time run, "
+        f"{100 * conc_steal:.1f}% during the median phone-r1 run"
+    )
+    print(
+        f"speed-up: {speedup:.1f}x; ideal {args.concurrency}x; {100 * speedup / args.concurrency:.0f}% of ideal "
+        f"(target >= 80%)"
+    )
     print(f"eval_speedup: {speedup:.2f}")
     return 0
 

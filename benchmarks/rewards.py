@@ -43,7 +43,9 @@ def _gold(rng: random.Random, screen: tuple[int, int]):
     kind = rng.choice(["click"] * 6 + ["swipe", "swipe", "type", "open_app", "inquiry", "wait"])
     if kind == "click":
         x1, y1 = rng.randrange(w - 200), rng.randrange(h - 200)
-        return Click(box=(x1, y1, x1 + rng.randrange(40, 200), y1 + rng.randrange(40, 200)), description="点击剑来")
+        return Click(
+            box=(x1, y1, x1 + rng.randrange(40, 200), y1 + rng.randrange(40, 200)), description="点击剑来"
+        )
     if kind == "swipe":
         x = rng.randrange(w)
         return Swipe(start=(x, int(h * 0.8)), end=(x, int(h * 0.3)), description="向上滑动")
@@ -52,7 +54,12 @@ def _gold(rng: random.Random, screen: tuple[int, int]):
     if kind == "open_app":
         return OpenApp(app="起点读书", description="打开APP")
     if kind == "inquiry":
-        return Inquiry(question="请问您想发送哪一个?", candidates=("黄色大笑脸", "小笑脸"), pic_describe="表情", answer_index=0)
+        return Inquiry(
+            question="请问您想发送哪一个?",
+            candidates=("黄色大笑脸", "小笑脸"),
+            pic_describe="表情",
+            answer_index=0,
+        )
     return Wait(description="等待")
 
 
@@ -88,7 +95,9 @@ def build_mix(n: int, seed: int = 0) -> tuple[list[str], dict[str, list]]:
     """`n` completions and their reward columns, as a GRPO dataset would provide them."""
     rng = random.Random(seed)
     completions: list[str] = []
-    columns: dict[str, list] = {k: [] for k in ("gold", "screen_width", "screen_height", "coord_space", "min_pixels", "max_pixels")}
+    columns: dict[str, list] = {
+        k: [] for k in ("gold", "screen_width", "screen_height", "coord_space", "min_pixels", "max_pixels")
+    }
     for _ in range(n):
         screen = rng.choice(SCREENS)
         space = rng.choice(SPACES)
@@ -103,7 +112,9 @@ def build_mix(n: int, seed: int = 0) -> tuple[list[str], dict[str, list]]:
     return completions, columns
 
 
-def _per_second(fn: Callable[[list, dict], object], completions: list, columns: dict, batch: int, repeats: int) -> float:
+def _per_second(
+    fn: Callable[[list, dict], object], completions: list, columns: dict, batch: int, repeats: int
+) -> float:
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
@@ -139,12 +150,16 @@ def main(argv: list[str] | None = None) -> None:
     def seed_format(batch, cols):
         return seed_format_reward(batch)
 
-    ours_both(completions[:64], {k: v[:64] for k, v in columns.items()})  # warm-up: smart_resize import and cache
+    ours_both(
+        completions[:64], {k: v[:64] for k, v in columns.items()}
+    )  # warm-up: smart_resize import and cache
     rates = {
         "seed format_reward": _per_second(seed_format, conversational, columns, args.batch, args.repeats),
         "format_reward": _per_second(ours_format, conversational, columns, args.batch, args.repeats),
         "action_reward": _per_second(ours_action, conversational, columns, args.batch, args.repeats),
-        "format_reward + action_reward": _per_second(ours_both, conversational, columns, args.batch, args.repeats),
+        "format_reward + action_reward": _per_second(
+            ours_both, conversational, columns, args.batch, args.repeats
+        ),
     }
     full = action_reward(completions, **columns)
     print(f"mix: {args.n} completions, batch {args.batch}, spaces {SPACES}, best of {args.repeats}")

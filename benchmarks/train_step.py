@@ -52,10 +52,22 @@ def step_timer():
 
 def common_args(steps: int, out: Path) -> dict:
     return dict(
-        output_dir=str(out), per_device_train_batch_size=BATCH, num_generations=GENERATIONS,
-        max_completion_length=COMPLETION, generation_kwargs={"min_new_tokens": COMPLETION},
-        max_steps=steps, learning_rate=1e-4, beta=0.0, gradient_checkpointing=False, bf16=False, use_cpu=True,
-        report_to="none", logging_steps=1, save_strategy="no", disable_tqdm=True, seed=0,
+        output_dir=str(out),
+        per_device_train_batch_size=BATCH,
+        num_generations=GENERATIONS,
+        max_completion_length=COMPLETION,
+        generation_kwargs={"min_new_tokens": COMPLETION},
+        max_steps=steps,
+        learning_rate=1e-4,
+        beta=0.0,
+        gradient_checkpointing=False,
+        bf16=False,
+        use_cpu=True,
+        report_to="none",
+        logging_steps=1,
+        save_strategy="no",
+        disable_tqdm=True,
+        seed=0,
         dataloader_num_workers=0,
     )
 
@@ -65,10 +77,28 @@ def run_phone_r1(model_dir: Path, episodes: Path, steps: int) -> list[float]:
 
     with tempfile.TemporaryDirectory() as out:
         args = common_args(steps, Path(out))
-        argv = ["--config", str(ROOT / "training/recipes/tiny/grpo.yaml"), "--model_name_or_path", str(model_dir),
-                "--dataset_path", str(episodes), "--max_train_samples", "8",
-                "--min_pixels", str(MIN_PIXELS), "--max_pixels", str(MAX_PIXELS),
-                "--reward_funcs", "format", "action", "--reward_weights", "1", "1", "--log_completions", "false"]
+        argv = [
+            "--config",
+            str(ROOT / "training/recipes/tiny/grpo.yaml"),
+            "--model_name_or_path",
+            str(model_dir),
+            "--dataset_path",
+            str(episodes),
+            "--max_train_samples",
+            "8",
+            "--min_pixels",
+            str(MIN_PIXELS),
+            "--max_pixels",
+            str(MAX_PIXELS),
+            "--reward_funcs",
+            "format",
+            "action",
+            "--reward_weights",
+            "1",
+            "1",
+            "--log_completions",
+            "false",
+        ]
         for key, value in args.items():
             if key == "generation_kwargs":
                 argv += [f"--{key}", json.dumps(value)]
@@ -89,15 +119,19 @@ def bare_dataset(episodes: Path):
     from training.data.dataset import DatasetSpec, build_dataset
     from training.data.readers import iter_steps
 
-    lazy = build_dataset(itertools.islice(iter_steps(episodes), 8),
-                         DatasetSpec(coord_space="resized", min_pixels=MIN_PIXELS, max_pixels=MAX_PIXELS))
+    lazy = build_dataset(
+        itertools.islice(iter_steps(episodes), 8),
+        DatasetSpec(coord_space="resized", min_pixels=MIN_PIXELS, max_pixels=MAX_PIXELS),
+    )
     rows = [{"prompt": row["prompt"], "images": row["images"]} for row in lazy]
     return datasets.Dataset.from_list(rows)
 
 
 def think_answer_format(completions, **kwargs):
     pattern = re.compile(r"<think>.*?</think>\s*<answer>.*?</answer>", re.S)
-    return [1.0 if pattern.search(c[0]["content"] if isinstance(c, list) else c) else 0.0 for c in completions]
+    return [
+        1.0 if pattern.search(c[0]["content"] if isinstance(c, list) else c) else 0.0 for c in completions
+    ]
 
 
 def run_bare(model_dir: Path, dataset, steps: int) -> list[float]:
@@ -112,14 +146,22 @@ def run_bare(model_dir: Path, dataset, steps: int) -> list[float]:
         for param in model.model.visual.parameters():  # the tiny recipe freezes the vision tower too
             param.requires_grad_(False)
         timer = step_timer()
-        trainer = GRPOTrainer(model=model, reward_funcs=[think_answer_format], args=config, train_dataset=dataset,
-                              processing_class=load_processor(model_dir, MIN_PIXELS, MAX_PIXELS), callbacks=[timer])
+        trainer = GRPOTrainer(
+            model=model,
+            reward_funcs=[think_answer_format],
+            args=config,
+            train_dataset=dataset,
+            processing_class=load_processor(model_dir, MIN_PIXELS, MAX_PIXELS),
+            callbacks=[timer],
+        )
         trainer.train()
         return timer.times[1:]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--steps", type=int, default=6, help="GRPO steps per run (the first is warm-up)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating runs of each side")
     parser.add_argument("--episodes", type=Path, default=ROOT / "data/demo/train")
@@ -144,8 +186,10 @@ def main() -> None:
             phone += run_phone_r1(model_dir, args.episodes, args.steps)
             bare += run_bare(model_dir, dataset, args.steps)
     p, b = statistics.median(phone), statistics.median(bare)
-    print(f"model: tiny Qwen2.5-VL; batch {BATCH}, {GENERATIONS} generations, {COMPLETION} completion tokens, "
-          f"{args.rounds} x {args.steps - 1} timed steps per side, {args.threads} threads")
+    print(
+        f"model: tiny Qwen2.5-VL; batch {BATCH}, {GENERATIONS} generations, {COMPLETION} completion tokens, "
+        f"{args.rounds} x {args.steps - 1} timed steps per side, {args.threads} threads"
+    )
     print(f"phone-r1 pipeline: median {p:.3f} s/step (min {min(phone):.3f}, max {max(phone):.3f})")
     print(f"bare TRL script:   median {b:.3f} s/step (min {min(bare):.3f}, max {max(bare):.3f})")
     print(f"per step, phone-r1: {[round(t, 3) for t in phone]}")

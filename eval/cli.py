@@ -26,21 +26,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source = run.add_mutually_exclusive_group(required=True)
     source.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
     source.add_argument("--local", type=Path, metavar="CHECKPOINT", help="in-process transformers checkpoint")
-    source.add_argument("--predictions", type=Path, metavar="FILE",
-                        help='score answers produced elsewhere: JSONL of {"step_id", "raw"}')
+    source.add_argument(
+        "--predictions",
+        type=Path,
+        metavar="FILE",
+        help='score answers produced elsewhere: JSONL of {"step_id", "raw"}',
+    )
     run.add_argument("--model", help="served model name (required with --base-url)")
-    run.add_argument("-o", "--output", type=Path, required=True, help="results JSONL (resumed when it exists)")
-    run.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the API key")
-    run.add_argument("--checkpoint-meta", type=Path, metavar="DIR",
-                     help="take template, coordinate space and pixel budget from DIR/phone_r1.json")
+    run.add_argument(
+        "-o", "--output", type=Path, required=True, help="results JSONL (resumed when it exists)"
+    )
+    run.add_argument(
+        "--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the API key"
+    )
+    run.add_argument(
+        "--checkpoint-meta",
+        type=Path,
+        metavar="DIR",
+        help="take template, coordinate space and pixel budget from DIR/phone_r1.json",
+    )
     run.add_argument("--template", help="prompt template (default: the checkpoint's, else zh)")
-    run.add_argument("--coord-space", choices=("original", "resized", "norm1000"),
-                     help="coordinate space the model answers in (default: the checkpoint's, else original)")
+    run.add_argument(
+        "--coord-space",
+        choices=("original", "resized", "norm1000"),
+        help="coordinate space the model answers in (default: the checkpoint's, else original)",
+    )
     run.add_argument("--min-pixels", type=int, help="pixel budget (default: the checkpoint's)")
     run.add_argument("--max-pixels", type=int, help="pixel budget (default: the checkpoint's)")
-    run.add_argument("--protocol", choices=("box", "aitw"), default="box", help="match protocol (default box)")
-    run.add_argument("--concurrency", type=int, default=32,
-                     help="requests in flight (default 32, sized for a vLLM server)")
+    run.add_argument(
+        "--protocol", choices=("box", "aitw"), default="box", help="match protocol (default box)"
+    )
+    run.add_argument(
+        "--concurrency", type=int, default=32, help="requests in flight (default 32, sized for a vLLM server)"
+    )
     run.add_argument("--timeout", type=float, default=120.0, help="seconds per request attempt")
     run.add_argument("--max-retries", type=int, default=2, help="retries per request (back-off between)")
     run.add_argument("--max-tokens", type=int, default=1024, help="completion token limit")
@@ -52,8 +70,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report = sub.add_parser("report", help="metrics.json, report.md and report.html for a results file")
     report.add_argument("results", type=Path)
     report.add_argument("-o", "--output", type=Path, help="output folder (default: next to the results file)")
-    report.add_argument("--protocol", choices=("box", "aitw"),
-                        help="rescore under this protocol (default: the run's)")
+    report.add_argument(
+        "--protocol", choices=("box", "aitw"), help="rescore under this protocol (default: the run's)"
+    )
     report.add_argument("--max-failures", type=int, default=24, help="failed-step thumbnails to show")
     report.set_defaults(func=_report)
 

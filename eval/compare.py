@@ -17,7 +17,12 @@ def compare_files(a: str | Path, b: str | Path, *, protocol: str | None = None) 
     """
     ra, rb = read_results(a), read_results(b)
     shared = [s for s in ra.records if s in rb.records]
-    if protocol is None and ra.header and rb.header and ra.header.get("protocol") != rb.header.get("protocol"):
+    if (
+        protocol is None
+        and ra.header
+        and rb.header
+        and ra.header.get("protocol") != rb.header.get("protocol")
+    ):
         # Stored verdicts under different protocols are not comparable; rescore both under A's.
         protocol = ra.header.get("protocol")
     ma = compute_metrics([ra.records[s] for s in shared], protocol=protocol)
@@ -25,7 +30,8 @@ def compare_files(a: str | Path, b: str | Path, *, protocol: str | None = None) 
     if protocol is None and ra.header:
         ma["protocol"] = mb["protocol"] = ra.header.get("protocol")
     deltas = {
-        key: (mb[key] - ma[key]) if ma[key] is not None and mb[key] is not None else None for key, _ in HEADLINE
+        key: (mb[key] - ma[key]) if ma[key] is not None and mb[key] is not None else None
+        for key, _ in HEADLINE
     }
     fixed, broken = [], []
     for step_id in shared:
@@ -78,9 +84,13 @@ def format_comparison(comparison: dict[str, Any], *, max_flips: int = 20) -> str
         f"{'metric':<22}{'A %':>8}{'B %':>8}{'B-A':>8}",
     ]
     for key, name in HEADLINE:
-        lines.append(f"{name:<22}{_pct(ma[key]):>8}{_pct(mb[key]):>8}{_pct(comparison['deltas'][key], True):>8}")
-    for title, entries in (("fixed (wrong in A, right in B)", comparison["fixed"]),
-                           ("broken (right in A, wrong in B)", comparison["broken"])):
+        lines.append(
+            f"{name:<22}{_pct(ma[key]):>8}{_pct(mb[key]):>8}{_pct(comparison['deltas'][key], True):>8}"
+        )
+    for title, entries in (
+        ("fixed (wrong in A, right in B)", comparison["fixed"]),
+        ("broken (right in A, wrong in B)", comparison["broken"]),
+    ):
         lines += ["", f"{title}: {len(entries)}"]
         for entry in entries[:max_flips]:
             reason = entry["a"]["reason"] if title.startswith("fixed") else entry["b"]["reason"]

@@ -113,7 +113,9 @@ def compute_metrics(
         verdicts = [_rematch(r, protocol) for r in rows]
 
     correct = [bool(v.get("correct")) and not r.get("error") for r, v in zip(rows, verdicts, strict=True)]
-    type_match = [bool(v.get("type_match")) and not r.get("error") for r, v in zip(rows, verdicts, strict=True)]
+    type_match = [
+        bool(v.get("type_match")) and not r.get("error") for r, v in zip(rows, verdicts, strict=True)
+    ]
     n = len(rows)
 
     per_type: dict[str, dict[str, list[bool]]] = defaultdict(lambda: {"sr": [], "tm": []})

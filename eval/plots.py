@@ -59,8 +59,15 @@ def confusion_heatmap(metrics: Mapping[str, Any]) -> bytes:
     high = counts.max() if counts.size else 0
     for (i, j), value in np.ndenumerate(counts):
         if value:
-            ax.text(j, i, int(value), ha="center", va="center", fontsize=8,
-                    color="white" if value > high / 2 else "black")
+            ax.text(
+                j,
+                i,
+                int(value),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if value > high / 2 else "black",
+            )
     ax.set_title("action type confusion")
     return _png(fig)
 
@@ -84,8 +91,11 @@ def failure_reasons(metrics: Mapping[str, Any]) -> bytes:
     reasons = metrics["failure_reasons"] or {"(no failures)": 0}
     names = list(reasons)[:15]
     fig, ax = _figure(6.0, max(2.0, 0.35 * len(names) + 1))
-    ax.barh(range(len(names)), [reasons[n] for n in names],
-            color=["tab:red" if n.startswith("error:") else "tab:orange" for n in names])
+    ax.barh(
+        range(len(names)),
+        [reasons[n] for n in names],
+        color=["tab:red" if n.startswith("error:") else "tab:orange" for n in names],
+    )
     ax.set_yticks(range(len(names)), names, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("steps")
@@ -93,8 +103,14 @@ def failure_reasons(metrics: Mapping[str, Any]) -> bytes:
     return _png(fig)
 
 
-def _mark(draw: Any, wire: Mapping[str, Any] | None, colour: tuple[int, int, int], scale: float, width: int,
-          point_only: bool) -> None:
+def _mark(
+    draw: Any,
+    wire: Mapping[str, Any] | None,
+    colour: tuple[int, int, int],
+    scale: float,
+    width: int,
+    point_only: bool,
+) -> None:
     """Draw a box (gold) or its centre point (prediction), or a swipe arrow, for a wire action."""
     from actions import BoxAction, Swipe, parse_action
 
@@ -138,7 +154,14 @@ def thumbnail(record: Mapping[str, Any], width: int = 220) -> bytes | None:
     draw = ImageDraw.Draw(image)
     _mark(draw, record.get("gold"), GOLD_COLOUR, scale, 2, point_only=False)
     prediction = record.get("prediction")
-    _mark(draw, prediction, PRED_COLOUR, scale, 2, point_only=bool(prediction and "click" in prediction["action_type"]))
+    _mark(
+        draw,
+        prediction,
+        PRED_COLOUR,
+        scale,
+        2,
+        point_only=bool(prediction and "click" in prediction["action_type"]),
+    )
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()

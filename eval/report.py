@@ -35,8 +35,13 @@ def fmt(value: Any) -> str:
 def _headline_rows(metrics: Mapping[str, Any]) -> list[tuple[str, str]]:
     low, high = metrics["sr_ci95"]
     # The partial reward is a score in [0, 1], not a rate.
-    rows = [(name, f"{metrics[key]:.3f}" if key == "mean_reward" and metrics[key] is not None else fmt(metrics[key]))
-            for key, name in HEADLINE]
+    rows = [
+        (
+            name,
+            f"{metrics[key]:.3f}" if key == "mean_reward" and metrics[key] is not None else fmt(metrics[key]),
+        )
+        for key, name in HEADLINE
+    ]
     rows.insert(1, ("SR 95% bootstrap interval", f"{fmt(low)} – {fmt(high)}"))
     rows += [
         ("steps", str(metrics["n_steps"])),
@@ -68,15 +73,22 @@ def _describe(wire: Mapping[str, Any] | None) -> str:
     return f"{wire['action_type']} {value}".strip()
 
 
-def render_markdown(header: Mapping[str, Any] | None, metrics: Mapping[str, Any], figures: list[str],
-                    failures: list[dict[str, Any]]) -> str:
+def render_markdown(
+    header: Mapping[str, Any] | None,
+    metrics: Mapping[str, Any],
+    figures: list[str],
+    failures: list[dict[str, Any]],
+) -> str:
     """report.md: headline, tables, the plots (PNG files next to it) and the failed steps."""
     lines = ["# Evaluation report", ""]
     if header:
-        lines += [f"- model: `{header.get('model')}` at `{header.get('endpoint')}`",
-                  f"- protocol: `{metrics.get('protocol')}`, coordinate space: `{header.get('coord_space')}`, "
-                  f"pixels: {header.get('min_pixels')}–{header.get('max_pixels')}, "
-                  f"template hash: `{header.get('template_hash')}`", ""]
+        lines += [
+            f"- model: `{header.get('model')}` at `{header.get('endpoint')}`",
+            f"- protocol: `{metrics.get('protocol')}`, coordinate space: `{header.get('coord_space')}`, "
+            f"pixels: {header.get('min_pixels')}–{header.get('max_pixels')}, "
+            f"template hash: `{header.get('template_hash')}`",
+            "",
+        ]
     lines += ["| metric | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in _headline_rows(metrics)]
     lines += ["", f"Note: {metrics['notes']}.", ""]
     for title, head, rows in _tables(metrics):
@@ -85,7 +97,12 @@ def render_markdown(header: Mapping[str, Any] | None, metrics: Mapping[str, Any]
     for stem in figures:
         lines += [f"## {FIGURE_TITLES[stem]}", "", f"![{FIGURE_TITLES[stem]}](plots/{stem}.png)", ""]
     if failures:
-        lines += ["## Failed steps (first shown)", "", "| step | gold | predicted | why |", "|---|---|---|---|"]
+        lines += [
+            "## Failed steps (first shown)",
+            "",
+            "| step | gold | predicted | why |",
+            "|---|---|---|---|",
+        ]
         for r in failures:
             why = r["error"]["kind"] if r.get("error") else r["verdict"]["reason"]
             pred = _describe(r.get("prediction")) if r.get("prediction") else predicted_type(r)
@@ -103,7 +120,9 @@ th{background:#f3f3f3}.figs img{max-width:100%;margin:0.5em 0}
 
 
 def _img(data: bytes, alt: str) -> str:
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(data).decode("ascii")}">'
+    return (
+        f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(data).decode("ascii")}">'
+    )
 
 
 def _html_table(head: list[str], rows: list[list[str]]) -> str:
@@ -112,13 +131,19 @@ def _html_table(head: list[str], rows: list[list[str]]) -> str:
     return f"<table><tr>{cells}</tr>{body}</table>"
 
 
-def render_html(header: Mapping[str, Any] | None, metrics: Mapping[str, Any], figures: Mapping[str, bytes],
-                failures: list[dict[str, Any]]) -> str:
+def render_html(
+    header: Mapping[str, Any] | None,
+    metrics: Mapping[str, Any],
+    figures: Mapping[str, bytes],
+    failures: list[dict[str, Any]],
+) -> str:
     """report.html with every image inlined, so the file can be mailed or archived alone."""
     from eval.plots import thumbnail
 
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>phone-r1 evaluation</title>"
-             f"<style>{_CSS}</style></head><body><h1>Evaluation report</h1>"]
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>phone-r1 evaluation</title>"
+        f"<style>{_CSS}</style></head><body><h1>Evaluation report</h1>"
+    ]
     if header:
         parts.append(
             f"<p>model <code>{html.escape(str(header.get('model')))}</code> at "
@@ -136,14 +161,17 @@ def render_html(header: Mapping[str, Any] | None, metrics: Mapping[str, Any], fi
         parts.append(f"<h2>{FIGURE_TITLES[stem]}</h2>{_img(data, FIGURE_TITLES[stem])}")
     parts.append("</div>")
     if failures:
-        parts.append("<h2>Failed steps</h2><p><span class='gold'>green: gold</span>, "
-                     "<span class='pred'>red: prediction</span></p><div class='fails'>")
+        parts.append(
+            "<h2>Failed steps</h2><p><span class='gold'>green: gold</span>, "
+            "<span class='pred'>red: prediction</span></p><div class='fails'>"
+        )
         for r in failures:
             thumb = thumbnail(r)
             why = r["error"]["message"] if r.get("error") else r["verdict"]["reason"]
             pred = _describe(r.get("prediction")) if r.get("prediction") else predicted_type(r)
             parts.append(
-                "<div class='fail'>" + (_img(thumb, r["step_id"]) if thumb else "<p>(no screenshot)</p>")
+                "<div class='fail'>"
+                + (_img(thumb, r["step_id"]) if thumb else "<p>(no screenshot)</p>")
                 + f"<div><b>{html.escape(r['step_id'])}</b> {html.escape(r.get('app') or '')}</div>"
                 f"<div class='gold'>gold: {html.escape(_describe(r['gold']))}</div>"
                 f"<div class='pred'>pred: {html.escape(pred)}</div><div>{html.escape(str(why))}</div></div>"
@@ -153,8 +181,9 @@ def render_html(header: Mapping[str, Any] | None, metrics: Mapping[str, Any], fi
     return "".join(parts)
 
 
-def write_report(results: str | Path, out_dir: str | Path, *, protocol: str | None = None,
-                 max_failures: int = 24) -> list[Path]:
+def write_report(
+    results: str | Path, out_dir: str | Path, *, protocol: str | None = None, max_failures: int = 24
+) -> list[Path]:
     """Write metrics.json, report.md (+ plots/*.png) and report.html into `out_dir`; returns their paths."""
     from eval.plots import all_figures
 
@@ -169,8 +198,12 @@ def write_report(results: str | Path, out_dir: str | Path, *, protocol: str | No
     failures = _failures(records, max_failures)
     metrics_path = out / "metrics.json"
     metrics_path.write_text(
-        json.dumps({"results": str(Path(results).resolve()), "header": loaded.header, **metrics},
-                   indent=2, ensure_ascii=False) + "\n",
+        json.dumps(
+            {"results": str(Path(results).resolve()), "header": loaded.header, **metrics},
+            indent=2,
+            ensure_ascii=False,
+        )
+        + "\n",
         encoding="utf-8",
     )
     md_path = out / "report.md"

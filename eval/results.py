@@ -106,7 +106,9 @@ def _scan(path: Path) -> _Scan:
                 logger.warning("%s:%d: ignoring a torn last line (%d bytes)", path, number, len(raw))
                 torn = True
                 break
-            raise ValueError(f"{path}:{number}: expected a JSON object per line, found {raw[:80]!r}: {exc}") from exc
+            raise ValueError(
+                f"{path}:{number}: expected a JSON object per line, found {raw[:80]!r}: {exc}"
+            ) from exc
         if not isinstance(obj, dict):
             raise ValueError(f"{path}:{number}: expected a JSON object, found {type(obj).__name__}")
         kind = obj.get("kind")
@@ -163,7 +165,9 @@ class ResultsWriter:
         scan = _scan(self.path) if self.path.exists() else None
         if scan is not None and (scan.header is not None or scan.records):
             if scan.header is None:
-                raise HeaderMismatchError(f"{self.path}: exists but has no header line; refusing to append to it")
+                raise HeaderMismatchError(
+                    f"{self.path}: exists but has no header line; refusing to append to it"
+                )
             problems = header.mismatches(scan.header)
             if problems:
                 raise HeaderMismatchError(

@@ -126,8 +126,13 @@ async def run_eval(
     correct: dict[str, bool] = {}
     errors: dict[str, str] = {}
     queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=2 * concurrency)
-    bar = tqdm(total=min(total, limit) if total is not None and limit is not None else (limit or total),
-               desc="eval", unit="step", disable=not progress, dynamic_ncols=True)
+    bar = tqdm(
+        total=min(total, limit) if total is not None and limit is not None else (limit or total),
+        desc="eval",
+        unit="step",
+        disable=not progress,
+        dynamic_ncols=True,
+    )
     started = time.perf_counter()
 
     n_correct = 0  # running sum of `correct`, so the live SR costs O(1) per step
@@ -259,8 +264,15 @@ def build_agent(args: Any) -> tuple[Any, str, str]:
         if not args.model:
             raise SystemExit("phone-r1 eval run: --model is required with --base-url (the served model name)")
         agent = PhoneAgent.from_endpoint(
-            args.base_url, args.model, api_key_env=args.api_key_env, template=template, coord_space=coord_space,
-            budget=budget, concurrency=args.concurrency, timeout=args.timeout, max_retries=args.max_retries,
+            args.base_url,
+            args.model,
+            api_key_env=args.api_key_env,
+            template=template,
+            coord_space=coord_space,
+            budget=budget,
+            concurrency=args.concurrency,
+            timeout=args.timeout,
+            max_retries=args.max_retries,
             max_tokens=args.max_tokens,
         )
         return agent, args.model, args.base_url
@@ -304,8 +316,14 @@ def run_command(args: Any) -> int:
     async def main() -> RunSummary:
         try:
             return await run_eval(
-                agent, iter_steps(args.episodes), writer, protocol=args.protocol, concurrency=concurrency,
-                retry_errors=args.retry_errors, limit=args.limit, total=total,
+                agent,
+                iter_steps(args.episodes),
+                writer,
+                protocol=args.protocol,
+                concurrency=concurrency,
+                retry_errors=args.retry_errors,
+                limit=args.limit,
+                total=total,
                 progress=not args.no_progress,
             )
         finally:

@@ -30,9 +30,11 @@ def find_step_input(messages: list[dict[str, Any]]) -> dict[str, Any] | None:
         if message.get("role") != "user":
             continue
         content = message.get("content")
-        parts = [content] if isinstance(content, str) else [
-            p.get("text", "") for p in content or [] if isinstance(p, dict) and p.get("type") == "text"
-        ]
+        parts = (
+            [content]
+            if isinstance(content, str)
+            else [p.get("text", "") for p in content or [] if isinstance(p, dict) and p.get("type") == "text"]
+        )
         for text in reversed(parts):
             start = text.rfind('{"task_content"')
             while start != -1:
@@ -47,7 +49,9 @@ def find_step_input(messages: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 def key_of_input(step_input: Mapping[str, Any]) -> str:
     return step_key(
-        step_input.get("task_content", ""), step_input.get("history_path_all", []), step_input.get("app_name", "")
+        step_input.get("task_content", ""),
+        step_input.get("history_path_all", []),
+        step_input.get("app_name", ""),
     )
 
 
@@ -85,12 +89,16 @@ def _last_image_base64(messages: list[dict[str, Any]]) -> str | None:
         for part in reversed(content):
             url = (part.get("image_url") or {}).get("url", "") if isinstance(part, dict) else ""
             if url.startswith("data:") and "," in url:
-                return url[url.index(",") + 1:]
+                return url[url.index(",") + 1 :]
     return None
 
 
 def gold_replies(
-    steps: Iterable[Any], *, coord_space: str = "original", min_pixels: int | None = None, max_pixels: int | None = None
+    steps: Iterable[Any],
+    *,
+    coord_space: str = "original",
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
 ) -> ReplyFn:
     """A reply function answering each step's gold action, in the model's coordinate space.
 
@@ -107,7 +115,9 @@ def gold_replies(
             action = to_model_space(action, coord_space, step.screen_size, budget)
         key = step_key(step.task, step.history, step.app)
         candidates.setdefault(key, []).append((Path(step.current_screenshot), render_reply(action.to_json())))
-    unknown = render_reply({"action_type": "wait", "action_parameter": {"wait": ""}, "action_description": "unknown"})
+    unknown = render_reply(
+        {"action_type": "wait", "action_parameter": {"wait": ""}, "action_description": "unknown"}
+    )
     digests: dict[Path, str] = {}
     lengths: dict[Path, int] = {}
 

@@ -46,6 +46,7 @@ from eval.stub_replies import (  # noqa: F401 - re-exported: the stub server's p
 
 logger = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class Faults:
     """Per-request fault rates (each in [0, 1]) and timings, drawn from `seed`."""
@@ -89,7 +90,9 @@ def build_app(
 
     class DroppedResponse(Response):
         async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"4096")]})
+            await send(
+                {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"4096")]}
+            )
             raise _DropConnection("stub server drops this connection on purpose")
 
     attempts: Counter[str] = Counter()
@@ -100,7 +103,10 @@ def build_app(
 
     async def models(request: Any) -> Response:
         return JSONResponse(
-            {"object": "list", "data": [{"id": model, "object": "model", "created": 0, "owned_by": "phone-r1"}]}
+            {
+                "object": "list",
+                "data": [{"id": model, "object": "model", "created": 0, "owned_by": "phone-r1"}],
+            }
         )
 
     async def chat(request: Any) -> Response:
@@ -123,12 +129,19 @@ def build_app(
         finally:
             stats["in_flight"] -= 1
 
-    async def answer(fate: str, step_input: dict[str, Any] | None, messages: list[dict[str, Any]],
-                     body: dict[str, Any], body_bytes: int) -> Any:
+    async def answer(
+        fate: str,
+        step_input: dict[str, Any] | None,
+        messages: list[dict[str, Any]],
+        body: dict[str, Any],
+        body_bytes: int,
+    ) -> Any:
         if faults.latency_s:
             await asyncio.sleep(faults.latency_s)
         if fate == "error":
-            return JSONResponse({"error": {"message": "injected failure", "type": "server_error"}}, status_code=500)
+            return JSONResponse(
+                {"error": {"message": "injected failure", "type": "server_error"}}, status_code=500
+            )
         if fate == "drop":
             return DroppedResponse()
         if fate == "delay":
@@ -145,16 +158,20 @@ def build_app(
             "object": "chat.completion",
             "created": int(time.time()),
             "model": body.get("model", model),
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+            ],
             "usage": usage,
         }
         return Response(orjson.dumps(completion), media_type="application/json")
 
-    return Starlette(routes=[
-        Route("/health", health, methods=["GET"]),
-        Route("/v1/models", models, methods=["GET"]),
-        Route("/v1/chat/completions", chat, methods=["POST"]),
-    ])
+    return Starlette(
+        routes=[
+            Route("/health", health, methods=["GET"]),
+            Route("/v1/models", models, methods=["GET"]),
+            Route("/v1/chat/completions", chat, methods=["POST"]),
+        ]
+    )
 
 
 class StubServer:
@@ -200,7 +217,12 @@ class StubServer:
         self.port = sock.getsockname()[1]
         app = build_app(self.reply, self.faults, self.model, self.api_key, self.stats, self._stopping)
         config = uvicorn.Config(
-            app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1, backlog=2048, access_log=False
+            app,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+            backlog=2048,
+            access_log=False,
         )
         self._server = uvicorn.Server(config)
         logging.getLogger("uvicorn.error").addFilter(self._filter)
@@ -277,7 +299,9 @@ class StubServerProcess:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="scripted OpenAI-compatible chat server answering gold actions")
+    parser = argparse.ArgumentParser(
+        description="scripted OpenAI-compatible chat server answering gold actions"
+    )
     parser.add_argument("--episodes", type=Path, help="answer the gold action of these episodes' steps")
     parser.add_argument("--coord-space", default="original")
     parser.add_argument("--min-pixels", type=int)
@@ -296,7 +320,9 @@ def main(argv: list[str] | None = None) -> int:
         from training.data.readers import iter_steps
 
         reply = gold_replies(
-            iter_steps(args.episodes), coord_space=args.coord_space, min_pixels=args.min_pixels,
+            iter_steps(args.episodes),
+            coord_space=args.coord_space,
+            min_pixels=args.min_pixels,
             max_pixels=args.max_pixels,
         )
     faults = Faults(args.latency, args.error_rate, args.delay_rate, args.delay, args.drop_rate, args.seed)

@@ -22,8 +22,20 @@ STAGES = ("data", "model", "sft", "grpo", "eval", "report", "ui")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Overrides for the tiny random model only (see stage_sft): a high constant-then-cosine learning rate and
 # the bare-JSON target, then GRPO with completions just long enough for that answer.
-TINY_SFT_OVERRIDES = ("--sft_target", "json", "--learning_rate", "1e-2", "--lr_scheduler_type", "cosine",
-                      "--warmup_steps", "10", "--save_strategy", "no", "--disable_tqdm", "true")
+TINY_SFT_OVERRIDES = (
+    "--sft_target",
+    "json",
+    "--learning_rate",
+    "1e-2",
+    "--lr_scheduler_type",
+    "cosine",
+    "--warmup_steps",
+    "10",
+    "--save_strategy",
+    "no",
+    "--disable_tqdm",
+    "true",
+)
 TINY_GRPO_OVERRIDES = ("--max_completion_length", "64", "--save_strategy", "no", "--disable_tqdm", "true")
 DEFAULT_TRAIN = REPO_ROOT / "data" / "demo" / "train"
 DEFAULT_TEST = REPO_ROOT / "data" / "demo" / "test"
@@ -37,7 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--stage", choices=("all", *STAGES), default="all", help="run one stage alone (default: all)")
+    p.add_argument(
+        "--stage", choices=("all", *STAGES), default="all", help="run one stage alone (default: all)"
+    )
     p.add_argument("--out", type=Path, default=Path("runs/demo"), help="where every artifact goes")
     p.add_argument(
         "--model",
@@ -50,14 +64,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=Path(os.environ["RECIPES"]) if os.environ.get("RECIPES") else None,
         help="folder holding sft.yaml and grpo.yaml (env RECIPES; default: training/recipes/tiny)",
     )
-    p.add_argument("--train-data", type=Path, default=Path(os.environ.get("DATA", DEFAULT_TRAIN)), help="training episodes (env DATA)")
-    p.add_argument("--test-data", type=Path, default=Path(os.environ.get("TEST_DATA", DEFAULT_TEST)), help="held-out episodes (env TEST_DATA)")
-    p.add_argument("--sft-steps", type=int, default=int(os.environ.get("SFT_STEPS", 450)), help="SFT warm-start steps")
+    p.add_argument(
+        "--train-data",
+        type=Path,
+        default=Path(os.environ.get("DATA", DEFAULT_TRAIN)),
+        help="training episodes (env DATA)",
+    )
+    p.add_argument(
+        "--test-data",
+        type=Path,
+        default=Path(os.environ.get("TEST_DATA", DEFAULT_TEST)),
+        help="held-out episodes (env TEST_DATA)",
+    )
+    p.add_argument(
+        "--sft-steps", type=int, default=int(os.environ.get("SFT_STEPS", 450)), help="SFT warm-start steps"
+    )
     p.add_argument("--grpo-steps", type=int, default=int(os.environ.get("GRPO_STEPS", 10)), help="GRPO steps")
     p.add_argument("--eval-limit", type=int, default=None, help="evaluate only the first N held-out steps")
-    p.add_argument("--max-tokens", type=int, default=int(os.environ.get("MAX_TOKENS", 96)),
-                   help="completion budget per evaluated step (bounds CPU generation time)")
-    p.add_argument("--engine", choices=("auto", "vllm", "transformers"), default="auto", help="serving engine")
+    p.add_argument(
+        "--max-tokens",
+        type=int,
+        default=int(os.environ.get("MAX_TOKENS", 96)),
+        help="completion budget per evaluated step (bounds CPU generation time)",
+    )
+    p.add_argument(
+        "--engine", choices=("auto", "vllm", "transformers"), default="auto", help="serving engine"
+    )
     p.add_argument("--host", default="127.0.0.1", help="bind address of the servers the demo starts")
     p.add_argument("--ui-port", type=int, default=7860, help="port of the replay UI")
     p.add_argument(
@@ -116,7 +148,9 @@ class Demo:
             log.parent.mkdir(parents=True, exist_ok=True)
             handle = log.open("w")
             # A new session so the whole server tree can be stopped together.
-            return subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+            return subprocess.Popen(
+                cmd, stdout=handle, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            )
         done = subprocess.run(cmd, env=env)
         if done.returncode != 0:
             raise DemoError(f"`phone-r1 {shlex.join(cmd[3:])}` exited with status {done.returncode}")
@@ -124,14 +158,18 @@ class Demo:
 
     def require(self, path: Path, stage: str) -> None:
         if not path.exists():
-            raise DemoError(f"{path} is missing: run `phone-r1 demo --stage {stage}` (or the whole demo) first")
+            raise DemoError(
+                f"{path} is missing: run `phone-r1 demo --stage {stage}` (or the whole demo) first"
+            )
 
     # -- stages ------------------------------------------------------------------------------------
     def stage_data(self) -> None:
         for root in (self.args.train_data, self.args.test_data):
             if not root.exists():
                 if root.resolve() in (DEFAULT_TRAIN, DEFAULT_TEST):
-                    raise DemoError(f"{root} is missing from this checkout; restore data/demo or pass --train-data/--test-data")
+                    raise DemoError(
+                        f"{root} is missing from this checkout; restore data/demo or pass --train-data/--test-data"
+                    )
                 raise DemoError(f"episode folder {root} does not exist")
             self.phone_r1("data", "validate", root)
         self.phone_r1("data", "stats", self.args.train_data)
@@ -144,12 +182,18 @@ class Demo:
 
     def _train(self, kind: str, model: str, output: Path, steps: int, *extra: str) -> None:
         self.phone_r1(
-            "train", kind,
-            "--config", self.recipes / f"{kind}.yaml",
-            "--model_name_or_path", model,
-            "--dataset_path", self.args.train_data.resolve(),
-            "--output_dir", output,
-            "--max_steps", steps,
+            "train",
+            kind,
+            "--config",
+            self.recipes / f"{kind}.yaml",
+            "--model_name_or_path",
+            model,
+            "--dataset_path",
+            self.args.train_data.resolve(),
+            "--output_dir",
+            output,
+            "--max_steps",
+            steps,
             *extra,
         )
 
@@ -177,9 +221,22 @@ class Demo:
         log = self.eval_dir / f"serve-{label}.log"
         name = f"phone-r1-{label}"
         server = self.phone_r1(
-            "serve", checkpoint, "--engine", self.args.engine, "--host", self.args.host, "--port", port,
-            "--served-model-name", name, "--min-pixels", meta.min_pixels, "--max-pixels", meta.max_pixels,
-            background=True, log=log,
+            "serve",
+            checkpoint,
+            "--engine",
+            self.args.engine,
+            "--host",
+            self.args.host,
+            "--port",
+            port,
+            "--served-model-name",
+            name,
+            "--min-pixels",
+            meta.min_pixels,
+            "--max-pixels",
+            meta.max_pixels,
+            background=True,
+            log=log,
         )
         try:
             base_url = f"http://{self.args.host}:{port}/v1"
@@ -192,9 +249,21 @@ class Demo:
                 results.unlink()  # a fresh demo run scores from scratch; `eval run` itself resumes
             extra = ["--limit", str(self.args.eval_limit)] if self.args.eval_limit else []
             self.phone_r1(
-                "eval", "run", "--episodes", self.args.test_data.resolve(), "--base-url", base_url,
-                "--model", name, "--checkpoint-meta", self.grpo_dir, "--max-tokens", self.args.max_tokens,
-                "-o", results, *extra,
+                "eval",
+                "run",
+                "--episodes",
+                self.args.test_data.resolve(),
+                "--base-url",
+                base_url,
+                "--model",
+                name,
+                "--checkpoint-meta",
+                self.grpo_dir,
+                "--max-tokens",
+                self.args.max_tokens,
+                "-o",
+                results,
+                *extra,
             )
         finally:
             stop(server, grace_s=30.0)
@@ -222,8 +291,17 @@ class Demo:
             return
         self.require(self.results("after"), "eval")
         self.phone_r1(
-            "ui", "--episodes", self.args.test_data.resolve(), "--results", self.results("after"),
-            "--results-b", self.results("before"), "--host", self.args.host, "--port", self.args.ui_port,
+            "ui",
+            "--episodes",
+            self.args.test_data.resolve(),
+            "--results",
+            self.results("after"),
+            "--results-b",
+            self.results("before"),
+            "--host",
+            self.args.host,
+            "--port",
+            self.args.ui_port,
         )
 
     def run(self, stages: tuple[str, ...]) -> None:
@@ -272,8 +350,13 @@ def print_before_after(before: Path, after: Path) -> None:
     a = json.loads(after.read_text())
     print("\n== held-out step accuracy: before vs after training ==")
     print(f"  {'metric':<22} {'before':>8} {'after':>8}")
-    for key, label in [("sr", "step success (SR)"), ("tm", "type match (TM)"), ("gr", "grounding (GR)"),
-                       ("format_validity", "format validity"), ("mean_reward", "mean partial reward")]:
+    for key, label in [
+        ("sr", "step success (SR)"),
+        ("tm", "type match (TM)"),
+        ("gr", "grounding (GR)"),
+        ("format_validity", "format validity"),
+        ("mean_reward", "mean partial reward"),
+    ]:
         if key in a or key in b:
             print(f"  {label:<22} {_fmt(b.get(key)):>8} {_fmt(a.get(key)):>8}")
 

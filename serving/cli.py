@@ -32,38 +32,70 @@ def register(subparsers: Any) -> None:
         "and phone_r1.json).",
         usage="phone-r1 serve CHECKPOINT [options]\n       phone-r1 serve merge ADAPTER -o OUT [--base-model M]",
     )
-    parser.add_argument("checkpoint", metavar="CHECKPOINT",
-                        help="checkpoint folder (full weights, or a LoRA adapter with adapter_config.json); "
-                        "or the word `merge`")
-    parser.add_argument("adapter", nargs="?", type=Path, metavar="ADAPTER", help="with `merge`: the adapter folder")
-    parser.add_argument("-o", "--output", type=Path, metavar="OUT", help="with `merge`: the new folder to write")
-    parser.add_argument("--engine", choices=ENGINES, default="auto",
-                        help="vllm, transformers, or auto: vLLM when it is installed and a GPU is visible")
+    parser.add_argument(
+        "checkpoint",
+        metavar="CHECKPOINT",
+        help="checkpoint folder (full weights, or a LoRA adapter with adapter_config.json); "
+        "or the word `merge`",
+    )
+    parser.add_argument(
+        "adapter", nargs="?", type=Path, metavar="ADAPTER", help="with `merge`: the adapter folder"
+    )
+    parser.add_argument(
+        "-o", "--output", type=Path, metavar="OUT", help="with `merge`: the new folder to write"
+    )
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="auto",
+        help="vllm, transformers, or auto: vLLM when it is installed and a GPU is visible",
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the server command and exit")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    parser.add_argument("--served-model-name", default="phone-r1",
-                        help="the model name clients send (default phone-r1)")
+    parser.add_argument(
+        "--served-model-name", default="phone-r1", help="the model name clients send (default phone-r1)"
+    )
     parser.add_argument("--tp", type=int, default=1, help="vLLM tensor parallel size")
     parser.add_argument("--dp", type=int, default=1, help="vLLM data parallel size")
     parser.add_argument("--max-model-len", type=int, help="vLLM context length (default: the model's)")
     parser.add_argument("--min-pixels", type=int, help="pixel budget override (default: the checkpoint's)")
     parser.add_argument("--max-pixels", type=int, help="pixel budget override (default: the checkpoint's)")
     parser.add_argument("--enable-lora", action="store_true", help="vLLM: allow LoRA adapters")
-    parser.add_argument("--lora-modules", nargs="+", default=[], metavar="NAME=PATH",
-                        help="vLLM: extra adapters served on CHECKPOINT (an adapter CHECKPOINT is added itself)")
+    parser.add_argument(
+        "--lora-modules",
+        nargs="+",
+        default=[],
+        metavar="NAME=PATH",
+        help="vLLM: extra adapters served on CHECKPOINT (an adapter CHECKPOINT is added itself)",
+    )
     parser.add_argument("--base-model", help="base model of an adapter (default: from adapter_config.json)")
-    parser.add_argument("--merge-lora", action="store_true",
-                        help="merge an adapter CHECKPOINT into its base first and serve the merged weights")
-    parser.add_argument("--merged-dir", type=Path, help="where --merge-lora writes (default CHECKPOINT-merged)")
-    parser.add_argument("--dtype", help="weights dtype (vLLM --dtype; transformers --dtype; merge load dtype)")
+    parser.add_argument(
+        "--merge-lora",
+        action="store_true",
+        help="merge an adapter CHECKPOINT into its base first and serve the merged weights",
+    )
+    parser.add_argument(
+        "--merged-dir", type=Path, help="where --merge-lora writes (default CHECKPOINT-merged)"
+    )
+    parser.add_argument(
+        "--dtype", help="weights dtype (vLLM --dtype; transformers --dtype; merge load dtype)"
+    )
     parser.add_argument("--gpu-memory-utilization", type=float, help="vLLM GPU memory fraction")
     parser.add_argument("--device", default="auto", help="transformers engine device (cpu, cuda:0, auto)")
-    parser.add_argument("--api-key-env", metavar="VAR",
-                        help="vLLM: require the API key held in environment variable VAR (never on the command line)")
+    parser.add_argument(
+        "--api-key-env",
+        metavar="VAR",
+        help="vLLM: require the API key held in environment variable VAR (never on the command line)",
+    )
     parser.add_argument("--ready-timeout", type=float, default=900.0, help="seconds to wait for /health")
-    parser.add_argument("--vllm-arg", action="append", default=[], metavar="ARG",
-                        help="extra argument passed to vllm serve as is (repeatable)")
+    parser.add_argument(
+        "--vllm-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="extra argument passed to vllm serve as is (repeatable)",
+    )
     parser.set_defaults(func=_dispatch)
 
 
@@ -74,8 +106,11 @@ def _dispatch(args: argparse.Namespace) -> int:
             return 2
         return _merge(args)
     if args.adapter is not None or args.output is not None:
-        print(f"phone-r1 serve: unexpected {args.adapter or '-o ' + str(args.output)}; ADAPTER and -o belong to "
-              "`phone-r1 serve merge ADAPTER -o OUT`", file=sys.stderr)
+        print(
+            f"phone-r1 serve: unexpected {args.adapter or '-o ' + str(args.output)}; ADAPTER and -o belong to "
+            "`phone-r1 serve merge ADAPTER -o OUT`",
+            file=sys.stderr,
+        )
         return 2
     args.checkpoint = Path(args.checkpoint)
     return _serve(args)
@@ -134,8 +169,13 @@ def _serve(args: argparse.Namespace) -> int:
             return 2
     from serving.launch import supervise
 
-    return supervise(plan["cmd"], health_url=plan["health_url"], banner=plan["banner"], env=plan["env"],
-                     ready_timeout_s=args.ready_timeout)
+    return supervise(
+        plan["cmd"],
+        health_url=plan["health_url"],
+        banner=plan["banner"],
+        env=plan["env"],
+        ready_timeout_s=args.ready_timeout,
+    )
 
 
 def _meta_source(checkpoint: Path, base_model: str | None) -> Path:
@@ -184,10 +224,19 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
     env = dict(os.environ)
     if engine == "vllm":
         options = ServeOptions(
-            host=args.host, port=args.port, served_model_name=args.served_model_name, tensor_parallel_size=args.tp,
-            data_parallel_size=args.dp, max_model_len=args.max_model_len, min_pixels=min_pixels,
-            max_pixels=max_pixels, enable_lora=args.enable_lora, lora_modules=tuple(args.lora_modules),
-            base_model=args.base_model, gpu_memory_utilization=args.gpu_memory_utilization, dtype=args.dtype,
+            host=args.host,
+            port=args.port,
+            served_model_name=args.served_model_name,
+            tensor_parallel_size=args.tp,
+            data_parallel_size=args.dp,
+            max_model_len=args.max_model_len,
+            min_pixels=min_pixels,
+            max_pixels=max_pixels,
+            enable_lora=args.enable_lora,
+            lora_modules=tuple(args.lora_modules),
+            base_model=args.base_model,
+            gpu_memory_utilization=args.gpu_memory_utilization,
+            dtype=args.dtype,
             extra_args=tuple(args.vllm_arg),
         )
         cmd = build_vllm_command(checkpoint, options, vllm=_vllm_executable() or "vllm")
@@ -198,22 +247,56 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
             env["VLLM_API_KEY"] = os.environ.get(args.api_key_env, "")
             notes.append(f"VLLM_API_KEY is set from ${args.api_key_env}")
         if not args.dry_run and _vllm_executable() is None:
-            raise FileNotFoundError("vllm is not installed here (pip install 'phone-r1[gpu]'); "
-                                    "use --engine transformers on machines without a GPU")
+            raise FileNotFoundError(
+                "vllm is not installed here (pip install 'phone-r1[gpu]'); "
+                "use --engine transformers on machines without a GPU"
+            )
     else:
         if is_adapter:
-            raise ValueError(f"{checkpoint} is a LoRA adapter; the transformers engine serves full weights: "
-                             "add --merge-lora, or run `phone-r1 serve merge` first")
+            raise ValueError(
+                f"{checkpoint} is a LoRA adapter; the transformers engine serves full weights: "
+                "add --merge-lora, or run `phone-r1 serve merge` first"
+            )
         if args.api_key_env or args.lora_modules or args.enable_lora or args.tp != 1 or args.dp != 1:
             raise ValueError("--api-key-env, --enable-lora/--lora-modules and --tp/--dp need --engine vllm")
-        cmd = [sys.executable, "-m", "serving.transformers_server", str(checkpoint.resolve()),
-               "--host", args.host, "--port", str(args.port), "--served-model-name", args.served_model_name,
-               "--min-pixels", str(min_pixels), "--max-pixels", str(max_pixels), "--device", args.device,
-               "--dtype", args.dtype or "auto"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "serving.transformers_server",
+            str(checkpoint.resolve()),
+            "--host",
+            args.host,
+            "--port",
+            str(args.port),
+            "--served-model-name",
+            args.served_model_name,
+            "--min-pixels",
+            str(min_pixels),
+            "--max-pixels",
+            str(max_pixels),
+            "--device",
+            args.device,
+            "--dtype",
+            args.dtype or "auto",
+        ]
     client_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
     base_url = f"http://{client_host}:{args.port}/v1"
-    text = banner(engine=engine, base_url=base_url, model=args.served_model_name, checkpoint=meta_dir,
-                  coord_space=meta.coord_space, template=meta.prompt_template, min_pixels=min_pixels,
-                  max_pixels=max_pixels, api_key_env=args.api_key_env)
-    return {"cmd": cmd, "env": env, "health_url": f"http://{client_host}:{args.port}/health", "banner": text,
-            "notes": notes, "merge": merge}
+    text = banner(
+        engine=engine,
+        base_url=base_url,
+        model=args.served_model_name,
+        checkpoint=meta_dir,
+        coord_space=meta.coord_space,
+        template=meta.prompt_template,
+        min_pixels=min_pixels,
+        max_pixels=max_pixels,
+        api_key_env=args.api_key_env,
+    )
+    return {
+        "cmd": cmd,
+        "env": env,
+        "health_url": f"http://{client_host}:{args.port}/health",
+        "banner": text,
+        "notes": notes,
+        "merge": merge,
+    }

@@ -72,8 +72,14 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def supervise(cmd: Sequence[str], *, health_url: str, banner: str, env: Mapping[str, str] | None = None,
-              ready_timeout_s: float = 900.0) -> int:
+def supervise(
+    cmd: Sequence[str],
+    *,
+    health_url: str,
+    banner: str,
+    env: Mapping[str, str] | None = None,
+    ready_timeout_s: float = 900.0,
+) -> int:
     """Start `cmd`, print `banner` once healthy, then wait; Ctrl-C or SIGTERM stops the server.
 
     Returns 0 after a requested stop, the server's exit code if it stops by itself, 1 if it never

@@ -39,8 +39,9 @@ def _processor_source(folders: list[Path]) -> Path:
     )
 
 
-def merge_adapter(adapter_dir: str | Path, out_dir: str | Path, *, base_model: str | None = None,
-                  dtype: str = "auto") -> Path:
+def merge_adapter(
+    adapter_dir: str | Path, out_dir: str | Path, *, base_model: str | None = None, dtype: str = "auto"
+) -> Path:
     """Merge the LoRA adapter in `adapter_dir` into its base model and save the result to `out_dir`.
 
     The base model is `base_model`, else the adapter's `base_model_name_or_path`. Returns `out_dir`.

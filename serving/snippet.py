@@ -6,8 +6,18 @@ import shlex
 from pathlib import Path
 
 
-def banner(*, engine: str, base_url: str, model: str, checkpoint: Path, coord_space: str, template: str,
-           min_pixels: int, max_pixels: int, api_key_env: str | None) -> str:
+def banner(
+    *,
+    engine: str,
+    base_url: str,
+    model: str,
+    checkpoint: Path,
+    coord_space: str,
+    template: str,
+    min_pixels: int,
+    max_pixels: int,
+    api_key_env: str | None,
+) -> str:
     """The ready message with a Python snippet and an eval command, both ready to paste."""
     key_arg = f", api_key_env={api_key_env!r}" if api_key_env else ""
     key_flag = f" --api-key-env {api_key_env}" if api_key_env else ""
@@ -22,19 +32,23 @@ agent = PhoneAgent.from_endpoint(
 )
 result = agent.step(read_steps("EPISODES")[0])
 print(result.action.to_json() if result.action else result.problems, result.usage)"""
-    shell = (f"phone-r1 eval run --episodes EPISODES --base-url {base_url} --model {shlex.quote(model)}"
-             f" --checkpoint-meta {shlex.quote(str(checkpoint))}{key_flag} -o results.jsonl")
-    return "\n".join([
-        f"phone-r1 serve: ready ({engine})",
-        f"  base URL: {base_url}",
-        f"  model:    {model}",
-        f"  prompt:   template={template} coord_space={coord_space} pixels={min_pixels}..{max_pixels}",
-        "",
-        "Python:",
-        *(f"    {line}" if line else "" for line in python.splitlines()),
-        "",
-        "Evaluate:",
-        f"    {shell}",
-        "",
-        "Ctrl-C stops the server.",
-    ])
+    shell = (
+        f"phone-r1 eval run --episodes EPISODES --base-url {base_url} --model {shlex.quote(model)}"
+        f" --checkpoint-meta {shlex.quote(str(checkpoint))}{key_flag} -o results.jsonl"
+    )
+    return "\n".join(
+        [
+            f"phone-r1 serve: ready ({engine})",
+            f"  base URL: {base_url}",
+            f"  model:    {model}",
+            f"  prompt:   template={template} coord_space={coord_space} pixels={min_pixels}..{max_pixels}",
+            "",
+            "Python:",
+            *(f"    {line}" if line else "" for line in python.splitlines()),
+            "",
+            "Evaluate:",
+            f"    {shell}",
+            "",
+            "Ctrl-C stops the server.",
+        ]
+    )

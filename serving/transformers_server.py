@@ -75,7 +75,9 @@ def alias_model(app: Asgi, alias: str, target: str) -> Asgi:
     return wrapped
 
 
-def pin_checkpoint(checkpoint: Path, served_name: str, min_pixels: int | None, max_pixels: int | None) -> None:
+def pin_checkpoint(
+    checkpoint: Path, served_name: str, min_pixels: int | None, max_pixels: int | None
+) -> None:
     """Apply the adjustments of the module docstring to this process's transformers serve."""
     from transformers.cli.serving import model_manager, server
 
@@ -103,7 +105,9 @@ def pin_checkpoint(checkpoint: Path, served_name: str, min_pixels: int | None, m
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m serving.transformers_server", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m serving.transformers_server", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
@@ -122,10 +126,22 @@ def main(argv: list[str] | None = None) -> int:
     pin_checkpoint(checkpoint, args.served_model_name, args.min_pixels, args.max_pixels)
     from agent.processor import run_transformers_cli
 
-    return run_transformers_cli([
-        "serve", str(checkpoint), "--host", args.host, "--port", str(args.port), "--device", args.device,
-        "--dtype", args.dtype, "--log-level", args.log_level,
-    ])
+    return run_transformers_cli(
+        [
+            "serve",
+            str(checkpoint),
+            "--host",
+            args.host,
+            "--port",
+            str(args.port),
+            "--device",
+            args.device,
+            "--dtype",
+            args.dtype,
+            "--log-level",
+            args.log_level,
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -64,8 +64,11 @@ class Adapter:
             return None
         config = json.loads(config_path.read_text(encoding="utf-8"))
         rank = config.get("r")
-        return cls(path=path, base_model=config.get("base_model_name_or_path"),
-                   rank=int(rank) if isinstance(rank, int) else None)
+        return cls(
+            path=path,
+            base_model=config.get("base_model_name_or_path"),
+            rank=int(rank) if isinstance(rank, int) else None,
+        )
 
 
 # The ranks vLLM accepts for --max-lora-rank.
@@ -77,7 +80,9 @@ def vllm_lora_rank(rank: int) -> int:
     for allowed in VLLM_LORA_RANKS:
         if rank <= allowed:
             return allowed
-    raise ValueError(f"LoRA rank {rank} exceeds vLLM's largest --max-lora-rank {VLLM_LORA_RANKS[-1]}; merge it first")
+    raise ValueError(
+        f"LoRA rank {rank} exceeds vLLM's largest --max-lora-rank {VLLM_LORA_RANKS[-1]}; merge it first"
+    )
 
 
 def lora_module(name: str, path: str | Path) -> str:
@@ -114,15 +119,28 @@ def build_vllm_command(checkpoint: str | Path, options: ServeOptions, *, vllm: s
         model = str(checkpoint.resolve()) if checkpoint.exists() else str(checkpoint)
     enable_lora = options.enable_lora or bool(lora_modules)
 
-    cmd = [vllm, "serve", model, "--host", options.host, "--port", str(options.port),
-           "--served-model-name", served_name,
-           "--tensor-parallel-size", str(options.tensor_parallel_size),
-           "--data-parallel-size", str(options.data_parallel_size),
-           # JSON form: the `image=2` form is deprecated and rejected by newer vLLM releases.
-           "--limit-mm-per-prompt", json.dumps({"image": IMAGES_PER_PROMPT}),
-           "--enable-prefix-caching",
-           # vLLM's sampling defaults; a training run's generation_config.json would override the request.
-           "--generation-config", "vllm"]
+    cmd = [
+        vllm,
+        "serve",
+        model,
+        "--host",
+        options.host,
+        "--port",
+        str(options.port),
+        "--served-model-name",
+        served_name,
+        "--tensor-parallel-size",
+        str(options.tensor_parallel_size),
+        "--data-parallel-size",
+        str(options.data_parallel_size),
+        # JSON form: the `image=2` form is deprecated and rejected by newer vLLM releases.
+        "--limit-mm-per-prompt",
+        json.dumps({"image": IMAGES_PER_PROMPT}),
+        "--enable-prefix-caching",
+        # vLLM's sampling defaults; a training run's generation_config.json would override the request.
+        "--generation-config",
+        "vllm",
+    ]
     mm_kwargs: dict[str, Any] = {}
     if options.min_pixels is not None:
         mm_kwargs["min_pixels"] = int(options.min_pixels)
@@ -144,4 +162,3 @@ def build_vllm_command(checkpoint: str | Path, options: ServeOptions, *, vllm: s
             cmd += ["--max-lora-rank", str(max_lora_rank)]
     cmd += list(options.extra_args)
     return cmd
-

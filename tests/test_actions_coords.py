@@ -100,7 +100,9 @@ def test_actions_round_trip_within_one_pixel(screen, space, budget, data):
     start = (data.draw(st.integers(0, w)), data.draw(st.integers(0, h)))
     end = (data.draw(st.integers(0, w)), data.draw(st.integers(0, h)))
     swipe = Swipe(start=start, end=end)
-    back = to_original_space(to_model_space(swipe, space, screen, budget), space, screen, budget, integer=False)
+    back = to_original_space(
+        to_model_space(swipe, space, screen, budget), space, screen, budget, integer=False
+    )
     mw, mh = model_screen_size(space, screen, budget)
     tolerance = (0.5 * w / mw + 1e-9, 0.5 * h / mh + 1e-9)
     for got, want in ((back.start, start), (back.end, end)):

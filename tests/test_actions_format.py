@@ -53,7 +53,12 @@ def test_agrees_with_seed_times_2_5_except_the_documented_difference():
 def test_well_formed_scores_full_marks_and_parts():
     score = format_score(completion())
     assert score.as_dict() == {
-        "think_tag": 1.0, "think_json": 1.0, "think_fields": 1.0, "answer_tag": 1.0, "answer_json": 1.0, "total": 1.0
+        "think_tag": 1.0,
+        "think_json": 1.0,
+        "think_fields": 1.0,
+        "answer_tag": 1.0,
+        "answer_json": 1.0,
+        "total": 1.0,
     }
     assert score.points == 2.5
 
@@ -85,13 +90,22 @@ def test_seed_raises_where_format_score_gives_no_field_credit(payload):
     with pytest.raises(TypeError):
         seed_format_reward([[{"role": "assistant", "content": text}]])
     assert format_score(text).as_dict() == {
-        "think_tag": 1.0, "think_json": 1.0, "think_fields": 0.0, "answer_tag": 1.0, "answer_json": 1.0, "total": 0.8
+        "think_tag": 1.0,
+        "think_json": 1.0,
+        "think_fields": 0.0,
+        "answer_tag": 1.0,
+        "answer_json": 1.0,
+        "total": 0.8,
     }
 
 
-@pytest.mark.parametrize("payload", ['"task_interpretation current_page_audit path_alignment_check action_validation"',
-                                     '["task_interpretation", "current_page_audit", "path_alignment_check", '
-                                     '"action_validation"]'])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '"task_interpretation current_page_audit path_alignment_check action_validation"',
+        '["task_interpretation", "current_page_audit", "path_alignment_check", "action_validation"]',
+    ],
+)
 def test_seed_credits_fields_in_a_string_or_list_format_score_does_not(payload):
     text = f"<think>{payload}</think>"
     assert seed_format_reward([[{"role": "assistant", "content": text}]]) == [1.5]

@@ -33,7 +33,9 @@ def wire(action_type: str, parameter: str) -> str:
 
 
 def inquiry(question: str, candidates: str, index) -> Inquiry | str:
-    payload = json.dumps({"Question": question, "CandidatesList": candidates, "PicDescribe": "", "AnswerIndex": index})
+    payload = json.dumps(
+        {"Question": question, "CandidatesList": candidates, "PicDescribe": "", "AnswerIndex": index}
+    )
     return wire("inquiry", payload)
 
 
@@ -113,7 +115,12 @@ def test_model_space_predictions_are_mapped_back_and_clamped():
     # norm1000 (500, 550) on 1000x2000 is (500, 1100): inside the box.
     assert action_score(wire("click", "500,550"), BOX, SCREEN, coord_space="norm1000").total == 1.0
     # Outside the screen in model space clamps to the corner (0, 0): far from the box.
-    assert action_score(wire("click", "-50,-50"), Click(box=(0, 0, 10, 10)), SCREEN, coord_space="norm1000").total == 1
+    assert (
+        action_score(
+            wire("click", "-50,-50"), Click(box=(0, 0, 10, 10)), SCREEN, coord_space="norm1000"
+        ).total
+        == 1
+    )
     budget = PixelBudget(3136, 401408)
     from actions import model_screen_size
 
@@ -137,8 +144,20 @@ def test_model_space_predictions_are_mapped_back_and_clamped():
         # box: the same point gold needs an exact hit
         (Click(box=(301, 300, 301, 300)), Click(box=(300, 300, 300, 300)), "box", False, True),
         # swipe: direction decides, not length
-        (Swipe(start=(500, 1900), end=(500, 1800)), Swipe(start=(100, 1000), end=(100, 10)), "box", True, True),
-        (Swipe(start=(500, 1800), end=(500, 1900)), Swipe(start=(100, 1000), end=(100, 10)), "aitw", False, True),
+        (
+            Swipe(start=(500, 1900), end=(500, 1800)),
+            Swipe(start=(100, 1000), end=(100, 10)),
+            "box",
+            True,
+            True,
+        ),
+        (
+            Swipe(start=(500, 1800), end=(500, 1900)),
+            Swipe(start=(100, 1000), end=(100, 10)),
+            "aitw",
+            False,
+            True,
+        ),
         # type: similarity 0.8 or more
         (TypeText(text="无锡天气预"), TypeText(text="无锡天气预报"), "box", True, True),
         (TypeText(text="无锡"), TypeText(text="无锡天气预报"), "box", False, True),
@@ -205,7 +224,9 @@ def test_an_action_matches_itself(action, screen):
     if isinstance(action, (Click, LongClick)):
         action = type(action)(box=tuple(min(v, 320) for v in action.box))
     if isinstance(action, Swipe):
-        action = Swipe(start=tuple(min(v, 320) for v in action.start), end=tuple(min(v, 320) for v in action.end))
+        action = Swipe(
+            start=tuple(min(v, 320) for v in action.start), end=tuple(min(v, 320) for v in action.end)
+        )
     if isinstance(action, Inquiry) and action.answer_index is None:
         return  # no index to agree on
     assert action_score(action, action, screen).total == 1.0

@@ -29,23 +29,41 @@ def test_well_formed_completion():
         # the seed's SFT format: a bare JSON action
         (json.dumps(SEED_CLICK, ensure_ascii=False), CLICK, ["no_think_tag", "no_answer_tag"]),
         # code fence inside the answer
-        ("<answer>```json\n" + json.dumps(SEED_CLICK, ensure_ascii=False) + "\n```</answer>", CLICK,
-         ["no_think_tag", "answer_code_fence"]),
+        (
+            "<answer>```json\n" + json.dumps(SEED_CLICK, ensure_ascii=False) + "\n```</answer>",
+            CLICK,
+            ["no_think_tag", "answer_code_fence"],
+        ),
         # Python-literal dict with single quotes
-        ("<answer>{'action_type': 'back', 'action_parameter': {'back': ''}}</answer>", Back(),
-         ["no_think_tag", "answer_python_literal"]),
+        (
+            "<answer>{'action_type': 'back', 'action_parameter': {'back': ''}}</answer>",
+            Back(),
+            ["no_think_tag", "answer_python_literal"],
+        ),
         # parameter as a list, click as a point
-        ('<answer>{"action_type": "click", "action_parameter": {"click": [10, 20]}}</answer>',
-         Click(box=(10, 20, 10, 20)), ["no_think_tag"]),
+        (
+            '<answer>{"action_type": "click", "action_parameter": {"click": [10, 20]}}</answer>',
+            Click(box=(10, 20, 10, 20)),
+            ["no_think_tag"],
+        ),
         # several answers: the last one counts
-        ('<answer>{"action_type": "back"}</answer><answer>{"action_type": "wait"}</answer>', Wait(),
-         ["no_think_tag", "multiple_answers"]),
+        (
+            '<answer>{"action_type": "back"}</answer><answer>{"action_type": "wait"}</answer>',
+            Wait(),
+            ["no_think_tag", "multiple_answers"],
+        ),
         # prose around the JSON inside the answer
-        ('<answer>I will swipe: {"action_type": "swipe", "action_parameter": {"swipe": "1,2,3,4"}} ok</answer>',
-         Swipe(start=(1, 2), end=(3, 4)), ["no_think_tag", "answer_extra_text"]),
+        (
+            '<answer>I will swipe: {"action_type": "swipe", "action_parameter": {"swipe": "1,2,3,4"}} ok</answer>',
+            Swipe(start=(1, 2), end=(3, 4)),
+            ["no_think_tag", "answer_extra_text"],
+        ),
         # think is JSON but misses fields; answer unclosed (truncated generation) yet complete JSON
-        ('<think>{"task_interpretation": "x"}</think><answer>{"action_type": "type", "action_parameter": {"type": "无锡"}}',
-         TypeText(text="无锡"), ["think_missing_fields", "answer_unclosed"]),
+        (
+            '<think>{"task_interpretation": "x"}</think><answer>{"action_type": "type", "action_parameter": {"type": "无锡"}}',
+            TypeText(text="无锡"),
+            ["think_missing_fields", "answer_unclosed"],
+        ),
     ],
 )
 def test_accepted_forms(text, action, problems):
@@ -63,7 +81,10 @@ def test_accepted_forms(text, action, problems):
         ("<answer>[1, 2]</answer>", "not_an_object"),  # JSON but not an object
         ('<answer>{"action_parameter": {}}</answer>', "missing_action_type"),
         ('<answer>{"action_type": "fly"}</answer>', "unknown_action_type"),
-        ('<answer>{"action_type": "click", "action_parameter": {"click": "1,2,3"}}</answer>', "bad_parameter"),
+        (
+            '<answer>{"action_type": "click", "action_parameter": {"click": "1,2,3"}}</answer>',
+            "bad_parameter",
+        ),
         ('<answer>{"action_type": "click"}</answer>', "missing_parameter"),
         ("<think>not json</think>", "think_not_json"),
         ("<think>[1]</think>", "think_not_object"),
@@ -96,9 +117,34 @@ def test_never_raises_on_arbitrary_text(text):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(["<think>", "</think>", "<answer>", "</answer>", "{", "}", "[", "]", '"', "'",
-                                 ":", ",", "action_type", "click", "1", "```", "\n", "null", "点击"]),
-                max_size=40).map("".join))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "<think>",
+                "</think>",
+                "<answer>",
+                "</answer>",
+                "{",
+                "}",
+                "[",
+                "]",
+                '"',
+                "'",
+                ":",
+                ",",
+                "action_type",
+                "click",
+                "1",
+                "```",
+                "\n",
+                "null",
+                "点击",
+            ]
+        ),
+        max_size=40,
+    ).map("".join)
+)
 def test_never_raises_on_tag_and_json_soup(text):
     _check(parse_completion(text))
 

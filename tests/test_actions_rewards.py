@@ -25,7 +25,9 @@ def test_registry_names():
 def test_extra_kwargs_are_ignored_and_columns_broadcast():
     trl_kwargs = {"prompts": ["p"] * 2, "completion_ids": [[1], [2]], "trainer_state": object(), "unknown": 1}
     assert format_reward([GOOD, GOOD], **trl_kwargs) == [1.0, 1.0]
-    assert action_reward([GOOD, GOOD], gold=[GOLD] * 2, screen_width=1440, screen_height=[3200, 3200], **trl_kwargs) == [
+    assert action_reward(
+        [GOOD, GOOD], gold=[GOLD] * 2, screen_width=1440, screen_height=[3200, 3200], **trl_kwargs
+    ) == [
         1.0,
         1.0,
     ]
@@ -40,12 +42,17 @@ def test_conversational_completions():
 def test_garbage_never_raises_and_scores_zero():
     n = len(GARBAGE)
     assert format_reward(GARBAGE) == [0.0] * n
-    assert action_reward(GARBAGE, gold=[GOLD] * n, screen_width=[1440] * n, screen_height=[3200] * n) == [0.0] * n
+    assert (
+        action_reward(GARBAGE, gold=[GOLD] * n, screen_width=[1440] * n, screen_height=[3200] * n)
+        == [0.0] * n
+    )
 
 
 def test_bad_gold_row_scores_zero_and_is_logged(caplog):
     with caplog.at_level(logging.ERROR, logger="actions.rewards"):
-        rewards = action_reward([GOOD, GOOD], gold=[GOLD, '{"action_type": "tap"}'], screen_width=1440, screen_height=3200)
+        rewards = action_reward(
+            [GOOD, GOOD], gold=[GOLD, '{"action_type": "tap"}'], screen_width=1440, screen_height=3200
+        )
     assert rewards == [1.0, 0.0]
     assert "row 1" in caplog.text and "expected action_type in" in caplog.text
 
@@ -119,6 +126,8 @@ def test_rewards_stay_in_unit_interval(completions):
     n = len(completions)
     for reward in (
         format_reward(completions),
-        action_reward(completions, gold=[GOLD] * n, screen_width=1440, screen_height=3200, coord_space="resized"),
+        action_reward(
+            completions, gold=[GOLD] * n, screen_width=1440, screen_height=3200, coord_space="resized"
+        ),
     ):
         assert len(reward) == n and all(0.0 <= r <= 1.0 for r in reward)

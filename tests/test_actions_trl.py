@@ -19,12 +19,26 @@ def test_breakdown_keys_in_grpo_trainer_logs(tmp_path):
 
     tokenizer = build_tokenizer(vocab_size=512)
     config = Qwen2Config(
-        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-        num_attention_heads=2, num_key_value_heads=1, eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.pad_token_id,
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.pad_token_id,
     )
-    gold = json.dumps({"action_type": "click", "action_parameter": {"click": "1,2,30,40"}, "action_description": ""})
-    row = {"prompt": "click it", "gold": gold, "screen_width": 100, "screen_height": 200, "coord_space": "original"}
+    gold = json.dumps(
+        {"action_type": "click", "action_parameter": {"click": "1,2,30,40"}, "action_description": ""}
+    )
+    row = {
+        "prompt": "click it",
+        "gold": gold,
+        "screen_width": 100,
+        "screen_height": 200,
+        "coord_space": "original",
+    }
     logged: list[dict] = []
 
     class Recording(GRPOTrainer):
@@ -33,16 +47,30 @@ def test_breakdown_keys_in_grpo_trainer_logs(tmp_path):
             logged.append(dict(logs))
 
     args = GRPOConfig(
-        output_dir=str(tmp_path), per_device_train_batch_size=4, num_generations=4, max_completion_length=8,
-        max_steps=1, logging_steps=1, report_to=[], bf16=False, use_cpu=True, save_strategy="no",
+        output_dir=str(tmp_path),
+        per_device_train_batch_size=4,
+        num_generations=4,
+        max_completion_length=8,
+        max_steps=1,
+        logging_steps=1,
+        report_to=[],
+        bf16=False,
+        use_cpu=True,
+        save_strategy="no",
     )
     trainer = Recording(
-        model=Qwen2ForCausalLM(config), processing_class=tokenizer, reward_funcs=[format_reward, action_reward],
-        args=args, train_dataset=Dataset.from_list([row] * 4),
+        model=Qwen2ForCausalLM(config),
+        processing_class=tokenizer,
+        reward_funcs=[format_reward, action_reward],
+        args=args,
+        train_dataset=Dataset.from_list([row] * 4),
     )
     trainer.train()
     keys = {k for logs in logged for k in logs}
-    expected = {f"rewards/format/{p}" for p in ("think_tag", "think_json", "think_fields", "answer_tag", "answer_json")}
+    expected = {
+        f"rewards/format/{p}"
+        for p in ("think_tag", "think_json", "think_fields", "answer_tag", "answer_json")
+    }
     expected |= {f"rewards/action/{p}" for p in ("type_hit", "param_score", "parsed")}
     assert expected <= keys, sorted(keys)
     assert {"rewards/format_reward/mean", "rewards/action_reward/mean"} <= keys

@@ -15,13 +15,23 @@ from tests.helpers.data import WIRE_ACTIONS
 
 def test_action_types_follow_the_seed_order():
     assert ACTION_TYPES == (
-        "open_app", "click", "long_click", "type", "swipe",
-        "task_completed", "task_impossible", "inquiry", "wait", "back",
+        "open_app",
+        "click",
+        "long_click",
+        "type",
+        "swipe",
+        "task_completed",
+        "task_impossible",
+        "inquiry",
+        "wait",
+        "back",
     )
     assert set(ACTION_CLASSES) == set(ACTION_TYPES)
 
 
-@pytest.mark.parametrize("wire", [SEED_CLICK, SEED_INQUIRY, SEED_WAIT, *WIRE_ACTIONS], ids=lambda w: w["action_type"])
+@pytest.mark.parametrize(
+    "wire", [SEED_CLICK, SEED_INQUIRY, SEED_WAIT, *WIRE_ACTIONS], ids=lambda w: w["action_type"]
+)
 def test_seed_wire_dicts_round_trip_exactly(wire):
     action = parse_action(wire)
     assert action.to_json() == wire
@@ -45,7 +55,11 @@ def test_seed_inquiry_fields():
 
 
 def test_oddly_spaced_wire_string_is_kept_until_the_action_changes():
-    wire = {"action_type": "swipe", "action_parameter": {"swipe": "158, 1557, 122,1253"}, "action_description": ""}
+    wire = {
+        "action_type": "swipe",
+        "action_parameter": {"swipe": "158, 1557, 122,1253"},
+        "action_description": "",
+    }
     action = parse_action(wire)
     assert action.to_json() == wire
     moved = dataclasses.replace(action, end=(122, 1000))
@@ -74,12 +88,21 @@ def test_round_trip_is_exact_for_every_action_type(action):
         ({"action_type": "click", "action_parameter": "1,2,3,4"}, "as an object", "'1,2,3,4'"),
         ({"action_type": "click", "action_parameter": {"swipe": "1,2,3,4"}}, "hold key 'click'", "['swipe']"),
         ({"action_type": "click", "action_parameter": {"click": "1,2"}}, "expected 4 numbers", "found 2"),
-        ({"action_type": "click", "action_parameter": {"click": "1,2,3,x"}}, "comma-separated numbers", "'1,2,3,x'"),
+        (
+            {"action_type": "click", "action_parameter": {"click": "1,2,3,x"}},
+            "comma-separated numbers",
+            "'1,2,3,x'",
+        ),
         ({"action_type": "click", "action_parameter": {"click": [1, 2, 3, 4]}}, "as a string", "list"),
         ({"action_type": "type", "action_parameter": {"type": 5}}, "as a string", "int 5"),
         (
-            {"action_type": "inquiry", "action_parameter": {"inquiry": '{"Question": "q", "CandidatesList": "[a",'
-             ' "PicDescribe": "", "AnswerIndex": 0}'}},
+            {
+                "action_type": "inquiry",
+                "action_parameter": {
+                    "inquiry": '{"Question": "q", "CandidatesList": "[a",'
+                    ' "PicDescribe": "", "AnswerIndex": 0}'
+                },
+            },
             "Python-literal list string",
             "'[a'",
         ),
@@ -88,7 +111,11 @@ def test_round_trip_is_exact_for_every_action_type(action):
             "expected inquiry keys",
             "missing ['CandidatesList', 'PicDescribe', 'AnswerIndex']",
         ),
-        ({"action_type": "wait", "action_parameter": {"wait": ""}, "action_description": 3}, "as a string", "3"),
+        (
+            {"action_type": "wait", "action_parameter": {"wait": ""}, "action_description": 3},
+            "as a string",
+            "3",
+        ),
     ],
 )
 def test_strict_errors_name_expected_and_found(wire, expected, found):
@@ -122,7 +149,10 @@ def test_lenient_parsing_of_model_output(wire, expected):
 
 def test_lenient_inquiry_with_malformed_candidates_notes_the_problem():
     notes: list[str] = []
-    wire = {"action_type": "inquiry", "action_parameter": {"inquiry": '{"Question": "选哪个", "CandidatesList": "[甲,"}'}}
+    wire = {
+        "action_type": "inquiry",
+        "action_parameter": {"inquiry": '{"Question": "选哪个", "CandidatesList": "[甲,"}'},
+    }
     action = parse_action(wire, strict=False, notes=notes)
     assert action == Inquiry(question="选哪个", candidates=())
     assert notes == ["bad_candidates"]

@@ -18,7 +18,13 @@ GOLDS = [
 
 
 def _coords(action):
-    return action.box if hasattr(action, "box") else (*action.start, *action.end) if isinstance(action, Swipe) else ()
+    return (
+        action.box
+        if hasattr(action, "box")
+        else (*action.start, *action.end)
+        if isinstance(action, Swipe)
+        else ()
+    )
 
 
 @pytest.mark.parametrize("space", ["original", "resized", "norm1000"])
@@ -55,8 +61,9 @@ def test_prompt_states_the_space_the_backend_must_answer_in(tmp_path):
 
 def test_out_of_screen_answer_is_clamped(tmp_path):
     step = make_step(tmp_path)
-    agent = PhoneAgent(ScriptedBackend(lambda m: reply_text(Click(box=(900, 990, 1200, 1100)))),
-                       coord_space="norm1000")
+    agent = PhoneAgent(
+        ScriptedBackend(lambda m: reply_text(Click(box=(900, 990, 1200, 1100)))), coord_space="norm1000"
+    )
     result = agent.step(step)
     agent.close()
     assert result.action.box == (972, 2376, 1080, 2400)
@@ -101,7 +108,9 @@ def test_step_without_a_recorded_size_reads_the_screenshot_header_once(tmp_path,
     step = make_step(tmp_path, sizes=[(720, 1280), (1080, 2400)], gold=gold)
     opened = []
     real_open = PIL.Image.open
-    monkeypatch.setattr(PIL.Image, "open", lambda fp, *a, **k: opened.append(str(fp)) or real_open(fp, *a, **k))
+    monkeypatch.setattr(
+        PIL.Image, "open", lambda fp, *a, **k: opened.append(str(fp)) or real_open(fp, *a, **k)
+    )
     model_gold = to_model_space(gold, "norm1000", (1080, 2400))
     backend = ScriptedBackend(lambda messages: reply_text(model_gold))
     with PhoneAgent(backend, coord_space="norm1000") as agent:
@@ -145,7 +154,9 @@ def test_unknown_coordinate_space_is_rejected():
 def test_from_checkpoint_takes_prompt_space_and_budget_from_the_checkpoint(tmp_path):
     from agent.checkpoint import CheckpointMeta
 
-    CheckpointMeta(coord_space="resized", min_pixels=784, max_pixels=200704, prompt_template="en").save(tmp_path)
+    CheckpointMeta(coord_space="resized", min_pixels=784, max_pixels=200704, prompt_template="en").save(
+        tmp_path
+    )
     agent = PhoneAgent.from_checkpoint(tmp_path)  # nothing loads before the first step
     assert (agent.template, agent.coord_space, agent.budget) == ("en", "resized", PixelBudget(784, 200704))
     assert agent.backend.budget == agent.budget
@@ -154,7 +165,8 @@ def test_from_checkpoint_takes_prompt_space_and_budget_from_the_checkpoint(tmp_p
 def test_from_checkpoint_without_metadata_uses_the_processors_budget(tmp_path):
     import json
 
-    (tmp_path / "processor_config.json").write_text(json.dumps(
-        {"image_processor": {"size": {"shortest_edge": 3136, "longest_edge": 50176}}}))
+    (tmp_path / "processor_config.json").write_text(
+        json.dumps({"image_processor": {"size": {"shortest_edge": 3136, "longest_edge": 50176}}})
+    )
     agent = PhoneAgent.from_checkpoint(tmp_path)
     assert (agent.template, agent.coord_space, agent.budget) == ("zh", "original", PixelBudget(3136, 50176))

@@ -20,8 +20,13 @@ SECRET = "sk-test-9f8e7d6c5b4a-do-not-log"
 
 
 def _data_urls(messages):
-    return [p["image_url"]["url"] for m in messages if isinstance(m["content"], list)
-            for p in m["content"] if p.get("type") == "image_url"]
+    return [
+        p["image_url"]["url"]
+        for m in messages
+        if isinstance(m["content"], list)
+        for p in m["content"]
+        if p.get("type") == "image_url"
+    ]
 
 
 def test_answer_usage_and_two_images_as_data_urls(tmp_path):
@@ -88,10 +93,13 @@ def test_aiohttp_transport_when_installed_else_httpx(transport):
     ],
     ids=["5xx", "timeout", "dropped-connection"],
 )
-def test_server_faults_are_retried_a_bounded_number_of_times_then_typed(tmp_path, transport, faults, max_retries,
-                                                                          timeout, kind, said):
+def test_server_faults_are_retried_a_bounded_number_of_times_then_typed(
+    tmp_path, transport, faults, max_retries, timeout, kind, said
+):
     with StubServer(lambda s, m: reply_text(GOLD), faults=faults) as server:
-        agent = PhoneAgent.from_endpoint(server.base_url, "stub-model", max_retries=max_retries, timeout=timeout)
+        agent = PhoneAgent.from_endpoint(
+            server.base_url, "stub-model", max_retries=max_retries, timeout=timeout
+        )
         result = agent.step(make_step(tmp_path))
         agent.close()
         requests_seen = server.stats["requests"]
@@ -180,7 +188,9 @@ def test_importing_agent_and_serving_loads_no_model_library():
     import subprocess
     import sys
 
-    code = ("import sys, agent, agent.backends, agent.prompt, serving.cli; from agent import PhoneAgent; "
-            "heavy = [m for m in ('torch', 'transformers', 'openai', 'vllm', 'peft') if m in sys.modules]; "
-            "assert not heavy, heavy")
+    code = (
+        "import sys, agent, agent.backends, agent.prompt, serving.cli; from agent import PhoneAgent; "
+        "heavy = [m for m in ('torch', 'transformers', 'openai', 'vllm', 'peft') if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

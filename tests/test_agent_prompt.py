@@ -40,8 +40,9 @@ def test_step_text_is_the_input_json_with_images_and_key_order_kept(tmp_path):
     assert list(data) == list(step.input)
     assert data["screen_path1"] == data["screen_path2"] == "<image>"
     assert "淘宝" in step_text(step)  # not \u-escaped, as the seed's converter writes it
-    assert step_text(step) == json.dumps({**step.input, "screen_path1": "<image>", "screen_path2": "<image>"},
-                                         ensure_ascii=False)
+    assert step_text(step) == json.dumps(
+        {**step.input, "screen_path1": "<image>", "screen_path2": "<image>"}, ensure_ascii=False
+    )
 
 
 def test_first_step_with_one_screenshot_has_one_image(tmp_path):
@@ -76,8 +77,17 @@ def test_system_text_states_the_model_screen_size(tmp_path, template, space):
 @pytest.mark.parametrize("template", ["zh", "en"])
 def test_template_carries_fields_actions_think_and_valid_examples(template):
     text = system_text(template, "original", (1080, 2400))
-    for name in ["task_content", "task_path", "screen_path1", "screen_path2", "history_path_all", "app_name",
-                 "action_type_list", *ACTION_TYPES, *THINK_FIELDS]:
+    for name in [
+        "task_content",
+        "task_path",
+        "screen_path1",
+        "screen_path2",
+        "history_path_all",
+        "app_name",
+        "action_type_list",
+        *ACTION_TYPES,
+        *THINK_FIELDS,
+    ]:
         assert name in text, name
     # Every one-line action example is valid wire JSON, one per action type.
     examples = [json.loads(line) for line in text.splitlines() if line.startswith('{"action_type"')]

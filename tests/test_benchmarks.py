@@ -14,8 +14,22 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.timeout(300)
 def test_eval_throughput_benchmark_runs_and_scores_every_step():
     out = subprocess.run(
-        [sys.executable, "benchmarks/eval_throughput.py", "--steps", "24", "--latency", "0.01", "--concurrency", "8", "--repeat", "2"],
-        cwd=ROOT, capture_output=True, text=True, timeout=280,
+        [
+            sys.executable,
+            "benchmarks/eval_throughput.py",
+            "--steps",
+            "24",
+            "--latency",
+            "0.01",
+            "--concurrency",
+            "8",
+            "--repeat",
+            "2",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=280,
     )
     assert out.returncode == 0, out.stderr[-2000:]
     lines = out.stdout.strip().splitlines()

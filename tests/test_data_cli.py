@@ -29,7 +29,10 @@ def test_convert_stops_or_skips(tmp_path: Path, capsys) -> None:
     assert "[missing_image]" in capsys.readouterr().err and not out.exists()
     assert main(["data", "convert", str(root), "-o", str(out), "--skip-invalid"]) == 0
     assert len(out.read_text(encoding="utf-8").splitlines()) == 2
-    rejects = [json.loads(line) for line in (tmp_path / "o.jsonl.rejects.jsonl").read_text(encoding="utf-8").splitlines()]
+    rejects = [
+        json.loads(line)
+        for line in (tmp_path / "o.jsonl.rejects.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert [Path(r["path"]).name for r in rejects] == ["step_2.json"]
 
 
@@ -62,8 +65,22 @@ def test_export_verl_takes_settings_from_a_checkpoint(tmp_path: Path) -> None:
 
     root = make_raw_folder(tmp_path / "raw", {"1": 2})
     CheckpointMeta(coord_space="norm1000", max_pixels=200_000, prompt_template="en").save(tmp_path / "ckpt")
-    assert main(["data", "export-verl", str(root), "-o", str(tmp_path / "v"), "--checkpoint", str(tmp_path / "ckpt"),
-                 "--max-pixels", "100000"]) == 0
+    assert (
+        main(
+            [
+                "data",
+                "export-verl",
+                str(root),
+                "-o",
+                str(tmp_path / "v"),
+                "--checkpoint",
+                str(tmp_path / "ckpt"),
+                "--max-pixels",
+                "100000",
+            ]
+        )
+        == 0
+    )
     row = pq.read_table(tmp_path / "v" / "train.parquet").slice(0, 1).to_pylist()[0]
     assert (row["extra_info"]["coord_space"], row["extra_info"]["max_pixels"]) == ("norm1000", 100_000)
     assert "1000" in row["prompt"][0]["content"] and "screen" in row["prompt"][0]["content"].lower()
@@ -72,9 +89,30 @@ def test_export_verl_takes_settings_from_a_checkpoint(tmp_path: Path) -> None:
 
 def test_synth_command_writes_valid_held_out_episodes(tmp_path: Path, capsys) -> None:
     train, test = tmp_path / "train", tmp_path / "test"
-    assert main(["data", "synth", "-o", str(train), "--episodes", "2", "--width", "360", "--height", "800"]) == 0
-    assert main(["data", "synth", "-o", str(test), "--episodes", "2", "--width", "360", "--height", "800",
-                 "--start-id", "20001", "--exclude-tasks-from", str(train)]) == 0
+    assert (
+        main(["data", "synth", "-o", str(train), "--episodes", "2", "--width", "360", "--height", "800"]) == 0
+    )
+    assert (
+        main(
+            [
+                "data",
+                "synth",
+                "-o",
+                str(test),
+                "--episodes",
+                "2",
+                "--width",
+                "360",
+                "--height",
+                "800",
+                "--start-id",
+                "20001",
+                "--exclude-tasks-from",
+                str(train),
+            ]
+        )
+        == 0
+    )
     assert sorted(p.name for p in test.iterdir()) == ["20001", "20002"]
     for root in (train, test):
         assert main(["data", "validate", str(root)]) == 0

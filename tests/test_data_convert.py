@@ -16,47 +16,34 @@ from training.data.readers import extract_input_json, read_steps
 def seed_generate_jsonl_dataset(base_path: str, prefix_str: str, output_file: str) -> None:
     """The seed's x05 conversion script, verbatim apart from its three constants made parameters."""
     subdirs = [d for d in os.listdir(base_path) if os.path.isdir(os.path.join(base_path, d))]
-    numeric_subdirs = sorted(
-        [d for d in subdirs if d.isdigit()],
-        key=lambda x: int(x)
-    )
+    numeric_subdirs = sorted([d for d in subdirs if d.isdigit()], key=lambda x: int(x))
     sample_id = 1
-    with open(output_file, 'w', encoding='utf-8') as out_f:
+    with open(output_file, "w", encoding="utf-8") as out_f:
         for dir_name in numeric_subdirs:
             dir_path = os.path.join(base_path, dir_name)
             json_files = sorted(
-                [f for f in os.listdir(dir_path) if f.startswith('step_') and f.endswith('.json')],
-                key=lambda x: int(x.split('_')[1].split('.')[0])
+                [f for f in os.listdir(dir_path) if f.startswith("step_") and f.endswith(".json")],
+                key=lambda x: int(x.split("_")[1].split(".")[0]),
             )
             for file_name in json_files:
                 json_path = os.path.join(dir_path, file_name)
-                with open(json_path, 'r', encoding='utf-8') as json_f:  # noqa: UP015 (the seed's line)
+                with open(json_path, "r", encoding="utf-8") as json_f:  # noqa: UP015 (the seed's line)
                     data = json.load(json_f)
-                input_data = data['input']
-                output_data = data['output']
+                input_data = data["input"]
+                output_data = data["output"]
                 image_paths = []
-                if 'screen_path1' in input_data and input_data['screen_path1']:
-                    img_path = os.path.join(dir_name, input_data['screen_path1'])
+                if "screen_path1" in input_data and input_data["screen_path1"]:
+                    img_path = os.path.join(dir_name, input_data["screen_path1"])
                     image_paths.append(img_path)
-                if 'screen_path2' in input_data and input_data['screen_path2']:
-                    img_path = os.path.join(dir_name, input_data['screen_path2'])
+                if "screen_path2" in input_data and input_data["screen_path2"]:
+                    img_path = os.path.join(dir_name, input_data["screen_path2"])
                     image_paths.append(img_path)
                 conversations = [
-                    {
-                        "from": "human",
-                        "value": prefix_str + json.dumps(input_data, ensure_ascii=False)
-                    },
-                    {
-                        "from": "gpt",
-                        "value": json.dumps(output_data, ensure_ascii=False)
-                    }
+                    {"from": "human", "value": prefix_str + json.dumps(input_data, ensure_ascii=False)},
+                    {"from": "gpt", "value": json.dumps(output_data, ensure_ascii=False)},
                 ]
-                sample = {
-                    "id": sample_id,
-                    "image": image_paths,
-                    "conversations": conversations
-                }
-                out_f.write(json.dumps(sample, ensure_ascii=False) + '\n')
+                sample = {"id": sample_id, "image": image_paths, "conversations": conversations}
+                out_f.write(json.dumps(sample, ensure_ascii=False) + "\n")
                 sample_id += 1
 
 
@@ -103,23 +90,32 @@ def test_round_trip_raw_jsonl_steps_same_gold(raw: Path, tmp_path: Path) -> None
     assert [s.gold for s in via] == [s.gold for s in direct]
     assert [s.gold.to_json() for s in via] == [s.gold.to_json() for s in direct]
     assert [s.screenshots for s in via] == [s.screenshots for s in direct]
-    assert [(s.task, s.task_path, s.history, s.app, s.screen_size) for s in via] == \
-        [(s.task, s.task_path, s.history, s.app, s.screen_size) for s in direct]
+    assert [(s.task, s.task_path, s.history, s.app, s.screen_size) for s in via] == [
+        (s.task, s.task_path, s.history, s.app, s.screen_size) for s in direct
+    ]
 
 
 def test_bad_record_stops_or_goes_to_rejects(raw: Path, tmp_path: Path) -> None:
     rewrite_step(raw / "10001" / "step_1.json", lambda r: r["output"].update(action_type="fly"))
     (raw / "10002" / "10002_4.jpg").unlink()
     out = tmp_path / "out.jsonl"
-    with pytest.raises(ConvertError, match=r"(?s)10001/step_1\.json:\d+: error: \[unknown_action_type\].*--skip-invalid"):
+    with pytest.raises(
+        ConvertError, match=r"(?s)10001/step_1\.json:\d+: error: \[unknown_action_type\].*--skip-invalid"
+    ):
         convert(raw, out)
     assert not out.exists() and not (tmp_path / "out.jsonl.part").exists()
 
     summary = convert(raw, out, skip_invalid=True)
-    assert (summary.written, summary.rejected) == (13, 3)  # 10002_4.jpg is current of step_4, previous of step_5
+    assert (summary.written, summary.rejected) == (
+        13,
+        3,
+    )  # 10002_4.jpg is current of step_4, previous of step_5
     rejects = _lines(summary.rejects)
-    assert [Path(r["path"]).relative_to(raw).as_posix() for r in rejects] == \
-        ["10001/step_1.json", "10002/step_4.json", "10002/step_5.json"]
+    assert [Path(r["path"]).relative_to(raw).as_posix() for r in rejects] == [
+        "10001/step_1.json",
+        "10002/step_4.json",
+        "10002/step_5.json",
+    ]
     assert rejects[0]["problems"][0]["code"] == "unknown_action_type"
     assert {p["code"] for p in rejects[1]["problems"]} == {"missing_image"}
     got = _lines(out)

@@ -26,8 +26,18 @@ def test_raw_folder_in_seed_order_with_typed_gold(tmp_path: Path) -> None:
     steps = read_steps(root, strict=False)
     assert [p.name for p in list_episodes(root)] == ["9", "10001", "10002", "notes"]
     # "9" sorts before "10001" by value, not by name; the bad "notes" record is skipped, not replaced.
-    assert [s.step_id for s in steps] == ["9/0", "9/1", "9/2", "10001/0", "10001/1", "10001/2",
-                                          "10002/0", "10002/1", "10002/2", "10002/3"]
+    assert [s.step_id for s in steps] == [
+        "9/0",
+        "9/1",
+        "9/2",
+        "10001/0",
+        "10001/1",
+        "10001/2",
+        "10002/0",
+        "10002/1",
+        "10002/2",
+        "10002/3",
+    ]
     assert {s.gold.action_type for s in steps} == set(ACTION_TYPES)
     first = steps[0]
     assert len(first.screenshots) == 1 and first.previous_screenshot is None
@@ -55,7 +65,9 @@ def test_strict_errors_name_file_and_what_was_found(tmp_path: Path) -> None:
 
     root = make_raw_folder(tmp_path / "raw3", {"1": 2})
     (root / "1" / "1_1.jpg").unlink()
-    with pytest.raises(RecordError, match=r"step_1\.json: expected screenshot .*1_1\.jpg, found no such file"):
+    with pytest.raises(
+        RecordError, match=r"step_1\.json: expected screenshot .*1_1\.jpg, found no such file"
+    ):
         read_steps(root)
     # non-strict keeps the step, without a size
     assert read_steps(root, strict=False)[1].screen_size is None
@@ -76,17 +88,27 @@ def test_iter_steps_streams(tmp_path: Path) -> None:
         next(it)
 
 
-def _seed_line(record_id: int, images: list[str], inp: dict, out: dict, prefix: str = "前缀 {\"a\": {\"b\": 1}}:") -> str:
-    conv = [{"from": "human", "value": prefix + json.dumps(inp, ensure_ascii=False)},
-            {"from": "gpt", "value": json.dumps(out, ensure_ascii=False)}]
+def _seed_line(
+    record_id: int, images: list[str], inp: dict, out: dict, prefix: str = '前缀 {"a": {"b": 1}}:'
+) -> str:
+    conv = [
+        {"from": "human", "value": prefix + json.dumps(inp, ensure_ascii=False)},
+        {"from": "gpt", "value": json.dumps(out, ensure_ascii=False)},
+    ]
     return json.dumps({"id": record_id, "image": images, "conversations": conv}, ensure_ascii=False)
 
 
 def test_jsonl_records_with_one_and_two_screens(tmp_path: Path) -> None:
     write_image(tmp_path / "43688" / "43688_2.jpg")
     write_image(tmp_path / "43688" / "43688_3.jpg")
-    inp = {"task_content": "t", "task_path": {"1": "打开APP"}, "screen_path2": "<image>",
-           "history_path_all": [], "app_name": "淘宝", "action_type_list": {"click": "点击"}}
+    inp = {
+        "task_content": "t",
+        "task_path": {"1": "打开APP"},
+        "screen_path2": "<image>",
+        "history_path_all": [],
+        "app_name": "淘宝",
+        "action_type_list": {"click": "点击"},
+    }
     inp2 = dict(inp, screen_path1="<image>", history_path_all=["打开APP"])
     lines = [
         _seed_line(1, ["43688/43688_2.jpg"], inp, WIRE_ACTIONS[1]),
@@ -102,16 +124,24 @@ def test_jsonl_records_with_one_and_two_screens(tmp_path: Path) -> None:
     assert steps[1].history == ["打开APP"] and steps[1].app == "淘宝"
     assert steps[1].source == f"{path}:3"
 
-    path.write_text(lines[0] + "\n" + '{"id": 2, "image": ["43688/43688_3.jpg"], "conversations": []}\n',
-                    encoding="utf-8")
+    path.write_text(
+        lines[0] + "\n" + '{"id": 2, "image": ["43688/43688_3.jpg"], "conversations": []}\n', encoding="utf-8"
+    )
     with pytest.raises(RecordError, match=r"data\.jsonl:2: expected 'conversations'"):
         read_steps(path)
 
 
 def test_extract_input_json_finds_the_trailing_object() -> None:
-    inp = {"task_content": "找 {x}", "task_path": {"1": "a"}, "history_path_all": ["}{"], "app_name": "x",
-           "action_type_list": {"wait": "等待"}}
-    prompt = '示例:\n{\n "task_content": "示例", "task_path": {"1": "打开APP"}\n}\n输出 {"action_type": "click"}:'
+    inp = {
+        "task_content": "找 {x}",
+        "task_path": {"1": "a"},
+        "history_path_all": ["}{"],
+        "app_name": "x",
+        "action_type_list": {"wait": "等待"},
+    }
+    prompt = (
+        '示例:\n{\n "task_content": "示例", "task_path": {"1": "打开APP"}\n}\n输出 {"action_type": "click"}:'
+    )
     assert extract_input_json(prompt + json.dumps(inp, ensure_ascii=False) + "\n") == inp
     with pytest.raises(ValueError, match="expected the human value to end"):
         extract_input_json(prompt + "没有JSON")

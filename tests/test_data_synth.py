@@ -18,8 +18,11 @@ SMALL = (360, 800)  # a third of 1080x2400: same layouts, quicker to draw
 
 
 def _digest(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +52,10 @@ def test_every_action_type_and_valid_gold(synth_root: Path) -> None:
 
 def test_screens_history_and_plan_are_consistent(synth_root: Path) -> None:
     for episode in sorted(synth_root.iterdir()):
-        records = [json.loads((episode / f"step_{k}.json").read_text(encoding="utf-8"))
-                   for k in range(len(list(episode.glob("step_*.json"))))]
+        records = [
+            json.loads((episode / f"step_{k}.json").read_text(encoding="utf-8"))
+            for k in range(len(list(episode.glob("step_*.json"))))
+        ]
         plan = records[0]["input"]["task_path"]
         assert list(plan.values()) == [r["output"]["action_description"] for r in records]
         assert records[0]["output"]["action_type"] == "open_app" and "screen_path1" not in records[0]["input"]

@@ -22,39 +22,98 @@ def test_clean_folder_has_no_problems(tmp_path: Path) -> None:
 
 def _set_param(value: str):
     def edit(record: dict) -> None:
-        record["output"] = {"action_type": "click", "action_parameter": {"click": value},
-                            "action_description": "点击"}
+        record["output"] = {
+            "action_type": "click",
+            "action_parameter": {"click": value},
+            "action_description": "点击",
+        }
+
     return edit
 
 
 # (case name, how to break episode "1" of two 3-step episodes, expected code, file, expected line or None)
 CASES = [
-    ("bad json", lambda ep: (ep / "step_1.json").write_text('{\n "input": {\n  "task_content": ,\n', encoding="utf-8"),
-     "bad_json", "step_1.json", 3),
-    ("unknown type", lambda ep: rewrite_step(ep / "step_2.json", lambda r: r["output"].update(action_type="fly")),
-     "unknown_action_type", "step_2.json", None),
-    ("bad parameter", lambda ep: rewrite_step(ep / "step_1.json", _set_param("1,2,3")),
-     "bad_action", "step_1.json", None),
-    ("box outside", lambda ep: rewrite_step(ep / "step_1.json", _set_param("10,10,500,30")),
-     "box_outside_screen", "step_1.json", None),
-    ("box inverted", lambda ep: rewrite_step(ep / "step_1.json", _set_param("60,50,10,20")),
-     "box_inverted", "step_1.json", None),
+    (
+        "bad json",
+        lambda ep: (ep / "step_1.json").write_text('{\n "input": {\n  "task_content": ,\n', encoding="utf-8"),
+        "bad_json",
+        "step_1.json",
+        3,
+    ),
+    (
+        "unknown type",
+        lambda ep: rewrite_step(ep / "step_2.json", lambda r: r["output"].update(action_type="fly")),
+        "unknown_action_type",
+        "step_2.json",
+        None,
+    ),
+    (
+        "bad parameter",
+        lambda ep: rewrite_step(ep / "step_1.json", _set_param("1,2,3")),
+        "bad_action",
+        "step_1.json",
+        None,
+    ),
+    (
+        "box outside",
+        lambda ep: rewrite_step(ep / "step_1.json", _set_param("10,10,500,30")),
+        "box_outside_screen",
+        "step_1.json",
+        None,
+    ),
+    (
+        "box inverted",
+        lambda ep: rewrite_step(ep / "step_1.json", _set_param("60,50,10,20")),
+        "box_inverted",
+        "step_1.json",
+        None,
+    ),
     ("missing image", lambda ep: (ep / "1_1.jpg").unlink(), "missing_image", "step_1.json", None),
-    ("unreadable image", lambda ep: (ep / "1_2.jpg").write_bytes(b"not an image"), "unreadable_image", "step_2.json", None),
+    (
+        "unreadable image",
+        lambda ep: (ep / "1_2.jpg").write_bytes(b"not an image"),
+        "unreadable_image",
+        "step_2.json",
+        None,
+    ),
     ("gap", lambda ep: (ep / "step_1.json").rename(ep / "step_4.json"), "step_gap", "step_2.json", None),
-    ("screen size", lambda ep: write_image(ep / "1_2.jpg", (100, 200)), "screen_size_mismatch", "step_2.json", None),
-    ("missing key", lambda ep: rewrite_step(ep / "step_0.json", lambda r: r["input"].pop("task_path")),
-     "bad_record", "step_0.json", None),
-    ("duplicate step", lambda ep: (ep / "step_01.json").write_text((ep / "step_1.json").read_text(encoding="utf-8"),
-                                                                 encoding="utf-8"),
-     "duplicate_step", "step_1.json", None),
-    ("bad step name", lambda ep: (ep / "step_x.json").write_text("{}", encoding="utf-8"),
-     "bad_step_name", "step_x.json", None),
+    (
+        "screen size",
+        lambda ep: write_image(ep / "1_2.jpg", (100, 200)),
+        "screen_size_mismatch",
+        "step_2.json",
+        None,
+    ),
+    (
+        "missing key",
+        lambda ep: rewrite_step(ep / "step_0.json", lambda r: r["input"].pop("task_path")),
+        "bad_record",
+        "step_0.json",
+        None,
+    ),
+    (
+        "duplicate step",
+        lambda ep: (ep / "step_01.json").write_text(
+            (ep / "step_1.json").read_text(encoding="utf-8"), encoding="utf-8"
+        ),
+        "duplicate_step",
+        "step_1.json",
+        None,
+    ),
+    (
+        "bad step name",
+        lambda ep: (ep / "step_x.json").write_text("{}", encoding="utf-8"),
+        "bad_step_name",
+        "step_x.json",
+        None,
+    ),
 ]
 
 
 @pytest.mark.parametrize("name,breaker,code,filename,line", CASES, ids=[c[0] for c in CASES])
-def test_each_problem_is_reported_with_file_and_line(tmp_path: Path, name, breaker, code, filename, line) -> None:
+def test_each_problem_is_reported_with_file_and_line(
+    tmp_path: Path, name, breaker, code, filename, line
+) -> None:
     root = make_raw_folder(tmp_path / "raw", {"1": 3, "2": 3})
     breaker(root / "1")
     report = validate(root)
@@ -81,7 +140,13 @@ def test_all_problems_are_collected_not_just_the_first(tmp_path: Path) -> None:
 
 def test_jsonl_problems_carry_the_line(tmp_path: Path) -> None:
     write_image(tmp_path / "7" / "7_0.jpg")
-    inp = {"task_content": "t", "task_path": {}, "screen_path2": "<image>", "history_path_all": [], "app_name": "a"}
+    inp = {
+        "task_content": "t",
+        "task_path": {},
+        "screen_path2": "<image>",
+        "history_path_all": [],
+        "app_name": "a",
+    }
     good = {"action_type": "click", "action_parameter": {"click": "1,2,3,4"}, "action_description": ""}
     bad = dict(good, action_parameter={"click": "1,2,300,4"})
 
@@ -90,8 +155,11 @@ def test_jsonl_problems_carry_the_line(tmp_path: Path) -> None:
         return json.dumps({"id": 1, "image": images, "conversations": conv})
 
     path = tmp_path / "d.jsonl"
-    path.write_text("\n".join([line(good, ["7/7_0.jpg"]), "{oops", line(bad, ["7/7_0.jpg"]),
-                               line(good, ["7/7_9.jpg"])]) + "\n", encoding="utf-8")
+    path.write_text(
+        "\n".join([line(good, ["7/7_0.jpg"]), "{oops", line(bad, ["7/7_0.jpg"]), line(good, ["7/7_9.jpg"])])
+        + "\n",
+        encoding="utf-8",
+    )
     found = {(p.code, p.line) for p in validate(path).errors}
     assert found == {("bad_json", 2), ("box_outside_screen", 3), ("missing_image", 4)}
 

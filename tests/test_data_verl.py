@@ -16,8 +16,15 @@ from tests.helpers.data import make_raw_folder
 from training.data.readers import read_steps
 from training.data.verl import export_verl
 
-THINK = json.dumps({"task_interpretation": "a", "current_page_audit": "b", "path_alignment_check": "c",
-                    "action_validation": "d"}, ensure_ascii=False)
+THINK = json.dumps(
+    {
+        "task_interpretation": "a",
+        "current_page_audit": "b",
+        "path_alignment_check": "c",
+        "action_validation": "d",
+    },
+    ensure_ascii=False,
+)
 
 
 def _load_reward(path: Path):
@@ -31,8 +38,14 @@ def _load_reward(path: Path):
 @pytest.mark.parametrize("coord_space,embed", [("original", True), ("resized", False), ("norm1000", True)])
 def test_export_schema_images_and_gold_scores_one(tmp_path: Path, coord_space: str, embed: bool) -> None:
     root = make_raw_folder(tmp_path / "raw")
-    result = export_verl(root, tmp_path / "verl", coord_space=coord_space, embed_images=embed,
-                         min_pixels=3136, max_pixels=200_000)
+    result = export_verl(
+        root,
+        tmp_path / "verl",
+        coord_space=coord_space,
+        embed_images=embed,
+        min_pixels=3136,
+        max_pixels=200_000,
+    )
     table = pq.read_table(result.parquet)
     assert table.column_names == ["data_source", "prompt", "images", "ability", "reward_model", "extra_info"]
     rows = table.to_pylist()
@@ -58,15 +71,17 @@ def test_export_schema_images_and_gold_scores_one(tmp_path: Path, coord_space: s
         gold_model = to_model_space(step.gold, coord_space, step.screen_size, budget)
         answer = f"<think>{THINK}</think><answer>{gold_model.to_json_str()}</answer>"
         scored = reward.compute_score(row["data_source"], answer, row["reward_model"]["ground_truth"], extra)
-        with_format = reward.compute_score_with_format(row["data_source"], answer, row["reward_model"]["ground_truth"],
-                                                       extra)
+        with_format = reward.compute_score_with_format(
+            row["data_source"], answer, row["reward_model"]["ground_truth"], extra
+        )
         if coord_space == "original" or step.gold.action_type != "swipe":
             assert scored["score"] == with_format["score"] == 1.0, (step.step_id, scored)
         else:
             # swipe end points are rounded to whole model units, so closeness is a hair under 1
             assert scored["score"] == pytest.approx(1.0, abs=0.01), (step.step_id, scored)
-        wrong = reward.compute_score(row["data_source"], "<answer>not json</answer>",
-                                     row["reward_model"]["ground_truth"], extra)
+        wrong = reward.compute_score(
+            row["data_source"], "<answer>not json</answer>", row["reward_model"]["ground_truth"], extra
+        )
         assert wrong["score"] == 0.0 and all(isinstance(v, float) for v in wrong.values())
 
 

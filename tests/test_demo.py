@@ -19,7 +19,11 @@ def demo(*argv: str, timeout: float = 900) -> subprocess.CompletedProcess:
     env = {**os.environ, "CI": "true", "PYTHONUNBUFFERED": "1"}
     return subprocess.run(
         [sys.executable, "-m", "phone_r1.cli", "demo", *argv],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -32,7 +36,9 @@ def test_stage_without_its_inputs_says_what_to_run_first(tmp_path):
 @pytest.mark.slow
 def test_demo_end_to_end_small_budget(tmp_path):
     out = tmp_path / "demo"
-    done = demo("--out", str(out), "--sft-steps", "3", "--grpo-steps", "1", "--eval-limit", "3", "--max-tokens", "16")
+    done = demo(
+        "--out", str(out), "--sft-steps", "3", "--grpo-steps", "1", "--eval-limit", "3", "--max-tokens", "16"
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
     # every stage ran and its time was printed

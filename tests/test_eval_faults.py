@@ -26,10 +26,12 @@ WAIT = {"action_type": "wait", "action_parameter": {"wait": ""}, "action_descrip
 
 def mixed_replies(steps):
     """Gold answers, with `wait` on every third step, so the metrics are not trivially perfect."""
-    return scripted_replies({
-        step_key(s.task, s.history, s.app): render_reply(WAIT if i % 3 == 0 else s.gold.to_json())
-        for i, s in enumerate(steps)
-    })
+    return scripted_replies(
+        {
+            step_key(s.task, s.history, s.app): render_reply(WAIT if i % 3 == 0 else s.gold.to_json())
+            for i, s in enumerate(steps)
+        }
+    )
 
 
 def step_lines(path):
@@ -46,8 +48,23 @@ def test_faulty_server_every_step_recorded_and_retry_errors_fills_the_gaps(tmp_p
     steps = read_steps(episodes)
     faults = Faults(error_rate=0.10, delay_rate=0.05, delay_s=20.0, drop_rate=0.05, seed=7)
     out = tmp_path / "r.jsonl"
-    args = ["eval", "run", "--episodes", str(episodes), "--model", "stub-model", "-o", str(out), "--no-progress",
-            "--timeout", "3", "--max-retries", "0", "--concurrency", "8"]
+    args = [
+        "eval",
+        "run",
+        "--episodes",
+        str(episodes),
+        "--model",
+        "stub-model",
+        "-o",
+        str(out),
+        "--no-progress",
+        "--timeout",
+        "3",
+        "--max-retries",
+        "0",
+        "--concurrency",
+        "8",
+    ]
     with StubServer(mixed_replies(steps), faults=faults) as server:
         assert cli_main([*args, "--base-url", server.base_url]) == 0
         first = Counter(server.stats)
@@ -81,13 +98,24 @@ def test_kill_9_mid_run_then_resume_equals_an_uninterrupted_run(tmp_path, capsys
     steps = read_steps(episodes)
     whole, killed = tmp_path / "whole.jsonl", tmp_path / "killed.jsonl"
     with StubServer(mixed_replies(steps), faults=Faults(latency_s=0.05)) as server:
-        args = ["--episodes", episodes, "--base-url", server.base_url, "--model", "stub-model", "--no-progress",
-                "--concurrency", "4"]
+        args = [
+            "--episodes",
+            episodes,
+            "--base-url",
+            server.base_url,
+            "--model",
+            "stub-model",
+            "--no-progress",
+            "--concurrency",
+            "4",
+        ]
         assert cli_main(["eval", "run", *map(str, args), "-o", str(whole)]) == 0
 
         proc = subprocess.Popen(
             [sys.executable, "-m", "phone_r1.cli", "eval", "run", *map(str, args), "-o", str(killed)],
-            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             deadline = time.monotonic() + 120
@@ -112,4 +140,6 @@ def test_kill_9_mid_run_then_resume_equals_an_uninterrupted_run(tmp_path, capsys
 
     lines = step_lines(killed)
     assert sorted(r["step_id"] for r in lines) == sorted(s.step_id for s in steps)  # none missing, none twice
-    assert comparable(compute_metrics(read_results(killed))) == comparable(compute_metrics(read_results(whole)))
+    assert comparable(compute_metrics(read_results(killed))) == comparable(
+        compute_metrics(read_results(whole))
+    )

@@ -44,7 +44,11 @@ def test_box_protocol_metrics_by_hand(hand_results):
     assert m["sr_by_step_index"]["0"] == {"n": 3, "sr": pytest.approx(2 / 3)}
     assert m["errors"] == {"total": 1, "by_kind": {"bad_response": 1}}
     conf = m["confusion"]
-    cell = {(g, p): conf["counts"][i][j] for i, g in enumerate(conf["gold"]) for j, p in enumerate(conf["predicted"])}
+    cell = {
+        (g, p): conf["counts"][i][j]
+        for i, g in enumerate(conf["gold"])
+        for j, p in enumerate(conf["predicted"])
+    }
     assert cell[("swipe", "click")] == 1 and cell[("back", "unparsed")] == 1
     assert cell[("task_completed", "error")] == 1 and cell[("click", "click")] == 2
     assert sum(map(sum, conf["counts"])) == 8
@@ -53,7 +57,10 @@ def test_box_protocol_metrics_by_hand(hand_results):
     rewards = [1, 1, 1, (1 + action_2_0) / 2, (1 + 0) / 2, 0, 1, 0]
     assert m["mean_reward"] == pytest.approx(sum(rewards) / 8)
     assert m["failure_reasons"] == {
-        "tap point outside gold box": 1, "type mismatch": 1, "unparseable": 1, "error:bad_response": 1,
+        "tap point outside gold box": 1,
+        "type mismatch": 1,
+        "unparseable": 1,
+        "error:bad_response": 1,
     }
 
 

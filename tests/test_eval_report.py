@@ -26,8 +26,17 @@ def runs(tmp_path_factory):
     for name, preds in (("a", HAND_PREDICTIONS), ("b", changed)):
         pred_file = predictions_file(tmp / f"{name}.pred.jsonl", preds)
         out[name] = tmp / f"{name}.jsonl"
-        args = ["eval", "run", "--episodes", str(episodes), "--predictions", str(pred_file), "-o", str(out[name]),
-                "--no-progress"]
+        args = [
+            "eval",
+            "run",
+            "--episodes",
+            str(episodes),
+            "--predictions",
+            str(pred_file),
+            "-o",
+            str(out[name]),
+            "--no-progress",
+        ]
         assert cli_main(args) == 0
     return tmp, out["a"], out["b"]
 

@@ -10,15 +10,25 @@ from eval.results import HeaderMismatchError, ResultsWriter, RunHeader, read_res
 
 
 def header(**changes) -> RunHeader:
-    fields = dict(model="m", endpoint="http://127.0.0.1:1/v1", template_hash="abc", coord_space="original",
-                  min_pixels=3136, max_pixels=1003520, protocol="box")
+    fields = dict(
+        model="m",
+        endpoint="http://127.0.0.1:1/v1",
+        template_hash="abc",
+        coord_space="original",
+        min_pixels=3136,
+        max_pixels=1003520,
+        protocol="box",
+    )
     fields.update(changes)
     return RunHeader(**fields)
 
 
 def rec(step_id: str, correct: bool = True, error: dict | None = None) -> dict:
-    return {"step_id": step_id, "verdict": {"correct": correct, "type_match": correct, "reason": "x"},
-            "error": error}
+    return {
+        "step_id": step_id,
+        "verdict": {"correct": correct, "type_match": correct, "reason": "x"},
+        "error": error,
+    }
 
 
 def test_header_then_records_and_latest_wins(tmp_path):
@@ -81,7 +91,7 @@ def test_resume_with_other_settings_is_refused_naming_the_field(tmp_path, change
     with ResultsWriter(path, header()) as w:
         w.write(rec("1/0"))
     before = path.read_bytes()
-    (name, value), = change.items()
+    ((name, value),) = change.items()
     with pytest.raises(HeaderMismatchError, match=rf"{name}: file has .*, this run has {value!r}"):
         ResultsWriter(path, header(**change))
     assert path.read_bytes() == before  # nothing written

@@ -37,8 +37,24 @@ def scripted(steps):
 
 
 def run(episodes, server, out, *extra):
-    return cli_main(["eval", "run", "--episodes", str(episodes), "--base-url", server.base_url, "--model",
-                     "stub-model", "-o", str(out), "--no-progress", "--timeout", "10", *map(str, extra)])
+    return cli_main(
+        [
+            "eval",
+            "run",
+            "--episodes",
+            str(episodes),
+            "--base-url",
+            server.base_url,
+            "--model",
+            "stub-model",
+            "-o",
+            str(out),
+            "--no-progress",
+            "--timeout",
+            "10",
+            *map(str, extra),
+        ]
+    )
 
 
 def step_lines(path):
@@ -149,8 +165,21 @@ def test_local_checkpoint_runs_in_process(tmp_path):
 
     episodes = many_episodes(tmp_path / "episodes", 1, 2)
     out = tmp_path / "r.jsonl"
-    args = ["eval", "run", "--episodes", str(episodes), "--local", str(tiny_model_dir()), "-o", str(out),
-            "--no-progress", "--max-tokens", "8", "--max-pixels", "50176"]
+    args = [
+        "eval",
+        "run",
+        "--episodes",
+        str(episodes),
+        "--local",
+        str(tiny_model_dir()),
+        "-o",
+        str(out),
+        "--no-progress",
+        "--max-tokens",
+        "8",
+        "--max-pixels",
+        "50176",
+    ]
     assert cli_main(args) == 0
     results = read_results(out)
     assert results.header["endpoint"].startswith("local:") and results.header["max_pixels"] == 50176

@@ -24,9 +24,16 @@ from training.data.readers import read_steps
 
 def chat(server, text, **kwargs):
     client = openai.OpenAI(base_url=server.base_url, api_key="x", max_retries=0, **kwargs)
-    messages = [{"role": "system", "content": "rules"},
-                {"role": "user", "content": [{"type": "text", "text": text},
-                                             {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA=="}}]}]
+    messages = [
+        {"role": "system", "content": "rules"},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": text},
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA=="}},
+            ],
+        },
+    ]
     return client.chat.completions.create(model="stub-model", messages=messages)
 
 

@@ -9,8 +9,12 @@ from serving.transformers_server import alias_model, rewrite_model
 
 
 def test_server_that_exits_early_is_reported(capsys):
-    code = supervise([sys.executable, "-c", "raise SystemExit(3)"], health_url=f"http://127.0.0.1:{free_port()}/health",
-                     banner="READY", ready_timeout_s=30)
+    code = supervise(
+        [sys.executable, "-c", "raise SystemExit(3)"],
+        health_url=f"http://127.0.0.1:{free_port()}/health",
+        banner="READY",
+        ready_timeout_s=30,
+    )
     assert code == 1
     captured = capsys.readouterr()
     assert "exited with code 3" in captured.err and "READY" not in captured.out
@@ -21,8 +25,12 @@ def test_server_that_never_gets_healthy_is_stopped(capsys, tmp_path):
 
     pid_file = tmp_path / "pid"
     child = f"import os, pathlib, time\npathlib.Path({str(pid_file)!r}).write_text(str(os.getpid()))\ntime.sleep(60)"
-    code = supervise([sys.executable, "-c", child], health_url=f"http://127.0.0.1:{free_port()}/health",
-                     banner="READY", ready_timeout_s=3)
+    code = supervise(
+        [sys.executable, "-c", child],
+        health_url=f"http://127.0.0.1:{free_port()}/health",
+        banner="READY",
+        ready_timeout_s=3,
+    )
     assert code == 1
     assert "did not answer" in capsys.readouterr().err
     assert not psutil.pid_exists(int(pid_file.read_text()))  # supervise stopped (and reaped) what it started
@@ -30,16 +38,22 @@ def test_server_that_never_gets_healthy_is_stopped(capsys, tmp_path):
 
 def test_healthy_server_gets_the_banner_and_its_exit_code_is_returned(capsys):
     port = free_port()
-    child = ("import http.server, threading\n"
-             "class H(http.server.BaseHTTPRequestHandler):\n"
-             "    def do_GET(self):\n"
-             "        self.send_response(200); self.end_headers(); self.wfile.write(b'ok')\n"
-             "        threading.Thread(target=server.shutdown).start()\n"
-             "    def log_message(self, *a): pass\n"
-             f"server = http.server.HTTPServer(('127.0.0.1', {port}), H)\n"
-             "server.serve_forever()\nraise SystemExit(0)")
-    code = supervise([sys.executable, "-c", child], health_url=f"http://127.0.0.1:{port}/health", banner="READY",
-                     ready_timeout_s=30)
+    child = (
+        "import http.server, threading\n"
+        "class H(http.server.BaseHTTPRequestHandler):\n"
+        "    def do_GET(self):\n"
+        "        self.send_response(200); self.end_headers(); self.wfile.write(b'ok')\n"
+        "        threading.Thread(target=server.shutdown).start()\n"
+        "    def log_message(self, *a): pass\n"
+        f"server = http.server.HTTPServer(('127.0.0.1', {port}), H)\n"
+        "server.serve_forever()\nraise SystemExit(0)"
+    )
+    code = supervise(
+        [sys.executable, "-c", child],
+        health_url=f"http://127.0.0.1:{port}/health",
+        banner="READY",
+        ready_timeout_s=30,
+    )
     assert code == 0
     assert "READY" in capsys.readouterr().out
 
@@ -62,8 +76,10 @@ def test_alias_model_replays_the_rewritten_body_with_its_length():
         seen["length"] = dict(scope["headers"])[b"content-length"]
 
     body = json.dumps({"model": "phone-r1"}).encode()
-    chunks = [{"type": "http.request", "body": body[:5], "more_body": True},
-              {"type": "http.request", "body": body[5:], "more_body": False}]
+    chunks = [
+        {"type": "http.request", "body": body[:5], "more_body": True},
+        {"type": "http.request", "body": body[5:], "more_body": False},
+    ]
 
     async def receive():
         return chunks.pop(0)

@@ -24,7 +24,9 @@ def lora_adapter(tmp_path_factory):
     peft_model = get_peft_model(model, config)
     folder = tmp_path_factory.mktemp("adapter")
     peft_model.save_pretrained(folder)
-    CheckpointMeta(coord_space="norm1000", min_pixels=3136, max_pixels=100352, base_model=str(base)).save(folder)
+    CheckpointMeta(coord_space="norm1000", min_pixels=3136, max_pixels=100352, base_model=str(base)).save(
+        folder
+    )
     return base, folder
 
 
@@ -45,7 +47,9 @@ def test_merged_weights_reproduce_adapter_logits(lora_adapter, tmp_path, capsys)
     assert str(out) in capsys.readouterr().out
 
     input_ids = torch.tensor([[5, 17, 99, 230, 7, 64, 300, 12]])
-    with_adapter = PeftModel.from_pretrained(AutoModelForImageTextToText.from_pretrained(str(base)), str(adapter))
+    with_adapter = PeftModel.from_pretrained(
+        AutoModelForImageTextToText.from_pretrained(str(base)), str(adapter)
+    )
     plain = AutoModelForImageTextToText.from_pretrained(str(base))
     merged = AutoModelForImageTextToText.from_pretrained(str(out))
     expected = _logits(with_adapter, input_ids)

@@ -21,7 +21,16 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 def server(tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    args = ["serve", str(tiny_model_dir()), "--engine", "transformers", "--device", "cpu", "--port", str(port)]
+    args = [
+        "serve",
+        str(tiny_model_dir()),
+        "--engine",
+        "transformers",
+        "--device",
+        "cpu",
+        "--port",
+        str(port),
+    ]
     with ServeProcess(args, port=port, log_path=log) as process:
         children = psutil.Process(process.process.pid).children(recursive=True)
         yield process
@@ -75,13 +84,24 @@ def test_plain_post_with_the_seed_layout_gets_an_answer(server, tmp_path):
     content = [{"type": "text", "text": text}] + [
         {"type": "image_url", "image_url": {"url": _data_url(p)}} for p in step.screenshots
     ]
-    body = {"model": "phone-r1", "messages": [{"role": "user", "content": content}], "max_tokens": 16,
-            "temperature": 0}
-    response = requests.post(f"{server.base_url}/chat/completions", json=body, timeout=120,
-                             headers={"Authorization": "Bearer no-key-required"})
+    body = {
+        "model": "phone-r1",
+        "messages": [{"role": "user", "content": content}],
+        "max_tokens": 16,
+        "temperature": 0,
+    }
+    response = requests.post(
+        f"{server.base_url}/chat/completions",
+        json=body,
+        timeout=120,
+        headers={"Authorization": "Bearer no-key-required"},
+    )
     assert response.status_code == 200, response.text
     answer = response.json()
     assert isinstance(answer["choices"][0]["message"]["content"], str)
-    text_only = requests.post(f"{server.base_url}/chat/completions", timeout=120, json={
-        **body, "messages": [{"role": "user", "content": content[:1]}]}).json()
+    text_only = requests.post(
+        f"{server.base_url}/chat/completions",
+        timeout=120,
+        json={**body, "messages": [{"role": "user", "content": content[:1]}]},
+    ).json()
     assert answer["usage"]["prompt_tokens"] > text_only["usage"]["prompt_tokens"]

@@ -14,7 +14,7 @@ def _flag(cmd, name):
     """Values following `name` up to the next flag."""
     i = cmd.index(name)
     values = []
-    for word in cmd[i + 1:]:
+    for word in cmd[i + 1 :]:
         if word.startswith("--"):
             break
         values.append(word)
@@ -34,7 +34,9 @@ def full(tmp_path):
 def adapter(tmp_path):
     folder = tmp_path / "adapter"
     folder.mkdir()
-    (folder / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "/models/qwen2.5-vl-3b", "r": 12}))
+    (folder / "adapter_config.json").write_text(
+        json.dumps({"base_model_name_or_path": "/models/qwen2.5-vl-3b", "r": 12})
+    )
     return folder
 
 
@@ -97,7 +99,17 @@ def test_cli_reads_the_pixel_budget_from_the_checkpoint(full, capsys):
 
 
 def test_cli_custom_pixel_budget_overrides_the_checkpoint(full, capsys):
-    argv = ["serve", str(full), "--engine", "vllm", "--dry-run", "--min-pixels", "784", "--max-pixels", "1003520"]
+    argv = [
+        "serve",
+        str(full),
+        "--engine",
+        "vllm",
+        "--dry-run",
+        "--min-pixels",
+        "784",
+        "--max-pixels",
+        "1003520",
+    ]
     assert main(argv) == 0
     cmd = shlex.split(capsys.readouterr().out.splitlines()[-1])
     assert json.loads(_flag(cmd, "--mm-processor-kwargs")[0]) == {"min_pixels": 784, "max_pixels": 1003520}
@@ -106,7 +118,16 @@ def test_cli_custom_pixel_budget_overrides_the_checkpoint(full, capsys):
 
 def test_cli_merge_lora_serves_the_merged_folder(adapter, tmp_path, capsys):
     merged = tmp_path / "merged"
-    argv = ["serve", str(adapter), "--engine", "vllm", "--dry-run", "--merge-lora", "--merged-dir", str(merged)]
+    argv = [
+        "serve",
+        str(adapter),
+        "--engine",
+        "vllm",
+        "--dry-run",
+        "--merge-lora",
+        "--merged-dir",
+        str(merged),
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     cmd = shlex.split(out.splitlines()[-1])
@@ -123,19 +144,24 @@ def test_cli_api_key_goes_through_the_environment_not_argv(full, capsys, monkeyp
 
 
 def test_cli_transformers_engine_command(full, capsys):
-    assert main(["serve", str(full), "--engine", "transformers", "--dry-run", "--served-model-name", "x"]) == 0
+    assert (
+        main(["serve", str(full), "--engine", "transformers", "--dry-run", "--served-model-name", "x"]) == 0
+    )
     cmd = shlex.split(capsys.readouterr().out.splitlines()[-1])
     assert cmd[1:3] == ["-m", "serving.transformers_server"]
     assert _flag(cmd, "--max-pixels") == ["2352000"] and _flag(cmd, "--served-model-name") == ["x"]
 
 
-@pytest.mark.parametrize("argv", [
-    ["serve", "merge", "only-adapter"],                      # merge without -o
-    ["serve", "CKPT", "-o", "out"],                           # -o without merge
-    ["serve", "/no/such/checkpoint", "--dry-run"],            # missing folder
-    ["serve", "ADAPTER", "--engine", "transformers", "--dry-run"],  # adapter without --merge-lora
-    ["serve", "CKPT", "--engine", "transformers", "--tp", "2", "--dry-run"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["serve", "merge", "only-adapter"],  # merge without -o
+        ["serve", "CKPT", "-o", "out"],  # -o without merge
+        ["serve", "/no/such/checkpoint", "--dry-run"],  # missing folder
+        ["serve", "ADAPTER", "--engine", "transformers", "--dry-run"],  # adapter without --merge-lora
+        ["serve", "CKPT", "--engine", "transformers", "--tp", "2", "--dry-run"],
+    ],
+)
 def test_cli_bad_requests_exit_2_with_a_message(argv, full, adapter, capsys):
     argv = [str(full) if a == "CKPT" else str(adapter) if a == "ADAPTER" else a for a in argv]
     assert main(argv) == 2
@@ -152,6 +178,8 @@ def test_auto_engine_without_vllm_is_transformers(full, capsys, monkeypatch):
     import importlib.util
 
     real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "vllm" else real_find_spec(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "vllm" else real_find_spec(name, *a)
+    )
     assert main(["serve", str(full), "--dry-run"]) == 0
     assert "engine: transformers" in capsys.readouterr().out

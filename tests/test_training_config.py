@@ -39,11 +39,28 @@ def _plan_and_data(kind: str, *args: str):
 
 # (case, extra arguments, words the message must contain)
 BATCH_CASES = [
-    ("3 per device, 2 generations", ["--per_device_train_batch_size", "3", "--num_generations", "2"],
-     ["batch rule", "3 × 1 × 1 = 3", "num_generations = 2", "per_device_train_batch_size to one of [2, 4, 6]"]),
-    ("accumulation counts as steps per generation",
-     ["--per_device_train_batch_size", "1", "--gradient_accumulation_steps", "3", "--num_generations", "2"],
-     ["1 × 1 × 3 = 3", "num_generations to one of [3]"]),
+    (
+        "3 per device, 2 generations",
+        ["--per_device_train_batch_size", "3", "--num_generations", "2"],
+        [
+            "batch rule",
+            "3 × 1 × 1 = 3",
+            "num_generations = 2",
+            "per_device_train_batch_size to one of [2, 4, 6]",
+        ],
+    ),
+    (
+        "accumulation counts as steps per generation",
+        [
+            "--per_device_train_batch_size",
+            "1",
+            "--gradient_accumulation_steps",
+            "3",
+            "--num_generations",
+            "2",
+        ],
+        ["1 × 1 × 3 = 3", "num_generations to one of [3]"],
+    ),
 ]
 
 
@@ -65,12 +82,16 @@ def test_batch_rule_counts_processes(monkeypatch):
 def test_recipe_typo_names_the_key_and_suggests(tmp_path, toy):
     recipe = tmp_path / "typo.yaml"
     recipe.write_text(Path(GRPO).read_text().replace("learning_rate:", "lerning_rate:"))
-    with pytest.raises(RecipeError, match=r"unknown recipe keys 'lerning_rate' \(did you mean 'learning_rate'\?\)"):
+    with pytest.raises(
+        RecipeError, match=r"unknown recipe keys 'lerning_rate' \(did you mean 'learning_rate'\?\)"
+    ):
         plan("grpo", ["--config", str(recipe), "--dataset_path", str(toy)])
 
 
 def test_unknown_command_line_flag_suggests(toy):
-    with pytest.raises(RecipeError, match=r"unknown option --lerning_rate \(did you mean --learning_rate\?\)"):
+    with pytest.raises(
+        RecipeError, match=r"unknown option --lerning_rate \(did you mean --learning_rate\?\)"
+    ):
         plan("grpo", ["--config", GRPO, "--dataset_path", str(toy), "--lerning_rate", "1"])
 
 

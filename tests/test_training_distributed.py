@@ -16,7 +16,7 @@ from tests.helpers.tiny import JudgeServer, tiny_model_dir, write_episodes
 from tests.test_training_grpo import grpo_args
 
 # Each rank trains through the same entry point as the CLI, then fingerprints its own weights.
-RANK_SCRIPT = '''
+RANK_SCRIPT = """
 import hashlib, json, os, sys
 from pathlib import Path
 import torch
@@ -33,7 +33,7 @@ Path(sys.argv[1], f"rank{rank}.json").write_text(json.dumps({
     "hash": digest.hexdigest(), "step": trainer.state.global_step,
     "world": trainer.accelerator.num_processes, "backend": str(torch.distributed.get_backend()),
 }))
-'''
+"""
 
 
 def _initial_hash() -> str:
@@ -58,11 +58,23 @@ def test_torchrun_two_processes_agree_on_final_weights(tmp_path):
     with JudgeServer() as judge:
         # 2 per device x 2 processes x 1 step per generation = 4, divisible by num_generations = 2.
         args = grpo_args(tmp_path / "out", toy, judge, "--max_steps", "2", "--save_steps", "100")
-        cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-               "--master_addr", "127.0.0.1", "--master_port", str(free_port()),
-               str(script), str(reports), *args]
-        proc = subprocess.run(cmd, cwd=Path(__file__).resolve().parents[1], env=env,
-                              capture_output=True, text=True, timeout=600)
+        cmd = [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
+            "2",
+            "--master_addr",
+            "127.0.0.1",
+            "--master_port",
+            str(free_port()),
+            str(script),
+            str(reports),
+            *args,
+        ]
+        proc = subprocess.run(
+            cmd, cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True, timeout=600
+        )
     assert proc.returncode == 0, proc.stderr[-4000:]
     ranks = [json.loads((reports / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert all(r["world"] == 2 and r["step"] == 2 and r["backend"] == "gloo" for r in ranks), ranks

@@ -34,13 +34,46 @@ def judge():
 
 def grpo_args(out: Path, toy: Path, judge: JudgeServer, *extra: str) -> list[str]:
     return [
-        "--config", str(ROOT / RECIPE), "--model_name_or_path", str(tiny_model_dir()),
-        "--dataset_path", str(toy), "--output_dir", str(out),
-        "--reward_funcs", "format", "action", "llm_judge", "--reward_weights", "1", "1", "1",
-        "--llm_judge_base_url", judge.base_url, "--llm_judge_model", "judge",
-        "--per_device_train_batch_size", "2", "--num_generations", "2", "--max_completion_length", "12",
-        "--learning_rate", "1e-2", "--logging_steps", "1", "--save_steps", "1", "--save_total_limit", "2",
-        "--gradient_checkpointing", "false", "--disable_tqdm", "true", "--dataloader_num_workers", "0",
+        "--config",
+        str(ROOT / RECIPE),
+        "--model_name_or_path",
+        str(tiny_model_dir()),
+        "--dataset_path",
+        str(toy),
+        "--output_dir",
+        str(out),
+        "--reward_funcs",
+        "format",
+        "action",
+        "llm_judge",
+        "--reward_weights",
+        "1",
+        "1",
+        "1",
+        "--llm_judge_base_url",
+        judge.base_url,
+        "--llm_judge_model",
+        "judge",
+        "--per_device_train_batch_size",
+        "2",
+        "--num_generations",
+        "2",
+        "--max_completion_length",
+        "12",
+        "--learning_rate",
+        "1e-2",
+        "--logging_steps",
+        "1",
+        "--save_steps",
+        "1",
+        "--save_total_limit",
+        "2",
+        "--gradient_checkpointing",
+        "false",
+        "--disable_tqdm",
+        "true",
+        "--dataloader_num_workers",
+        "0",
         *extra,
     ]
 
@@ -92,8 +125,9 @@ def test_full_grpo_two_images_metrics_checkpoints_and_resume(tmp_path, toy, judg
     assert json.loads((out / "checkpoint-2" / META_FILENAME).read_text())["prompt_template"] == "zh"
 
     # Resume from the latest checkpoint: the step count continues from 2.
-    resumed = train(plan("grpo", grpo_args(out, toy, judge, "--max_steps", "3",
-                                           "--resume_from_checkpoint", "true")))
+    resumed = train(
+        plan("grpo", grpo_args(out, toy, judge, "--max_steps", "3", "--resume_from_checkpoint", "true"))
+    )
     assert resumed.state.global_step == 3
     steps = [e["step"] for e in resumed.state.log_history if "reward" in e]
     assert steps == [1, 2, 3]
@@ -104,8 +138,26 @@ def test_full_grpo_two_images_metrics_checkpoints_and_resume(tmp_path, toy, judg
 def test_lora_grpo_adapts_only_the_language_model(tmp_path, toy, judge):
     torch.set_num_threads(2)
     out = tmp_path / "lora"
-    trainer = train(plan("grpo", grpo_args(out, toy, judge, "--max_steps", "2", "--use_peft", "true",
-                                           "--lora_r", "4", "--lora_alpha", "8", "--save_steps", "100")))
+    trainer = train(
+        plan(
+            "grpo",
+            grpo_args(
+                out,
+                toy,
+                judge,
+                "--max_steps",
+                "2",
+                "--use_peft",
+                "true",
+                "--lora_r",
+                "4",
+                "--lora_alpha",
+                "8",
+                "--save_steps",
+                "100",
+            ),
+        )
+    )
     assert trainer.state.global_step == 2
     adapter = load_file(out / "adapter_model.safetensors")
     assert adapter and not any("visual" in k.split(".") for k in adapter)
@@ -145,8 +197,11 @@ def test_attention_backend_prefers_flash_attn_only_when_usable(monkeypatch):
     from training.model import pick_attn_implementation
 
     real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: object() if name == "flash_attn" else real_find_spec(name, *a))
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: object() if name == "flash_attn" else real_find_spec(name, *a),
+    )
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert pick_attn_implementation(None) == "flash_attention_2"
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)

@@ -35,15 +35,18 @@ def test_gpu_recipes_parse_and_obey_the_batch_rule(recipe, monkeypatch):
     assert raw["bf16"] is True and raw["use_cpu"] is False and raw["gradient_checkpointing"] is True
     kind = "sft" if recipe.stem.startswith("sft") else "grpo"
     # This machine has no GPU: parse with the two overrides a CPU needs, everything else as shipped.
-    script, config, model = parse_recipe(kind, ["--config", str(recipe), "--bf16", "false", "--use_cpu", "true"])
+    script, config, model = parse_recipe(
+        kind, ["--config", str(recipe), "--bf16", "false", "--use_cpu", "true"]
+    )
     assert model.model_name_or_path.startswith("Qwen/Qwen2.5-VL-")
     assert script.coord_space == "resized" and script.max_pixels == 1003520
     assert ("lora" in recipe.stem) == model.use_peft
     if kind == "grpo":
         steps = config.steps_per_generation or config.gradient_accumulation_steps
         for nodes in (1, 2, 4):
-            check_batch_rule(config.per_device_train_batch_size, _processes(recipe) * nodes, steps,
-                             config.num_generations)
+            check_batch_rule(
+                config.per_device_train_batch_size, _processes(recipe) * nodes, steps, config.num_generations
+            )
 
 
 def test_vllm_recipe_uses_server_mode_with_matching_serve_line():
@@ -68,8 +71,12 @@ def test_deepspeed_json_and_accelerate_configs(stage):
     ds = json.loads((ACCEL / f"ds_zero{stage}.json").read_text())
     assert ds["zero_optimization"]["stage"] == stage
     # Batch sizes, accumulation, clipping and precision come from the recipe through "auto".
-    for key in ("train_batch_size", "train_micro_batch_size_per_gpu", "gradient_accumulation_steps",
-                "gradient_clipping"):
+    for key in (
+        "train_batch_size",
+        "train_micro_batch_size_per_gpu",
+        "gradient_accumulation_steps",
+        "gradient_clipping",
+    ):
         assert ds[key] == "auto", key
     assert ds["bf16"]["enabled"] == "auto"
     if stage == 3:
@@ -83,7 +90,9 @@ def test_deepspeed_json_and_accelerate_configs(stage):
 
 
 def _launch(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items() if k not in ("NNODES", "NODE_RANK", "MASTER_ADDR", "MASTER_PORT")}
+    full = {
+        k: v for k, v in os.environ.items() if k not in ("NNODES", "NODE_RANK", "MASTER_ADDR", "MASTER_PORT")
+    }
     full.update(env)
     return subprocess.run(["bash", str(LAUNCHER), *args], env=full, cwd=ROOT, capture_output=True, text=True)
 
@@ -91,26 +100,47 @@ def _launch(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 def test_multinode_launcher_builds_the_accelerate_command_from_the_environment():
     from accelerate.commands.launch import launch_command_parser
 
-    env = {"NNODES": "2", "NODE_RANK": "1", "MASTER_ADDR": "10.0.0.1", "MASTER_PORT": "29500",
-           "GPUS_PER_NODE": "8", "DRY_RUN": "1"}
-    out = _launch(env, "grpo", "--config", "training/recipes/qwen2.5-vl-7b/grpo_full.yaml", "--max_steps", "2")
+    env = {
+        "NNODES": "2",
+        "NODE_RANK": "1",
+        "MASTER_ADDR": "10.0.0.1",
+        "MASTER_PORT": "29500",
+        "GPUS_PER_NODE": "8",
+        "DRY_RUN": "1",
+    }
+    out = _launch(
+        env, "grpo", "--config", "training/recipes/qwen2.5-vl-7b/grpo_full.yaml", "--max_steps", "2"
+    )
     assert out.returncode == 0, out.stderr
     words = shlex.split(out.stdout)
     assert words[:2] == ["accelerate", "launch"]
     args = launch_command_parser().parse_args(words[2:])
     assert (args.num_machines, args.machine_rank, args.main_process_ip, args.main_process_port) == (
-        2, 1, "10.0.0.1", 29500)
+        2,
+        1,
+        "10.0.0.1",
+        29500,
+    )
     assert args.num_processes == 16 and args.config_file == "training/accelerate/zero3.yaml"
     assert args.module and args.training_script == "phone_r1.cli"
-    assert args.training_script_args == ["train", "grpo", "--config",
-                                         "training/recipes/qwen2.5-vl-7b/grpo_full.yaml", "--max_steps", "2"]
+    assert args.training_script_args == [
+        "train",
+        "grpo",
+        "--config",
+        "training/recipes/qwen2.5-vl-7b/grpo_full.yaml",
+        "--max_steps",
+        "2",
+    ]
 
 
 # (case, environment, words the error must contain)
 LAUNCH_ERRORS = [
     ("nothing set", {}, "set NNODES NODE_RANK MASTER_ADDR MASTER_PORT"),
-    ("rank out of range", {"NNODES": "2", "NODE_RANK": "2", "MASTER_ADDR": "h", "MASTER_PORT": "1",
-                           "GPUS_PER_NODE": "8"}, "NODE_RANK must be in 0..NNODES-1"),
+    (
+        "rank out of range",
+        {"NNODES": "2", "NODE_RANK": "2", "MASTER_ADDR": "h", "MASTER_PORT": "1", "GPUS_PER_NODE": "8"},
+        "NODE_RANK must be in 0..NNODES-1",
+    ),
 ]
 
 

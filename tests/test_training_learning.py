@@ -18,8 +18,20 @@ from training.run import plan, train
 
 ROOT = Path(__file__).resolve().parents[1]
 SFT_STEPS, GRPO_STEPS, WINDOW = 58, 20, 5
-COMMON = ["--gradient_checkpointing", "false", "--disable_tqdm", "true", "--save_strategy", "no",
-          "--lr_scheduler_type", "constant", "--logging_steps", "1", "--seed", "0"]
+COMMON = [
+    "--gradient_checkpointing",
+    "false",
+    "--disable_tqdm",
+    "true",
+    "--save_strategy",
+    "no",
+    "--lr_scheduler_type",
+    "constant",
+    "--logging_steps",
+    "1",
+    "--seed",
+    "0",
+]
 
 
 @pytest.mark.slow
@@ -27,21 +39,69 @@ def test_grpo_reward_rises_after_sft_warm_start(tmp_path):
     torch.set_num_threads(2)
     toy = write_episodes(tmp_path / "toy", n_episodes=2, steps=2)
     warm = tmp_path / "sft"
-    train(plan("sft", [
-        "--config", str(ROOT / "training/recipes/tiny/sft.yaml"), "--model_name_or_path", str(tiny_model_dir()),
-        "--dataset_path", str(toy), "--output_dir", str(warm), "--sft_target", "json",
-        "--learning_rate", "1e-2", "--max_steps", str(SFT_STEPS), "--per_device_train_batch_size", "2", *COMMON,
-    ]))
-    grpo = train(plan("grpo", [
-        "--config", str(ROOT / "training/recipes/tiny/grpo.yaml"), "--model_name_or_path", str(warm),
-        "--dataset_path", str(toy), "--output_dir", str(tmp_path / "grpo"),
-        "--reward_funcs", "action", "--reward_weights", "1", "--learning_rate", "3e-4",
-        "--max_steps", str(GRPO_STEPS), "--per_device_train_batch_size", "16", "--num_generations", "8",
-        "--max_completion_length", "32", "--temperature", "1.0", "--log_completions", "false", *COMMON,
-    ]))
+    train(
+        plan(
+            "sft",
+            [
+                "--config",
+                str(ROOT / "training/recipes/tiny/sft.yaml"),
+                "--model_name_or_path",
+                str(tiny_model_dir()),
+                "--dataset_path",
+                str(toy),
+                "--output_dir",
+                str(warm),
+                "--sft_target",
+                "json",
+                "--learning_rate",
+                "1e-2",
+                "--max_steps",
+                str(SFT_STEPS),
+                "--per_device_train_batch_size",
+                "2",
+                *COMMON,
+            ],
+        )
+    )
+    grpo = train(
+        plan(
+            "grpo",
+            [
+                "--config",
+                str(ROOT / "training/recipes/tiny/grpo.yaml"),
+                "--model_name_or_path",
+                str(warm),
+                "--dataset_path",
+                str(toy),
+                "--output_dir",
+                str(tmp_path / "grpo"),
+                "--reward_funcs",
+                "action",
+                "--reward_weights",
+                "1",
+                "--learning_rate",
+                "3e-4",
+                "--max_steps",
+                str(GRPO_STEPS),
+                "--per_device_train_batch_size",
+                "16",
+                "--num_generations",
+                "8",
+                "--max_completion_length",
+                "32",
+                "--temperature",
+                "1.0",
+                "--log_completions",
+                "false",
+                *COMMON,
+            ],
+        )
+    )
     rewards = [entry["reward"] for entry in grpo.state.log_history if "reward" in entry]
     assert len(rewards) == GRPO_STEPS
     first, last = statistics.mean(rewards[:WINDOW]), statistics.mean(rewards[-WINDOW:])
-    print(f"\nlearning check: mean reward over the first {WINDOW} GRPO steps {first:.3f}, "
-          f"over the last {WINDOW} steps {last:.3f} (per step: {[round(r, 2) for r in rewards]})")
+    print(
+        f"\nlearning check: mean reward over the first {WINDOW} GRPO steps {first:.3f}, "
+        f"over the last {WINDOW} steps {last:.3f} (per step: {[round(r, 2) for r in rewards]})"
+    )
     assert last >= first + 0.15, f"GRPO did not learn: first {first:.3f}, last {last:.3f}"

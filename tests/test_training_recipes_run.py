@@ -30,8 +30,20 @@ def fresh_checkout(tmp_path, monkeypatch) -> Path:
 
 @pytest.mark.slow
 def test_tiny_grpo_recipe_runs_as_is_and_builds_the_model(fresh_checkout, capsys):
-    code = main(["train", "grpo", "--config", "training/recipes/tiny/grpo.yaml", "--max_steps", "2",
-                 "--output_dir", "out", "--disable_tqdm", "true"])
+    code = main(
+        [
+            "train",
+            "grpo",
+            "--config",
+            "training/recipes/tiny/grpo.yaml",
+            "--max_steps",
+            "2",
+            "--output_dir",
+            "out",
+            "--disable_tqdm",
+            "true",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert (fresh_checkout / "runs" / "tiny-model" / "model.safetensors").is_file()
     assert "finished at step 2" in capsys.readouterr().out
@@ -41,8 +53,24 @@ def test_tiny_grpo_recipe_runs_as_is_and_builds_the_model(fresh_checkout, capsys
 
 @pytest.mark.slow
 def test_tiny_sft_recipe_runs_with_think_targets(fresh_checkout, capsys):
-    code = main(["train", "sft", "--config", "training/recipes/tiny/sft.yaml", "--max_steps", "1",
-                 "--max_train_samples", "2", "--output_dir", "out", "--save_steps", "1", "--disable_tqdm", "true"])
+    code = main(
+        [
+            "train",
+            "sft",
+            "--config",
+            "training/recipes/tiny/sft.yaml",
+            "--max_steps",
+            "1",
+            "--max_train_samples",
+            "2",
+            "--output_dir",
+            "out",
+            "--save_steps",
+            "1",
+            "--disable_tqdm",
+            "true",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert CheckpointMeta.load(fresh_checkout / "out" / "checkpoint-1").coord_space == "resized"
     assert (fresh_checkout / "out" / "processor_config.json").is_file()

@@ -13,12 +13,20 @@ from training.rewards import LLMJudgeReward, build_reward_funcs
 
 GOLD = json.dumps(BACK, ensure_ascii=False)
 RIGHT = f"<think>{{}}</think><answer>{GOLD}</answer>"
-WRONG_TYPE = '<answer>{"action_type": "wait", "action_parameter": {"wait": ""}, "action_description": ""}</answer>'
+WRONG_TYPE = (
+    '<answer>{"action_type": "wait", "action_parameter": {"wait": ""}, "action_description": ""}</answer>'
+)
 
 
 def _columns(n: int) -> dict:
-    return {"gold": [GOLD] * n, "screen_width": [540] * n, "screen_height": [1200] * n,
-            "coord_space": ["original"] * n, "min_pixels": [3136] * n, "max_pixels": [12544] * n}
+    return {
+        "gold": [GOLD] * n,
+        "screen_width": [540] * n,
+        "screen_height": [1200] * n,
+        "coord_space": ["original"] * n,
+        "min_pixels": [3136] * n,
+        "max_pixels": [12544] * n,
+    }
 
 
 def test_every_registry_name_resolves_to_a_trl_reward():

@@ -18,7 +18,10 @@ def tiny():
 def _prompt(processor, n_images: int) -> str:
     messages = [
         {"role": "system", "content": "你是一个手机任务执行专家"},
-        {"role": "user", "content": [{"type": "text", "text": "请根据以下的任务描述"}] + [{"type": "image"}] * n_images},
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": "请根据以下的任务描述"}] + [{"type": "image"}] * n_images,
+        },
     ]
     return processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
 
@@ -122,7 +125,9 @@ def test_cli_builds_the_same_model_for_a_seed(tmp_path, tiny):
     assert main(["train", "tiny", "-o", str(again), "--seed", "0"]) == 0
     a, b = load_file(tiny / "model.safetensors"), load_file(again / "model.safetensors")
     assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
-    assert json.loads((again / "tokenizer.json").read_text()) == json.loads((tiny / "tokenizer.json").read_text())
+    assert json.loads((again / "tokenizer.json").read_text()) == json.loads(
+        (tiny / "tokenizer.json").read_text()
+    )
 
 
 def test_transformers_cli_runs_through_the_registering_entry_point():
@@ -130,8 +135,12 @@ def test_transformers_cli_runs_through_the_registering_entry_point():
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "agent.processor", "serve", "--help"],
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "agent.processor", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "--port" in out.stdout and "FORCE_MODEL" in out.stdout
 

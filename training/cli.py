@@ -49,7 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             add_help=False,
             prefix_chars="+",
         )
-        p.add_argument("recipe_args", nargs=argparse.REMAINDER, help="--config RECIPE.yaml [--field value ...]")
+        p.add_argument(
+            "recipe_args", nargs=argparse.REMAINDER, help="--config RECIPE.yaml [--field value ...]"
+        )
         p.set_defaults(func=_train(kind))
 
     tiny = sub.add_parser("tiny", help="build the tiny random Qwen2.5-VL used by tests and the demo")

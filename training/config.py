@@ -37,17 +37,23 @@ class PhoneR1Arguments:
     max_train_samples: int | None = field(
         default=None, metadata={"help": "Use only the first N steps of the dataset (quick runs)."}
     )
-    prompt_template: str = field(default="zh", metadata={"help": "Prompt template in agent/prompts (zh, en)."})
+    prompt_template: str = field(
+        default="zh", metadata={"help": "Prompt template in agent/prompts (zh, en)."}
+    )
     coord_space: str = field(
         default="original",
         metadata={"help": f"Coordinate space the model answers in: one of {', '.join(COORD_SPACES)}."},
     )
-    min_pixels: int = field(default=3136, metadata={"help": "Pixel budget: smallest image area (multiple of 784)."})
+    min_pixels: int = field(
+        default=3136, metadata={"help": "Pixel budget: smallest image area (multiple of 784)."}
+    )
     max_pixels: int = field(default=12845056, metadata={"help": "Pixel budget: largest image area."})
     sft_target: str = field(
         default="think",
-        metadata={"help": "SFT target layout: think (<think>{fields}</think><answer>{action}</answer>) or json "
-                          "(the bare action JSON, the seed's SFT format)."},
+        metadata={
+            "help": "SFT target layout: think (<think>{fields}</think><answer>{action}</answer>) or json "
+            "(the bare action JSON, the seed's SFT format)."
+        },
     )
     reward_funcs: list[str] = field(
         default_factory=lambda: ["format", "action"],
@@ -61,7 +67,9 @@ class PhoneR1Arguments:
     )
     build_tiny_model_if_missing: bool = field(
         default=False,
-        metadata={"help": "Build the tiny random Qwen2.5-VL at model_name_or_path when the folder is missing."},
+        metadata={
+            "help": "Build the tiny random Qwen2.5-VL at model_name_or_path when the folder is missing."
+        },
     )
     llm_judge_model: str = field(
         default="gpt-4o-mini", metadata={"help": "Model name sent to the OpenAI-compatible judge endpoint."}
@@ -71,11 +79,15 @@ class PhoneR1Arguments:
     )
     llm_judge_timeout: float = field(default=30.0, metadata={"help": "Seconds per judge request."})
     llm_judge_concurrency: int = field(default=8, metadata={"help": "Judge requests in flight at once."})
-    llm_judge_cache_size: int = field(default=65536, metadata={"help": "Judged (completion, gold) pairs kept."})
+    llm_judge_cache_size: int = field(
+        default=65536, metadata={"help": "Judged (completion, gold) pairs kept."}
+    )
 
     def __post_init__(self) -> None:
         if self.coord_space not in COORD_SPACES:
-            raise RecipeError(f"coord_space: expected one of {list(COORD_SPACES)}, found {self.coord_space!r}")
+            raise RecipeError(
+                f"coord_space: expected one of {list(COORD_SPACES)}, found {self.coord_space!r}"
+            )
         try:
             PixelBudget(int(self.min_pixels), int(self.max_pixels))
         except ValueError as err:
@@ -103,12 +115,16 @@ def _world_size() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
 
 
-def check_batch_rule(per_device: int, processes: int, steps_per_generation: int, num_generations: int) -> None:
+def check_batch_rule(
+    per_device: int, processes: int, steps_per_generation: int, num_generations: int
+) -> None:
     """GRPO groups completions per prompt: per-device batch × processes × steps_per_generation must be a
     multiple of num_generations. Raises RecipeError saying which values would work."""
     total = per_device * processes * steps_per_generation
     if num_generations < 2:
-        raise RecipeError(f"num_generations: GRPO needs at least 2 completions per prompt, found {num_generations}")
+        raise RecipeError(
+            f"num_generations: GRPO needs at least 2 completions per prompt, found {num_generations}"
+        )
     if total % num_generations == 0:
         return
     other = processes * steps_per_generation
@@ -148,12 +164,15 @@ class PhoneSFTConfig(SFTConfig):
     """TRL's SFTConfig with defaults that fit multi-image prompt/completion rows."""
 
     remove_unused_columns: bool = field(
-        default=False, metadata={"help": "Must stay false: rows are built from their stored columns when read."}
+        default=False,
+        metadata={"help": "Must stay false: rows are built from their stored columns when read."},
     )
     max_length: int | None = field(
         default=None,
-        metadata={"help": "Truncate sequences to this many tokens; none by default, since cutting a multi-image "
-                          "prompt would drop image tokens or the target."},
+        metadata={
+            "help": "Truncate sequences to this many tokens; none by default, since cutting a multi-image "
+            "prompt would drop image tokens or the target."
+        },
     )
 
     def __post_init__(self) -> None:
@@ -195,14 +214,18 @@ def parse_recipe(kind: str, argv: list[str]) -> tuple[PhoneR1Arguments, Any, Mod
             raise RecipeError("--config: expected a recipe path after it")
         path = argv[i + 1]
         if not os.path.isfile(path):
-            raise RecipeError(f"--config: recipe file {path!r} not found (relative paths start at {os.getcwd()})")
+            raise RecipeError(
+                f"--config: recipe file {path!r} not found (relative paths start at {os.getcwd()})"
+            )
         with open(path, encoding="utf-8") as handle:
             try:
                 recipe = yaml.safe_load(handle)
             except yaml.YAMLError as err:
                 raise RecipeError(f"{path}: not valid YAML: {err}") from None
         if not isinstance(recipe, dict):
-            raise RecipeError(f"{path}: expected a YAML mapping of field: value, found {type(recipe).__name__}")
+            raise RecipeError(
+                f"{path}: expected a YAML mapping of field: value, found {type(recipe).__name__}"
+            )
         known = set(_known_fields(kind)) | {"env"}
         typos = sorted(k for k in recipe if k not in known)
         if typos:
@@ -220,7 +243,8 @@ def parse_recipe(kind: str, argv: list[str]) -> tuple[PhoneR1Arguments, Any, Mod
             continue
         close = difflib.get_close_matches(name, sorted(known_flags), n=1)
         raise RecipeError(
-            f"unknown option --{name}" + (f" (did you mean --{close[0]}?)" if close else "")
+            f"unknown option --{name}"
+            + (f" (did you mean --{close[0]}?)" if close else "")
             + f"; `phone-r1 train {kind} --help` lists every field"
         )
     parser = make_parser(kind)

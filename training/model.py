@@ -58,8 +58,13 @@ def _qualified_name(model: Any, module: Any) -> str:
 def _linear_leaves(module: Any) -> list[str]:
     import torch
 
-    return sorted({name.rsplit(".", 1)[-1] for name, m in module.named_modules()
-                   if isinstance(m, torch.nn.Linear) and "." in name})
+    return sorted(
+        {
+            name.rsplit(".", 1)[-1]
+            for name, m in module.named_modules()
+            if isinstance(m, torch.nn.Linear) and "." in name
+        }
+    )
 
 
 def lora_target_regex(model: Any, include_vision: bool = False) -> str:

@@ -50,8 +50,16 @@ class LLMJudgeReward:
 
     __name__ = "llm_judge_reward"  # TRL names the logged reward column after the function
 
-    def __init__(self, model: str, *, base_url: str | None = None, api_key: str | None = None,
-                 timeout: float = 30.0, concurrency: int = 8, cache_size: int = 65536) -> None:
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 30.0,
+        concurrency: int = 8,
+        cache_size: int = 65536,
+    ) -> None:
         self.model = model
         self.base_url = base_url or os.environ.get("OPENAI_API_BASE") or os.environ.get("OPENAI_BASE_URL")
         self._api_key = api_key
@@ -103,12 +111,19 @@ class LLMJudgeReward:
             raise ValueError(f"expected a number between 0 and 1 from the judge, found {text[:80]!r}")
         return float(match.group(1))
 
-    def __call__(self, completions: Sequence[Any], gold: Sequence[str] | None = None,
-                 screen_width: Sequence[int] | None = None, screen_height: Sequence[int] | None = None,
-                 **kwargs: Any) -> list[float]:
+    def __call__(
+        self,
+        completions: Sequence[Any],
+        gold: Sequence[str] | None = None,
+        screen_width: Sequence[int] | None = None,
+        screen_height: Sequence[int] | None = None,
+        **kwargs: Any,
+    ) -> list[float]:
         n = len(completions)
         if gold is None or screen_width is None or screen_height is None:
-            raise ValueError(f"llm_judge needs dataset columns gold, screen_width, screen_height; found {sorted(kwargs)}")
+            raise ValueError(
+                f"llm_judge needs dataset columns gold, screen_width, screen_height; found {sorted(kwargs)}"
+            )
         spaces = kwargs.get("coord_space") or ["original"] * n
         texts = [completion_text(c) or "" for c in completions]
         keys = [self._key(texts[i], gold[i], spaces[i], screen_width[i], screen_height[i]) for i in range(n)]
@@ -124,11 +139,24 @@ class LLMJudgeReward:
 
         # Network, HTTP and timeout errors (OpenAIError), a missing endpoint (RuntimeError) and
         # malformed answers (the rest) all fall back to the rule reward.
-        judge_errors = (OpenAIError, RuntimeError, ValueError, KeyError, IndexError, AttributeError, TypeError)
+        judge_errors = (
+            OpenAIError,
+            RuntimeError,
+            ValueError,
+            KeyError,
+            IndexError,
+            AttributeError,
+            TypeError,
+        )
 
         def judge(i: int) -> None:
-            prompt = JUDGE_PROMPT.format(width=screen_width[i], height=screen_height[i], space=spaces[i],
-                                         gold=gold[i], completion=texts[i])
+            prompt = JUDGE_PROMPT.format(
+                width=screen_width[i],
+                height=screen_height[i],
+                space=spaces[i],
+                gold=gold[i],
+                completion=texts[i],
+            )
             try:
                 scores[i] = self._ask(prompt)
             except judge_errors as err:
@@ -144,14 +172,25 @@ class LLMJudgeReward:
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
         if errors:
-            logger.warning("llm_judge failed on %d of %d completions, rule reward used instead; first: %s",
-                           len(errors), n, next(iter(errors.values())))
+            logger.warning(
+                "llm_judge failed on %d of %d completions, rule reward used instead; first: %s",
+                len(errors),
+                n,
+                next(iter(errors.values())),
+            )
             idx = sorted(errors)
-            columns = {k: [v[i] for i in idx] for k, v in kwargs.items()
-                       if isinstance(v, (list, tuple)) and len(v) == n}
-            fallback = action_reward([completions[i] for i in idx], gold=[gold[i] for i in idx],
-                                     screen_width=[screen_width[i] for i in idx],
-                                     screen_height=[screen_height[i] for i in idx], **columns)
+            columns = {
+                k: [v[i] for i in idx]
+                for k, v in kwargs.items()
+                if isinstance(v, (list, tuple)) and len(v) == n
+            }
+            fallback = action_reward(
+                [completions[i] for i in idx],
+                gold=[gold[i] for i in idx],
+                screen_width=[screen_width[i] for i in idx],
+                screen_height=[screen_height[i] for i in idx],
+                **columns,
+            )
             for i, value in zip(idx, fallback, strict=True):
                 scores[i] = value
         log_metric = kwargs.get("log_metric")

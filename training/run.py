@@ -46,8 +46,11 @@ def plan(kind: str, argv: list[str]) -> Plan:
             "each would train alone; set use_cpu: true (torch.distributed then uses gloo)"
         )
     if kind == "grpo" and getattr(config, "use_vllm", False) and config.vllm_mode == "server":
-        logger.info("GRPO generation through the vLLM server at %s:%s", config.vllm_server_host,
-                    config.vllm_server_port)
+        logger.info(
+            "GRPO generation through the vLLM server at %s:%s",
+            config.vllm_server_host,
+            config.vllm_server_port,
+        )
     return Plan(kind, script, config, model_args)
 
 
@@ -81,9 +84,14 @@ def build_dataset_for(plan_: Plan, arrow_dir: str | Path | None = None):
     from training.data.dataset import DatasetSpec, load_steps_dataset
 
     s = plan_.script
-    spec = DatasetSpec(template=s.prompt_template, coord_space=s.coord_space, min_pixels=int(s.min_pixels),
-                       max_pixels=int(s.max_pixels), with_target=plan_.kind == "sft",
-                       target_format=s.sft_target)
+    spec = DatasetSpec(
+        template=s.prompt_template,
+        coord_space=s.coord_space,
+        min_pixels=int(s.min_pixels),
+        max_pixels=int(s.max_pixels),
+        with_target=plan_.kind == "sft",
+        target_format=s.sft_target,
+    )
     arrow_path = None
     if arrow_dir is not None:
         rank = os.environ.get("RANK", "0")
@@ -98,8 +106,13 @@ def checkpoint_meta(plan_: Plan):
     from agent.checkpoint import CheckpointMeta
 
     s = plan_.script
-    return CheckpointMeta(coord_space=s.coord_space, min_pixels=int(s.min_pixels), max_pixels=int(s.max_pixels),
-                          prompt_template=s.prompt_template, base_model=str(plan_.model.model_name_or_path))
+    return CheckpointMeta(
+        coord_space=s.coord_space,
+        min_pixels=int(s.min_pixels),
+        max_pixels=int(s.max_pixels),
+        prompt_template=s.prompt_template,
+        base_model=str(plan_.model.model_name_or_path),
+    )
 
 
 def build_trainer(plan_: Plan, dataset: Any = None, callbacks: list[Any] | None = None):
@@ -113,8 +126,11 @@ def build_trainer(plan_: Plan, dataset: Any = None, callbacks: list[Any] | None 
         dataset = build_dataset_for(plan_)
     _ensure_model(plan_)
     processor = load_processor(model_args.model_name_or_path, int(s.min_pixels), int(s.max_pixels))
-    model = load_model(model_args, freeze_vision_tower=s.freeze_vision_tower and not model_args.use_peft,
-                       gradient_checkpointing=config.gradient_checkpointing)
+    model = load_model(
+        model_args,
+        freeze_vision_tower=s.freeze_vision_tower and not model_args.use_peft,
+        gradient_checkpointing=config.gradient_checkpointing,
+    )
     peft_config = peft_config_for(model, model_args, s.lora_include_vision)
     all_callbacks = [CheckpointMetaCallback(checkpoint_meta(plan_)), *(callbacks or [])]
     if plan_.kind == "grpo":
@@ -122,13 +138,25 @@ def build_trainer(plan_: Plan, dataset: Any = None, callbacks: list[Any] | None 
 
         from training.rewards import build_reward_funcs
 
-        return GRPOTrainer(model=model, reward_funcs=build_reward_funcs(s.reward_funcs, s), args=config,
-                           train_dataset=dataset, processing_class=processor, peft_config=peft_config,
-                           callbacks=all_callbacks)
+        return GRPOTrainer(
+            model=model,
+            reward_funcs=build_reward_funcs(s.reward_funcs, s),
+            args=config,
+            train_dataset=dataset,
+            processing_class=processor,
+            peft_config=peft_config,
+            callbacks=all_callbacks,
+        )
     from trl import SFTTrainer
 
-    return SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=processor,
-                      peft_config=peft_config, callbacks=all_callbacks)
+    return SFTTrainer(
+        model=model,
+        args=config,
+        train_dataset=dataset,
+        processing_class=processor,
+        peft_config=peft_config,
+        callbacks=all_callbacks,
+    )
 
 
 def _resume_arg(value: Any) -> Any:
@@ -159,5 +187,7 @@ def main(kind: str, argv: list[str]) -> int:
         print_recipe_error(err)
         return 2
     if trainer.is_world_process_zero():
-        print(f"phone-r1 train {kind}: finished at step {trainer.state.global_step}; saved to {plan_.config.output_dir}")
+        print(
+            f"phone-r1 train {kind}: finished at step {trainer.state.global_step}; saved to {plan_.config.output_dir}"
+        )
     return 0

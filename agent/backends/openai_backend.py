@@ -105,9 +105,9 @@ class OpenAIBackend:
         self.structured_outputs = structured_outputs
         self.extra_body = dict(extra_body or {})
         # Clients and semaphores belong to one event loop each; a sync caller may create several loops.
-        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Any, asyncio.Semaphore]] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._per_loop: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[Any, asyncio.Semaphore]
+        ] = weakref.WeakKeyDictionary()
 
     def __repr__(self) -> str:
         return (
@@ -198,11 +198,13 @@ class OpenAIBackend:
                 cause = _refused_or_dropped(exc)
                 if cause is not None:
                     raise BackendError(
-                        "connection", f"{self.base_url}: cannot connect after {self.max_retries} retries ({cause})"
+                        "connection",
+                        f"{self.base_url}: cannot connect after {self.max_retries} retries ({cause})",
                     ) from None
                 raise BackendError(
-                    "timeout", f"{self.base_url}: no answer within {self.timeout:g} s per attempt "
-                    f"after {self.max_retries} retries ({type(exc).__name__})"
+                    "timeout",
+                    f"{self.base_url}: no answer within {self.timeout:g} s per attempt "
+                    f"after {self.max_retries} retries ({type(exc).__name__})",
                 ) from None
             except openai.APIConnectionError as exc:
                 raise BackendError(
@@ -215,9 +217,13 @@ class OpenAIBackend:
                     kind, f"{self.base_url}: HTTP {exc.status_code} from the server: {_clip(str(detail))}"
                 ) from None
             except openai.OpenAIError as exc:
-                raise BackendError("bad_response", f"{self.base_url}: {type(exc).__name__}: {_clip(str(exc))}") from None
+                raise BackendError(
+                    "bad_response", f"{self.base_url}: {type(exc).__name__}: {_clip(str(exc))}"
+                ) from None
             except ValueError as exc:  # a 2xx answer whose body is not JSON
-                raise BackendError("bad_response", f"{self.base_url}: answer is not JSON: {_clip(str(exc))}") from None
+                raise BackendError(
+                    "bad_response", f"{self.base_url}: answer is not JSON: {_clip(str(exc))}"
+                ) from None
         return _completion_of(response, self.base_url)
 
     async def aclose(self) -> None:
@@ -286,11 +292,14 @@ def _completion_of(response: Any, where: str) -> Completion:
     message = _field(first, "message") if first is not None else None
     if message is None or isinstance(message, (str, int, float, list)):
         raise BackendError(
-            "bad_response", f"{where}: expected a chat completion with one choice, got {_clip(repr(response))}"
+            "bad_response",
+            f"{where}: expected a chat completion with one choice, got {_clip(repr(response))}",
         )
     text = _field(message, "content")
     if not isinstance(text, str):
-        raise BackendError("bad_response", f"{where}: expected message content as text, got {type(text).__name__}")
+        raise BackendError(
+            "bad_response", f"{where}: expected message content as text, got {type(text).__name__}"
+        )
     usage: dict[str, int] = {}
     reported = _field(response, "usage")
     if reported is not None:

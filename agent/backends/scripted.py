@@ -18,8 +18,9 @@ class ScriptedBackend:
     Every request's messages are kept in `requests` for inspection.
     """
 
-    def __init__(self, respond: Callable[[list[dict[str, Any]]], Answer | Awaitable[Answer]],
-                 name: str = "scripted") -> None:
+    def __init__(
+        self, respond: Callable[[list[dict[str, Any]]], Answer | Awaitable[Answer]], name: str = "scripted"
+    ) -> None:
         self.respond = respond
         self.name = name
         self.requests: list[list[dict[str, Any]]] = []

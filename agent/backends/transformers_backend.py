@@ -25,8 +25,16 @@ class TransformersBackend:
     model sees images at the resolution the prompt's coordinate space assumes.
     """
 
-    def __init__(self, path: str | Path, *, device: str = "cpu", dtype: str = "auto", budget: Any = None,
-                 max_new_tokens: int = 512, temperature: float = 0.0) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        device: str = "cpu",
+        dtype: str = "auto",
+        budget: Any = None,
+        max_new_tokens: int = 512,
+        temperature: float = 0.0,
+    ) -> None:
         self.path = Path(path)
         self.name = f"transformers:{self.path}"
         self.device = device
@@ -74,21 +82,28 @@ class TransformersBackend:
                                 images.append(image.convert("RGB"))
             text = processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
             inputs = processor(text=[text], images=images or None, return_tensors="pt").to(model.device)
-            sampling = {"do_sample": True, "temperature": self.temperature} if self.temperature > 0 else {
-                "do_sample": False}
+            sampling = (
+                {"do_sample": True, "temperature": self.temperature}
+                if self.temperature > 0
+                else {"do_sample": False}
+            )
             with torch.inference_mode():
                 output = model.generate(**inputs, max_new_tokens=self.max_new_tokens, **sampling)
             prompt_len = inputs["input_ids"].shape[1]
             new_tokens = output[0, prompt_len:]
             answer = processor.batch_decode(new_tokens[None], skip_special_tokens=True)[0]
-            return Completion(answer, {"prompt_tokens": int(prompt_len), "completion_tokens": int(new_tokens.numel())})
+            return Completion(
+                answer, {"prompt_tokens": int(prompt_len), "completion_tokens": int(new_tokens.numel())}
+            )
 
     async def acomplete(self, messages: list[dict[str, Any]]) -> Completion:
         """Generate in a worker thread; a missing screenshot or a failed generation is a `BackendError`."""
         try:
             return await asyncio.to_thread(self.generate, messages)
         except (OSError, ValueError, RuntimeError) as exc:
-            raise BackendError("bad_response", f"{self.path}: generation failed: {type(exc).__name__}: {exc}") from exc
+            raise BackendError(
+                "bad_response", f"{self.path}: generation failed: {type(exc).__name__}: {exc}"
+            ) from exc
 
     async def aclose(self) -> None:
         """Drop the model and processor; the next call loads them again."""

@@ -23,13 +23,17 @@ from actions import (
 )
 from actions.parse import THINK_FIELDS
 
-SEED_CLICK = {"action_type": "click", "action_parameter": {"click": "49,721,1368,1008"}, "action_description": "点击剑来"}
+SEED_CLICK = {
+    "action_type": "click",
+    "action_parameter": {"click": "49,721,1368,1008"},
+    "action_description": "点击剑来",
+}
 SEED_INQUIRY = {
     "action_type": "inquiry",
     "action_parameter": {
-        "inquiry": "{\n \"Question\": \"搜索笑脸后有多个表情包,请问您想发送哪一个?\",\n \"CandidatesList\": "
+        "inquiry": '{\n "Question": "搜索笑脸后有多个表情包,请问您想发送哪一个?",\n "CandidatesList": '
         "\"['黄色大笑脸', '手绘风格笑脸', '红晕笑脸']\",\n \"PicDescribe\": \"聊天界面中显示了表情搜索结果。\",\n"
-        " \"AnswerIndex\": 0\n}"
+        ' "AnswerIndex": 0\n}'
     },
     "action_description": "反问",
 }
@@ -156,7 +160,9 @@ def mutated_completions(draw: st.DrawFn) -> str:
         if edit == "delete":
             text = text[:i] + text[j:]
         elif edit == "insert":
-            noise = draw(st.sampled_from(["{", "}", '"', "'", ",", "<answer>", "</think>", "```", "\\", "null"]))
+            noise = draw(
+                st.sampled_from(["{", "}", '"', "'", ",", "<answer>", "</think>", "```", "\\", "null"])
+            )
             text = text[:i] + noise + text[i:]
         elif edit == "duplicate":
             text = text[:j] + text[i:j] + text[j:]
@@ -173,7 +179,7 @@ def seed_format_reward(completions, **kwargs):
     for content in completion_contents:
         score = 0.0
         # Check for <think></think> tags (0.5 points)
-        think_match = re.search(r'<think>(.*?)</think>', content, re.DOTALL)
+        think_match = re.search(r"<think>(.*?)</think>", content, re.DOTALL)
         if think_match:
             score += 0.5
             think_content = think_match.group(1).strip()
@@ -182,13 +188,18 @@ def seed_format_reward(completions, **kwargs):
                 think_json = json.loads(think_content)
                 score += 0.5
                 # Check if think content has the required fields (0.5 points)
-                required_fields = ["task_interpretation", "current_page_audit", "path_alignment_check", "action_validation"]
+                required_fields = [
+                    "task_interpretation",
+                    "current_page_audit",
+                    "path_alignment_check",
+                    "action_validation",
+                ]
                 if all(field in think_json for field in required_fields):
                     score += 0.5
             except json.JSONDecodeError:
                 pass  # Not valid JSON, no additional points
         # Check for <answer></answer> tags (0.5 points)
-        answer_match = re.search(r'<answer>(.*?)</answer>', content, re.DOTALL)
+        answer_match = re.search(r"<answer>(.*?)</answer>", content, re.DOTALL)
         if answer_match:
             score += 0.5
             answer_content = answer_match.group(1).strip()

@@ -25,7 +25,11 @@ THINK = {
 
 
 def wire(action_type: str, parameter: str, description: str = "") -> dict[str, Any]:
-    return {"action_type": action_type, "action_parameter": {action_type: parameter}, "action_description": description}
+    return {
+        "action_type": action_type,
+        "action_parameter": {action_type: parameter},
+        "action_description": description,
+    }
 
 
 def answer(action: dict[str, Any]) -> str:
@@ -38,7 +42,9 @@ def write_episodes(root: Path, episodes: list[tuple[str, str, str, list[dict[str
     for episode_id, app, task, actions in episodes:
         history: list[str] = []
         for n, action in enumerate(actions):
-            write_image(root / episode_id / f"{episode_id}_{n}.jpg", SCREEN, shade=(37 * n + 11 * len(task)) % 255)
+            write_image(
+                root / episode_id / f"{episode_id}_{n}.jpg", SCREEN, shade=(37 * n + 11 * len(task)) % 255
+            )
             record = step_record(episode_id, n, action, history, first_screen=(n == 0), task=task, app=app)
             path = root / episode_id / f"step_{n}.json"
             path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
@@ -48,20 +54,35 @@ def write_episodes(root: Path, episodes: list[tuple[str, str, str, list[dict[str
 
 # Eight hand-made steps for the hand-computed metrics test (screen 120x240).
 HAND_EPISODES: list[tuple[str, str, str, list[dict[str, Any]]]] = [
-    ("1", "设置", "打开WLAN", [
-        wire("open_app", "设置", "打开设置"),
-        wire("click", "10,20,60,50", "点击WLAN"),
-        wire("type", "hello", "输入hello"),
-    ]),
-    ("2", "微信", "发消息", [
-        wire("click", "10,100,110,140", "点击聊天"),
-        wire("swipe", "60,200,60,40", "上滑"),
-        wire("back", "", "回退"),
-    ]),
-    ("3", "设置", "长按消息", [
-        wire("long_click", "5,100,115,130", "长按"),
-        wire("task_completed", "done", "完成"),
-    ]),
+    (
+        "1",
+        "设置",
+        "打开WLAN",
+        [
+            wire("open_app", "设置", "打开设置"),
+            wire("click", "10,20,60,50", "点击WLAN"),
+            wire("type", "hello", "输入hello"),
+        ],
+    ),
+    (
+        "2",
+        "微信",
+        "发消息",
+        [
+            wire("click", "10,100,110,140", "点击聊天"),
+            wire("swipe", "60,200,60,40", "上滑"),
+            wire("back", "", "回退"),
+        ],
+    ),
+    (
+        "3",
+        "设置",
+        "长按消息",
+        [
+            wire("long_click", "5,100,115,130", "长按"),
+            wire("task_completed", "done", "完成"),
+        ],
+    ),
 ]
 
 # Scripted raw answers per step_id; step 3/1 has none (the predictions backend records an error).
@@ -100,8 +121,12 @@ def phone_r1(*args: Any, check: bool = True, **kwargs: Any) -> subprocess.Comple
     """Run `phone-r1 ARGS` in a subprocess (the installed console script's module)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.run(
-        [sys.executable, "-m", "phone_r1.cli", *map(str, args)], capture_output=True, text=True, env=env,
-        cwd=REPO, **kwargs,
+        [sys.executable, "-m", "phone_r1.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        **kwargs,
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"phone-r1 {args} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
@@ -110,7 +135,9 @@ def phone_r1(*args: Any, check: bool = True, **kwargs: Any) -> subprocess.Comple
 
 def predictions_file(path: Path, predictions: dict[str, str]) -> Path:
     path.write_text(
-        "".join(json.dumps({"step_id": k, "raw": v}, ensure_ascii=False) + "\n" for k, v in predictions.items()),
+        "".join(
+            json.dumps({"step_id": k, "raw": v}, ensure_ascii=False) + "\n" for k, v in predictions.items()
+        ),
         encoding="utf-8",
     )
     return path

@@ -38,21 +38,33 @@ def write_screens(folder: Path, sizes: list[tuple[int, int]]) -> tuple[Path, ...
     return tuple(paths)
 
 
-def make_step(folder: Path, *, sizes: list[tuple[int, int]] | None = None, gold: Any = None,
-              index: int = 1) -> Step:
+def make_step(
+    folder: Path, *, sizes: list[tuple[int, int]] | None = None, gold: Any = None, index: int = 1
+) -> Step:
     """A two-screenshot step (previous, current) in the seed's input layout."""
     sizes = sizes or [(1080, 2400), (1080, 2400)]
     screens = write_screens(folder, sizes)
     names = [p.name for p in screens]
-    input_json: dict[str, Any] = {"task_content": "打开淘宝，点击购物车", "task_path": {"1": "打开APP", "2": "点击购物车"}}
+    input_json: dict[str, Any] = {
+        "task_content": "打开淘宝，点击购物车",
+        "task_path": {"1": "打开APP", "2": "点击购物车"},
+    }
     if len(names) > 1:
         input_json["screen_path1"] = names[0]
     input_json["screen_path2"] = names[-1]
     input_json.update({"history_path_all": ["打开APP"], "app_name": "淘宝"})
     return Step(
-        episode_id="ep1", index=index, task=input_json["task_content"], task_path=input_json["task_path"],
-        history=["打开APP"], app="淘宝", screenshots=screens, screen_size=sizes[-1], gold=gold,
-        input=input_json, source=str(folder / f"step_{index}.json"),
+        episode_id="ep1",
+        index=index,
+        task=input_json["task_content"],
+        task_path=input_json["task_path"],
+        history=["打开APP"],
+        app="淘宝",
+        screenshots=screens,
+        screen_size=sizes[-1],
+        gold=gold,
+        input=input_json,
+        source=str(folder / f"step_{index}.json"),
     )
 
 
@@ -84,8 +96,11 @@ class ServeProcess:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self._log_file = open(self.log_path, "wb")  # noqa: SIM115 - closed in __exit__
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "phone_r1.cli", *self.args], stdout=self._log_file,
-            stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            [sys.executable, "-m", "phone_r1.cli", *self.args],
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
         )
         deadline = time.monotonic() + self.ready_timeout
         while time.monotonic() < deadline:

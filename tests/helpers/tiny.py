@@ -62,11 +62,20 @@ def tiny_model() -> Path:
 
 
 BACK = {"action_type": "back", "action_parameter": {"back": ""}, "action_description": "回退"}
-CLICK = {"action_type": "click", "action_parameter": {"click": "100,300,440,420"}, "action_description": "点击设置"}
+CLICK = {
+    "action_type": "click",
+    "action_parameter": {"click": "100,300,440,420"},
+    "action_description": "点击设置",
+}
 
 
-def write_episodes(root: Path, n_episodes: int = 2, steps: int = 2, action: dict | None = None,
-                   size: tuple[int, int] = (540, 1200)) -> Path:
+def write_episodes(
+    root: Path,
+    n_episodes: int = 2,
+    steps: int = 2,
+    action: dict | None = None,
+    size: tuple[int, int] = (540, 1200),
+) -> Path:
     """Raw episodes in the seed's format where every step shows two screenshots (previous, current).
 
     Every step's gold is `action` (default: `back`), so a tiny model can learn the answer quickly:
@@ -151,9 +160,17 @@ class JudgeServer:
                 content = json.loads(body)["messages"][-1]["content"]
                 score = int(hashlib.sha256(content.encode()).hexdigest(), 16) % 11 / 10
                 reply = {
-                    "id": f"judge-{number}", "object": "chat.completion", "created": 0, "model": "judge",
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": f"{score:.1f}"}}],
+                    "id": f"judge-{number}",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": "judge",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "stop",
+                            "message": {"role": "assistant", "content": f"{score:.1f}"},
+                        }
+                    ],
                     "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
                 }
                 data = json.dumps(reply).encode()
