@@ -5,8 +5,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PYTEST_ARGS ?=
+# veRL check environment: veRL pins transformers < 5.11, so it cannot share .venv.
+VERL_VERSION ?= 0.9.1
+VENV_VERL ?= .venv-verl
 
-.PHONY: install test test-fast lint demo clean
+.PHONY: install test test-fast lint demo clean verl-venv verl-check
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +20,20 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 install: $(VENV)/.installed
+
+$(VENV_VERL)/.installed: requirements-verl.txt
+	$(PYTHON) -m venv $(VENV_VERL)
+	$(VENV_VERL)/bin/pip install --upgrade pip
+	$(VENV_VERL)/bin/pip install "torch==$(TORCH_VERSION)"
+	$(VENV_VERL)/bin/pip install --no-deps "verl==$(VERL_VERSION)"
+	$(VENV_VERL)/bin/pip install -r requirements-verl.txt
+	touch $@
+
+verl-venv: $(VENV_VERL)/.installed
+
+# veRL's own RLHFDataset and custom-reward loading read `phone-r1 data export-verl` output.
+verl-check: install verl-venv
+	$(PY) -m pytest tests/test_data_verl_roundtrip.py -v -rs
 
 test: install
 	$(PY) -m ruff check .
@@ -32,4 +49,4 @@ demo: install
 	$(VENV)/bin/phone-r1 demo $(DEMO_ARGS)
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) $(VENV_VERL) runs .pytest_cache

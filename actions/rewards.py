@@ -16,8 +16,11 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from actions.coords import DEFAULT_BUDGET, PixelBudget
+from actions.columns import budget_of as _budget
+from actions.columns import column as _column
+from actions.columns import log_means as _log_means
 from actions.format import FORMAT_PARTS, format_score
+from actions.grounding import gaussian_coverage_reward, gaussian_point_reward, iou_reward
 from actions.match import action_score
 
 logger = logging.getLogger(__name__)
@@ -25,26 +28,6 @@ logger = logging.getLogger(__name__)
 FORMAT_METRIC_PREFIX = "rewards/format/"
 ACTION_METRIC_PREFIX = "rewards/action/"
 ACTION_PARTS: tuple[str, ...] = ("type_hit", "param_score", "parsed")
-
-
-def _column(kwargs: dict[str, Any], name: str, n: int, default: Any = None) -> list[Any]:
-    """One value per completion: a list column as is, a scalar broadcast, a missing one as `default`."""
-    value = kwargs.get(name, default)
-    if isinstance(value, (list, tuple)):
-        if len(value) != n:
-            raise ValueError(
-                f"expected column {name!r} with {n} values (one per completion), found {len(value)}"
-            )
-        return list(value)
-    return [value] * n
-
-
-def _log_means(log_metric: Any, prefix: str, parts: dict[str, list[float]]) -> None:
-    if not callable(log_metric):
-        return
-    for name, values in parts.items():
-        if values:
-            log_metric(prefix + name, sum(values) / len(values))
 
 
 def format_reward(completions: Sequence[Any], **kwargs: Any) -> list[float]:
@@ -56,13 +39,6 @@ def format_reward(completions: Sequence[Any], **kwargs: Any) -> list[float]:
         {part: [getattr(s, part) for s in scores] for part in FORMAT_PARTS},
     )
     return [s.total for s in scores]
-
-
-def _budget(min_pixels: Any, max_pixels: Any) -> PixelBudget:
-    return PixelBudget(
-        int(min_pixels) if min_pixels is not None else DEFAULT_BUDGET.min_pixels,
-        int(max_pixels) if max_pixels is not None else DEFAULT_BUDGET.max_pixels,
-    )
 
 
 def action_reward(
@@ -128,4 +104,10 @@ def action_reward(
 
 
 # Names a training recipe may list under `reward_funcs`.
-REWARD_FUNCS: dict[str, Callable[..., list[float]]] = {"format": format_reward, "action": action_reward}
+REWARD_FUNCS: dict[str, Callable[..., list[float]]] = {
+    "format": format_reward,
+    "action": action_reward,
+    "gaussian_point": gaussian_point_reward,
+    "gaussian_coverage": gaussian_coverage_reward,
+    "iou": iou_reward,
+}

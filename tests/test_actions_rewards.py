@@ -19,7 +19,8 @@ GARBAGE = [None, 5, {"content": 3}, [{"role": "assistant"}], [[1]], "", "<answer
 
 
 def test_registry_names():
-    assert REWARD_FUNCS == {"format": format_reward, "action": action_reward}
+    assert list(REWARD_FUNCS) == ["format", "action", "gaussian_point", "gaussian_coverage", "iou"]
+    assert REWARD_FUNCS["format"] is format_reward and REWARD_FUNCS["action"] is action_reward
 
 
 def test_extra_kwargs_are_ignored_and_columns_broadcast():

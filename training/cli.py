@@ -1,4 +1,4 @@
-"""`phone-r1 train` subcommands: `grpo`, `sft` (TRL trainers driven by YAML recipes) and `tiny`.
+"""`phone-r1 train` subcommands: `grpo`, `sft` (TRL trainers driven by YAML recipes), `report` and `tiny`.
 
 Only the standard library is imported here; trainers load inside the handlers so `--help` stays fast.
 """
@@ -24,6 +24,19 @@ def _train(kind: str):
         return run_main(kind, args.recipe_args)
 
     return handler
+
+
+def _report(args: argparse.Namespace) -> int:
+    from training.alarms import AlarmSettings
+    from training.report import main as report_main
+
+    settings = AlarmSettings(
+        zero_std_threshold=args.zero_std_threshold,
+        clipped_threshold=args.clipped_threshold,
+        entropy_ratio=args.entropy_ratio,
+        consecutive=args.consecutive,
+    )
+    return report_main(args.run_dir, args.output, settings, fail_on_alarm=args.fail_on_alarm)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -53,6 +66,44 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "recipe_args", nargs=argparse.REMAINDER, help="--config RECIPE.yaml [--field value ...]"
         )
         p.set_defaults(func=_train(kind))
+
+    from training.alarms import AlarmSettings
+
+    defaults = AlarmSettings()
+    report = sub.add_parser(
+        "report",
+        help="HTML + PNG report of a GRPO run, with alarms when it is not learning",
+        description="Curves of every reward part, reward spread, zero-variance groups, KL, entropy, completion "
+        "length and clipping from RUN_DIR's trainer_state.json and logged completions; alarms are printed "
+        "and shown at the top of RUN_DIR/report/report.html.",
+    )
+    report.add_argument("run_dir", help="output_dir of a `phone-r1 train grpo` run")
+    report.add_argument(
+        "-o", "--output", default=None, help="folder for report.html and the PNGs (RUN_DIR/report)"
+    )
+    report.add_argument(
+        "--zero-std-threshold",
+        type=float,
+        default=defaults.zero_std_threshold,
+        help="alarm when at least this share of groups has zero reward variance for --consecutive steps",
+    )
+    report.add_argument(
+        "--clipped-threshold",
+        type=float,
+        default=defaults.clipped_threshold,
+        help="alarm when at least this share of completions is clipped for --consecutive steps",
+    )
+    report.add_argument(
+        "--entropy-ratio",
+        type=float,
+        default=defaults.entropy_ratio,
+        help="alarm when entropy stays under this fraction of its start for --consecutive steps",
+    )
+    report.add_argument(
+        "--consecutive", type=int, default=defaults.consecutive, help="K: steps in a row an alarm needs"
+    )
+    report.add_argument("--fail-on-alarm", action="store_true", help="exit 1 when any alarm trips")
+    report.set_defaults(func=_report)
 
     tiny = sub.add_parser("tiny", help="build the tiny random Qwen2.5-VL used by tests and the demo")
     tiny.add_argument("-o", "--output-dir", required=True, help="folder to write the checkpoint to")

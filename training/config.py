@@ -19,7 +19,14 @@ from trl import GRPOConfig, ModelConfig, SFTConfig, TrlParser
 from actions.coords import COORD_SPACES, PixelBudget
 
 # Reward names a recipe may list; the functions are resolved in `training.rewards`.
-REWARD_NAMES: tuple[str, ...] = ("format", "action", "llm_judge")
+REWARD_NAMES: tuple[str, ...] = (
+    "format",
+    "action",
+    "gaussian_point",
+    "gaussian_coverage",
+    "iou",
+    "llm_judge",
+)
 
 
 class RecipeError(ValueError):

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from actions.parse import completion_text
-from actions.rewards import action_reward, format_reward
+from actions.rewards import REWARD_FUNCS, action_reward
 
 logger = logging.getLogger(__name__)
 
@@ -204,10 +204,8 @@ def build_reward_funcs(names: Sequence[str], script_args: Any = None) -> list[Re
     """Reward functions for the names a recipe lists (validated earlier by `PhoneR1Arguments`)."""
     funcs: list[RewardFunc] = []
     for name in names:
-        if name == "format":
-            funcs.append(format_reward)
-        elif name == "action":
-            funcs.append(action_reward)
+        if name in REWARD_FUNCS:
+            funcs.append(REWARD_FUNCS[name])
         elif name == "llm_judge":
             funcs.append(
                 LLMJudgeReward(
@@ -219,5 +217,5 @@ def build_reward_funcs(names: Sequence[str], script_args: Any = None) -> list[Re
                 )
             )
         else:
-            raise ValueError(f"unknown reward {name!r}; expected one of format, action, llm_judge")
+            raise ValueError(f"unknown reward {name!r}; expected one of {[*REWARD_FUNCS, 'llm_judge']}")
     return funcs

@@ -118,7 +118,7 @@ def checkpoint_meta(plan_: Plan):
 def build_trainer(plan_: Plan, dataset: Any = None, callbacks: list[Any] | None = None):
     """TRL's GRPOTrainer or SFTTrainer for a checked plan (builds the dataset when not given)."""
     from agent.processor import load_processor
-    from training.callbacks import CheckpointMetaCallback
+    from training.callbacks import CheckpointMetaCallback, ImageTokensCallback
     from training.model import load_model, peft_config_for
 
     s, config, model_args = plan_.script, plan_.config, plan_.model
@@ -132,7 +132,11 @@ def build_trainer(plan_: Plan, dataset: Any = None, callbacks: list[Any] | None 
         gradient_checkpointing=config.gradient_checkpointing,
     )
     peft_config = peft_config_for(model, model_args, s.lora_include_vision)
-    all_callbacks = [CheckpointMetaCallback(checkpoint_meta(plan_)), *(callbacks or [])]
+    all_callbacks = [
+        CheckpointMetaCallback(checkpoint_meta(plan_)),
+        ImageTokensCallback(dataset),
+        *(callbacks or []),
+    ]
     if plan_.kind == "grpo":
         from trl import GRPOTrainer
 
@@ -172,6 +176,8 @@ def train(plan_: Plan) -> Any:
         trainer = build_trainer(plan_, dataset)
         trainer.train(resume_from_checkpoint=_resume_arg(plan_.config.resume_from_checkpoint))
         trainer.save_model(plan_.config.output_dir)
+        # The log history in the run folder itself, whatever the save strategy: `phone-r1 train report` reads it.
+        trainer.save_state()
         if trainer.is_world_process_zero():
             checkpoint_meta(plan_).save(plan_.config.output_dir)
         trainer.accelerator.wait_for_everyone()

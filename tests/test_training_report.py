@@ -1,0 +1,148 @@
+"""`phone-r1 train report`: alarms on synthetic log histories, and the page and plots of a run folder."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from training.alarms import AlarmSettings, find_alarms
+from training.report import ReportError, build_report, find_state
+
+STEPS = 30
+
+
+def history(**curves) -> list[dict]:
+    """A TRL-shaped log history: one entry per step; each curve is a function of the step (1-based)."""
+    base = {
+        "reward": lambda s: 0.3 + 0.01 * s,
+        "reward_std": lambda s: 0.2,
+        "frac_reward_zero_std": lambda s: 0.1,
+        "rewards/format_reward/mean": lambda s: 0.4 + 0.005 * s,
+        "rewards/action_reward/mean": lambda s: 0.2 + 0.01 * s,
+        "rewards/format/think_tag": lambda s: 0.9,
+        "rewards/action/type_hit": lambda s: 0.5,
+        "entropy": lambda s: 2.0 - 0.02 * s,
+        "completions/clipped_ratio": lambda s: 0.1,
+        "completions/mean_length": lambda s: 60.0,
+        "loss": lambda s: 0.01,
+    }
+    base.update(curves)
+    out = [{"step": s, "epoch": s / STEPS, **{k: f(s) for k, f in base.items()}} for s in range(1, STEPS + 1)]
+    # TRL's end-of-training summary entry, which carries no per-step metrics.
+    return [*out, {"step": STEPS, "train_runtime": 12.0, "train_loss": 0.01}]
+
+
+CASES = {
+    # Format climbs from 0.1 to ~0.85 while the action reward does not move: learning the layout only.
+    "format_only": dict(
+        **{
+            "rewards/format_reward/mean": lambda s: 0.1 + 0.025 * s,
+            "rewards/action_reward/mean": lambda s: 0.2,
+        }
+    ),
+    # Steps 10-20: 80% of groups score identically.
+    "zero_std": dict(frac_reward_zero_std=lambda s: 0.8 if 10 <= s <= 20 else 0.1),
+    # Entropy falls from 2 to 0.05 after step 15.
+    "entropy_collapse": dict(entropy=lambda s: 2.0 if s < 15 else 0.05),
+    # From step 22 on, 90% of completions hit the length limit.
+    "clipped": {"completions/clipped_ratio": lambda s: 0.9 if s >= 22 else 0.0},
+}
+
+
+def test_healthy_run_trips_no_alarm():
+    assert find_alarms(history()) == []
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_each_alarm_trips_alone_and_names_its_steps(name):
+    alarms = find_alarms(history(**CASES[name]))
+    assert [a.name for a in alarms] == [name]
+    alarm = alarms[0]
+    expected = {
+        "format_only": (1, 30),
+        "zero_std": (10, 20),
+        "entropy_collapse": (15, 30),
+        "clipped": (22, 30),
+    }
+    assert (alarm.first_step, alarm.last_step) == expected[name]
+    assert alarm.cause and f"steps {alarm.first_step}-{alarm.last_step}" in str(alarm)
+
+
+def test_short_runs_of_a_condition_need_k_steps():
+    spike = history(frac_reward_zero_std=lambda s: 0.9 if s in (5, 6, 7) else 0.0)
+    assert find_alarms(spike) == []
+    assert [a.name for a in find_alarms(spike, AlarmSettings(consecutive=3))] == ["zero_std"]
+
+
+def test_run_without_optional_keys_has_no_alarms_and_no_errors():
+    bare = [{"step": s, "loss": 0.0, "reward": 0.1} for s in range(1, 10)]
+    assert find_alarms(bare) == []
+
+
+def write_run(folder, entries, in_checkpoint=False):
+    state_dir = folder / "checkpoint-30" if in_checkpoint else folder
+    state_dir.mkdir(parents=True)
+    (state_dir / "trainer_state.json").write_text(json.dumps({"log_history": entries, "global_step": STEPS}))
+    return folder
+
+
+def test_report_page_shows_alarms_first_and_every_panel(tmp_path, capsys):
+    import pandas as pd
+
+    run = write_run(tmp_path / "run", history(**CASES["zero_std"], kl=lambda s: 0.01 * s), in_checkpoint=True)
+    (run / "completions").mkdir()
+    pd.DataFrame(
+        {
+            "step": [1, 1],
+            "prompt": ["p", "p"],
+            "completion": ["<answer>{}</answer>", "<b>x</b>"],
+            "format_reward": [0.2, 0.0],
+        }
+    ).to_parquet(run / "completions" / "completions_00001.parquet")
+    page, alarms = build_report(run)
+    assert page == run / "report" / "report.html"
+    text = page.read_text()
+    assert text.index("Alarms (1)") < text.index("<img")
+    assert "zero_std" in text and "steps 10–20" in text
+    for png in (
+        "rewards",
+        "reward_std",
+        "kl_entropy",
+        "completions",
+        "clipped",
+        "parts_format",
+        "parts_action",
+    ):
+        assert (run / "report" / f"{png}.png").stat().st_size > 1000, png
+    assert "&lt;b&gt;x&lt;/b&gt;" in text  # completions are escaped
+    assert "Image tokens per sample: not logged" in text
+    assert json.loads((run / "report" / "alarms.json").read_text())[0]["name"] == "zero_std"
+
+
+def test_cli_prints_alarms_and_exit_codes(tmp_path, capsys):
+    from phone_r1.cli import main
+
+    run = write_run(tmp_path / "run", history(**CASES["clipped"]))
+    assert main(["train", "report", str(run), "-o", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "ALARM [clipped] steps 22-30" in out and str(tmp_path / "out" / "report.html") in out
+    assert main(["train", "report", str(run), "--fail-on-alarm", "-o", str(tmp_path / "out")]) == 1
+    assert main(["train", "report", str(run), "--clipped-threshold", "0.95", "--fail-on-alarm"]) == 0
+    assert main(["train", "report", str(tmp_path / "missing")]) == 2
+    assert "expected a run folder" in capsys.readouterr().err
+
+
+def test_latest_checkpoint_state_is_used(tmp_path):
+    for step in (5, 40, 10):
+        (tmp_path / f"checkpoint-{step}").mkdir()
+        (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text("{}")
+    assert find_state(tmp_path).parent.name == "checkpoint-40"
+    with pytest.raises(ReportError, match="expected trainer_state.json"):
+        find_state(tmp_path / "checkpoint-5" / "none")
+
+
+def test_nan_values_are_skipped():
+    entries = history(entropy=lambda s: math.nan if s % 2 else 2.0)
+    assert find_alarms(entries) == []

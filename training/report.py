@@ -1,0 +1,295 @@
+"""`phone-r1 train report RUN_DIR`: a GRPO run's curves, alarms and sample completions as HTML + PNG.
+
+Reads `trainer_state.json` (the run folder's, else its latest checkpoint's) and, when the run logged
+completions (`log_completions: true`), TRL's `completions/completions_<step>.parquet`. Writes
+`report.html` and one PNG per panel into `RUN_DIR/report/` (or `-o DIR`); the alarms of
+`training.alarms` are printed and shown at the top of the page.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from training.alarms import Alarm, AlarmSettings, find_alarms, series, train_entries
+from training.callbacks import IMAGE_TOKENS_KEY
+
+# (file stem, title, [(key or regex, label)], y label)
+PANELS: tuple[tuple[str, str, list[tuple[str, str]], str], ...] = (
+    (
+        "rewards",
+        "Reward per function (mean) and total",
+        [(r"^rewards/([^/]+)/mean$", r"\1"), ("reward", "total")],
+        "",
+    ),
+    (
+        "reward_std",
+        "Reward spread",
+        [("reward_std", "reward std"), ("frac_reward_zero_std", "zero-std groups")],
+        "",
+    ),
+    ("kl_entropy", "KL to the reference and token entropy", [("kl", "kl"), ("entropy", "entropy")], "nats"),
+    (
+        "completions",
+        "Completion length",
+        [
+            ("completions/mean_length", "mean"),
+            ("completions/max_length", "max"),
+            ("completions/mean_terminated_length", "mean terminated"),
+        ],
+        "tokens",
+    ),
+    (
+        "clipped",
+        "Completions clipped at max_completion_length",
+        [("completions/clipped_ratio", "clipped")],
+        "",
+    ),
+    ("image_tokens", "Image tokens per sample", [(IMAGE_TOKENS_KEY, "image tokens")], "tokens"),
+)
+
+
+class ReportError(ValueError):
+    """A run folder that cannot be reported on; the message says what was expected and found."""
+
+
+@dataclass
+class Run:
+    """What a run folder holds for the report."""
+
+    folder: Path
+    state_path: Path
+    history: list[dict[str, Any]]
+    completions: list[dict[str, Any]] = field(default_factory=list)
+
+
+def find_state(run_dir: Path) -> Path:
+    """The run's `trainer_state.json`: the folder's own, else that of the checkpoint with the most steps."""
+    direct = run_dir / "trainer_state.json"
+    if direct.is_file():
+        return direct
+    checkpoints = sorted(
+        (
+            p
+            for p in run_dir.glob("checkpoint-*/trainer_state.json")
+            if p.parent.name.split("-")[-1].isdigit()
+        ),
+        key=lambda p: int(p.parent.name.split("-")[-1]),
+    )
+    if not checkpoints:
+        raise ReportError(
+            f"{run_dir}: expected trainer_state.json in the run folder or in a checkpoint-N folder, found neither "
+            "(is this the output_dir of a `phone-r1 train grpo` run?)"
+        )
+    return checkpoints[-1]
+
+
+def read_run(run_dir: str | Path, max_completions: int = 8) -> Run:
+    """Log history and a sample of logged completions (first and last logged step) of a run folder."""
+    folder = Path(run_dir)
+    if not folder.is_dir():
+        raise ReportError(f"{folder}: expected a run folder, found no such directory")
+    state_path = find_state(folder)
+    try:
+        history = json.loads(state_path.read_text(encoding="utf-8"))["log_history"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ReportError(
+            f"{state_path}: expected a trainer state with log_history, could not read it: {err}"
+        ) from None
+    run = Run(folder, state_path, list(history))
+    files = sorted((folder / "completions").glob("completions_*.parquet"))
+    if files:
+        import pandas as pd
+
+        for path in dict.fromkeys([files[0], files[-1]]):
+            frame = pd.read_parquet(path)
+            for row in frame.head(max_completions // 2 if len(files) > 1 else max_completions).to_dict(
+                "records"
+            ):
+                run.completions.append(row)
+    return run
+
+
+def _keys(entries: list[dict[str, Any]], pattern: str, label: str) -> list[tuple[str, str]]:
+    if not pattern.startswith("^"):
+        return [(pattern, label)] if any(pattern in e for e in entries) else []
+    regex = re.compile(pattern)
+    found = sorted({k for e in entries for k in e if regex.match(k)})
+    return [(k, regex.sub(label, k)) for k in found]
+
+
+def _part_groups(entries: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Breakdown parts a reward logged through `log_metric` (`rewards/<group>/<part>`), by group."""
+    groups: dict[str, list[str]] = {}
+    for key in sorted({k for e in entries for k in e}):
+        parts = key.split("/")
+        if len(parts) == 3 and parts[0] == "rewards" and parts[2] not in ("mean", "std"):
+            groups.setdefault(parts[1], []).append(key)
+    return groups
+
+
+def _plot(
+    path: Path, title: str, lines: list[tuple[str, list[tuple[int, float]]]], ylabel: str, alarms: list[Alarm]
+) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.0, 3.2), dpi=100)
+    for label, points in lines:
+        ax.plot(
+            [s for s, _ in points],
+            [v for _, v in points],
+            marker="." if len(points) < 40 else None,
+            label=label,
+        )
+    for alarm in alarms:
+        ax.axvspan(alarm.first_step, alarm.last_step, color="tab:red", alpha=0.08)
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel("step")
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    if lines:
+        ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+@dataclass
+class Panel:
+    stem: str
+    title: str
+    keys: list[str]
+    note: str = ""
+
+
+def write_plots(entries: list[dict[str, Any]], out: Path, alarms: list[Alarm]) -> list[Panel]:
+    """One PNG per panel with data; panels without logged keys come back with a note instead."""
+    panels: list[Panel] = []
+    specs = list(PANELS)
+    for group, keys in _part_groups(entries).items():
+        specs.insert(
+            1, (f"parts_{group}", f"Reward parts: {group}", [(k, k.split("/")[-1]) for k in keys], "")
+        )
+    for stem, title, wanted, ylabel in specs:
+        lines = [
+            (label, series(entries, key))
+            for pattern, lab in wanted
+            for key, label in _keys(entries, pattern, lab)
+        ]
+        lines = [(label, pts) for label, pts in lines if pts]
+        if not lines:
+            missing = ", ".join(p for p, _ in wanted)
+            panels.append(Panel(stem, title, [], f"not logged by this run ({missing})"))
+            continue
+        _plot(out / f"{stem}.png", title, lines, ylabel, alarms)
+        panels.append(Panel(stem, title, [label for label, _ in lines]))
+    return panels
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (list, tuple)) or hasattr(value, "tolist"):
+        items = value.tolist() if hasattr(value, "tolist") else value
+        return "\n".join(
+            _text(item.get("content", "")) if isinstance(item, dict) else _text(item) for item in items
+        )
+    return "" if value is None else str(value)
+
+
+def render_html(run: Run, entries: list[dict[str, Any]], panels: list[Panel], alarms: list[Alarm]) -> str:
+    """The report page: alarms first, then a summary line, the panels and sample completions."""
+    esc = html.escape
+    steps = [int(e["step"]) for e in entries]
+    last = entries[-1] if entries else {}
+    if alarms:
+        alarm_html = "".join(
+            f"<li><b>{esc(a.name)}</b> — steps {a.first_step}–{a.last_step}: {esc(a.message)}.<br>"
+            f'<span class="cause">Likely cause: {esc(a.cause)}.</span></li>'
+            for a in alarms
+        )
+        alarm_block = (
+            f'<section class="alarms bad"><h2>Alarms ({len(alarms)})</h2><ul>{alarm_html}</ul></section>'
+        )
+    else:
+        alarm_block = '<section class="alarms ok"><h2>Alarms</h2><p>None: no rule tripped.</p></section>'
+    summary = (
+        f"{len(entries)} logged steps ({steps[0]}–{steps[-1]})" if steps else "no training steps logged"
+    ) + (f"; last reward {last['reward']:.3f}" if isinstance(last.get("reward"), (int, float)) else "")
+    figures = "".join(
+        f'<figure><img src="{esc(p.stem)}.png" alt="{esc(p.title)}"><figcaption>{esc(p.title)}</figcaption></figure>'
+        if not p.note
+        else f'<figure class="empty"><figcaption>{esc(p.title)}: {esc(p.note)}</figcaption></figure>'
+        for p in panels
+    )
+    rows = []
+    for c in run.completions:
+        scores = ", ".join(
+            f"{k}={float(v):.2f}"
+            for k, v in c.items()
+            if k not in ("step", "prompt", "completion") and isinstance(v, (int, float))
+        )
+        rows.append(
+            f"<tr><td>{esc(str(c.get('step', '')))}</td><td><pre>{esc(_text(c.get('completion'))[:600])}</pre></td><td>{esc(scores)}</td></tr>"
+        )
+    samples = (
+        f"<h2>Sample completions</h2><table><tr><th>step</th><th>completion</th><th>rewards</th></tr>{''.join(rows)}</table>"
+        if rows
+        else "<h2>Sample completions</h2><p>None logged (set log_completions: true in the recipe).</p>"
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>phone-r1 training report: {esc(run.folder.name)}</title>
+<style>
+body {{ font-family: sans-serif; margin: 1.5em; max-width: 1500px; color: #222; }}
+.alarms {{ padding: .6em 1em; border-radius: 6px; margin-bottom: 1em; }}
+.bad {{ background: #fdecea; border: 1px solid #e0a0a0; }} .ok {{ background: #eaf6ea; border: 1px solid #a0d0a0; }}
+.cause {{ color: #555; }} li {{ margin-bottom: .5em; }}
+.grid {{ display: flex; flex-wrap: wrap; gap: 10px; }} figure {{ margin: 0; }} img {{ width: 700px; }}
+figure.empty {{ width: 700px; padding: 1em; background: #f4f4f4; color: #666; }}
+table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ccc; padding: 4px; vertical-align: top; }}
+pre {{ white-space: pre-wrap; max-width: 900px; margin: 0; font-size: 12px; }}
+</style></head><body>
+<h1>Training report: {esc(str(run.folder))}</h1>
+{alarm_block}
+<p>{esc(summary)}. Read from {esc(str(run.state_path))}.</p>
+<div class="grid">{figures}</div>
+{samples}
+</body></html>
+"""
+
+
+def build_report(
+    run_dir: str | Path, out_dir: str | Path | None = None, settings: AlarmSettings | None = None
+) -> tuple[Path, list[Alarm]]:
+    """Write the report of a run folder; returns the HTML path and the alarms."""
+    run = read_run(run_dir)
+    out = Path(out_dir) if out_dir is not None else run.folder / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    entries = train_entries(run.history)
+    alarms = find_alarms(run.history, settings)
+    panels = write_plots(entries, out, alarms)
+    page = out / "report.html"
+    page.write_text(render_html(run, entries, panels, alarms), encoding="utf-8")
+    (out / "alarms.json").write_text(json.dumps([a.as_dict() for a in alarms], indent=2), encoding="utf-8")
+    return page, alarms
+
+
+def main(run_dir: str, out_dir: str | None, settings: AlarmSettings, fail_on_alarm: bool = False) -> int:
+    """CLI entry: 0 written, 1 alarms with `--fail-on-alarm`, 2 a folder that is not a run."""
+    import sys
+
+    try:
+        page, alarms = build_report(run_dir, out_dir, settings)
+    except ReportError as err:
+        print(f"phone-r1 train report: {err}", file=sys.stderr)
+        return 2
+    for alarm in alarms:
+        print(f"ALARM {alarm}")
+    print(f"phone-r1 train report: {len(alarms)} alarm(s); report written to {page}")
+    return 1 if alarms and fail_on_alarm else 0
