@@ -8,6 +8,9 @@ PYTEST_ARGS ?=
 # veRL check environment: veRL pins transformers < 5.11, so it cannot share .venv.
 VERL_VERSION ?= 0.9.1
 VENV_VERL ?= .venv-verl
+# veRL's image loader (qwen-vl-utils) imports torchvision, and the torchvision built for torch 2.13 does
+# not load against its CPU build; torch 2.14.1 with torchvision 0.29.1 runs on CPU.
+VERL_TORCH ?= torch==2.14.1 torchvision==0.29.1
 
 .PHONY: install test test-fast lint demo clean verl-venv verl-check
 
@@ -24,7 +27,7 @@ install: $(VENV)/.installed
 $(VENV_VERL)/.installed: requirements-verl.txt
 	$(PYTHON) -m venv $(VENV_VERL)
 	$(VENV_VERL)/bin/pip install --upgrade pip
-	$(VENV_VERL)/bin/pip install "torch==$(TORCH_VERSION)"
+	$(VENV_VERL)/bin/pip install $(VERL_TORCH)
 	$(VENV_VERL)/bin/pip install --no-deps "verl==$(VERL_VERSION)"
 	$(VENV_VERL)/bin/pip install -r requirements-verl.txt
 	touch $@

@@ -1,13 +1,16 @@
-"""Reward throughput: completions scored per second by the format and action rewards.
+"""Reward throughput: completions scored per second by each reward, and the reward mix's share of a GRPO step.
 
 A realistic mix of GRPO completions (Chinese think JSON, correct and near-miss taps, swipes, typed
 text, inquiries, truncated and malformed output, bare JSON) against gold actions on phone-sized
 screens, in all three coordinate spaces, called in TRL-sized batches. The seed's own format reward
 runs side by side as the baseline for the ratio.
 
-    .venv/bin/python benchmarks/rewards.py [--n 4000] [--batch 16] [--repeats 3]
+    .venv/bin/python benchmarks/rewards.py [--n 4000] [--batch 16] [--repeats 3] [--step-steps 3]
 
-The last line is the headline figure: `rewards_per_second: <format + action completions per second>`.
+Then a short tiny-model GRPO run (`training/recipes/tiny/grpo.yaml`, CPU) gives the median step time
+TRL logs (`step_time`, first step excluded); the time the default mix (format + action) takes for one
+step's completions is divided by it. `--step-steps 0` skips the run. The last line is the headline
+figure: `reward_share_of_step: <percent of a step spent in the default reward mix>` (target: under 1%).
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from actions.coords import PixelBudget, to_model_space  # noqa: E402
-from actions.rewards import action_reward, format_reward  # noqa: E402
+from actions.grounding import _cached_score, gaussian_coverage_reward, gaussian_point_reward  # noqa: E402
+from actions.rewards import REWARD_FUNCS, action_reward, format_reward  # noqa: E402
 from actions.types import Click, Inquiry, OpenApp, Swipe, TypeText, Wait  # noqa: E402
 from tests.helpers.actions import seed_format_reward  # noqa: E402
 
@@ -117,6 +121,9 @@ def _per_second(
 ) -> float:
     best = float("inf")
     for _ in range(repeats):
+        # Each pass scores the completions afresh: the grounding rewards' answer cache only helps the
+        # next reward of the same step, which the combined rows measure.
+        _cached_score.cache_clear()
         start = time.perf_counter()
         for i in range(0, len(completions), batch):
             fn(completions[i : i + batch], {k: v[i : i + batch] for k, v in columns.items()})
@@ -124,11 +131,52 @@ def _per_second(
     return len(completions) / best
 
 
+def grpo_step_time(steps: int) -> tuple[float, int]:
+    """Median TRL `step_time` of a tiny-model GRPO run, and the completions each step scores."""
+    import statistics
+    import tempfile
+
+    from tests.helpers.tiny import tiny_model_dir
+    from training.run import plan, train
+
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory(prefix="reward-bench-") as out:
+        trainer = train(
+            plan(
+                "grpo",
+                [
+                    "--config",
+                    str(root / "training/recipes/tiny/grpo.yaml"),
+                    "--model_name_or_path",
+                    str(tiny_model_dir()),
+                    "--dataset_path",
+                    str(root / "data/demo/train"),
+                    "--output_dir",
+                    out,
+                    "--max_steps",
+                    str(steps + 1),
+                    "--save_strategy",
+                    "no",
+                    "--log_completions",
+                    "false",
+                    "--disable_tqdm",
+                    "true",
+                ],
+            )
+        )
+    times = [e["step_time"] for e in trainer.state.log_history if "step_time" in e][1:]
+    args = trainer.args
+    return statistics.median(times), args.per_device_train_batch_size * args.gradient_accumulation_steps
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=4000, help="completions in the mix")
     parser.add_argument("--batch", type=int, default=16, help="completions per reward call (TRL batch)")
     parser.add_argument("--repeats", type=int, default=3, help="timed passes; the best is reported")
+    parser.add_argument(
+        "--step-steps", type=int, default=3, help="timed GRPO steps for the step time (0: skip)"
+    )
     args = parser.parse_args(argv)
 
     completions, columns = build_mix(args.n)
@@ -153,14 +201,25 @@ def main(argv: list[str] | None = None) -> None:
     ours_both(
         completions[:64], {k: v[:64] for k, v in columns.items()}
     )  # warm-up: smart_resize import and cache
+
+    def registered(fn):
+        return lambda batch, cols: fn(batch, **cols, log_metric=log_metric)
+
     rates = {
-        "seed format_reward": _per_second(seed_format, conversational, columns, args.batch, args.repeats),
-        "format_reward": _per_second(ours_format, conversational, columns, args.batch, args.repeats),
-        "action_reward": _per_second(ours_action, conversational, columns, args.batch, args.repeats),
-        "format_reward + action_reward": _per_second(
-            ours_both, conversational, columns, args.batch, args.repeats
-        ),
+        "seed format_reward": _per_second(seed_format, conversational, columns, args.batch, args.repeats)
     }
+    for fn in REWARD_FUNCS.values():
+        rates[fn.__name__] = _per_second(registered(fn), conversational, columns, args.batch, args.repeats)
+    rates["gaussian_point + gaussian_coverage"] = _per_second(
+        lambda b, c: (registered(gaussian_point_reward)(b, c), registered(gaussian_coverage_reward)(b, c)),
+        conversational,
+        columns,
+        args.batch,
+        args.repeats,
+    )
+    rates["format_reward + action_reward"] = _per_second(
+        ours_both, conversational, columns, args.batch, args.repeats
+    )
     full = action_reward(completions, **columns)
     print(f"mix: {args.n} completions, batch {args.batch}, spaces {SPACES}, best of {args.repeats}")
     print(f"mean action reward on the mix: {sum(full) / len(full):.3f}")
@@ -169,6 +228,14 @@ def main(argv: list[str] | None = None) -> None:
     ratio = rates["format_reward"] / rates["seed format_reward"]
     print(f"format_reward vs seed format_reward: {ratio:.2f}x the seed's throughput")
     print(f"rewards_per_second: {rates['format_reward + action_reward']:.0f}")
+    if args.step_steps > 0:
+        step_s, per_step = grpo_step_time(args.step_steps)
+        reward_s = per_step / rates["format_reward + action_reward"]
+        print(
+            f"tiny GRPO step (median of {args.step_steps}): {step_s:.2f} s for {per_step} completions; "
+            f"format + action on them: {reward_s * 1000:.2f} ms"
+        )
+        print(f"reward_share_of_step: {100 * reward_s / step_s:.3f}%")
 
 
 if __name__ == "__main__":

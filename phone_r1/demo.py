@@ -132,6 +132,10 @@ class Demo:
         return self.out / "eval"
 
     @property
+    def train_report_dir(self) -> Path:
+        return self.out / "train-report"
+
+    @property
     def report_dir(self) -> Path:
         return self.out / "report"
 
@@ -209,6 +213,8 @@ class Demo:
         self.require(self.sft_dir, "sft")
         extra = () if self.args.model else TINY_GRPO_OVERRIDES
         self._train("grpo", str(self.sft_dir), self.grpo_dir, self.args.grpo_steps, *extra)
+        self.phone_r1("train", "report", self.grpo_dir, "-o", self.train_report_dir)
+        print(f"  training report: {self.train_report_dir / 'report.html'}")
 
     def _evaluate(self, label: str, checkpoint: str) -> None:
         from agent.checkpoint import CheckpointMeta
@@ -328,6 +334,7 @@ class Demo:
             ("GRPO checkpoint", self.grpo_dir),
             ("results (before)", self.results("before")),
             ("results (after)", self.results("after")),
+            ("training report", self.train_report_dir / "report.html"),
             ("report", self.report_dir / "report.html"),
         ]
         artifacts = [(label, path) for label, path in artifacts if path.exists()]

@@ -60,6 +60,10 @@ def test_demo_end_to_end_small_budget(tmp_path):
     assert (out / "report" / "report.html").stat().st_size > 10_000
     assert json.loads((out / "report" / "metrics.json").read_text())
     assert "before vs after training" in done.stdout
+    # the GRPO stage's training report: printed path, page with its alarms section
+    train_report = out / "train-report" / "report.html"
+    assert f"training report: {train_report}" in done.stdout
+    assert "<h2>Alarms" in train_report.read_text() and (out / "train-report" / "rewards.png").is_file()
 
     # a stage reruns alone from the artifacts the others left
     again = demo("--out", str(out), "--stage", "report")
