@@ -18,7 +18,7 @@ from tests.helpers.tiny import CLICK, tiny_model_dir, write_episodes
 from training.run import plan, train
 
 ROOT = Path(__file__).resolve().parents[1]
-SFT_STEPS, GRPO_STEPS, WINDOW, MARGIN = 80, 20, 5, 0.10
+SFT_STEPS, GRPO_STEPS, WINDOW, MARGIN = 80, 16, 4, 0.10
 COMMON = [
     "--gradient_checkpointing",
     "false",
@@ -36,6 +36,7 @@ COMMON = [
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)
 def test_gaussian_grounding_reward_rises(tmp_path):
     torch.set_num_threads(2)
     toy = write_episodes(tmp_path / "toy", n_episodes=2, steps=2, action=CLICK)
@@ -87,11 +88,11 @@ def test_gaussian_grounding_reward_rises(tmp_path):
                 "--max_steps",
                 str(GRPO_STEPS),
                 "--per_device_train_batch_size",
-                "16",
+                "8",
                 "--num_generations",
                 "8",
                 "--max_completion_length",
-                "64",
+                "56",
                 "--log_completions",
                 "false",
                 *COMMON,

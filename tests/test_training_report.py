@@ -53,6 +53,12 @@ CASES = {
 
 def test_healthy_run_trips_no_alarm():
     assert find_alarms(history()) == []
+    # Format and action rising together is learning, not learning the format only.
+    both = {
+        "rewards/format_reward/mean": lambda s: 0.1 + 0.025 * s,
+        "rewards/action_reward/mean": lambda s: 0.01 * s,
+    }
+    assert find_alarms(history(**both)) == []
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -106,6 +112,7 @@ def test_report_page_shows_alarms_first_and_every_panel(tmp_path, capsys):
     text = page.read_text()
     assert text.index("Alarms (1)") < text.index("<img")
     assert "zero_std" in text and "steps 10–20" in text
+    assert "30 logged steps (1–30)" in text  # the end-of-training summary entry is not a step
     for png in (
         "rewards",
         "reward_std",

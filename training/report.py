@@ -223,7 +223,7 @@ def render_html(run: Run, entries: list[dict[str, Any]], panels: list[Panel], al
         f"{len(entries)} logged steps ({steps[0]}–{steps[-1]})" if steps else "no training steps logged"
     ) + (f"; last reward {last['reward']:.3f}" if isinstance(last.get("reward"), (int, float)) else "")
     figures = "".join(
-        f'<figure><img src="{esc(p.stem)}.png" alt="{esc(p.title)}"><figcaption>{esc(p.title)}</figcaption></figure>'
+        f'<figure><img src="{esc(p.stem)}.png" alt="{esc(p.title)}"></figure>'
         if not p.note
         else f'<figure class="empty"><figcaption>{esc(p.title)}: {esc(p.note)}</figcaption></figure>'
         for p in panels
