@@ -47,6 +47,24 @@ def verl_python() -> Path:
     return python
 
 
+def stock_processor_copy(tmp_path: Path) -> Path:
+    """The tiny model with its processor files naming the stock `Qwen2_5_VLProcessor`.
+
+    phone-r1 saves `Qwen2_5_VLImageOnlyProcessor` there (agent/processor.py). transformers 5.10's
+    AutoProcessor does not fall back to the stock class for that name even with torchvision installed
+    (it returns the bare tokenizer), and veRL's `hf_processor` then reports no processor, so the export
+    could not be read with images. A stock Qwen2.5-VL checkpoint names the stock class.
+    """
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir(), model)
+    for name in ("processor_config.json", "tokenizer_config.json"):
+        path = model / name
+        config = json.loads(path.read_text(encoding="utf-8"))
+        config["processor_class"] = "Qwen2_5_VLProcessor"
+        path.write_text(json.dumps(config), encoding="utf-8")
+    return model
+
+
 def completions_for(step_id: str, gold_text: str, extra: dict) -> list[dict]:
     """The gold answer in the prompt's space, a near miss, another action type and garbage."""
     screen = (extra["screen_width"], extra["screen_height"])
@@ -101,9 +119,10 @@ def test_verl_loads_the_export_and_scores_like_phone_r1(tmp_path):
     done = subprocess.run(
         [
             str(python),
+            "-P",  # the script's folder holds a tests helper named `actions`; the package must win
             str(ROOT / "tests/helpers/verl_check.py"),
             str(merged),
-            str(tiny_model_dir()),
+            str(stock_processor_copy(tmp_path)),
             str(exports[0].reward_file),
             str(cases_file),
             str(out_file),

@@ -8,8 +8,8 @@
 - `verl.trainer.ppo.reward.get_custom_reward_fn` loads `compute_score` from REWARD_PY by path, and
   veRL's `naive` reward manager scores each completion (tokenised, then decoded by veRL) with it.
 
-The repository root must be on PYTHONPATH: the exported reward file imports `actions`, and the tiny
-checkpoint's processor class is phone-r1's (`agent.processor`).
+The repository root must be on PYTHONPATH: the exported reward file imports `actions`. MODEL_DIR must
+name the stock `Qwen2_5_VLProcessor` (veRL's `hf_processor` accepts only known processor classes).
 """
 
 from __future__ import annotations
@@ -31,11 +31,6 @@ def main(parquet: str, model: str, reward_file: str, completions_file: str, out_
     from verl.utils.dataset.rl_dataset import RLHFDataset
     from verl.utils.tokenizer import build_multimodal_processor_inputs, hf_processor, hf_tokenizer
 
-    from agent.processor import register_processor
-
-    # The tiny checkpoint's processor_config.json names phone-r1's processor class; registering it is
-    # what lets AutoProcessor (inside veRL's hf_processor) resolve that name.
-    register_processor()
     tokenizer = hf_tokenizer(model)
     processor = hf_processor(model)
     if processor is None:
