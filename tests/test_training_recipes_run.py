@@ -74,3 +74,45 @@ def test_tiny_sft_recipe_runs_with_think_targets(fresh_checkout, capsys):
     assert code == 0, capsys.readouterr().err
     assert CheckpointMeta.load(fresh_checkout / "out" / "checkpoint-1").coord_space == "resized"
     assert (fresh_checkout / "out" / "processor_config.json").is_file()
+
+
+@pytest.mark.slow
+def test_grounding_recipe_logs_every_reward_part_and_reports(fresh_checkout, capsys):
+    import json
+
+    from tests.helpers.tiny import tiny_model_dir
+
+    code = main(
+        [
+            "train",
+            "grpo",
+            "--config",
+            "training/recipes/tiny/grpo_grounding.yaml",
+            "--model_name_or_path",
+            str(tiny_model_dir()),
+            "--max_steps",
+            "2",
+            "--max_completion_length",
+            "24",
+            "--output_dir",
+            "out",
+            "--save_strategy",
+            "no",
+            "--disable_tqdm",
+            "true",
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    history = json.loads((fresh_checkout / "out" / "trainer_state.json").read_text())["log_history"]
+    logged = {key for entry in history for key in entry}
+    for name in ("gaussian_point", "gaussian_coverage", "format"):
+        assert f"rewards/{name}_reward/mean" in logged, name
+    for name in ("gaussian_point", "gaussian_coverage"):
+        for part in ("applicable", "typed", "inside", "point_answer"):
+            assert f"rewards/{name}/{part}" in logged, (name, part)
+    for part in ("think_tag", "think_json", "think_fields", "answer_tag", "answer_json"):
+        assert f"rewards/format/{part}" in logged, part
+    assert "images/tokens_per_sample" in logged
+    assert main(["train", "report", "out"]) == 0
+    page = (fresh_checkout / "out" / "report" / "report.html").read_text()
+    assert "Reward parts: gaussian_point" in page and "Sample completions" in page
