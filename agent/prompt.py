@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from agent.step import Step
+from episodes.step import Step
 
 PROMPTS_DIR = Path(__file__).with_name("prompts")
 DEFAULT_TEMPLATE = "zh"

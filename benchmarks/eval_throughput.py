@@ -35,10 +35,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent.loop import run as run_loop  # noqa: E402
+from episodes.readers import iter_steps  # noqa: E402
 from eval.results import ResultsWriter  # noqa: E402
 from eval.runner import count_steps, make_header, run_eval  # noqa: E402
 from eval.stub_server import StubServerProcess  # noqa: E402
-from training.data.readers import iter_steps  # noqa: E402
 
 
 def make_episodes(root: Path, steps: int) -> Path:

@@ -116,8 +116,8 @@ def bare_dataset(episodes: Path):
 
     import datasets
 
+    from episodes.readers import iter_steps
     from training.data.dataset import DatasetSpec, build_dataset
-    from training.data.readers import iter_steps
 
     lazy = build_dataset(
         itertools.islice(iter_steps(episodes), 8),

@@ -85,7 +85,7 @@ def build_record(step: Any, result: Any, protocol: str) -> dict[str, Any]:
 
 def count_steps(root: str | Path) -> int:
     """Number of steps under an episode folder (directory listings only) or in a converted JSONL."""
-    from training.data.readers import is_jsonl, list_episodes, list_step_files
+    from episodes.readers import is_jsonl, list_episodes, list_step_files
 
     root = Path(root)
     if is_jsonl(root):
@@ -288,8 +288,8 @@ def build_agent(args: Any) -> tuple[Any, str, str]:
 
 def run_command(args: Any) -> int:
     """`phone-r1 eval run`: resume or start the results file, score the steps, print a summary."""
+    from episodes.readers import iter_steps
     from eval.results import HeaderMismatchError
-    from training.data.readers import iter_steps
 
     if args.concurrency < 1:
         raise SystemExit(f"phone-r1 eval run: --concurrency must be >= 1, got {args.concurrency}")

@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     reply = None
     if args.episodes:
-        from training.data.readers import iter_steps
+        from episodes.readers import iter_steps
 
         reply = gold_replies(
             iter_steps(args.episodes),

@@ -181,7 +181,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _meta_source(checkpoint: Path, base_model: str | None) -> Path:
     """Where `phone_r1.json` and the pixel budget come from: the checkpoint, or an adapter's local base."""
     from agent.checkpoint import META_FILENAME
-    from serving.vllm_command import Adapter
+    from serving.adapter import Adapter
 
     adapter = Adapter.read(checkpoint)
     if adapter is None or (checkpoint / META_FILENAME).is_file():
@@ -195,10 +195,10 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
     import os
 
     from actions.coords import PixelBudget
-    from agent.backends.budget import checkpoint_budget
-    from agent.checkpoint import CheckpointMeta
+    from agent.checkpoint import CheckpointMeta, checkpoint_budget
+    from serving.adapter import Adapter
     from serving.snippet import banner
-    from serving.vllm_command import Adapter, ServeOptions, build_vllm_command
+    from serving.vllm_command import ServeOptions, build_vllm_command
 
     checkpoint: Path = args.checkpoint
     if not checkpoint.is_dir():

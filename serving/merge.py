@@ -11,7 +11,7 @@ import logging
 import shutil
 from pathlib import Path
 
-from serving.vllm_command import ADAPTER_CONFIG, Adapter
+from serving.adapter import ADAPTER_CONFIG, Adapter
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def merge_adapter(
     if meta_source is not None:
         meta = CheckpointMeta.load(meta_source)
     else:
-        from agent.backends.budget import checkpoint_budget
+        from agent.checkpoint import checkpoint_budget
 
         budget = checkpoint_budget(source)  # the processor's saved budget is what the model saw
         meta = CheckpointMeta(min_pixels=budget.min_pixels, max_pixels=budget.max_pixels)

@@ -13,7 +13,7 @@ from typing import Any
 
 from PIL import Image
 
-from agent.step import Step
+from episodes.step import Step
 from ui.overlay import GOLD_COLOR, PRED_B_COLOR, PRED_COLOR, Mark, marks_for_action, render_overlay
 from ui.replay import ReplayData, Run
 

@@ -11,7 +11,7 @@ log = logging.getLogger(__name__)
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from training.data.validate import validate
+    from episodes.validate import validate
 
     report = validate(args.root, image_root=args.image_root, decode=args.decode, progress=True)
     for problem in report.problems:

@@ -30,7 +30,7 @@ from typing import Any
 
 from actions.coords import PixelBudget, check_space, model_screen_size, to_model_space
 from agent.prompt import build_messages, screen_size_of, system_text
-from agent.step import Step
+from episodes.step import Step
 
 logger = logging.getLogger(__name__)
 
@@ -206,10 +206,10 @@ def build_dataset(steps: Iterable[Step], spec: DatasetSpec, *, arrow_path: str |
 
 def load_steps_dataset(root: str | Path, spec: DatasetSpec, *, arrow_path: str | Path | None = None,
                        limit: int | None = None):
-    """`build_dataset` over `training.data.readers.iter_steps(root)` (raw folder or seed JSONL)."""
+    """`build_dataset` over `episodes.readers.iter_steps(root)` (raw folder or seed JSONL)."""
     import itertools
 
-    from training.data.readers import iter_steps
+    from episodes.readers import iter_steps
 
     steps = iter_steps(root)
     if limit is not None:

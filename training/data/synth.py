@@ -20,7 +20,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from agent.step import DEFAULT_ACTION_TYPE_LIST
+from episodes.step import DEFAULT_ACTION_TYPE_LIST
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +69,10 @@ def write_episode(rec: Any, episode_dir: Path, quality: int) -> list[dict[str, A
 
 def existing_tasks(root: str | os.PathLike[str]) -> set[str]:
     """Task texts of a raw folder (to keep held-out episodes' tasks different)."""
-    from training.data.records import iter_records
+    from episodes.readers import iter_step_records
 
-    return {inp["task_content"] for _, _, inp, _, _ in iter_records(root) if inp and "task_content" in inp}
+    records = iter_step_records(root, strict=False)
+    return {r.input["task_content"] for r in records if r.input and "task_content" in r.input}
 
 
 def synthesize(output: str | os.PathLike[str], *, episodes: int, seed: int = 0, start_id: int = 10001,

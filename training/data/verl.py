@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from training.data.readers import iter_steps
+from episodes.readers import iter_steps
 
 log = logging.getLogger(__name__)
 
