@@ -34,9 +34,6 @@ ACTION_TYPES: tuple[str, ...] = (
     "back",
 )
 
-# Keys of the inquiry parameter's JSON string, in the seed's order.
-INQUIRY_KEYS: tuple[str, ...] = ("Question", "CandidatesList", "PicDescribe", "AnswerIndex")
-
 
 class ActionParseError(ValueError):
     """A wire action that cannot be read; `problem` is a short stable name for reports."""

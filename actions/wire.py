@@ -26,6 +26,7 @@ from actions.types import (
     TypeText,
     Wait,
 )
+from actions.vocab import INQUIRY_KEYS
 
 _STRICT_NUMBER = re.compile(r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$")
 _ANY_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
@@ -206,12 +207,10 @@ def _inquiry(value: Any, strict: bool, notes: list[str] | None) -> Inquiry:
             f"expected the inquiry parameter to be a JSON object, found {payload!r}", "bad_parameter"
         )
     if strict:
-        missing = [
-            key for key in ("Question", "CandidatesList", "PicDescribe", "AnswerIndex") if key not in payload
-        ]
+        missing = [key for key in INQUIRY_KEYS if key not in payload]
         if missing:
             raise ActionParseError(
-                f"expected inquiry keys Question, CandidatesList, PicDescribe, AnswerIndex; missing {missing}",
+                f"expected inquiry keys {', '.join(INQUIRY_KEYS)}; missing {missing}",
                 "bad_parameter",
             )
     try:

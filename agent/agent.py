@@ -160,7 +160,7 @@ class PhoneAgent:
         except (OSError, ValueError) as exc:
             # An unreadable screenshot or a bad template: nothing was sent, so the step records why.
             return AgentResult(
-                None, None, "", error=AgentError("bad_response", f"{step.source or step.step_id}: {exc}")
+                None, None, "", error=AgentError("bad_input", f"{step.source or step.step_id}: {exc}")
             )
         digest = prompt_hash(messages)
         started = time.perf_counter()

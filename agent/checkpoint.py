@@ -15,22 +15,25 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from actions.vocab import (
+    COORD_SPACES,
+    DEFAULT_COORD_SPACE,
+    DEFAULT_MAX_PIXELS,
+    DEFAULT_MIN_PIXELS,
+    DEFAULT_TEMPLATE,
+)
+
 logger = logging.getLogger(__name__)
 
 META_FILENAME = "phone_r1.json"
-COORD_SPACES = ("original", "resized", "norm1000")
-
-# Qwen2.5-VL processor defaults (56*56 and 28*28*16384 pixels).
-DEFAULT_MIN_PIXELS = 3136
-DEFAULT_MAX_PIXELS = 12845056
 
 
 @dataclass(frozen=True)
 class CheckpointMeta:
-    coord_space: str = "original"
+    coord_space: str = DEFAULT_COORD_SPACE
     min_pixels: int = DEFAULT_MIN_PIXELS
     max_pixels: int = DEFAULT_MAX_PIXELS
-    prompt_template: str = "zh"
+    prompt_template: str = DEFAULT_TEMPLATE
     base_model: str | None = None
 
     def __post_init__(self) -> None:

@@ -1,4 +1,4 @@
-"""`phone-r1 eval run | report | compare` (standard library only at import; the work is imported lazily)."""
+"""`phone-r1 eval run | report | compare`; model, client and plotting libraries load inside the handlers."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+
+from actions.vocab import COORD_SPACES
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--template", help="prompt template (default: the checkpoint's, else zh)")
     run.add_argument(
         "--coord-space",
-        choices=("original", "resized", "norm1000"),
+        choices=COORD_SPACES,
         help="coordinate space the model answers in (default: the checkpoint's, else original)",
     )
     run.add_argument("--min-pixels", type=int, help="pixel budget (default: the checkpoint's)")

@@ -95,7 +95,8 @@ def test_missing_screenshot_is_an_error_result_naming_the_step(tmp_path):
 
     backend = ScriptedBackend(lambda m: "")
     result = PhoneAgent(backend).step(replace(step, screen_size=None))
-    assert result.error is not None and result.error.kind == "bad_response"
+    # Nothing was sent: an input problem of the step, not a bad answer from a server.
+    assert result.error is not None and result.error.kind == "bad_input"
     assert "step_1.json" in result.error.message and backend.requests == []
 
 

@@ -1,6 +1,6 @@
 """`phone-r1 train` subcommands: `grpo`, `sft` (TRL trainers driven by YAML recipes) and `tiny`.
 
-Only the standard library is imported here; trainers load inside the handlers so `--help` stays fast.
+Heavy libraries (torch, transformers, TRL) load inside the handlers so `--help` stays fast.
 """
 
 from __future__ import annotations

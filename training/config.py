@@ -16,7 +16,8 @@ from typing import Any
 
 from trl import GRPOConfig, ModelConfig, SFTConfig, TrlParser
 
-from actions.coords import COORD_SPACES, PixelBudget
+from actions.coords import PixelBudget
+from actions.vocab import COORD_SPACES, DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS
 
 # Reward names a recipe may list; the functions are resolved in `training.rewards`.
 REWARD_NAMES: tuple[str, ...] = ("format", "action", "llm_judge")
@@ -45,9 +46,11 @@ class PhoneR1Arguments:
         metadata={"help": f"Coordinate space the model answers in: one of {', '.join(COORD_SPACES)}."},
     )
     min_pixels: int = field(
-        default=3136, metadata={"help": "Pixel budget: smallest image area (multiple of 784)."}
+        default=DEFAULT_MIN_PIXELS, metadata={"help": "Pixel budget: smallest image area (multiple of 784)."}
     )
-    max_pixels: int = field(default=12845056, metadata={"help": "Pixel budget: largest image area."})
+    max_pixels: int = field(
+        default=DEFAULT_MAX_PIXELS, metadata={"help": "Pixel budget: largest image area."}
+    )
     sft_target: str = field(
         default="think",
         metadata={

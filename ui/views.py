@@ -13,6 +13,7 @@ from typing import Any
 
 from PIL import Image
 
+from actions.vocab import THINK_FIELDS
 from episodes.step import Step
 from ui.overlay import GOLD_COLOR, PRED_B_COLOR, PRED_COLOR, Mark, marks_for_action, render_overlay
 from ui.replay import ReplayData, Run
@@ -21,7 +22,6 @@ logger = logging.getLogger(__name__)
 
 RUN_COLORS = (PRED_COLOR, PRED_B_COLOR)
 RUN_COLOR_NAMES = ("red", "blue")
-THINK_FIELDS = ("task_interpretation", "current_page_audit", "path_alignment_check", "action_validation")
 
 
 @dataclass

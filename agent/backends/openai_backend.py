@@ -182,7 +182,7 @@ class OpenAIBackend:
         try:
             wire = await self._openai_messages(messages)
         except OSError as exc:
-            raise BackendError("bad_response", f"cannot read a screenshot for the request: {exc}") from exc
+            raise BackendError("bad_input", f"cannot read a screenshot for the request: {exc}") from exc
         body = _dumps(self.wire_body(wire))
         client, semaphore = self._state()
         # Per attempt `timeout`, `max_retries + 1` attempts, back-off between them.

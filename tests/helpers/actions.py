@@ -21,7 +21,7 @@ from actions import (
     TypeText,
     Wait,
 )
-from actions.parse import THINK_FIELDS
+from actions.vocab import THINK_FIELDS
 
 SEED_CLICK = {
     "action_type": "click",

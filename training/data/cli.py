@@ -1,4 +1,4 @@
-"""`phone-r1 data ...` subcommands. Only the standard library is imported here; handlers import the rest."""
+"""`phone-r1 data ...` subcommands. Heavy libraries load inside the handlers, so `--help` stays fast."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import argparse
 import json
 import logging
 import sys
+
+from actions.vocab import COORD_SPACES, DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS
 
 log = logging.getLogger(__name__)
 
@@ -130,10 +132,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint", default=None, metavar="DIR",
                    help="take template, coordinate space and pixel budget from DIR/phone_r1.json")
     p.add_argument("--template", default=None, help="prompt template of agent/prompts (default: zh)")
-    p.add_argument("--coord-space", default=None, choices=["original", "resized", "norm1000"],
+    p.add_argument("--coord-space", default=None, choices=COORD_SPACES,
                    help="coordinate space the prompt states and the reward maps back from (default: original)")
-    p.add_argument("--min-pixels", type=int, default=None, help="pixel budget: smallest image area (default: 3136)")
-    p.add_argument("--max-pixels", type=int, default=None, help="pixel budget: largest image area (default: 12845056)")
+    p.add_argument("--min-pixels", type=int, default=None, help=f"pixel budget: smallest image area (default: {DEFAULT_MIN_PIXELS})")
+    p.add_argument("--max-pixels", type=int, default=None, help=f"pixel budget: largest image area (default: {DEFAULT_MAX_PIXELS})")
     p.add_argument("--image-paths", action="store_true",
                    help="store image paths instead of embedding the JPEG bytes (smaller; paths must exist on the workers)")
     p.set_defaults(func=_export_verl)

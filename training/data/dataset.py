@@ -29,12 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from actions.coords import PixelBudget, check_space, model_screen_size, to_model_space
+from actions.vocab import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, THINK_FIELDS
 from agent.prompt import build_messages, screen_size_of, system_text
 from episodes.step import Step
 
 logger = logging.getLogger(__name__)
 
-THINK_FIELDS = ("task_interpretation", "current_page_audit", "path_alignment_check", "action_validation")
 # Columns a row stores (before the transform adds `prompt` and turns `images` into pictures).
 TARGET_FORMATS = ("think", "json")
 REWARD_COLUMNS = ("gold", "screen_width", "screen_height", "coord_space", "min_pixels", "max_pixels")
@@ -46,8 +46,8 @@ class DatasetSpec:
 
     template: str = "zh"
     coord_space: str = "original"
-    min_pixels: int = 3136
-    max_pixels: int = 12845056
+    min_pixels: int = DEFAULT_MIN_PIXELS
+    max_pixels: int = DEFAULT_MAX_PIXELS
     with_target: bool = False
     # SFT target layout: "think" = <think>{four fields}</think><answer>{action}</answer> (what GRPO's
     # format reward asks for); "json" = the bare wire JSON action (the seed's SFT format).
