@@ -19,13 +19,14 @@ from typing import Any
 
 import orjson
 
+from actions.vocab import DEFAULT_TEMPLATE
+from episodes.records import IMAGE_KEYS
 from episodes.step import Step
 
 PROMPTS_DIR = Path(__file__).with_name("prompts")
-DEFAULT_TEMPLATE = "zh"
 IMAGE_PLACEHOLDER = "<image>"
 # Input keys that name screenshots; their values are shown to the model as `<image>`.
-SCREEN_KEYS = ("screen_path1", "screen_path2")
+SCREEN_KEYS = IMAGE_KEYS
 
 
 def available_templates() -> list[str]:

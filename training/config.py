@@ -17,7 +17,13 @@ from typing import Any
 from trl import GRPOConfig, ModelConfig, SFTConfig, TrlParser
 
 from actions.coords import PixelBudget
-from actions.vocab import COORD_SPACES, DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS
+from actions.vocab import (
+    COORD_SPACES,
+    DEFAULT_MAX_PIXELS,
+    DEFAULT_MIN_PIXELS,
+    DEFAULT_TEMPLATE,
+    TEMPLATE_NAMES,
+)
 
 # Reward names a recipe may list; the functions are resolved in `training.rewards`.
 REWARD_NAMES: tuple[str, ...] = ("format", "action", "llm_judge")
@@ -39,7 +45,8 @@ class PhoneR1Arguments:
         default=None, metadata={"help": "Use only the first N steps of the dataset (quick runs)."}
     )
     prompt_template: str = field(
-        default="zh", metadata={"help": "Prompt template in agent/prompts (zh, en)."}
+        default=DEFAULT_TEMPLATE,
+        metadata={"help": f"Prompt template in agent/prompts ({', '.join(TEMPLATE_NAMES)})."},
     )
     coord_space: str = field(
         default="original",

@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 
-from actions.vocab import COORD_SPACES, DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS
+from actions.vocab import COORD_SPACES, DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_TEMPLATE, TEMPLATE_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("convert", help="write the seed's JSONL (id, image, conversations)")
     p.add_argument("root", help="raw episode folder")
     p.add_argument("-o", "--output", required=True, help="output .jsonl")
-    p.add_argument("--template", default="zh", help="prompt template of agent/prompts (default: zh)")
+    p.add_argument("--template", default=DEFAULT_TEMPLATE, choices=TEMPLATE_NAMES,
+                   help=f"prompt template of agent/prompts (default: {DEFAULT_TEMPLATE})")
     p.add_argument("--skip-invalid", action="store_true",
                    help="write bad records to a rejects file with reasons and go on (default: stop at the first)")
     p.add_argument("--rejects", default=None, help="rejects file (default: <output>.rejects.jsonl)")

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from actions.coords import PixelBudget, check_space, model_screen_size, to_model_space
-from actions.vocab import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, THINK_FIELDS
+from actions.vocab import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_TEMPLATE, THINK_FIELDS
 from agent.prompt import build_messages, screen_size_of, system_text
 from episodes.step import Step
 
@@ -44,7 +44,7 @@ REWARD_COLUMNS = ("gold", "screen_width", "screen_height", "coord_space", "min_p
 class DatasetSpec:
     """How steps become rows: prompt template, coordinate space and pixel budget, SFT targets or not."""
 
-    template: str = "zh"
+    template: str = DEFAULT_TEMPLATE
     coord_space: str = "original"
     min_pixels: int = DEFAULT_MIN_PIXELS
     max_pixels: int = DEFAULT_MAX_PIXELS
