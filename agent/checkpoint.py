@@ -35,6 +35,10 @@ class CheckpointMeta:
     max_pixels: int = DEFAULT_MAX_PIXELS
     prompt_template: str = DEFAULT_TEMPLATE
     base_model: str | None = None
+    # The recipe's `reward_funcs` and `reward_weights` (None: not a GRPO checkpoint, or TRL's 1.0 each);
+    # `eval run` weighs its partial reward with them.
+    rewards: list[str] | None = None
+    reward_weights: list[float] | None = None
 
     def __post_init__(self) -> None:
         if self.coord_space not in COORD_SPACES:
@@ -43,6 +47,11 @@ class CheckpointMeta:
             raise ValueError(
                 f"pixel budget must satisfy 0 < min_pixels <= max_pixels, got {self.min_pixels}, {self.max_pixels}"
             )
+        if self.rewards is not None and self.reward_weights is not None:
+            if len(self.rewards) != len(self.reward_weights):
+                raise ValueError(
+                    f"expected one reward weight per reward {self.rewards}, found {self.reward_weights}"
+                )
 
     def save(self, directory: str | Path) -> Path:
         path = Path(directory) / META_FILENAME

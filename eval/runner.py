@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eval.partial_reward import RewardMix
 from eval.results import ResultsWriter, RunHeader, step_correct
 
 logger = logging.getLogger(__name__)
@@ -43,9 +44,22 @@ class RunSummary:
         return self.correct / self.total if self.total else None
 
 
-def build_record(step: Any, result: Any, protocol: str) -> dict[str, Any]:
-    """The results-file record of one answered (or failed) step; the prediction is in original pixels."""
+def build_record(
+    step: Any,
+    result: Any,
+    protocol: str,
+    rewards: RewardMix | None = None,
+    *,
+    coord_space: str = "original",
+    budget: Any = None,
+) -> dict[str, Any]:
+    """The results-file record of one answered (or failed) step; the prediction is in original pixels.
+
+    `reward.total` is the recipe's reward mix (`rewards`, default: format and action weighed equally)
+    over the raw answer in the agent's `coord_space` and pixel `budget`.
+    """
     from actions import action_score, format_score, match_step
+    from actions.coords import DEFAULT_BUDGET
     from agent.prompt import screen_size_of
 
     screen = screen_size_of(step)
@@ -60,6 +74,8 @@ def build_record(step: Any, result: Any, protocol: str) -> dict[str, Any]:
         verdict = match_step(prediction, step.gold, screen, protocol).as_dict()
     fmt = format_score(result.raw_text or "").as_dict()
     act = action_score(prediction if prediction is not None else "", step.gold, screen).as_dict()
+    mix = rewards or RewardMix.build()
+    total = mix.total(result.raw_text or "", step.gold, screen, coord_space, budget or DEFAULT_BUDGET)
     return {
         "step_id": step.step_id,
         "episode_id": step.episode_id,
@@ -74,8 +90,7 @@ def build_record(step: Any, result: Any, protocol: str) -> dict[str, Any]:
         "think": result.think,
         "problems": list(result.problems),
         "verdict": verdict,
-        # Format and action scores weigh the same, as in the default GRPO reward mix.
-        "reward": {"total": (fmt["total"] + act["total"]) / 2, "format": fmt, "action": act},
+        "reward": {"total": total, "format": fmt, "action": act},
         "latency_s": round(float(result.latency_s), 4),
         "usage": dict(result.usage),
         "error": error,
@@ -112,12 +127,16 @@ async def run_eval(
     limit: int | None = None,
     total: int | None = None,
     progress: bool = True,
+    rewards: RewardMix | None = None,
 ) -> RunSummary:
     """Ask `agent` (anything with `async astep(step) -> AgentResult`) about every step not yet done.
 
     Steps already in `writer.done` are skipped, except failed ones when `retry_errors`. Each record is
-    written as soon as its step finishes.
+    written as soon as its step finishes. `rewards` is the partial reward's mix (default: format and
+    action, weighed equally).
     """
+    rewards = rewards or RewardMix.build()
+    coord_space, budget = getattr(agent, "coord_space", "original"), getattr(agent, "budget", None)
     from tqdm.auto import tqdm
 
     if concurrency < 1:
@@ -168,7 +187,7 @@ async def run_eval(
         while (step := await queue.get()) is not None:
             CURRENT_STEP.set(step.step_id)
             result = await agent.astep(step)
-            record = build_record(step, result, protocol)
+            record = build_record(step, result, protocol, rewards, coord_space=coord_space, budget=budget)
             writer.write(record)
             summary.ran += 1
             note(record)
@@ -222,8 +241,10 @@ class PredictionsBackend:
         return None
 
 
-def make_header(agent: Any, *, model: str, endpoint: str, protocol: str) -> RunHeader:
-    """The results header for an agent's prompt template, coordinate space and pixel budget."""
+def make_header(
+    agent: Any, *, model: str, endpoint: str, protocol: str, rewards: RewardMix | None = None
+) -> RunHeader:
+    """The results header for an agent's prompt template, coordinate space, pixel budget and rewards."""
     from actions.coords import DEFAULT_BUDGET
 
     budget = agent.budget or DEFAULT_BUDGET
@@ -235,18 +256,24 @@ def make_header(agent: Any, *, model: str, endpoint: str, protocol: str) -> RunH
         min_pixels=int(budget.min_pixels),
         max_pixels=int(budget.max_pixels),
         protocol=protocol,
-        extra={"template": agent.template},
+        extra={"template": agent.template, **(rewards or RewardMix.build()).to_json()},
     )
+
+
+def checkpoint_meta(args: Any) -> Any:
+    """The `CheckpointMeta` of `--local` or `--checkpoint-meta` (None when neither is given)."""
+    from agent.checkpoint import CheckpointMeta
+
+    meta_dir = args.local or args.checkpoint_meta
+    return CheckpointMeta.load_or_default(meta_dir) if meta_dir else None
 
 
 def _settings(args: Any) -> tuple[str, str, Any]:
     """Template, coordinate space and pixel budget: flags first, then the checkpoint's metadata."""
     from actions.coords import PixelBudget
-    from agent.checkpoint import CheckpointMeta
-    from agent.prompt import DEFAULT_TEMPLATE
+    from actions.vocab import DEFAULT_TEMPLATE
 
-    meta_dir = args.local or args.checkpoint_meta
-    meta = CheckpointMeta.load_or_default(meta_dir) if meta_dir else None
+    meta = checkpoint_meta(args)
     template = args.template or (meta.prompt_template if meta else DEFAULT_TEMPLATE)
     coord_space = args.coord_space or (meta.coord_space if meta else "original")
     default = PixelBudget()
@@ -300,10 +327,11 @@ def run_command(args: Any) -> int:
         return 2
     try:
         agent, model, endpoint = build_agent(args)
+        rewards = RewardMix.from_meta(checkpoint_meta(args))
     except (OSError, ValueError) as exc:
         print(f"phone-r1 eval run: {exc}", file=sys.stderr)
         return 2
-    header = make_header(agent, model=model, endpoint=endpoint, protocol=args.protocol)
+    header = make_header(agent, model=model, endpoint=endpoint, protocol=args.protocol, rewards=rewards)
     try:
         writer = ResultsWriter(args.output, header)
     except HeaderMismatchError as exc:
@@ -325,6 +353,7 @@ def run_command(args: Any) -> int:
                 limit=args.limit,
                 total=total,
                 progress=not args.no_progress,
+                rewards=rewards,
             )
         finally:
             await agent.aclose()

@@ -112,7 +112,14 @@ def checkpoint_meta(plan_: Plan):
         max_pixels=int(s.max_pixels),
         prompt_template=s.prompt_template,
         base_model=str(plan_.model.model_name_or_path),
+        rewards=list(s.reward_funcs) if plan_.kind == "grpo" else None,
+        reward_weights=_reward_weights(plan_),
     )
+
+
+def _reward_weights(plan_: Plan) -> list[float] | None:
+    weights = getattr(plan_.config, "reward_weights", None) if plan_.kind == "grpo" else None
+    return [float(w) for w in weights] if weights is not None else None
 
 
 def build_trainer(plan_: Plan, dataset: Any = None, callbacks: list[Any] | None = None):
