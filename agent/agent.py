@@ -165,7 +165,7 @@ class PhoneAgent:
         digest = prompt_hash(messages)
         started = time.perf_counter()
         try:
-            completion = await self.backend.acomplete(messages)
+            completion = await self.backend.acomplete(messages, step=step)
         except BackendError as exc:
             latency = time.perf_counter() - started
             logger.warning("step %s: %s", step.step_id, exc.error.message)

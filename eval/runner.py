@@ -9,7 +9,6 @@ the test set), asks the agent, scores the answer with `actions.match_step` / `ac
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import json
 import logging
 import sys
@@ -23,9 +22,6 @@ from eval.partial_reward import RewardMix
 from eval.results import ResultsWriter, RunHeader, step_correct
 
 logger = logging.getLogger(__name__)
-
-# The step a worker is asking about; lets the predictions backend answer without parsing the prompt.
-CURRENT_STEP: contextvars.ContextVar[str] = contextvars.ContextVar("eval_current_step")
 
 
 @dataclass
@@ -185,7 +181,6 @@ async def run_eval(
 
     async def work() -> None:
         while (step := await queue.get()) is not None:
-            CURRENT_STEP.set(step.step_id)
             result = await agent.astep(step)
             record = build_record(step, result, protocol, rewards, coord_space=coord_space, budget=budget)
             writer.write(record)
@@ -207,8 +202,9 @@ async def run_eval(
 class PredictionsBackend:
     """A backend answering with completions produced elsewhere: JSONL of `{"step_id", "raw"}`.
 
-    Steps are told apart by `CURRENT_STEP` (set by the worker asking), so the agent's own parsing and
-    coordinate mapping score these answers exactly as they would a live model's.
+    The agent passes the step it asks about, so each answer is looked up by `step.step_id`, and the
+    agent's own parsing and coordinate mapping score these answers exactly as they would a live
+    model's.
     """
 
     name = "predictions"
@@ -228,11 +224,11 @@ class PredictionsBackend:
                         f"{self.path}:{number}: expected a JSON object with 'step_id' and 'raw', found {line[:80]!r}"
                     ) from exc
 
-    async def acomplete(self, messages: list[dict[str, Any]]) -> Any:
+    async def acomplete(self, messages: list[dict[str, Any]], *, step: Any = None) -> Any:
         from agent.backends.base import Completion
         from agent.errors import BackendError
 
-        step_id = CURRENT_STEP.get(None)
+        step_id = step.step_id if step is not None else None
         if step_id is None or step_id not in self.raw:
             raise BackendError("bad_response", f"{self.path}: no prediction for step {step_id!r}")
         return Completion(text=self.raw[step_id])

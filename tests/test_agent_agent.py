@@ -171,3 +171,23 @@ def test_from_checkpoint_without_metadata_uses_the_processors_budget(tmp_path):
     )
     agent = PhoneAgent.from_checkpoint(tmp_path)
     assert (agent.template, agent.coord_space, agent.budget) == ("zh", "original", PixelBudget(3136, 50176))
+
+
+def test_backend_receives_the_step_it_answers(tmp_path):
+    from agent.backends.base import Completion
+
+    class Seen:
+        name = "seen"
+        steps: list = []
+
+        async def acomplete(self, messages, *, step=None):
+            self.steps.append(step)
+            return Completion(text="")
+
+        async def aclose(self):
+            return None
+
+    backend = Seen()
+    step = make_step(tmp_path)
+    PhoneAgent(backend).step(step)
+    assert [s.step_id for s in backend.steps] == [step.step_id]

@@ -175,7 +175,7 @@ class OpenAIBackend:
             body.update(extra)  # the client's `extra_body` overrides the named parameters too
         return body
 
-    async def acomplete(self, messages: list[dict[str, Any]]) -> Completion:
+    async def acomplete(self, messages: list[dict[str, Any]], *, step: Any = None) -> Completion:
         """One chat completion; raises `BackendError` with a typed kind after the client's retries."""
         import openai
 
