@@ -70,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.set_defaults(func=_run)
 
     report = sub.add_parser("report", help="metrics.json, report.md and report.html for a results file")
-    report.add_argument("results", type=Path)
+    report.add_argument("results", type=Path, help="results JSONL written by `phone-r1 eval run`")
     report.add_argument("-o", "--output", type=Path, help="output folder (default: next to the results file)")
     report.add_argument(
         "--protocol", choices=("box", "aitw"), help="rescore under this protocol (default: the run's)"
@@ -79,8 +79,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report.set_defaults(func=_report)
 
     compare = sub.add_parser("compare", help="metric deltas and flipped steps between two results files")
-    compare.add_argument("a", type=Path)
-    compare.add_argument("b", type=Path)
+    compare.add_argument("a", type=Path, help="results JSONL of the baseline run")
+    compare.add_argument("b", type=Path, help="results JSONL of the run compared with it")
     compare.add_argument("--protocol", choices=("box", "aitw"))
     compare.add_argument("--max-flips", type=int, default=20, help="flipped steps listed per direction")
     compare.add_argument("--json", type=Path, help="also write the comparison as JSON here")
@@ -97,7 +97,11 @@ def _report(args: argparse.Namespace) -> int:
     from eval.report import write_report
 
     out = args.output or args.results.with_suffix("").parent / f"{args.results.stem}_report"
-    paths = write_report(args.results, out, protocol=args.protocol, max_failures=args.max_failures)
+    try:
+        paths = write_report(args.results, out, protocol=args.protocol, max_failures=args.max_failures)
+    except (OSError, ValueError) as exc:
+        print(f"phone-r1 eval report: {exc}", file=sys.stderr)
+        return 2
     for path in paths:
         print(path)
     return 0
@@ -106,17 +110,14 @@ def _report(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     from eval.compare import compare_files, format_comparison
 
-    comparison = compare_files(args.a, args.b, protocol=args.protocol)
+    try:
+        comparison = compare_files(args.a, args.b, protocol=args.protocol)
+    except (OSError, ValueError) as exc:
+        print(f"phone-r1 eval compare: {exc}", file=sys.stderr)
+        return 2
     print(format_comparison(comparison, max_flips=args.max_flips))
     if args.json:
         import json
 
         args.json.write_text(json.dumps(comparison, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return 0
-
-
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(prog="phone-r1")
-    register(parser.add_subparsers())
-    parsed = parser.parse_args()
-    sys.exit(parsed.func(parsed))

@@ -285,7 +285,7 @@ def build_agent(args: Any) -> tuple[Any, str, str]:
     template, coord_space, budget = _settings(args)
     if args.base_url:
         if not args.model:
-            raise SystemExit("phone-r1 eval run: --model is required with --base-url (the served model name)")
+            raise ValueError("--model is required with --base-url (the served model name)")
         agent = PhoneAgent.from_endpoint(
             args.base_url,
             args.model,
@@ -315,7 +315,8 @@ def run_command(args: Any) -> int:
     from eval.results import HeaderMismatchError
 
     if args.concurrency < 1:
-        raise SystemExit(f"phone-r1 eval run: --concurrency must be >= 1, got {args.concurrency}")
+        print(f"phone-r1 eval run: --concurrency must be >= 1, got {args.concurrency}", file=sys.stderr)
+        return 2
     try:
         total = count_steps(args.episodes)
     except (OSError, ValueError) as exc:

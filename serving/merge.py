@@ -1,4 +1,4 @@
-"""`phone-r1 serve merge`: fold a LoRA adapter into its base model, as a folder any server can load.
+"""`phone-r1 merge`: fold a LoRA adapter into its base model, as a folder any server can load.
 
 The merged folder carries everything serving needs: weights, the processor files (tokenizer, chat
 template, image processor) and `phone_r1.json` with the coordinate space, pixel budget and template

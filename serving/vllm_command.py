@@ -85,7 +85,7 @@ def build_vllm_command(checkpoint: str | Path, options: ServeOptions, *, vllm: s
         if not base:
             raise ValueError(
                 f"{checkpoint / ADAPTER_CONFIG}: no base_model_name_or_path; pass --base-model, "
-                f"or merge first with `phone-r1 serve merge {checkpoint} -o OUT`"
+                f"or merge first with `phone-r1 merge {checkpoint} -o OUT`"
             )
         model = str(base)
         lora_modules.insert(0, lora_module(served_name, checkpoint))

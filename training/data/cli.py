@@ -21,7 +21,7 @@ def _validate(args: argparse.Namespace) -> int:
     errors = len(report.errors)
     print(f"{report.episodes} episodes, {report.steps} steps: {errors} error(s), "
           f"{len(report.problems) - errors} warning(s)", file=sys.stderr)
-    return 1 if errors else 0
+    return 2 if errors else 0  # bad data is bad input
 
 
 def _convert(args: argparse.Namespace) -> int:
@@ -32,7 +32,7 @@ def _convert(args: argparse.Namespace) -> int:
                           rejects=args.rejects, progress=True)
     except ConvertError as exc:
         print(f"phone-r1 data convert: {exc}", file=sys.stderr)
-        return 1
+        return 2
     print(f"wrote {summary.written} records to {summary.output}")
     if summary.rejected:
         print(f"rejected {summary.rejected} records, reasons in {summary.rejects}", file=sys.stderr)
@@ -93,7 +93,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         p.add_argument("--image-root", default=None,
                        help="for a JSONL file: folder its image paths are relative to (default: the file's folder)")
 
-    p = sub.add_parser("validate", help="report every problem with file and line; exit 1 if any")
+    p = sub.add_parser("validate", help="report every problem with file and line; exit 2 if any")
     root_arg(p)
     p.add_argument("--decode", action="store_true", help="decode every screenshot (slow; catches truncated files)")
     p.set_defaults(func=_validate)
