@@ -1,6 +1,6 @@
 """Eval throughput: phone-r1's concurrent runner vs a one-request-at-a-time client, same server, same steps.
 
-A scripted OpenAI-compatible server (`eval.stub_server`, in its own process) sleeps a fixed time per
+A scripted OpenAI-compatible server (`eval.testing.stub_server`, in its own process) sleeps a fixed time per
 request, standing in for a model server with spare batch capacity. Both clients send the same
 prompts (system template, step JSON and two phone-sized screenshots as base64 data URLs) for the
 same synthetic steps:
@@ -38,7 +38,7 @@ from agent.loop import run as run_loop  # noqa: E402
 from episodes.readers import iter_steps  # noqa: E402
 from eval.results import ResultsWriter  # noqa: E402
 from eval.runner import count_steps, make_header, run_eval  # noqa: E402
-from eval.stub_server import StubServerProcess  # noqa: E402
+from eval.testing.stub_server import StubServerProcess  # noqa: E402
 
 
 def make_episodes(root: Path, steps: int) -> Path:

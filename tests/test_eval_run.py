@@ -10,7 +10,7 @@ import pytest
 from episodes.readers import read_steps
 from eval.metrics import compute_metrics
 from eval.results import read_results
-from eval.stub_server import StubServer, gold_replies, render_reply, scripted_replies, step_key
+from eval.testing.stub_server import StubServer, gold_replies, render_reply, scripted_replies, step_key
 from phone_r1.cli import main as cli_main
 from tests.helpers.eval import demo_or_generated
 

@@ -10,7 +10,7 @@ import openai
 import pytest
 
 from episodes.readers import read_steps
-from eval.stub_server import (
+from eval.testing.stub_server import (
     Faults,
     StubServer,
     StubServerProcess,

@@ -30,7 +30,7 @@ CHROMIUM = "/usr/bin/chromium"
 def server(tmp_path_factory):
     """`phone-r1 ui` (default host) with two results files, --auth and a live endpoint (stub server)."""
     from episodes.readers import read_steps
-    from eval.stub_server import StubServer, gold_replies
+    from eval.testing.stub_server import StubServer, gold_replies
 
     tmp = tmp_path_factory.mktemp("ui")
     root = make_episodes(tmp / "eps")

@@ -115,7 +115,7 @@ def test_live_needs_an_endpoint(monkeypatch):
 
 
 def test_run_this_step_against_an_endpoint(folders):
-    from eval.stub_server import StubServer, render_reply, scripted_replies, step_key
+    from eval.testing.stub_server import StubServer, render_reply, scripted_replies, step_key
 
     root, a, _ = folders
     data = load_replay(root, a)
