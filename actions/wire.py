@@ -93,7 +93,8 @@ def parse_candidates(value: Any, strict: bool) -> tuple[str, ...]:
             value = literal_eval(value.strip()) if value.strip() else []
         except _LITERAL_ERRORS as err:
             raise ActionParseError(
-                f"expected CandidatesList as a Python-literal list string like \"['a', 'b']\", found {value!r} ({err})",
+                "expected CandidatesList as a Python-literal list string like \"['a', 'b']\", found "
+                f"{value!r} ({err})",
                 "bad_candidates",
             ) from None
     elif strict:
@@ -159,7 +160,8 @@ def _parameter_value(obj: dict[str, Any], action_type: str, strict: bool) -> Any
             return param[action_type]
         if strict:
             raise ActionParseError(
-                f"expected action_parameter to hold key {action_type!r}, found keys {sorted(map(str, param))!r}",
+                f"expected action_parameter to hold key {action_type!r}, found keys "
+                f"{sorted(map(str, param))!r}",
                 "bad_parameter",
             )
         if action_type == "inquiry" and "Question" in param:

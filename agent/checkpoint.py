@@ -45,7 +45,8 @@ class CheckpointMeta:
             raise ValueError(f"coord_space must be one of {COORD_SPACES}, got {self.coord_space!r}")
         if not (0 < self.min_pixels <= self.max_pixels):
             raise ValueError(
-                f"pixel budget must satisfy 0 < min_pixels <= max_pixels, got {self.min_pixels}, {self.max_pixels}"
+                f"pixel budget must satisfy 0 < min_pixels <= max_pixels, got {self.min_pixels}, "
+                f"{self.max_pixels}"
             )
         if self.rewards is not None and self.reward_weights is not None:
             if len(self.rewards) != len(self.reward_weights):

@@ -140,7 +140,8 @@ def main() -> int:
             results[size] = figures
             print(
                 f"steps={figures['steps']:>7d}  time_s={figures['time_s']:8.2f}  "
-                f"steps_per_s={figures['steps'] / figures['time_s']:9.0f}  peak_rss_mb={figures['peak_rss_mb']:7.1f}",
+                f"steps_per_s={figures['steps'] / figures['time_s']:9.0f}  "
+                f"peak_rss_mb={figures['peak_rss_mb']:7.1f}",
                 flush=True,
             )
         ratio = results[sizes[-1]]["peak_rss_mb"] / results[sizes[0]]["peak_rss_mb"]

@@ -16,7 +16,8 @@ stub server's CPU time per request, the machine's load average and the CPU time 
 guests of the host are printed with the result, since on a small shared machine they, not the
 client's design, decide how close a run gets to the ideal.
 
-    .venv/bin/python benchmarks/eval_throughput.py [--steps 500] [--latency 0.1] [--concurrency 32] [--repeat 5]
+    .venv/bin/python benchmarks/eval_throughput.py [--steps 500] [--latency 0.1] [--concurrency 32] \
+        [--repeat 5]
 
 The last line is the headline figure: `eval_speedup: <baseline wall time / phone-r1 wall time>`.
 """
@@ -249,31 +250,37 @@ def main() -> int:
     print(f"steps: {n} (screens {sorted(sizes)[:3]}{' ...' if len(sizes) > 3 else ''})")
     print(f"server latency per request: {1000 * args.latency:.0f} ms")
     print(
-        f"client preparation per step (prompt + base64 screenshots): mean {prep_mean:.1f} ms, p95 {prep_p95:.1f} ms "
+        f"client preparation per step (prompt + base64 screenshots): mean {prep_mean:.1f} ms, p95 "
+        f"{prep_p95:.1f} ms "
         f"({100 * prep_mean / (1000 * args.latency):.1f}% of the server's time)"
     )
     print(f"one at a time (seed 001 style): {seq_s:.2f} s, {n / seq_s:.1f} steps/s, {seq_ok} answered")
     walls = ", ".join(f"{w:.2f}" for w, *_ in runs)
     print(
-        f"phone-r1 eval, concurrency {args.concurrency}: {conc_s:.2f} s (median of {len(runs)} runs: {walls} s), "
-        f"{n / conc_s:.1f} steps/s, {conc_ok} scored correct ({client_stack()}; request bodies {body_kb:.0f} KB "
+        f"phone-r1 eval, concurrency {args.concurrency}: {conc_s:.2f} s (median of {len(runs)} runs: "
+        f"{walls} s), "
+        f"{n / conc_s:.1f} steps/s, {conc_ok} scored correct ({client_stack()}; request bodies "
+        f"{body_kb:.0f} KB "
         f"on average)"
     )
     # One event loop drives every request, so the client's CPU per step caps the throughput.
     print(
         f"phone-r1 client CPU per step (prompt, HTTP client, scoring, results file): {client_cpu_ms:.1f} ms "
-        f"-> at most {1000 / client_cpu_ms:.0f} steps/s on one core; ideal here {args.concurrency / args.latency:.0f}"
+        f"-> at most {1000 / client_cpu_ms:.0f} steps/s on one core; ideal here "
+        f"{args.concurrency / args.latency:.0f}"
     )
     print(
         f"stub server CPU per request (its own process): {server_cpu_ms:.1f} ms; "
         f"machine load average {load_before:.2f} before, {load_after:.2f} after, on {os.cpu_count()} CPUs"
     )
     print(
-        f"CPU time taken by other tenants of the host (steal): {100 * seq_steal:.1f}% during the one-at-a-time run, "
+        f"CPU time taken by other tenants of the host (steal): {100 * seq_steal:.1f}% during the "
+        "one-at-a-time run, "
         f"{100 * conc_steal:.1f}% during the median phone-r1 run"
     )
     print(
-        f"speed-up: {speedup:.1f}x; ideal {args.concurrency}x; {100 * speedup / args.concurrency:.0f}% of ideal "
+        f"speed-up: {speedup:.1f}x; ideal {args.concurrency}x; {100 * speedup / args.concurrency:.0f}% of "
+        "ideal "
         f"(target >= 80%)"
     )
     print(f"eval_speedup: {speedup:.2f}")

@@ -70,7 +70,7 @@ class RecordError(ValueError):
 
 @dataclass
 class StepRecord:
-    """What `read_record` found. `source` is `path` (step file) or `path:line` (JSONL line); `path` is the file.
+    """What `read_record` found: `source` is `path` (step file) or `path:line` (JSONL), `path` the file.
 
     `raw` is the parsed JSON (None when it cannot be parsed); `input` is the step's input object
     (None when the record has no usable one); `step` is None when any problem is `BLOCKING`.

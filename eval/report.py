@@ -114,7 +114,8 @@ _CSS = """
 body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
 th{background:#f3f3f3}.figs img{max-width:100%;margin:0.5em 0}
-.fails{display:flex;flex-wrap:wrap;gap:12px}.fail{width:230px;font-size:12px;border:1px solid #ddd;padding:4px}
+.fails{display:flex;flex-wrap:wrap;gap:12px}
+.fail{width:230px;font-size:12px;border:1px solid #ddd;padding:4px}
 .fail img{width:220px}.gold{color:#0a0}.pred{color:#d00}
 """
 
@@ -150,7 +151,8 @@ def render_html(
             f"<code>{html.escape(str(header.get('endpoint')))}</code>; protocol "
             f"<code>{html.escape(str(metrics.get('protocol')))}</code>; coordinate space "
             f"<code>{html.escape(str(header.get('coord_space')))}</code>; pixels "
-            f"{header.get('min_pixels')}–{header.get('max_pixels')}; created {html.escape(str(header.get('created')))}</p>"
+            f"{header.get('min_pixels')}–{header.get('max_pixels')}; created "
+            f"{html.escape(str(header.get('created')))}</p>"
         )
     parts.append(_html_table(["metric", "value"], [list(r) for r in _headline_rows(metrics)]))
     parts.append(f"<p><em>Note: {html.escape(metrics['notes'])}.</em></p>")

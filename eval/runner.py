@@ -221,7 +221,8 @@ class PredictionsBackend:
                     self.raw[str(obj["step_id"])] = str(obj["raw"])
                 except (json.JSONDecodeError, KeyError, TypeError) as exc:
                     raise ValueError(
-                        f"{self.path}:{number}: expected a JSON object with 'step_id' and 'raw', found {line[:80]!r}"
+                        f"{self.path}:{number}: expected a JSON object with 'step_id' and 'raw', found "
+                        f"{line[:80]!r}"
                     ) from exc
 
     async def acomplete(self, messages: list[dict[str, Any]], *, step: Any = None) -> Any:
@@ -363,7 +364,8 @@ def run_command(args: Any) -> int:
         writer.close()
     sr = f"{summary.sr:.4f}" if summary.sr is not None else "n/a"
     print(
-        f"{summary.total} steps ({summary.ran} run, {summary.skipped} already done) in {summary.wall_s:.1f} s; "
+        f"{summary.total} steps ({summary.ran} run, {summary.skipped} already done) in "
+        f"{summary.wall_s:.1f} s; "
         f"SR {sr}; errors {summary.errors or 'none'}"
     )
     if summary.errors:

@@ -168,7 +168,8 @@ class Demo:
             if not root.exists():
                 if root.resolve() in (DEFAULT_TRAIN, DEFAULT_TEST):
                     raise DemoError(
-                        f"{root} is missing from this checkout; restore data/demo or pass --train-data/--test-data"
+                        f"{root} is missing from this checkout; restore data/demo or pass "
+                        "--train-data/--test-data"
                     )
                 raise DemoError(f"episode folder {root} does not exist")
             self.phone_r1("data", "validate", root)

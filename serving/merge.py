@@ -35,7 +35,8 @@ def _processor_source(folders: list[Path]) -> Path:
         if (folder / "processor_config.json").is_file() or (folder / "preprocessor_config.json").is_file():
             return folder
     raise FileNotFoundError(
-        f"no processor files (processor_config.json or preprocessor_config.json) in {[str(f) for f in folders]}"
+        "no processor files (processor_config.json or preprocessor_config.json) in "
+        f"{[str(f) for f in folders]}"
     )
 
 

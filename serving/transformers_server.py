@@ -44,7 +44,7 @@ def rewrite_model(body: bytes, alias: str, target: str) -> bytes:
 
 
 def alias_model(app: Asgi, alias: str, target: str) -> Asgi:
-    """An ASGI app that rewrites the `model` field of POST bodies from `alias` to `target`, then calls `app`."""
+    """An ASGI app that rewrites the `model` of POST bodies from `alias` to `target`, then calls `app`."""
 
     async def wrapped(scope: dict, receive: Callable[[], Awaitable[dict]], send: Any) -> None:
         if scope["type"] != "http" or scope.get("method") != "POST":

@@ -164,7 +164,8 @@ def check_batch_rule(
 def _check_columns_kept(config: Any) -> None:
     if config.remove_unused_columns:
         raise RecipeError(
-            "remove_unused_columns: phone-r1 datasets build prompts and open images from their stored columns "
+            "remove_unused_columns: phone-r1 datasets build prompts and open images from their stored "
+            "columns "
             "when rows are read, so those columns must stay; set remove_unused_columns: false"
         )
 

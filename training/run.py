@@ -173,7 +173,7 @@ def _resume_arg(value: Any) -> Any:
 
 
 def train(plan_: Plan) -> Any:
-    """Build, train (resuming when asked), save weights, processor and `phone_r1.json`; returns the trainer."""
+    """Build, train (resuming when asked), save weights, processor and `phone_r1.json`; return the trainer."""
     with tempfile.TemporaryDirectory(prefix="phone-r1-data-") as arrow_dir:
         dataset = build_dataset_for(plan_, arrow_dir)
         trainer = build_trainer(plan_, dataset)
@@ -195,6 +195,7 @@ def main(kind: str, argv: list[str]) -> int:
         return 2
     if trainer.is_world_process_zero():
         print(
-            f"phone-r1 train {kind}: finished at step {trainer.state.global_step}; saved to {plan_.config.output_dir}"
+            f"phone-r1 train {kind}: finished at step {trainer.state.global_step}; saved to "
+            f"{plan_.config.output_dir}"
         )
     return 0

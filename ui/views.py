@@ -132,7 +132,8 @@ def step_header(step: Step, position: int, total: int) -> str:
     history = " → ".join(step.history) if step.history else "(none)"
     path = " → ".join(step.task_path[k] for k in sorted(step.task_path, key=lambda k: (len(k), k)))
     return (
-        f"**Episode {step.episode_id}, step {step.index}** ({position + 1} of {total} shown) · app **{step.app}**\n\n"
+        f"**Episode {step.episode_id}, step {step.index}** ({position + 1} of {total} shown) · app "
+        f"**{step.app}**\n\n"
         f"**Task:** {step.task}\n\n**Planned path:** {path or '—'}\n\n**Done so far:** {history}"
     )
 

@@ -1,4 +1,4 @@
-"""Any OpenAI-compatible chat endpoint (vLLM, `transformers serve`, hosted APIs) through the async `openai` client.
+"""Any OpenAI-compatible chat endpoint (vLLM, `transformers serve`, hosted APIs), via the `openai` client.
 
 Retries, back-off and per-attempt timeouts are the `openai` client's own; this module bounds how many
 requests are in flight, turns screenshots into data URLs, and maps the client's exceptions to the
@@ -111,7 +111,8 @@ class OpenAIBackend:
 
     def __repr__(self) -> str:
         return (
-            f"OpenAIBackend(base_url={self.base_url!r}, model={self.model!r}, api_key_env={self.api_key_env!r}, "
+            f"OpenAIBackend(base_url={self.base_url!r}, model={self.model!r}, "
+            f"api_key_env={self.api_key_env!r}, "
             f"concurrency={self.concurrency}, timeout={self.timeout}, max_retries={self.max_retries})"
         )
 

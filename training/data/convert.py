@@ -80,7 +80,8 @@ def _reject(out: IO[str] | None, problems: list[Problem]) -> None:
     if out is None:
         lines = "\n".join(str(p) for p in problems)
         raise ConvertError(
-            f"{lines}\nconversion stopped at this bad record (--skip-invalid writes bad records to a rejects file "
+            f"{lines}\nconversion stopped at this bad record (--skip-invalid writes bad records to a "
+            "rejects file "
             "and goes on)"
         )
     first = problems[0]

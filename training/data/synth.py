@@ -41,7 +41,8 @@ def _draw_episode(seed: int, index: int, size: tuple[int, int] | None, exclude: 
         if rec.task not in exclude:
             return rec
     raise ValueError(
-        f"could not draw a task for episode {index} (scenario {scenario.__name__}) outside the {len(exclude)} "
+        f"could not draw a task for episode {index} (scenario {scenario.__name__}) outside the "
+        f"{len(exclude)} "
         f"excluded ones after {_MAX_REDRAWS} tries; use another seed or fewer excluded tasks"
     )
 
@@ -61,8 +62,9 @@ def write_episode(rec: Any, episode_dir: Path, quality: int) -> list[dict[str, A
         inp["app_name"] = rec.app
         inp["action_type_list"] = dict(DEFAULT_ACTION_TYPE_LIST)
         record = {"input": inp, "output": action.to_json()}
-        (episode_dir / f"step_{k}.json").write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n",
-                                                     encoding="utf-8")
+        (episode_dir / f"step_{k}.json").write_text(
+            json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
         records.append(record)
     return records
 
@@ -75,9 +77,18 @@ def existing_tasks(root: str | os.PathLike[str]) -> set[str]:
     return {r.input["task_content"] for r in records if r.input and "task_content" in r.input}
 
 
-def synthesize(output: str | os.PathLike[str], *, episodes: int, seed: int = 0, start_id: int = 10001,
-               size: tuple[int, int] | None = None, quality: int = 70, exclude_tasks: set[str] | None = None,
-               progress: bool = False, overwrite: bool = True) -> list[Path]:
+def synthesize(
+    output: str | os.PathLike[str],
+    *,
+    episodes: int,
+    seed: int = 0,
+    start_id: int = 10001,
+    size: tuple[int, int] | None = None,
+    quality: int = 70,
+    exclude_tasks: set[str] | None = None,
+    progress: bool = False,
+    overwrite: bool = True,
+) -> list[Path]:
     """Draw `episodes` episodes into `output` (see the module docstring); returns the episode folders.
 
     `size=None` picks a 1080x2400-class size per episode. Scenarios cycle so that any four
@@ -103,7 +114,9 @@ def synthesize(output: str | os.PathLike[str], *, episodes: int, seed: int = 0, 
         episode_dir = out / str(start_id + i)
         if episode_dir.exists():
             if not overwrite:
-                raise FileExistsError(f"{episode_dir}: expected a new episode folder, found one already there")
+                raise FileExistsError(
+                    f"{episode_dir}: expected a new episode folder, found one already there"
+                )
             shutil.rmtree(episode_dir)
         episode_dir.mkdir()
         rec = _draw_episode(seed, i, size, exclude)
