@@ -1,4 +1,4 @@
-"""The phone agent: steps, prompt templates, backends and the PhoneAgent.
+"""The phone agent: prompt templates, backends, checkpoint metadata and the PhoneAgent.
 
 Names are resolved on first use so that `import agent` loads no model library and opens no client.
 """
