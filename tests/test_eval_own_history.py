@@ -157,3 +157,19 @@ def test_describe_action_uses_the_answers_description_else_its_type_label():
         )
         == "回退"
     )
+
+
+def test_replay_ui_shows_the_history_each_step_saw_and_where_it_stopped(tmp_path):
+    from ui.replay import load_replay
+    from ui.views import run_panel
+
+    out = tmp_path / "own.jsonl"
+    assert run(tmp_path, "own", out) == 0
+    data = load_replay(DEMO, out)
+    run_ = data.runs[0]
+    seen = run_panel(run_, run_.record("20001/2"), "red")
+    assert "**History this step saw:** mine:20001/0 (own) → mine:20001/1 (own)" in seen
+    assert "The episode stopped here" in run_panel(run_, run_.record("20001/3"), "red")
+    assert "not reached: its episode stopped" in run_panel(run_, None, "red")
+    # A record without token usage: the latency line is closed italics, not `_latency 0.000 s; _`.
+    assert seen.rstrip().endswith("_latency 0.000 s_")
