@@ -173,3 +173,62 @@ def test_replay_ui_shows_the_history_each_step_saw_and_where_it_stopped(tmp_path
     assert "not reached: its episode stopped" in run_panel(run_, None, "red")
     # A record without token usage: the latency line is closed italics, not `_latency 0.000 s; _`.
     assert seen.rstrip().endswith("_latency 0.000 s_")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("history", ["own", "own-patched"])
+def test_kill_9_mid_run_then_resume_gives_the_same_episode_metrics(tmp_path, capsys, history):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from eval.testing.stub_server import Faults, StubServer, render_reply, scripted_replies, step_key
+    from tests.helpers.eval import REPO, many_episodes
+
+    episodes = many_episodes(tmp_path / "episodes", 12, 5)
+    steps = read_steps(episodes)
+    # Gold answers, except `wait` at each episode's third step for every third episode.
+    replies = {
+        step_key(s.task, s.history, s.app): render_reply(
+            WAIT if s.index == 2 and int(s.episode_id) % 3 == 0 else s.gold.to_json()
+        )
+        for s in steps
+    }
+    whole, killed = tmp_path / "whole.jsonl", tmp_path / "killed.jsonl"
+    with StubServer(scripted_replies(replies), faults=Faults(latency_s=0.05)) as server:
+        args = ["--episodes", episodes, "--base-url", server.base_url, "--model", "stub-model"]
+        args += ["--no-progress", "--concurrency", "3", "--history", history]
+        assert main(["eval", "run", *map(str, args), "-o", str(whole)]) == 0
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "phone_r1.cli", "eval", "run", *map(str, args), "-o", str(killed)],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and proc.poll() is None:
+                if killed.exists() and killed.read_text().count("\n") > 15:
+                    break
+                time.sleep(0.02)
+            assert proc.poll() is None, "the run ended before it could be killed"
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        interrupted = len(read_results(killed).records)
+        assert 0 < interrupted < len(records(whole))
+        capsys.readouterr()
+        assert main(["eval", "run", *map(str, args), "-o", str(killed)]) == 0
+        assert f"{interrupted} already done" in capsys.readouterr().out
+
+    def comparable(path):
+        return own_history_metrics(records(path).values())
+
+    assert sorted(records(killed)) == sorted(records(whole))
+    assert comparable(killed) == comparable(whole)
+    assert comparable(whole)["task_success"] == pytest.approx(8 / 12)  # episodes 102, 105, 108, 111 fail
