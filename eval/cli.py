@@ -75,7 +75,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--timeout", type=float, default=120.0, help="seconds per request attempt")
     run.add_argument("--max-retries", type=int, default=2, help="retries per request (back-off between)")
     run.add_argument("--max-tokens", type=int, default=1024, help="completion token limit")
-    run.add_argument("--limit", type=int, help="only the first N steps (episodes with --history own*)")
+    run.add_argument(
+        "--limit",
+        type=int,
+        help="only the first N steps (with --history own*: the whole episodes holding them)",
+    )
     run.add_argument("--retry-errors", action="store_true", help="redo steps whose last attempt failed")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.set_defaults(func=_run)

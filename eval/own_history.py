@@ -110,9 +110,9 @@ async def run_own_history(
 ) -> OwnSummary:
     """Run every episode of `steps` in `mode` (`own` or `own-patched`), `concurrency` episodes at once.
 
-    `limit` counts episodes. Records already in `writer.done` are replayed instead of asked (their
-    stored history entry and verdict decide what comes next), except failed requests when
-    `retry_errors`.
+    `limit` takes the episodes that hold the first `limit` steps (whole episodes). Records already in
+    `writer.done` are replayed instead of asked (their stored history entry and verdict decide what
+    comes next), except failed requests when `retry_errors`.
     """
     from tqdm.auto import tqdm
 
@@ -130,8 +130,8 @@ async def run_own_history(
     bar = tqdm(desc=f"eval ({mode} history)", unit="step", disable=not progress, dynamic_ncols=True)
 
     async def produce() -> None:
-        for n, episode in enumerate(_episodes(steps)):
-            if limit is not None and n >= limit:
+        for episode in _episodes(steps):
+            if limit is not None and summary.total >= limit:
                 break
             for step in episode:
                 if step.gold is None:
