@@ -31,6 +31,11 @@ INQUIRY_KEYS: tuple[str, ...] = ("Question", "CandidatesList", "PicDescribe", "A
 TEMPLATE_NAMES: tuple[str, ...] = ("zh", "en")
 DEFAULT_TEMPLATE = "zh"
 
+# Which history an evaluated step sees: the recorded one (teacher forcing), the agent's own earlier
+# answers up to its first mismatch, or its own answers with each mismatch replaced by the gold.
+HISTORY_MODES: tuple[str, ...] = ("gold", "own", "own-patched")
+DEFAULT_HISTORY = "gold"
+
 # Why a step got no completion (`agent.errors.AgentError.kind`): the server timed out, refused or
 # dropped the connection, answered with an HTTP error or with something that is not a completion;
 # or the step itself could not be sent (`bad_input`: e.g. an unreadable local screenshot).

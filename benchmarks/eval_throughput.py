@@ -19,6 +19,9 @@ client's design, decide how close a run gets to the ideal.
     .venv/bin/python benchmarks/eval_throughput.py [--steps 500] [--latency 0.1] [--concurrency 32] \
         [--repeat 5]
 
+It then runs the same steps with `--history own` (episodes concurrent, the steps of an episode in
+sequence) and prints its wall time against the ideal that episode-level concurrency allows.
+
 The last line is the headline figure: `eval_speedup: <baseline wall time / phone-r1 wall time>`.
 """
 
@@ -141,6 +144,40 @@ async def concurrent_run(
     return summary.wall_s, summary.correct, cpu_s
 
 
+async def own_history_run(
+    episodes: Path, base_url: str, model: str, concurrency: int, out: Path, steps: int
+) -> tuple[float, int, list[int]]:
+    """`--history own` over the episodes holding the first `steps` steps: wall time, steps right, and the
+    episode lengths in the order the runner takes them (for the ideal schedule)."""
+    from agent.agent import PhoneAgent
+    from eval.own_history import _episodes, run_own_history
+
+    chosen = [s for _, s in zip(range(steps), iter_steps(episodes), strict=False)]
+    lengths = [len(e) for e in _episodes(chosen)]
+    agent = PhoneAgent.from_endpoint(base_url, model, concurrency=concurrency, timeout=60, max_retries=0)
+    header = make_header(agent, model=model, endpoint=base_url, protocol="box", history="own")
+    writer = ResultsWriter(out, header)
+    try:
+        summary = await run_own_history(
+            agent, chosen, writer, mode="own", concurrency=concurrency, progress=False
+        )
+    finally:
+        writer.close()
+        await agent.aclose()
+    return summary.wall_s, summary.correct, lengths
+
+
+def ideal_episode_wall(lengths: list[int], workers: int, latency: float) -> float:
+    """Wall time of a perfect client with `workers` episodes in flight, steps of an episode in sequence:
+    each episode goes, in order, to the worker that frees up first (what the runner's queue does)."""
+    import heapq
+
+    free = [0.0] * min(workers, max(len(lengths), 1))
+    for length in lengths:
+        heapq.heapreplace(free, free[0] + length * latency)
+    return max(free)
+
+
 def mean_body_kb(results: Path) -> float:
     """Mean request body size: the stub server reports a quarter of the body's bytes as prompt tokens."""
     from eval.results import read_results
@@ -241,6 +278,12 @@ def main() -> int:
             steal = StealMeter()
             seq_s, seq_ok = sequential_client(steps, server.base_url, model)
             seq_steal = steal.share()
+            clear_image_cache()
+            own_s, own_ok, lengths = run_loop(
+                own_history_run(
+                    episodes, server.base_url, model, args.concurrency, Path(tmp) / "own.jsonl", len(steps)
+                )
+            )
             load_after = os.getloadavg()[0]
 
     n = len(steps)
@@ -282,6 +325,12 @@ def main() -> int:
         f"speed-up: {speedup:.1f}x; ideal {args.concurrency}x; {100 * speedup / args.concurrency:.0f}% of "
         "ideal "
         f"(target >= 80%)"
+    )
+    own_ideal = ideal_episode_wall(lengths, args.concurrency, args.latency)
+    print(
+        f"own-history eval (--history own), {len(lengths)} episodes, up to {args.concurrency} at once: "
+        f"{own_s:.2f} s, {own_ok} of {sum(lengths)} steps right; ideal with episode-level concurrency "
+        f"{own_ideal:.2f} s; {100 * own_ideal / own_s:.0f}% of that ideal (target >= 80%)"
     )
     print(f"eval_speedup: {speedup:.2f}")
     return 0

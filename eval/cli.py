@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from actions.vocab import COORD_SPACES
+from actions.vocab import COORD_SPACES, DEFAULT_HISTORY, HISTORY_MODES
 
 logger = logging.getLogger(__name__)
 
@@ -59,12 +59,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--protocol", choices=("box", "aitw"), default="box", help="match protocol (default box)"
     )
     run.add_argument(
-        "--concurrency", type=int, default=32, help="requests in flight (default 32, sized for a vLLM server)"
+        "--history",
+        choices=HISTORY_MODES,
+        default=DEFAULT_HISTORY,
+        help="gold: every step sees the recorded history (teacher forcing, the default); own: the agent's "
+        "own earlier answers, each episode stopping at its first mismatch; own-patched: own answers, each "
+        "mismatch replaced by the gold and the episode going on",
+    )
+    run.add_argument(
+        "--concurrency",
+        type=int,
+        default=32,
+        help="requests in flight (default 32, sized for a vLLM server); with --history own*: episodes",
     )
     run.add_argument("--timeout", type=float, default=120.0, help="seconds per request attempt")
     run.add_argument("--max-retries", type=int, default=2, help="retries per request (back-off between)")
     run.add_argument("--max-tokens", type=int, default=1024, help="completion token limit")
-    run.add_argument("--limit", type=int, help="only the first N steps")
+    run.add_argument(
+        "--limit",
+        type=int,
+        help="only the first N steps (with --history own*: the whole episodes holding them)",
+    )
     run.add_argument("--retry-errors", action="store_true", help="redo steps whose last attempt failed")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.set_defaults(func=_run)
@@ -76,6 +91,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--protocol", choices=("box", "aitw"), help="rescore under this protocol (default: the run's)"
     )
     report.add_argument("--max-failures", type=int, default=24, help="failed-step thumbnails to show")
+    report.add_argument(
+        "--against",
+        type=Path,
+        metavar="GOLD_RESULTS",
+        help="with an own-history run: a teacher-forced run of the same agent, for the gap between them",
+    )
     report.set_defaults(func=_report)
 
     compare = sub.add_parser("compare", help="metric deltas and flipped steps between two results files")
@@ -98,7 +119,9 @@ def _report(args: argparse.Namespace) -> int:
 
     out = args.output or args.results.with_suffix("").parent / f"{args.results.stem}_report"
     try:
-        paths = write_report(args.results, out, protocol=args.protocol, max_failures=args.max_failures)
+        paths = write_report(
+            args.results, out, protocol=args.protocol, max_failures=args.max_failures, against=args.against
+        )
     except (OSError, ValueError) as exc:
         print(f"phone-r1 eval report: {exc}", file=sys.stderr)
         return 2

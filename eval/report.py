@@ -184,18 +184,38 @@ def render_html(
 
 
 def write_report(
-    results: str | Path, out_dir: str | Path, *, protocol: str | None = None, max_failures: int = 24
+    results: str | Path,
+    out_dir: str | Path,
+    *,
+    protocol: str | None = None,
+    max_failures: int = 24,
+    against: str | Path | None = None,
 ) -> list[Path]:
-    """Write metrics.json, report.md (+ plots/*.png) and report.html into `out_dir`; returns their paths."""
+    """Write metrics.json, report.md (+ plots/*.png) and report.html into `out_dir`; returns their paths.
+
+    For an own-history run the report gains its episode metrics; `against` (a teacher-forced run of the
+    same agent) adds the gap between the two.
+    """
+    from eval.own_report import own_section
     from eval.plots import all_figures
 
     loaded = read_results(results)
     records = list(loaded.records.values())
     metrics = compute_metrics(loaded, protocol=protocol)
+    history = (loaded.header or {}).get("history", "gold")
+    gold = read_results(against) if against is not None else None
+    if gold is not None and (history == "gold" or (gold.header or {}).get("history", "gold") != "gold"):
+        raise ValueError(
+            f"--against: expected RESULTS from an own-history run and {against} from a teacher-forced one; "
+            f"found {history!r} and {(gold.header or {}).get('history', 'gold')!r}"
+        )
+    section = own_section(loaded.header, records, gold) if history != "gold" else None
     out = Path(out_dir)
     (out / "plots").mkdir(parents=True, exist_ok=True)
     figures = all_figures(metrics)
-    for stem, data in figures.items():
+    if section is not None:
+        metrics["own_history"] = section.metrics
+    for stem, data in {**figures, **(section.figures if section else {})}.items():
         (out / "plots" / f"{stem}.png").write_bytes(data)
     failures = _failures(records, max_failures)
     metrics_path = out / "metrics.json"
@@ -209,8 +229,14 @@ def write_report(
         encoding="utf-8",
     )
     md_path = out / "report.md"
-    md_path.write_text(render_markdown(loaded.header, metrics, list(figures), failures), encoding="utf-8")
+    markdown = render_markdown(loaded.header, metrics, list(figures), failures)
+    page = render_html(loaded.header, metrics, figures, failures)
+    if section is not None:
+        markdown += "\n" + section.markdown
+        extra = section.html + "".join(_img(data, stem) for stem, data in section.figures.items())
+        page = page.replace("</body>", extra + "</body>")
+    md_path.write_text(markdown, encoding="utf-8")
     html_path = out / "report.html"
-    html_path.write_text(render_html(loaded.header, metrics, figures, failures), encoding="utf-8")
+    html_path.write_text(page, encoding="utf-8")
     logger.info("report for %s written to %s", results, out)
     return [metrics_path, md_path, html_path]

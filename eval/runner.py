@@ -239,7 +239,13 @@ class PredictionsBackend:
 
 
 def make_header(
-    agent: Any, *, model: str, endpoint: str, protocol: str, rewards: RewardMix | None = None
+    agent: Any,
+    *,
+    model: str,
+    endpoint: str,
+    protocol: str,
+    rewards: RewardMix | None = None,
+    history: str = "gold",
 ) -> RunHeader:
     """The results header for an agent's prompt template, coordinate space, pixel budget and rewards."""
     from actions.coords import DEFAULT_BUDGET
@@ -253,7 +259,7 @@ def make_header(
         min_pixels=int(budget.min_pixels),
         max_pixels=int(budget.max_pixels),
         protocol=protocol,
-        extra={"template": agent.template, **(rewards or RewardMix.build()).to_json()},
+        extra={"template": agent.template, "history": history, **(rewards or RewardMix.build()).to_json()},
     )
 
 
@@ -329,7 +335,10 @@ def run_command(args: Any) -> int:
     except (OSError, ValueError) as exc:
         print(f"phone-r1 eval run: {exc}", file=sys.stderr)
         return 2
-    header = make_header(agent, model=model, endpoint=endpoint, protocol=args.protocol, rewards=rewards)
+    history = getattr(args, "history", "gold")
+    header = make_header(
+        agent, model=model, endpoint=endpoint, protocol=args.protocol, rewards=rewards, history=history
+    )
     try:
         writer = ResultsWriter(args.output, header)
     except HeaderMismatchError as exc:
@@ -339,8 +348,23 @@ def run_command(args: Any) -> int:
     if writer.done:
         print(f"resuming {args.output}: {len(writer.done)} step(s) already recorded", file=sys.stderr)
 
-    async def main() -> RunSummary:
+    async def main() -> Any:
         try:
+            if history != "gold":
+                from eval.own_history import run_own_history
+
+                return await run_own_history(
+                    agent,
+                    iter_steps(args.episodes),
+                    writer,
+                    mode=history,
+                    protocol=args.protocol,
+                    concurrency=concurrency,
+                    retry_errors=args.retry_errors,
+                    limit=args.limit,
+                    progress=not args.no_progress,
+                    rewards=rewards,
+                )
             return await run_eval(
                 agent,
                 iter_steps(args.episodes),
@@ -362,6 +386,10 @@ def run_command(args: Any) -> int:
         summary = run(main())
     finally:
         writer.close()
+    if history != "gold":
+        print(_own_summary_line(summary, history))
+        print(f"results: {args.output}")
+        return 0
     sr = f"{summary.sr:.4f}" if summary.sr is not None else "n/a"
     print(
         f"{summary.total} steps ({summary.ran} run, {summary.skipped} already done) in "
@@ -372,3 +400,12 @@ def run_command(args: Any) -> int:
         print("failed steps count as wrong; rerun with --retry-errors to retry them", file=sys.stderr)
     print(f"results: {args.output}")
     return 0
+
+
+def _own_summary_line(summary: Any, history: str) -> str:
+    errors = summary.errors or "none"
+    return (
+        f"{summary.episodes} episodes, {summary.total} steps with {history} history ({summary.ran} run, "
+        f"{summary.skipped} already done, {summary.not_reached} not reached after a stop) in "
+        f"{summary.wall_s:.1f} s; {summary.correct} steps right; errors {errors}"
+    )

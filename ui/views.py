@@ -109,13 +109,19 @@ def think_block(think: Any) -> str:
 def run_panel(run: Run, record: dict[str, Any] | None, color_name: str) -> str:
     """Markdown for one run's answer on a step: prediction, verdict, reward, think, problems."""
     title = f"### {run.label} ({color_name}) — {run.header.get('model') or run.path.name}"
+    own_run = run.header.get("history", "gold") != "gold"
     if record is None:
-        return f"{title}\n\nnot evaluated"
+        why = "not reached: its episode stopped at an earlier mismatch" if own_run else "not evaluated"
+        return f"{title}\n\n{why}"
     parts = [
         title,
         f"**Verdict:** {verdict_line(record)}",
         f"**Prediction:** {describe_action(prediction_action(record))}",
     ]
+    if "history" in record:
+        parts.append("**History this step saw:** " + history_line(record))
+    if record.get("stopped"):
+        parts.append("**The episode stopped here** (first mismatch with the agent's own history).")
     if record.get("problems"):
         parts.append("**Problems:** " + ", ".join(map(str, record["problems"])))
     reward = record.get("reward") or {}
@@ -123,9 +129,19 @@ def run_panel(run: Run, record: dict[str, Any] | None, color_name: str) -> str:
     parts.append("**Think**\n\n" + think_block(record.get("think")))
     usage = record.get("usage") or {}
     if record.get("latency_s") is not None or usage:
-        tokens = ", ".join(f"{k} {v}" for k, v in usage.items())
-        parts.append(f"_latency {_number(record.get('latency_s'))} s; {tokens}_")
+        bits = [f"latency {_number(record.get('latency_s'))} s"]
+        bits += [", ".join(f"{k} {v}" for k, v in usage.items())] if usage else []
+        parts.append("_" + "; ".join(bits) + "_")
     return "\n\n".join(parts)
+
+
+def history_line(record: dict[str, Any]) -> str:
+    """The history an own-history step was asked with, each entry marked as the agent's own or gold."""
+    history, own = record.get("history") or [], record.get("history_own") or []
+    if not history:
+        return "(none)"
+    marks = [f"{entry} ({'own' if i < len(own) and own[i] else 'gold'})" for i, entry in enumerate(history)]
+    return " → ".join(marks)
 
 
 def step_header(step: Step, position: int, total: int) -> str:
