@@ -134,11 +134,10 @@ def build_trainer(plan_: Plan, dataset: Any = None, callbacks: list[Any] | None 
     peft_config = peft_config_for(model, model_args, s.lora_include_vision)
     all_callbacks = [CheckpointMetaCallback(checkpoint_meta(plan_)), *(callbacks or [])]
     if plan_.kind == "grpo":
-        from trl import GRPOTrainer
-
+        from training.image_accounting import AccountedGRPOTrainer
         from training.rewards import build_reward_funcs
 
-        return GRPOTrainer(
+        return AccountedGRPOTrainer(
             model=model,
             reward_funcs=build_reward_funcs(s.reward_funcs, s),
             args=config,
