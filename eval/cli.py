@@ -84,6 +84,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     compare.add_argument("--json", type=Path, help="also write the comparison as JSON here")
     compare.set_defaults(func=_compare)
 
+    from eval import parity  # its module imports only the standard library at top level
+
+    parity.register(sub)
+
 
 def _run(args: argparse.Namespace) -> int:
     from eval.runner import run_command
