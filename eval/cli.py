@@ -51,6 +51,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=("original", "resized", "norm1000"),
         help="coordinate space the model answers in (default: the checkpoint's, else original)",
     )
+    run.add_argument(
+        "--override-checkpoint-meta",
+        action="store_true",
+        help="use a --template, --coord-space or pixel budget that differs from the checkpoint's "
+        "phone_r1.json (recorded in the results header as an override)",
+    )
     run.add_argument("--min-pixels", type=int, help="pixel budget (default: the checkpoint's)")
     run.add_argument("--max-pixels", type=int, help="pixel budget (default: the checkpoint's)")
     run.add_argument(
@@ -102,6 +108,11 @@ def _report(args: argparse.Namespace) -> int:
     paths = write_report(args.results, out, protocol=args.protocol, max_failures=args.max_failures)
     for path in paths:
         print(path)
+    from eval.provenance import header_warnings
+    from eval.results import read_results
+
+    for warning in header_warnings(read_results(args.results).header):
+        print(f"warning: checkpoint settings: {warning}", file=sys.stderr)
     return 0
 
 

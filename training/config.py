@@ -48,6 +48,13 @@ class PhoneR1Arguments:
         default=3136, metadata={"help": "Pixel budget: smallest image area (multiple of 784)."}
     )
     max_pixels: int = field(default=12845056, metadata={"help": "Pixel budget: largest image area."})
+    max_prompt_length: int | None = field(
+        default=None,
+        metadata={
+            "help": "Longest prompt in tokens, images included, recorded in phone_r1.json for serving; "
+            "measured on the dataset when unset."
+        },
+    )
     sft_target: str = field(
         default="think",
         metadata={
