@@ -235,7 +235,7 @@ def make_header(agent: Any, *, model: str, endpoint: str, protocol: str) -> RunH
         min_pixels=int(budget.min_pixels),
         max_pixels=int(budget.max_pixels),
         protocol=protocol,
-        extra={"template": agent.template},
+        extra={"template": agent.template, "agent": agent.adapter.name},
     )
 
 
@@ -255,11 +255,32 @@ def _settings(args: Any) -> tuple[str, str, Any]:
     return template, coord_space, PixelBudget(int(min_pixels), int(max_pixels))
 
 
+def build_adapter(args: Any, template: str, coord_space: str, budget: Any) -> Any:
+    """The `--agent` adapter; one answering in resized pixels refuses to guess the serving pixel budget."""
+    from agent.adapters import DEFAULT_ADAPTER, make_adapter
+
+    name = getattr(args, "agent", None) or DEFAULT_ADAPTER
+    prompt = getattr(args, "agent_prompt", None)
+    if name == DEFAULT_ADAPTER:
+        return make_adapter(
+            name, budget=budget, template=template, coord_space=coord_space, prompt_file=prompt
+        )
+    adapter = make_adapter(name, budget=budget, prompt_file=prompt)
+    if adapter.needs_budget and not (args.max_pixels or args.local or args.checkpoint_meta):
+        raise ValueError(
+            f"--agent {name} answers in resized pixels (smart_resize of the screenshot), so its answers can "
+            "only be mapped back with the server's pixel budget: pass --max-pixels (and --min-pixels) as the "
+            "serving processor uses them"
+        )
+    return adapter
+
+
 def build_agent(args: Any) -> tuple[Any, str, str]:
     """The agent for `eval run`'s arguments, with the model name and endpoint for the header."""
     from agent.agent import PhoneAgent
 
     template, coord_space, budget = _settings(args)
+    adapter = build_adapter(args, template, coord_space, budget)
     if args.base_url:
         if not args.model:
             raise SystemExit("phone-r1 eval run: --model is required with --base-url (the served model name)")
@@ -274,15 +295,18 @@ def build_agent(args: Any) -> tuple[Any, str, str]:
             timeout=args.timeout,
             max_retries=args.max_retries,
             max_tokens=args.max_tokens,
+            adapter=adapter,
         )
         return agent, args.model, args.base_url
     if args.local:
         local = PhoneAgent.from_checkpoint(args.local, max_new_tokens=args.max_tokens)
         # Flags override the checkpoint's metadata; the backend (model and processor) stays as loaded.
-        agent = PhoneAgent(local.backend, template=template, coord_space=coord_space, budget=budget)
+        agent = PhoneAgent(
+            local.backend, template=template, coord_space=coord_space, budget=budget, adapter=adapter
+        )
         return agent, args.model or str(args.local), f"local:{Path(args.local).resolve()}"
     backend = PredictionsBackend(args.predictions)
-    agent = PhoneAgent(backend, template=template, coord_space=coord_space, budget=budget)
+    agent = PhoneAgent(backend, template=template, coord_space=coord_space, budget=budget, adapter=adapter)
     return agent, args.model or "predictions", f"predictions:{Path(args.predictions).resolve()}"
 
 

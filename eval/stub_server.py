@@ -307,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-pixels", type=int)
     parser.add_argument("--max-pixels", type=int)
     parser.add_argument("--model", default="stub-model")
+    parser.add_argument("--agent", help="answer in this agent adapter's grammar (agent.adapters)")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds slept per request")
     parser.add_argument("--error-rate", type=float, default=0.0)
@@ -317,6 +318,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     reply = None
     if args.episodes:
+        from training.data.readers import iter_steps
+
+        if args.agent:
+            from actions.coords import PixelBudget
+            from agent.adapters import make_adapter
+            from eval.stub_replies import adapter_gold_replies
+
+            budget = (
+                PixelBudget(args.min_pixels, args.max_pixels) if args.min_pixels and args.max_pixels else None
+            )
+            adapter = make_adapter(args.agent, budget=budget)
+            reply = adapter_gold_replies(iter_steps(args.episodes), adapter)
+    if args.episodes and not args.agent:
         from training.data.readers import iter_steps
 
         reply = gold_replies(
