@@ -28,6 +28,7 @@ class LiveConfig:
     model: str | None = None
     api_key_env: str | None = None
     run_header: dict[str, Any] | None = None
+    agent: str | None = None  # adapter name (agent.adapters); default: the shown run's, else phone-r1
 
     @property
     def protocol(self) -> str:
@@ -68,6 +69,12 @@ def endpoint_agent(config: LiveConfig) -> Any:
         kwargs["coord_space"] = header["coord_space"]
     if header.get("min_pixels") and header.get("max_pixels"):
         kwargs["budget"] = PixelBudget(int(header["min_pixels"]), int(header["max_pixels"]))
+    name = config.agent or header.get("agent")
+    if name and name != "phone-r1":
+        from agent.adapters import make_adapter
+
+        kwargs.pop("coord_space", None)  # the adapter's own space, not the header's description of it
+        kwargs["adapter"] = make_adapter(name, budget=kwargs.get("budget"))
     return PhoneAgent.from_endpoint(config.base_url, config.model, **kwargs)
 
 

@@ -153,17 +153,19 @@ class MobileUseAdapter(Adapter):
         elif "</tool_call>" not in text:
             problems.append("tool_call_unclosed")
         body = body.strip()
-        end = body.rfind("}")
-        body = body[: end + 1] if end >= 0 else body
-        for loads in (json.loads, literal_eval):
+        start = body.find("{")
+        obj: Any = None
+        try:
+            # The first JSON object; text after it (a stray brace, a <conclusion>) is noted, not fatal.
+            obj, end = json.JSONDecoder().raw_decode(body, max(start, 0))
+            if body[end:].strip():
+                problems.append("call_extra_text")
+        except (ValueError, RecursionError):
             try:
-                obj = loads(body)
-                break
+                obj = literal_eval(body[max(start, 0) : body.rfind("}") + 1])
             except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-                continue
-        else:
-            problems.append("call_not_json")
-            return None
+                problems.append("call_not_json")
+                return None
         if not isinstance(obj, dict):
             problems.append("call_not_object")
             return None
