@@ -185,7 +185,10 @@ def compute_metrics(
         "mean_reward": _mean(rewards),
         "mean_action_reward": _mean(action_rewards),
         "errors": {"total": sum(errors.values()), "by_kind": dict(sorted(errors.items()))},
-        "no_counterpart": {"total": sum(no_counterpart.values()), "by_kind": dict(sorted(no_counterpart.items()))},
+        "no_counterpart": {
+            "total": sum(no_counterpart.values()),
+            "by_kind": dict(sorted(no_counterpart.items())),
+        },
         "failure_reasons": dict(reasons.most_common()),
         "per_type": {
             t: {"n": len(v["sr"]), "sr": _rate(v["sr"]), "tm": _rate(v["tm"])}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -116,7 +118,11 @@ CASES = [
         "Thought: tap it\nAction: click(start_box='<|box_start|>(177,549)<|box_end|>')",
         ("click", sr(177, 549)),
     ),
-    ("ui-tars-1.5", "Thought: more below\nAction: scroll(start_box='(300,700)', direction='down')", ("swipe", "up")),
+    (
+        "ui-tars-1.5",
+        "Thought: more below\nAction: scroll(start_box='(300,700)', direction='down')",
+        ("swipe", "up"),
+    ),
     ("ui-tars-1.5", "Action: scroll(direction='up')", ("swipe", "down")),
     (
         "ui-tars-1.5",
@@ -139,7 +145,11 @@ CASES = [
     # OS-Atlas: lowercase headers, 0-1000 points, bracketed arguments.
     ("os-atlas", "actions:\nCLICK <point>[[683,321]]</point>", ("click", rel(683, 321))),
     ("os-atlas", "actions:\nLONG_PRESS <point>[[108,272]]</point>", ("long_click", rel(108, 272))),
-    ("os-atlas", "thoughts:\nopen the PocketBook app.\nactions:\nOPEN_APP [PocketBook]", ("open_app", "PocketBook")),
+    (
+        "os-atlas",
+        "thoughts:\nopen the PocketBook app.\nactions:\nOPEN_APP [PocketBook]",
+        ("open_app", "PocketBook"),
+    ),
     ("os-atlas", "actions:\nTYPE [running shoes]", ("type", "running shoes")),
     ("os-atlas", "actions:\nSCROLL [DOWN]", ("swipe", "up")),
     ("os-atlas", "actions:\nPRESS_HOME", (None, f"{NO_COUNTERPART}home")),
@@ -174,10 +184,22 @@ CASES = [
         "<answer>[{'action': 'open_app', 'point': [-100, -100], 'input_text': 'Gmail'}]</answer>",
         ("open_app", "Gmail"),
     ),
-    ("gui-r1", "<answer>[{'action': 'close/delete', 'point': [1, 2], 'input_text': ''}]</answer>", (None, "unknown_action")),
-    ("gui-r1", "<answer>[{'action': 'press_home', 'point': [-100, -100]}]</answer>", (None, f"{NO_COUNTERPART}home")),
+    (
+        "gui-r1",
+        "<answer>[{'action': 'close/delete', 'point': [1, 2], 'input_text': ''}]</answer>",
+        (None, "unknown_action"),
+    ),
+    (
+        "gui-r1",
+        "<answer>[{'action': 'press_home', 'point': [-100, -100]}]</answer>",
+        (None, f"{NO_COUNTERPART}home"),
+    ),
     # UI-R1: coordinate key, navigate_back.
-    ("ui-r1", "<think>x</think> <answer>[{'action': 'click', 'coordinate': [200, 400]}]</answer>", ("click", sr(200, 400))),
+    (
+        "ui-r1",
+        "<think>x</think> <answer>[{'action': 'click', 'coordinate': [200, 400]}]</answer>",
+        ("click", sr(200, 400)),
+    ),
     ("ui-r1", "<answer>[{'action': 'navigate_back', 'coordinate': [0, 0]}]</answer>", ("back",)),
     # InfiGUI-R1: reasoning and sub-goal first; its parser falls back when <tool_call> is missing.
     (
@@ -364,12 +386,51 @@ FRAGMENTS = st.sampled_from(
 )
 
 
-@settings(max_examples=200, deadline=None)
-@given(name=st.sampled_from(list(ADAPTERS)), parts=st.lists(st.one_of(FRAGMENTS, st.text(max_size=8)), max_size=12))
-def test_no_answer_raises(name, parts):
-    reading = adapter(name).parse("".join(parts), SCREEN)
+@st.composite
+def near_answers(draw):
+    """An adapter and a text near its grammar: a rendered gold answer cut, spliced and with numbers swapped."""
+    name = draw(st.sampled_from(list(ADAPTERS)))
+    a = adapter(name)
+    texts = [t for t in (a.render(g, SCREEN) for g in GOLDS) if t is not None]
+    text = draw(st.sampled_from(texts))
+    for _ in range(draw(st.integers(0, 3))):
+        cut = draw(st.integers(0, len(text)))
+        edit = draw(st.sampled_from(["insert", "delete", "truncate"]))
+        piece = draw(st.one_of(FRAGMENTS, st.text(max_size=6)))
+        if edit == "insert":
+            text = text[:cut] + piece + text[cut:]
+        elif edit == "delete":
+            text = text[:cut] + text[cut + draw(st.integers(1, 8)) :]
+        else:
+            text = text[:cut]
+    if draw(st.booleans()):
+        text = re.sub(
+            r"\d+",
+            lambda m: draw(st.sampled_from(["None", "-1", "1e999", "[]", "''", m.group(0)])),
+            text,
+            count=2,
+        )
+    return name, text
+
+
+@settings(max_examples=600, deadline=None)
+@given(case=near_answers())
+def test_no_answer_raises(case):
+    name, text = case
+    reading = adapter(name).parse(text, SCREEN)
     assert reading.action is None or reading.action.action_type
     assert all(isinstance(p, str) for p in reading.problems)
+    assert "internal_error" not in reading.problems  # a caught parser bug is still a bug
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    name=st.sampled_from(list(ADAPTERS)),
+    parts=st.lists(st.one_of(FRAGMENTS, st.text(max_size=8)), max_size=12),
+)
+def test_no_fragment_soup_raises(name, parts):
+    reading = adapter(name).parse("".join(parts), SCREEN)
+    assert "internal_error" not in reading.problems
 
 
 @pytest.mark.parametrize("name", list(ADAPTERS))

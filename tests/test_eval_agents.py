@@ -50,7 +50,11 @@ def test_gold_in_the_adapters_grammar_scores_every_expressible_step(name, episod
     results = read_results(out)
     assert results.header["agent"] == name
     assert len(results.records) == len(steps)
-    wrong = {sid: r["verdict"]["reason"] for sid, r in results.records.items() if sid in expressible and not r["verdict"]["correct"]}
+    wrong = {
+        sid: r["verdict"]["reason"]
+        for sid, r in results.records.items()
+        if sid in expressible and not r["verdict"]["correct"]
+    }
     assert not wrong
     assert compute_metrics(list(results.records[s] for s in expressible))["sr"] == 1.0
     if name == "phone-r1":
@@ -58,7 +62,9 @@ def test_gold_in_the_adapters_grammar_scores_every_expressible_step(name, episod
 
 
 def test_resized_adapter_without_budget_refuses_to_start(episodes, tmp_path, capsys):
-    rc = run(episodes, tmp_path / "r.jsonl", ["--predictions", str(tmp_path / "p.jsonl")], "--agent", "qwen2.5-vl")
+    rc = run(
+        episodes, tmp_path / "r.jsonl", ["--predictions", str(tmp_path / "p.jsonl")], "--agent", "qwen2.5-vl"
+    )
     assert rc == 2
     assert "--max-pixels" in capsys.readouterr().err
     assert not (tmp_path / "r.jsonl").exists()
@@ -98,7 +104,11 @@ def test_predictions_from_another_harness_are_parsed_by_the_chosen_adapter(episo
     metrics = compute_metrics(results)
     assert metrics["sr"] == pytest.approx((len(steps) - homes) / len(steps))
     assert metrics["no_counterpart"] == {"total": homes, "by_kind": {"home": homes}} if homes else True
-    assert all(f"{NO_COUNTERPART}home" in r["problems"] for r in results.records.values() if not r["verdict"]["correct"])
+    assert all(
+        f"{NO_COUNTERPART}home" in r["problems"]
+        for r in results.records.values()
+        if not r["verdict"]["correct"]
+    )
 
     assert cli_main(["eval", "report", str(out), "-o", str(tmp_path / "rep")]) == 0
     report = (tmp_path / "rep" / "report.md").read_text(encoding="utf-8")
