@@ -438,3 +438,11 @@ def test_non_text_answers_are_named(name):
     reading = adapter(name).parse(None, SCREEN)
     assert reading.action is None
     assert "not_text" in reading.problems
+
+
+def test_docs_table_names_every_adapter():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "eval.md").read_text(encoding="utf-8")
+    for name in ADAPTERS:
+        assert f"| `{name}` |" in text, name
