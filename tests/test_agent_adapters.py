@@ -446,3 +446,63 @@ def test_docs_table_names_every_adapter():
     text = (Path(__file__).resolve().parent.parent / "docs" / "eval.md").read_text(encoding="utf-8")
     for name in ADAPTERS:
         assert f"| `{name}` |" in text, name
+
+
+def _images(messages):
+    return [p for m in messages if isinstance(m["content"], list) for p in m["content"] if p.get("type") == "image"]
+
+
+def _text(messages):
+    parts = []
+    for m in messages:
+        content = m["content"]
+        parts += [content] if isinstance(content, str) else [p.get("text", "") for p in content]
+    return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def demo_step(tmp_path_factory):
+    from tests.helpers.eval import demo_or_generated
+    from training.data.readers import read_steps
+
+    steps = read_steps(demo_or_generated(tmp_path_factory.mktemp("adapters")))
+    return next(s for s in steps if s.history and s.previous_screenshot is not None)
+
+
+@pytest.mark.parametrize("name", list(ADAPTERS))
+def test_messages_hold_goal_history_and_the_agents_number_of_images(name, demo_step):
+    import dataclasses
+
+    a = adapter(name)
+    messages = a.messages(demo_step, demo_step.screen_size)
+    images = _images(messages)
+    assert 1 <= len(images) <= a.max_images
+    assert images[-1]["image"] == str(demo_step.current_screenshot)
+    text = _text(messages)
+    if name not in ("ui-r1", "agentcpm-gui"):  # these two send the instruction only, no history
+        assert demo_step.task in text
+        assert demo_step.history[-1] in text
+    low = dataclasses.replace(demo_step, input={**demo_step.input, "step_instruction": "tap the search bar"})
+    assert "tap the search bar" in _text(a.messages(low, low.screen_size))
+
+
+def test_ui_tars_replays_history_as_assistant_turns_with_the_previous_screen(demo_step):
+    messages = adapter("ui-tars-1.5").messages(demo_step, demo_step.screen_size)
+    assert [m["role"] for m in messages[:2]] == ["system", "user"]
+    assert sum(m["role"] == "assistant" for m in messages) == len(demo_step.history)
+    assert messages[-1]["role"] == "user" and len(_images(messages)) == 2
+
+
+def test_resized_prompts_state_the_served_size(demo_step):
+    text = _text(adapter("qwen2.5-vl").messages(demo_step, SCREEN))
+    assert f"{SR[0]}x{SR[1]}" in text
+    assert "999x999" in _text(adapter("qwen3-vl").messages(demo_step, SCREEN))
+
+
+def test_prompt_file_replaces_the_instruction_text(demo_step, tmp_path):
+    official = tmp_path / "official.txt"
+    official.write_text("OFFICIAL screen ${width}x${height} for '${task}'", encoding="utf-8")
+    custom = make_adapter("gui-r1", budget=BUDGET, prompt_file=official)
+    text = _text(custom.messages(demo_step, SCREEN))
+    assert f"OFFICIAL screen {SR[0]}x{SR[1]} for '{demo_step.task}'" in text
+    assert custom.template_hash() != adapter("gui-r1").template_hash()

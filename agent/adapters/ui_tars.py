@@ -35,8 +35,6 @@ from agent.adapters.base import NO_COUNTERPART, Adapter, Reading, image_part, nu
 from agent.adapters.base import step_instruction as instruction_of
 from agent.adapters.calls import parse_call
 
-_BOX_TOKENS = re.compile(r"<\|box_(?:start|end)\|>")
-
 _TEMPLATE_15 = """You operate an Android phone to complete the user's task. You see the task, the earlier \
 steps and the current screenshot; give the next action.
 
@@ -106,7 +104,7 @@ class UITars15Adapter(Adapter):
         else:
             problems.append("no_action_header")
             body = text
-        body = _BOX_TOKENS.sub("", body).strip()
+        body = body.strip()  # `<|box_start|>` tokens need no stripping: points are read as the numbers inside
         calls = [c for c in re.split(r"\)\s*\n\s*\n", body) if c.strip()]
         if len(calls) > 1:
             problems.append("multiple_actions")
