@@ -449,7 +449,13 @@ def test_docs_table_names_every_adapter():
 
 
 def _images(messages):
-    return [p for m in messages if isinstance(m["content"], list) for p in m["content"] if p.get("type") == "image"]
+    return [
+        p
+        for m in messages
+        if isinstance(m["content"], list)
+        for p in m["content"]
+        if p.get("type") == "image"
+    ]
 
 
 def _text(messages):

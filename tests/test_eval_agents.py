@@ -135,3 +135,38 @@ def test_live_step_uses_the_shown_runs_adapter():
     agent = endpoint_agent(LiveConfig("http://127.0.0.1:9/v1", "m", None, header, agent="os-atlas"))
     assert agent.adapter.name == "os-atlas"
     assert endpoint_agent(LiveConfig("http://127.0.0.1:9/v1", "m", None, {})).adapter.name == "phone-r1"
+
+
+def test_stub_server_process_speaks_an_adapters_grammar(episodes, steps, tmp_path):
+    """The README tour's run: `python -m eval.stub_server --agent os-atlas`, then `eval run --agent os-atlas`."""
+    from eval.stub_server import StubServerProcess
+
+    adapter = make_adapter("os-atlas")
+    expressible = sum(adapter.render(s.gold, s.screen_size) is not None for s in steps)
+    out = tmp_path / "r.jsonl"
+    with StubServerProcess(["--episodes", str(episodes), "--agent", "os-atlas"]) as server:
+        assert (
+            run(episodes, out, ["--base-url", server.base_url, "--model", "stub"], "--agent", "os-atlas") == 0
+        )
+    assert compute_metrics(read_results(out))["sr"] == pytest.approx(expressible / len(steps))
+
+
+def test_agent_prompt_with_the_seed_format_is_refused(episodes, tmp_path, capsys):
+    (tmp_path / "p.jsonl").write_text("")
+    rc = run(
+        episodes,
+        tmp_path / "r.jsonl",
+        ["--predictions", str(tmp_path / "p.jsonl")],
+        "--agent-prompt",
+        "x.txt",
+    )
+    assert rc == 2
+    assert "--template" in capsys.readouterr().err
+
+
+def test_live_seed_format_does_not_take_another_agents_space():
+    from ui.live import LiveConfig, endpoint_agent
+
+    header = {"agent": "qwen3-vl", "coord_space": "norm999", "template": "qwen3-vl"}
+    agent = endpoint_agent(LiveConfig("http://127.0.0.1:9/v1", "m", None, header, agent="phone-r1"))
+    assert agent.adapter.name == "phone-r1" and agent.coord_space == "original"
