@@ -72,8 +72,8 @@ class OSAtlasAdapter(Adapter):
         instruction = instruction_of(step)
         if instruction:
             task += f" You need to: {instruction}"
-        history = "".join(f"\nStep {i}: {text}" for i, text in enumerate(step.history, start=1)) or " None"
-        text = f"{self.instruction(_INSTRUCTION, screen)}\nScreenshot: <image>\nTask: {task}\nHistory:{history}\n"
+        history = "".join(f"Step {i}: {text}\n" for i, text in enumerate(step.history, start=1)) or "None\n"
+        text = f"{self.instruction(_INSTRUCTION, screen)}\nScreenshot: <image>\nTask: {task}\nHistory: \n{history}"
         # One user turn, no system message: the image stands where the text says `<image>`.
         before, after = text.split("<image>", 1)
         return [
