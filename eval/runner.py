@@ -262,9 +262,11 @@ def build_adapter(args: Any, template: str, coord_space: str, budget: Any) -> An
     name = getattr(args, "agent", None) or DEFAULT_ADAPTER
     prompt = getattr(args, "agent_prompt", None)
     if name == DEFAULT_ADAPTER:
-        return make_adapter(
-            name, budget=budget, template=template, coord_space=coord_space, prompt_file=prompt
-        )
+        if prompt:
+            raise ValueError(
+                "--agent-prompt replaces another agent's prompt; the phone-r1 format uses --template"
+            )
+        return make_adapter(name, budget=budget, template=template, coord_space=coord_space)
     adapter = make_adapter(name, budget=budget, prompt_file=prompt)
     if adapter.needs_budget and not (args.max_pixels or args.local or args.checkpoint_meta):
         raise ValueError(

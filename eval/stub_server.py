@@ -325,20 +325,16 @@ def main(argv: list[str] | None = None) -> int:
             from agent.adapters import make_adapter
             from eval.stub_replies import adapter_gold_replies
 
-            budget = (
-                PixelBudget(args.min_pixels, args.max_pixels) if args.min_pixels and args.max_pixels else None
-            )
-            adapter = make_adapter(args.agent, budget=budget)
+            pixels = (args.min_pixels, args.max_pixels)
+            adapter = make_adapter(args.agent, budget=PixelBudget(*pixels) if all(pixels) else None)
             reply = adapter_gold_replies(iter_steps(args.episodes), adapter)
-    if args.episodes and not args.agent:
-        from training.data.readers import iter_steps
-
-        reply = gold_replies(
-            iter_steps(args.episodes),
-            coord_space=args.coord_space,
-            min_pixels=args.min_pixels,
-            max_pixels=args.max_pixels,
-        )
+        else:
+            reply = gold_replies(
+                iter_steps(args.episodes),
+                coord_space=args.coord_space,
+                min_pixels=args.min_pixels,
+                max_pixels=args.max_pixels,
+            )
     faults = Faults(args.latency, args.error_rate, args.delay_rate, args.delay, args.drop_rate, args.seed)
     server = StubServer(reply, faults=faults, model=args.model, port=args.port)
     base_url = server.start()

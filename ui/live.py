@@ -63,18 +63,19 @@ def endpoint_agent(config: LiveConfig) -> Any:
     kwargs: dict[str, Any] = {}
     if config.api_key_env:
         kwargs["api_key_env"] = config.api_key_env
-    if header.get("template"):
-        kwargs["template"] = header["template"]
-    if header.get("coord_space"):
-        kwargs["coord_space"] = header["coord_space"]
     if header.get("min_pixels") and header.get("max_pixels"):
         kwargs["budget"] = PixelBudget(int(header["min_pixels"]), int(header["max_pixels"]))
-    name = config.agent or header.get("agent")
-    if name and name != "phone-r1":
+    name = config.agent or header.get("agent") or "phone-r1"
+    if name != "phone-r1":
         from agent.adapters import make_adapter
 
-        kwargs.pop("coord_space", None)  # the adapter's own space, not the header's description of it
         kwargs["adapter"] = make_adapter(name, budget=kwargs.get("budget"))
+    elif (header.get("agent") or "phone-r1") == "phone-r1":
+        # The seed format's template and space come from a run that used it, not another agent's run.
+        if header.get("template"):
+            kwargs["template"] = header["template"]
+        if header.get("coord_space"):
+            kwargs["coord_space"] = header["coord_space"]
     return PhoneAgent.from_endpoint(config.base_url, config.model, **kwargs)
 
 
