@@ -40,13 +40,11 @@ ADAPTERS: dict[str, AdapterEntry] = {
         "agent.adapters.agentcpm_gui:AgentCPMGUIAdapter", "AgentCPM-GUI compact JSON, 0-1000"
     ),
     "gui-r1": AdapterEntry(
-        "agent.adapters.r1_style:GUIR1Adapter", "GUI-R1 <answer> Python list, resized pixels"
+        "agent.adapters.gui_r1:GUIR1Adapter", "GUI-R1 <answer> Python list, resized pixels"
     ),
-    "ui-r1": AdapterEntry(
-        "agent.adapters.r1_style:UIR1Adapter", "UI-R1 <answer> Python list, resized pixels"
-    ),
+    "ui-r1": AdapterEntry("agent.adapters.ui_r1:UIR1Adapter", "UI-R1 <answer> Python list, resized pixels"),
     "infigui-r1": AdapterEntry(
-        "agent.adapters.qwen_vl:InfiGUIR1Adapter",
+        "agent.adapters.infigui_r1:InfiGUIR1Adapter",
         "InfiGUI-R1 <think>/<step> + mobile_use call, resized pixels",
     ),
     "ui-venus": AdapterEntry(
@@ -54,7 +52,7 @@ ADAPTERS: dict[str, AdapterEntry] = {
         "UI-Venus-Navi 1.0 <action>Click(box=...)</action>, resized pixels",
     ),
     "gui-owl": AdapterEntry(
-        "agent.adapters.qwen_vl:GUIOwlAdapter",
+        "agent.adapters.gui_owl:GUIOwlAdapter",
         "GUI-Owl <thinking> + mobile_use call + <conclusion>, resized pixels",
     ),
 }
