@@ -39,6 +39,7 @@ verl-check: install verl-venv
 	$(PY) -m pytest tests/test_data_verl_roundtrip.py -v -rs
 
 test: install
+	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -46,6 +47,7 @@ test-fast: install
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: install
+	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
 
 demo: install

@@ -20,7 +20,6 @@ from actions.columns import budget_of as _budget
 from actions.columns import column as _column
 from actions.columns import log_means as _log_means
 from actions.format import FORMAT_PARTS, format_score
-from actions.grounding import gaussian_coverage_reward, gaussian_point_reward, iou_reward
 from actions.match import action_score
 
 logger = logging.getLogger(__name__)
@@ -101,13 +100,3 @@ def action_reward(
     if callable(log_extra):
         log_extra("action_reason", reasons)
     return rewards
-
-
-# Names a training recipe may list under `reward_funcs`.
-REWARD_FUNCS: dict[str, Callable[..., list[float]]] = {
-    "format": format_reward,
-    "action": action_reward,
-    "gaussian_point": gaussian_point_reward,
-    "gaussian_coverage": gaussian_coverage_reward,
-    "iou": iou_reward,
-}

@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from actions.coords import PixelBudget, to_model_space  # noqa: E402
 from actions.grounding import _cached_score, gaussian_coverage_reward, gaussian_point_reward  # noqa: E402
-from actions.rewards import REWARD_FUNCS, action_reward, format_reward  # noqa: E402
+from actions.reward_registry import REWARDS, build_reward  # noqa: E402
+from actions.rewards import action_reward, format_reward  # noqa: E402
 from actions.types import Click, Inquiry, OpenApp, Swipe, TypeText, Wait  # noqa: E402
 from tests.helpers.actions import seed_format_reward  # noqa: E402
 
@@ -35,7 +36,9 @@ SCREENS = [(1080, 2400), (1440, 3200), (720, 1600), (1080, 2340)]
 SPACES = ["original", "resized", "norm1000"]
 BUDGET = PixelBudget(3136, 1003520)
 THINK = {
-    "task_interpretation": "在书架中找到剑来,前往内容页,使用章节下载功能,先选择第5章,第7章,再选择第10章进行下载。",
+    "task_interpretation": (
+        "在书架中找到剑来,前往内容页,使用章节下载功能,先选择第5章,第7章,再选择第10章进行下载。"
+    ),
     "current_page_audit": "当前页面为起点读书的书架页,列表中可以看到剑来、雪中悍刀行等书籍。",
     "path_alignment_check": "已完成第1步打开APP,当前应执行第2步点击剑来。",
     "action_validation": "剑来位于屏幕中部,点击其封面区域即可进入内容页。",
@@ -208,7 +211,7 @@ def main(argv: list[str] | None = None) -> None:
     rates = {
         "seed format_reward": _per_second(seed_format, conversational, columns, args.batch, args.repeats)
     }
-    for fn in REWARD_FUNCS.values():
+    for fn in (build_reward(name) for name in REWARDS if name != "llm_judge"):
         rates[fn.__name__] = _per_second(registered(fn), conversational, columns, args.batch, args.repeats)
     rates["gaussian_point + gaussian_coverage"] = _per_second(
         lambda b, c: (registered(gaussian_point_reward)(b, c), registered(gaussian_coverage_reward)(b, c)),

@@ -75,7 +75,18 @@ def completions_for(step_id: str, gold_text: str, extra: dict) -> list[dict]:
         x1, y1, x2, y2 = model_gold.box
         answers.append(Click(box=(x1 + 3, y1 + 2, x2 + 3, y2 + 2)))
     answers.append(Wait())
-    think = '{"task_interpretation": "打开设置", "current_page_audit": "设置页", "path_alignment_check": "第2步", "action_validation": "ok"}'
+    think = json.dumps(
+        {
+            k: "打开设置"
+            for k in (
+                "task_interpretation",
+                "current_page_audit",
+                "path_alignment_check",
+                "action_validation",
+            )
+        },
+        ensure_ascii=False,
+    )
     texts = [f"<think>{think}</think><answer>{a.to_json_str()}</answer>" for a in answers]
     texts.append("<think>不知道</think><answer>{oops")
     return [{"step_id": step_id, "completion": t} for t in texts]
@@ -164,5 +175,6 @@ def test_verl_loads_the_export_and_scores_like_phone_r1(tmp_path):
     values = {c["score"] for c in report["scores"]}
     assert 1.0 in values and 0.0 in values and len(values) > 2  # right, wrong and partial answers
     print(
-        f"veRL scored {len(report['scores'])} completions on {len(table)} rows like phone-r1 (python {sys.version.split()[0]})"
+        f"veRL scored {len(report['scores'])} completions on {len(table)} rows like phone-r1 "
+        f"(python {sys.version.split()[0]})"
     )

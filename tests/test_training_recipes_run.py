@@ -112,7 +112,7 @@ def test_grounding_recipe_logs_every_reward_part_and_reports(fresh_checkout, cap
             assert f"rewards/{name}/{part}" in logged, (name, part)
     for part in ("think_tag", "think_json", "think_fields", "answer_tag", "answer_json"):
         assert f"rewards/format/{part}" in logged, part
-    assert "images/tokens_per_sample" in logged
+    assert "images/tokens_per_sample_mean" in logged
     assert main(["train", "report", "out"]) == 0
     page = (fresh_checkout / "out" / "report" / "report.html").read_text()
     assert "Reward parts: gaussian_point" in page and "Sample completions" in page

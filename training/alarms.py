@@ -50,7 +50,8 @@ class Alarm:
         return asdict(self)
 
     def __str__(self) -> str:
-        return f"[{self.name}] steps {self.first_step}-{self.last_step}: {self.message}. Likely cause: {self.cause}"
+        steps = f"steps {self.first_step}-{self.last_step}"
+        return f"[{self.name}] {steps}: {self.message}. Likely cause: {self.cause}"
 
 
 def train_entries(history: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -1,12 +1,11 @@
 """`phone-r1 train` subcommands: `grpo`, `sft` (TRL trainers driven by YAML recipes), `report` and `tiny`.
 
-Only the standard library is imported here; trainers load inside the handlers so `--help` stays fast.
+Heavy libraries (torch, transformers, TRL) load inside the handlers so `--help` stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 
 
 def _tiny(args: argparse.Namespace) -> int:
@@ -73,7 +72,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report = sub.add_parser(
         "report",
         help="HTML + PNG report of a GRPO run, with alarms when it is not learning",
-        description="Curves of every reward part, reward spread, zero-variance groups, KL, entropy, completion "
+        description="Curves of every reward part, reward spread, zero-variance groups, KL, entropy, "
+        "completion "
         "length and clipping from RUN_DIR's trainer_state.json and logged completions; alarms are printed "
         "and shown at the top of RUN_DIR/report/report.html.",
     )
@@ -109,10 +109,3 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     tiny.add_argument("-o", "--output-dir", required=True, help="folder to write the checkpoint to")
     tiny.add_argument("--seed", type=int, default=0, help="weights and tokenizer are the same for a seed")
     tiny.set_defaults(func=_tiny)
-
-
-if __name__ == "__main__":  # pragma: no cover - convenience for `python -m training.cli`
-    parser = argparse.ArgumentParser(prog="phone-r1")
-    register(parser.add_subparsers(dest="command"))
-    ns = parser.parse_args()
-    sys.exit(ns.func(ns))

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from training.alarms import Alarm, AlarmSettings, find_alarms, series, train_entries
-from training.callbacks import IMAGE_TOKENS_KEY
+from training.image_accounting import TOKENS_MAX, TOKENS_MEAN
 
 # (file stem, title, [(key or regex, label)], y label)
 PANELS: tuple[tuple[str, str, list[tuple[str, str]], str], ...] = (
@@ -49,7 +49,7 @@ PANELS: tuple[tuple[str, str, list[tuple[str, str]], str], ...] = (
         [("completions/clipped_ratio", "clipped")],
         "",
     ),
-    ("image_tokens", "Image tokens per sample", [(IMAGE_TOKENS_KEY, "image tokens")], "tokens"),
+    ("image_tokens", "Image tokens per sample", [(TOKENS_MEAN, "mean"), (TOKENS_MAX, "max")], "tokens"),
 )
 
 
@@ -82,7 +82,8 @@ def find_state(run_dir: Path) -> Path:
     )
     if not checkpoints:
         raise ReportError(
-            f"{run_dir}: expected trainer_state.json in the run folder or in a checkpoint-N folder, found neither "
+            f"{run_dir}: expected trainer_state.json in the run folder or in a checkpoint-N folder, "
+            "found neither "
             "(is this the output_dir of a `phone-r1 train grpo` run?)"
         )
     return checkpoints[-1]
@@ -236,10 +237,12 @@ def render_html(run: Run, entries: list[dict[str, Any]], panels: list[Panel], al
             if k not in ("step", "prompt", "completion") and isinstance(v, (int, float))
         )
         rows.append(
-            f"<tr><td>{esc(str(c.get('step', '')))}</td><td><pre>{esc(_text(c.get('completion'))[:600])}</pre></td><td>{esc(scores)}</td></tr>"
+            f"<tr><td>{esc(str(c.get('step', '')))}</td>"
+            f"<td><pre>{esc(_text(c.get('completion'))[:600])}</pre></td><td>{esc(scores)}</td></tr>"
         )
     samples = (
-        f"<h2>Sample completions</h2><table><tr><th>step</th><th>completion</th><th>rewards</th></tr>{''.join(rows)}</table>"
+        "<h2>Sample completions</h2><table><tr><th>step</th><th>completion</th><th>rewards</th></tr>"
+        f"{''.join(rows)}</table>"
         if rows
         else "<h2>Sample completions</h2><p>None logged (set log_completions: true in the recipe).</p>"
     )
@@ -248,7 +251,8 @@ def render_html(run: Run, entries: list[dict[str, Any]], panels: list[Panel], al
 <style>
 body {{ font-family: sans-serif; margin: 1.5em; max-width: 1500px; color: #222; }}
 .alarms {{ padding: .6em 1em; border-radius: 6px; margin-bottom: 1em; }}
-.bad {{ background: #fdecea; border: 1px solid #e0a0a0; }} .ok {{ background: #eaf6ea; border: 1px solid #a0d0a0; }}
+.bad {{ background: #fdecea; border: 1px solid #e0a0a0; }}
+.ok {{ background: #eaf6ea; border: 1px solid #a0d0a0; }}
 .cause {{ color: #555; }} li {{ margin-bottom: .5em; }}
 .grid {{ display: flex; flex-wrap: wrap; gap: 10px; }} figure {{ margin: 0; }} img {{ width: 700px; }}
 figure.empty {{ width: 700px; padding: 1em; background: #f4f4f4; color: #666; }}
