@@ -110,7 +110,10 @@ def gaussian_point_score(
     """GUI-G²'s point reward: the unnormalised gold Gaussian at `point`."""
     sx, sy = gold_sigmas(gold_box, screen)
     cx, cy = (gold_box[0] + gold_box[2]) / 2, (gold_box[1] + gold_box[3]) / 2
-    return math.exp(-0.5 * (((point[0] - cx) / sx) ** 2 + ((point[1] - cy) / sy) ** 2))
+    dx, dy = (point[0] - cx) / sx, (point[1] - cy) / sy
+    # Products, not `** 2`: a sliver of a box makes the ratio huge, and float `**` raises on overflow
+    # where `*` gives inf (and exp(-inf) the right 0).
+    return math.exp(-0.5 * (dx * dx + dy * dy))
 
 
 def gaussian_coverage_score(
@@ -127,6 +130,8 @@ def gaussian_coverage_score(
         if sp <= 0:
             return 0.0
         var = sp * sp + sg * sg
+        if var == 0.0:  # both spreads underflow: boxes too thin to compare
+            return 0.0
         delta = (pred_box[axis] + pred_box[axis + 2] - gold_box[axis] - gold_box[axis + 2]) / 2
         score *= math.sqrt(2 * sp * sg / var) * math.exp(-delta * delta / (4 * var))
     return score
