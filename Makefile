@@ -48,6 +48,7 @@ vllm-check: install $(VLLM_VENV)/.installed
 	@if [ -f $(VLLM_VENV)/.installed ]; then $(PY) -m serving.vllm_check --vllm-python $(VLLM_PY); fi
 
 test: install
+	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -55,6 +56,7 @@ test-fast: install
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: install
+	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
 
 demo: install
