@@ -84,7 +84,10 @@ def serve_argvs(paths: dict[str, Path]) -> list[dict[str, Any]]:
             "name": "LoRA adapter, base and extra module",
             "argv": [adapter, "--base-model", full, "--lora-modules", f"other={adapter2}"],
         },
-        {"name": "--enable-lora on full weights", "argv": [full, "--enable-lora", "--lora-modules", f"a={adapter}"]},
+        {
+            "name": "--enable-lora on full weights",
+            "argv": [full, "--enable-lora", "--lora-modules", f"a={adapter}"],
+        },
         {"name": "--merge-lora", "argv": [adapter, "--merge-lora", "--merged-dir", merged]},
         {
             "name": "--vllm-arg extras",
@@ -123,7 +126,7 @@ def _step(folder: Path, screen: tuple[int, int], images: int) -> Any:
     from PIL import Image, ImageDraw
 
     from actions import parse_action
-    from agent.step import Step
+    from episodes.step import Step
 
     folder.mkdir(parents=True, exist_ok=True)
     paths = []

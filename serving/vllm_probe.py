@@ -166,7 +166,8 @@ def probe_trl(trl: dict[str, Any]) -> dict[str, Any]:
     ) and args.port != config["vllm_server_port"]:
         return {"error": f"trl vllm-serve listens on {args.host}:{args.port}, the recipe asks {config}"}
     return {
-        "summary": f"parsed `{' '.join(command[serve_at : serve_at + 2])} ...` ({len(command) - serve_at} words); "
+        "summary": f"parsed `{' '.join(command[serve_at : serve_at + 2])} ...` "
+        f"({len(command) - serve_at} words); "
         f"port {args.port}; mm_processor_kwargs={model_config.multimodal_config.mm_processor_kwargs}",
         "model_config": model_config,
     }

@@ -29,8 +29,16 @@ def _plan():
     training = {"tokens": [55], "grid_thw": [[1, 22, 10]], "placeholders": 55, "prompt_ids": [1, 2]}
     return {
         "commands": [{"name": "full weights", "argv": ["vllm", "serve", "/m"], "env": {}}],
-        "parity": [{"screen": [1080, 2400], "images": 1, "budget": "checkpoint", "pixels": [1, 2], "training": training}],
-    }  # fmt: skip
+        "parity": [
+            {
+                "screen": [1080, 2400],
+                "images": 1,
+                "budget": "checkpoint",
+                "pixels": [1, 2],
+                "training": training,
+            },
+        ],
+    }
 
 
 def test_report_counts_rejections_and_token_differences():
