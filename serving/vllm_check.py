@@ -74,7 +74,7 @@ def serve_argvs(paths: dict[str, Path]) -> list[dict[str, Any]]:
             "argv": [
                 full, "--host", "0.0.0.0", "--port", "9001", "--served-model-name", "agent",
                 "--max-model-len", "4096", "--dtype", "float32", "--gpu-memory-utilization", "0.5",
-                "--min-pixels", str(low), "--max-pixels", str(high),
+                "--min-pixels", str(low), "--max-pixels", str(high), "--override-checkpoint-meta",
             ],
         },
         {"name": "TP/DP", "argv": [full, "--tp", "2", "--dp", "2"]},
