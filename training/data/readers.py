@@ -198,8 +198,17 @@ def _make_step(
     screenshots: list[Path],
     source: str,
     strict: bool,
+    context: Any = None,
 ) -> Step:
     gold = parse_gold(output, source)
+    gold_context = None
+    if context is not None:
+        from actions.context import GoldContext
+
+        try:
+            gold_context = GoldContext.from_json(context, source)
+        except ValueError as exc:
+            raise RecordError(source, str(exc).removeprefix(f"{source}: ")) from exc
     screen_size: tuple[int, int] | None = None
     if screenshots:
         try:
@@ -225,6 +234,7 @@ def _make_step(
         action_type_list=dict(inp.get("action_type_list") or DEFAULT_ACTION_TYPE_LIST),
         input=inp,
         source=source,
+        context=gold_context,
     )
 
 
@@ -257,7 +267,7 @@ def raw_step(record: Any, path: Path, *, episode_id: str, index: int, strict: bo
     episode_dir = os.path.dirname(source)
     # Built from strings: pathlib joins cost more than the JSON parse at 167k steps.
     shots = [Path(os.path.abspath(os.path.join(episode_dir, n))) for n in names]
-    return _make_step(episode_id=episode_id, index=index, inp=inp, output=record["output"],
+    return _make_step(episode_id=episode_id, index=index, inp=inp, output=record["output"], context=record.get("context"),
                       screenshots=shots, source=source, strict=strict)
 
 
