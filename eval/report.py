@@ -59,7 +59,32 @@ def _tables(metrics: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[
     return [
         ("Per action type", ["gold type", "steps", "SR", "TM"], per_type),
         ("Per app", ["app", "steps", "SR"], per_app),
+        *_protocol_table(metrics),
     ]
+
+
+def _protocol_table(metrics: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
+    table = metrics.get("protocols")
+    if not table:
+        return []
+    rows = []
+    for name, entry in table.items():
+        if "refused" in entry:
+            rows.append([name, "refused", "", "", "", "", entry["refused"]])
+            continue
+        rows.append(
+            [
+                name,
+                fmt(entry["sr"]),
+                fmt(entry["tm"]),
+                fmt(entry["gr"]),
+                fmt(entry["episode_success"]),
+                str(entry["n_steps"]),
+                ("Compared with box, it " if name != "box" else "") + entry["differs_from_box"],
+            ]
+        )
+    header = ["protocol", "SR", "TM", "GR", "episode success", "steps counted", "how it differs from box"]
+    return [("Per protocol (docs/eval.md)", header, rows)]
 
 
 def _failures(records: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
@@ -182,14 +207,30 @@ def render_html(
 
 
 def write_report(
-    results: str | Path, out_dir: str | Path, *, protocol: str | None = None, max_failures: int = 24
+    results: str | Path,
+    out_dir: str | Path,
+    *,
+    protocol: str | None = None,
+    max_failures: int = 24,
+    episodes: str | Path | None = None,
 ) -> list[Path]:
-    """Write metrics.json, report.md (+ plots/*.png) and report.html into `out_dir`; returns their paths."""
+    """Write metrics.json, report.md (+ plots/*.png) and report.html into `out_dir`; returns their paths.
+
+    The report includes the run re-judged under every registered protocol (`eval rescore`), with the
+    gold context of `episodes` when given; own-history runs get no such table.
+    """
+    from actions.protocols import PROTOCOLS
     from eval.plots import all_figures
+    from eval.rescore import OwnHistoryError, check_history, load_contexts, rescore
 
     loaded = read_results(results)
     records = list(loaded.records.values())
     metrics = compute_metrics(loaded, protocol=protocol)
+    try:
+        check_history(loaded.header, str(results))
+        metrics["protocols"] = rescore(loaded, list(PROTOCOLS), load_contexts(episodes) if episodes else {})
+    except OwnHistoryError as err:
+        logger.info("no per-protocol table: %s", err)
     out = Path(out_dir)
     (out / "plots").mkdir(parents=True, exist_ok=True)
     figures = all_figures(metrics)

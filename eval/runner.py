@@ -57,7 +57,9 @@ def build_record(step: Any, result: Any, protocol: str) -> dict[str, Any]:
         problems = ", ".join(result.problems) or "no action"
         verdict = {"correct": False, "type_match": False, "reason": f"unparseable: {problems}"}
     else:
-        verdict = match_step(prediction, step.gold, screen, protocol).as_dict()
+        verdict = match_step(
+            prediction, step.gold, screen, protocol, context=step.context, step_id=step.step_id
+        ).as_dict()
     fmt = format_score(result.raw_text or "").as_dict()
     act = action_score(prediction if prediction is not None else "", step.gold, screen).as_dict()
     return {

@@ -74,7 +74,7 @@ PROTOCOL = Protocol(
     text="Levenshtein ratio >= 0.8 after NFKC, case folding and white-space collapsing",
     other="same type (inquiry, wait, back, task_completed, task_impossible)",
     denominator="every step",
-    differs_from_box="is the reference rule the other protocols are compared with.",
+    differs_from_box="The reference rule the other protocols are compared with.",
     judge=judge,
     context=("point (only for a gold point)",),
 )
