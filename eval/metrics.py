@@ -10,6 +10,7 @@ flaky endpoint look more accurate.
 
 from __future__ import annotations
 
+import functools
 import re
 import statistics
 from collections import Counter, defaultdict
@@ -17,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
+import orjson
 
 from eval.results import Results, iter_records
 
@@ -42,14 +44,22 @@ def _rematch(record: dict[str, Any], protocol: str, contexts: Mapping[str, Any] 
             "'screen' [width, height], which this results file lacks"
         )
     verdict = match_step(
-        parse_action(record["prediction"], strict=False),
-        parse_action(record["gold"]),
+        _parsed(orjson.dumps(record["prediction"]), strict=False),
+        _parsed(orjson.dumps(record["gold"]), strict=True),
         (int(screen[0]), int(screen[1])),
         protocol=protocol,
         context=(contexts or {}).get(record["step_id"]),
         step_id=record["step_id"],
     )
     return verdict.as_dict()
+
+
+@functools.lru_cache(maxsize=65536)
+def _parsed(wire: bytes, strict: bool) -> Any:
+    # Rescoring one run under many protocols reads each stored action once; actions are frozen.
+    from actions import parse_action
+
+    return parse_action(wire.decode("utf-8"), strict=strict)
 
 
 def predicted_type(record: Mapping[str, Any]) -> str:

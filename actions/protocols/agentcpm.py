@@ -82,7 +82,9 @@ def _judge(pred: Action, gold: Action, screen: Screen, context: GoldContext, *, 
         hit = d <= limit
         return Judgement(hit, True, f"tap {d:.3f} from gold point ({'<=' if hit else '>'} {limit})")
     if g == "scroll":
-        said, want = _direction(pred.start, pred.end), _direction(gold.start, gold.end)
+        # The source measures both in norm units (0-1000 predictions, norm gold points).
+        said = _direction(to_norm(pred.start, screen), to_norm(pred.end, screen))
+        want = _direction(to_norm(gold.start, screen), to_norm(gold.end, screen))
         if context.scroll_direction is not None:
             want = finger_direction(gold, context)
         hit = said is not None and said == want
