@@ -112,9 +112,17 @@ def read_prediction(
     else:
         parsed = parse_completion(prediction)
         action, problems = parsed.action, list(parsed.problems)
-    if isinstance(action, (BoxAction, Swipe)):
+    if isinstance(action, (BoxAction, Swipe)) and not (
+        coord_space == "original" and _on_screen(action, screen)
+    ):
         action = to_original_space(action, coord_space, screen, budget, integer=False)
     return action, problems
+
+
+def _on_screen(action: BoxAction | Swipe, screen: tuple[int, int]) -> bool:
+    # Mapping from `original` only clamps; a stored (already clamped) prediction skips the copy.
+    values = action.box if isinstance(action, BoxAction) else (*action.start, *action.end)
+    return all(0 <= v <= screen[i % 2] for i, v in enumerate(values))
 
 
 def _box(action: BoxAction) -> tuple[float, float, float, float]:

@@ -288,6 +288,26 @@ def build_agent(args: Any) -> tuple[Any, str, str]:
     return agent, args.model or "predictions", f"predictions:{Path(args.predictions).resolve()}"
 
 
+def check_context(steps: Iterable[Any], protocol: str) -> None:
+    """Refuse, before any model call, a protocol that needs gold context some step lacks: each gold
+    action is judged against itself, which reaches every context the protocol reads for that step."""
+    from actions import match_step
+    from agent.prompt import screen_size_of
+
+    if protocol == "box":  # needs no context
+        return
+    for step in steps:
+        if step.gold is not None:
+            match_step(
+                step.gold,
+                step.gold,
+                screen_size_of(step),
+                protocol,
+                context=step.context,
+                step_id=step.step_id,
+            )
+
+
 def run_command(args: Any) -> int:
     """`phone-r1 eval run`: resume or start the results file, score the steps, print a summary."""
     from eval.results import HeaderMismatchError
@@ -301,6 +321,7 @@ def run_command(args: Any) -> int:
         print(f"phone-r1 eval run: --episodes: {exc}", file=sys.stderr)
         return 2
     try:
+        check_context(iter_steps(args.episodes), args.protocol)
         agent, model, endpoint = build_agent(args)
     except (OSError, ValueError) as exc:
         print(f"phone-r1 eval run: {exc}", file=sys.stderr)

@@ -24,7 +24,9 @@ def run(tmp_path_factory):
                 for v in record["output"]["action_parameter"][record["output"]["action_type"]].split(",")
             ]
             record["context"] = {"candidate_boxes": [box], "ui_boxes": [box, [0, 0, 120, 10]]}
-            step.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+        elif record["output"]["action_type"] == "open_app":
+            record["context"] = {"candidate_boxes": [[10, 10, 30, 30]]}  # the app's launcher icon
+        step.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
     out = tmp / "run.jsonl"
     pred = predictions_file(tmp / "pred.jsonl", HAND_PREDICTIONS)
     args = [
@@ -65,7 +67,7 @@ def test_a_protocol_missing_context_is_refused_naming_the_step(run, capsys):
     assert cli_main(["eval", "rescore", str(out), "--protocol", "androidcontrol-qwen", "box"]) == 0
     printed = capsys.readouterr().out
     assert (
-        "androidcontrol-qwen: step 1/1: protocol 'androidcontrol-qwen' needs context.candidate_boxes"
+        "androidcontrol-qwen: step 1/0: protocol 'androidcontrol-qwen' needs context.candidate_boxes"
         in printed
     )
 
@@ -99,6 +101,16 @@ def test_report_has_the_protocol_table(run):
     assert set(metrics["protocols"]) == set(PROTOCOLS)
 
 
+def test_eval_run_refuses_up_front_when_a_step_lacks_context(tmp_path, capsys):
+    episodes = write_episodes(tmp_path / "episodes", HAND_EPISODES)
+    pred = predictions_file(tmp_path / "pred.jsonl", HAND_PREDICTIONS)
+    out = tmp_path / "run.jsonl"
+    args = ["eval", "run", "--episodes", str(episodes), "--predictions", str(pred), "-o", str(out)]
+    assert cli_main([*args, "--no-progress", "--protocol", "androidcontrol-qwen"]) == 2
+    assert "step 1/0: protocol 'androidcontrol-qwen' needs context.candidate_boxes" in capsys.readouterr().err
+    assert not out.exists()  # refused before any step was answered
+
+
 @pytest.mark.parametrize("name", list(PROTOCOLS))
 def test_eval_run_accepts_every_registered_protocol(run, name):
     tmp, episodes, _ = run
@@ -116,3 +128,4 @@ def test_eval_run_accepts_every_registered_protocol(run, name):
         "--no-progress",
     ]
     assert cli_main([*args, "--protocol", name]) == 0
+    assert json.loads(out.read_text(encoding="utf-8").splitlines()[0])["protocol"] == name

@@ -88,8 +88,10 @@ def _judge(pred: Action, gold: Action, screen: Screen, context: GoldContext, *, 
         return Judgement(
             False, False, f"gold {g} is outside the source's action space (the source raises; step wrong)"
         )
-    if isinstance(gold, OpenApp) and isinstance(pred, BoxAction) and p == "click":
+    if isinstance(gold, OpenApp):
+        # Read for every open step, whatever was predicted, so a run is refused up front, not midway.
         boxes = _candidates(context, uis1)
+    if isinstance(gold, OpenApp) and isinstance(pred, BoxAction) and p == "click":
         if not boxes:
             return Judgement(False, False, "click on an open step with no candidate boxes fails")
         first = boxes[0]
