@@ -21,6 +21,15 @@ GOLD = Click(box=(400, 1000, 600, 1200))  # 0.2 x 0.1 norm, centre (500, 1100)
 UI = GoldContext(ui_boxes=((400, 1000, 600, 1200),), candidate_boxes=((400, 1000, 600, 1200),))
 DOWN = Swipe(start=(500, 1000), end=(500, 1600))  # finger moves down
 UP = Swipe(start=(500, 1600), end=(500, 1000))
+# Five small boxes around the gold point, and a sixth far away that holds the far tap.
+_RING = tuple(
+    (500 + dx, 1100 + dy, 510 + dx, 1110 + dy)
+    for dx, dy in ((0, 300), (300, 0), (0, -300), (-300, 0), (200, 200))
+)
+FAR = GoldContext(ui_boxes=(*_RING, (900, 100, 1000, 200)))
+NEAR = GoldContext(
+    ui_boxes=((900, 1100, 1000, 1200), *_RING[:4], (0, 0, 10, 10))
+)  # the 5 nearest hold (950, 1150)
 DIAGONAL = Swipe(start=(100, 200), end=(700, 1400))  # 0.6 x 0.6 norm: a tie
 
 
@@ -99,6 +108,9 @@ CASES = {
         (TypeText(text=""), TypeText(text="hello"), None, True),
         (Wait(), TaskCompleted(), None, True),  # any stop matches any stop
         (tap(500, 1100), LongClick(box=GOLD.box), UI, True),  # gold long_press is a plain tap
+        # Only the 5 boxes whose centres are nearest the gold point are candidates, holding it or not.
+        (tap(950, 150), GOLD, FAR, False),
+        (tap(950, 1150), GOLD, NEAR, True),
     ],
     "agentcpm-aitz": [
         (tap(640, 1100), GOLD, GoldContext(), True),  # no boxes: 0.14 only
@@ -114,16 +126,17 @@ CASES = {
         (TypeText(text="helo"), TypeText(text="hello"), None, True),
         (TypeText(text=""), TypeText(text="hello"), None, True),  # containment
         (OpenApp(app="a"), OpenApp(app="b"), None, True),  # type only
+        # A stated content direction is turned round into the finger's.
+        (DOWN, DOWN, GoldContext(scroll_direction="up", scroll_direction_means="content"), True),
+        (UP, DOWN, GoldContext(scroll_direction="up", scroll_direction_means="finger"), True),
+        (UP, DOWN, GoldContext(scroll_direction="up", scroll_direction_means="content"), False),
     ],
     "aitz": [
         (Click(box=(480, 1080, 520, 1120)), GOLD, None, True),  # gold point inside the predicted box
         (Click(box=(0, 0, 100, 100)), GOLD, None, False),
-        (
-            Click(box=(410, 1010, 600, 1200)),
-            GOLD,
-            GoldContext(point=(405, 1005), ui_boxes=(GOLD.box,)),
-            True,
-        ),  # IoU
+        # Gold point outside the enlarged predicted box, but that box overlaps a UI box holding it.
+        (Click(box=(430, 1030, 600, 1200)), GOLD, GoldContext(point=(402, 1002), ui_boxes=(GOLD.box,)), True),
+        (Click(box=(430, 1030, 600, 1200)), GOLD, GoldContext(point=(402, 1002)), False),
         (UP, DOWN, None, False),
         (
             Swipe(start=(0, 0), end=(100, 90)),
