@@ -139,7 +139,11 @@ def _report(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     from eval.compare import compare_files, format_comparison
 
-    comparison = compare_files(args.a, args.b, protocol=args.protocol)
+    try:
+        comparison = compare_files(args.a, args.b, protocol=args.protocol)
+    except ValueError as err:
+        print(f"phone-r1 eval compare: {err}", file=sys.stderr)
+        return 2
     print(format_comparison(comparison, max_flips=args.max_flips))
     if args.json:
         import json

@@ -225,10 +225,11 @@ def write_report(
 
     loaded = read_results(results)
     records = list(loaded.records.values())
-    metrics = compute_metrics(loaded, protocol=protocol)
+    contexts = load_contexts(episodes) if episodes else {}
+    metrics = compute_metrics(loaded, protocol=protocol, contexts=contexts)
     try:
         check_history(loaded.header, str(results))
-        metrics["protocols"] = rescore(loaded, list(PROTOCOLS), load_contexts(episodes) if episodes else {})
+        metrics["protocols"] = rescore(loaded, list(PROTOCOLS), contexts)
     except OwnHistoryError as err:
         logger.info("no per-protocol table: %s", err)
     out = Path(out_dir)

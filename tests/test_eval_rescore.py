@@ -129,3 +129,17 @@ def test_eval_run_accepts_every_registered_protocol(run, name):
     ]
     assert cli_main([*args, "--protocol", name]) == 0
     assert json.loads(out.read_text(encoding="utf-8").splitlines()[0])["protocol"] == name
+
+
+def test_report_under_a_context_protocol_reads_the_episodes(run, capsys):
+    tmp, episodes, out = run
+    target = tmp / "report-qwen"
+    assert cli_main(["eval", "report", str(out), "-o", str(target), "--protocol", "androidcontrol-qwen"]) == 2
+    assert "needs context.candidate_boxes" in capsys.readouterr().err
+    args = ["eval", "report", str(out), "-o", str(target), "--protocol", "androidcontrol-qwen", "--episodes"]
+    assert cli_main([*args, str(episodes)]) == 0
+    metrics = json.loads((target / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["protocol"] == "androidcontrol-qwen"
+    assert metrics["sr"] == metrics["protocols"]["androidcontrol-qwen"]["sr"]
+    assert cli_main(["eval", "compare", str(out), str(out), "--protocol", "agentcpm"]) == 2
+    assert "needs context.ui_boxes" in capsys.readouterr().err
