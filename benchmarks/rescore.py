@@ -2,7 +2,7 @@
 
 The mix follows the AndroidControl test set by gold type (click 5,074, swipe 1,211, type 632, open_app
 608, wait 567, back 343, long_click 9); every click carries candidate and UI boxes and every swipe a
-stated direction, so no protocol refuses. Pure CPU; run it on one core:
+stated direction and every open_app step a candidate box, so no protocol refuses. Pure CPU; run it on one core:
 
     taskset -c 0 .venv/bin/python benchmarks/rescore.py [--steps 8444]
 
@@ -58,6 +58,8 @@ def make_run(n: int, rng: random.Random) -> tuple[Results, dict[str, GoldContext
         elif kind in ("type", "open_app"):
             gold = wire(kind, "weather in Paris")
             pred = wire(kind, rng.choice(["weather in Paris", "weather", "", "news"]))
+            if kind == "open_app":
+                ctx = GoldContext(candidate_boxes=((x - 50, y - 50, x + 50, y + 50),))  # the launcher icon
         else:
             gold = wire(kind, "")
             pred = wire(rng.choice([kind, "back", "wait"]), "")
@@ -88,7 +90,10 @@ def main() -> None:
     table = rescore(results, list(PROTOCOLS), contexts)
     elapsed = time.perf_counter() - start
     for name, entry in table.items():
-        print(f"{name:24s} SR {entry['sr']:.3f}  steps counted {entry['n_steps']}")
+        if "refused" in entry:
+            print(f"{name:24s} refused: {entry['refused']}")
+        else:
+            print(f"{name:24s} SR {entry['sr']:.3f}  steps counted {entry['n_steps']}")
     print(
         f"{args.steps} steps x {len(PROTOCOLS)} protocols in {elapsed:.2f} s "
         f"({imported:.2f} s of it importing smart_resize, {elapsed - imported:.2f} s judging)"

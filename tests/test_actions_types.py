@@ -87,7 +87,11 @@ def test_round_trip_is_exact_for_every_action_type(action):
         ({"action_type": "click"}, "expected key 'action_parameter'", "found keys"),
         ({"action_type": "click", "action_parameter": "1,2,3,4"}, "as an object", "'1,2,3,4'"),
         ({"action_type": "click", "action_parameter": {"swipe": "1,2,3,4"}}, "hold key 'click'", "['swipe']"),
-        ({"action_type": "click", "action_parameter": {"click": "1,2,3"}}, "expected 4 numbers", "found 3"),  # 2 is a point
+        (
+            {"action_type": "click", "action_parameter": {"click": "1,2,3"}},
+            "expected 4 numbers",
+            "found 3",
+        ),  # 2 is a point
         (
             {"action_type": "click", "action_parameter": {"click": "1,2,3,x"}},
             "comma-separated numbers",
