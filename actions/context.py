@@ -144,7 +144,8 @@ def _source(value: Any, where: str) -> ContextSource | None:
         return None
     if not isinstance(value, dict) or set(value) - set(SOURCE_KEYS):
         raise ValueError(
-            f"{where}: expected context.source as an object with keys among {list(SOURCE_KEYS)}, found {value!r:.80}"
+            f"{where}: expected context.source as an object with keys among {list(SOURCE_KEYS)}, "
+            f"found {value!r:.80}"
         )
     for key in ("format", "episode_id"):
         if value.get(key) is not None and not isinstance(value[key], str):

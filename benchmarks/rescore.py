@@ -2,7 +2,8 @@
 
 The mix follows the AndroidControl test set by gold type (click 5,074, swipe 1,211, type 632, open_app
 608, wait 567, back 343, long_click 9); every click carries candidate and UI boxes and every swipe a
-stated direction and every open_app step a candidate box, so no protocol refuses. Pure CPU; run it on one core:
+stated direction and every open_app step a candidate box, so no protocol refuses. Pure CPU; run it on
+one core:
 
     taskset -c 0 .venv/bin/python benchmarks/rescore.py [--steps 8444]
 

@@ -43,7 +43,7 @@ def check_history(header: Mapping[str, Any] | None, source: str) -> None:
 
 def load_contexts(episodes: str | Path) -> dict[str, Any]:
     """The gold context of every step of `episodes` that has one, by step id."""
-    from training.data.readers import iter_steps
+    from episodes.readers import iter_steps
 
     return {s.step_id: s.context for s in iter_steps(episodes, strict=False) if s.context is not None}
 

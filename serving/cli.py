@@ -1,10 +1,6 @@
-"""`phone-r1 serve CHECKPOINT` and `phone-r1 serve merge ADAPTER -o OUT`.
+"""`phone-r1 serve CHECKPOINT` and `phone-r1 merge ADAPTER -o OUT`.
 
-`serve` takes a checkpoint path as its first positional, so `merge` cannot be an argparse
-sub-command beside it (a sub-parser would reject every checkpoint path as an unknown command). One
-flat parser takes both forms instead: the first positional is the checkpoint, or the word `merge`
-followed by the adapter; a checkpoint folder literally named `merge` is given as `./merge`.
-Standard library only at import: engines and models load inside the handlers.
+Engines and models load inside the handlers, so `--help` stays fast.
 """
 
 from __future__ import annotations
@@ -19,30 +15,40 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 ENGINES = ("auto", "vllm", "transformers")
-MERGE = "merge"
+
+
+def register_merge(subparsers: Any) -> None:
+    """Add `merge` to the `phone-r1` command."""
+    parser = subparsers.add_parser(
+        "merge",
+        help="merge a LoRA adapter into its base model, as a folder any server can load",
+        description="Merge a LoRA adapter into its base model (peft merge_and_unload), with the processor "
+        "files and phone_r1.json, so that `phone-r1 serve` and other servers load it as full weights.",
+    )
+    parser.add_argument(
+        "adapter", type=Path, metavar="ADAPTER", help="the adapter folder (adapter_config.json)"
+    )
+    parser.add_argument(
+        "-o", "--output", type=Path, required=True, metavar="OUT", help="the new folder to write"
+    )
+    parser.add_argument("--base-model", help="base model of the adapter (default: from adapter_config.json)")
+    parser.add_argument("--dtype", help="dtype to load the base model in (default auto)")
+    parser.set_defaults(func=_merge)
 
 
 def register(subparsers: Any) -> None:
-    """Add `serve` (and its `serve merge` form) to the `phone-r1` command."""
+    """Add `serve` to the `phone-r1` command."""
     parser = subparsers.add_parser(
         "serve",
-        help="serve a checkpoint behind an OpenAI-compatible API; `serve merge` merges a LoRA adapter",
+        help="serve a checkpoint behind an OpenAI-compatible API",
         description="Serve a checkpoint behind an OpenAI-compatible API (vLLM on GPU, transformers serve on "
-        "CPU), or merge a LoRA adapter into its base model (peft merge_and_unload, with processor files "
-        "and phone_r1.json).",
-        usage="phone-r1 serve CHECKPOINT [options]\n       phone-r1 serve merge ADAPTER -o OUT [--base-model M]",
+        "CPU). A LoRA adapter is served by vLLM as is, or merged first with --merge-lora.",
     )
     parser.add_argument(
         "checkpoint",
+        type=Path,
         metavar="CHECKPOINT",
-        help="checkpoint folder (full weights, or a LoRA adapter with adapter_config.json); "
-        "or the word `merge`",
-    )
-    parser.add_argument(
-        "adapter", nargs="?", type=Path, metavar="ADAPTER", help="with `merge`: the adapter folder"
-    )
-    parser.add_argument(
-        "-o", "--output", type=Path, metavar="OUT", help="with `merge`: the new folder to write"
+        help="checkpoint folder (full weights, or a LoRA adapter with adapter_config.json)",
     )
     parser.add_argument(
         "--engine",
@@ -96,24 +102,7 @@ def register(subparsers: Any) -> None:
         metavar="ARG",
         help="extra argument passed to vllm serve as is (repeatable)",
     )
-    parser.set_defaults(func=_dispatch)
-
-
-def _dispatch(args: argparse.Namespace) -> int:
-    if args.checkpoint == MERGE:
-        if args.adapter is None or args.output is None:
-            print("phone-r1 serve merge: expected `phone-r1 serve merge ADAPTER -o OUT`", file=sys.stderr)
-            return 2
-        return _merge(args)
-    if args.adapter is not None or args.output is not None:
-        print(
-            f"phone-r1 serve: unexpected {args.adapter or '-o ' + str(args.output)}; ADAPTER and -o belong to "
-            "`phone-r1 serve merge ADAPTER -o OUT`",
-            file=sys.stderr,
-        )
-        return 2
-    args.checkpoint = Path(args.checkpoint)
-    return _serve(args)
+    parser.set_defaults(func=_serve)
 
 
 def _pick_engine(requested: str) -> str:
@@ -142,7 +131,7 @@ def _merge(args: argparse.Namespace) -> int:
     try:
         out = merge_adapter(args.adapter, args.output, base_model=args.base_model, dtype=args.dtype or "auto")
     except (ValueError, FileNotFoundError) as exc:
-        print(f"phone-r1 serve merge: {exc}", file=sys.stderr)
+        print(f"phone-r1 merge: {exc}", file=sys.stderr)
         return 2
     print(f"merged checkpoint: {out}\nserve it with: phone-r1 serve {shlex.quote(str(out))}")
     return 0
@@ -181,7 +170,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _meta_source(checkpoint: Path, base_model: str | None) -> Path:
     """Where `phone_r1.json` and the pixel budget come from: the checkpoint, or an adapter's local base."""
     from agent.checkpoint import META_FILENAME
-    from serving.vllm_command import Adapter
+    from serving.adapter import Adapter
 
     adapter = Adapter.read(checkpoint)
     if adapter is None or (checkpoint / META_FILENAME).is_file():
@@ -195,10 +184,10 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
     import os
 
     from actions.coords import PixelBudget
-    from agent.backends.budget import checkpoint_budget
-    from agent.checkpoint import CheckpointMeta
+    from agent.checkpoint import CheckpointMeta, checkpoint_budget
+    from serving.adapter import Adapter
     from serving.snippet import banner
-    from serving.vllm_command import Adapter, ServeOptions, build_vllm_command
+    from serving.vllm_command import ServeOptions, build_vllm_command
 
     checkpoint: Path = args.checkpoint
     if not checkpoint.is_dir():
@@ -255,7 +244,7 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
         if is_adapter:
             raise ValueError(
                 f"{checkpoint} is a LoRA adapter; the transformers engine serves full weights: "
-                "add --merge-lora, or run `phone-r1 serve merge` first"
+                "add --merge-lora, or run `phone-r1 merge` first"
             )
         if args.api_key_env or args.lora_modules or args.enable_lora or args.tp != 1 or args.dp != 1:
             raise ValueError("--api-key-env, --enable-lora/--lora-modules and --tp/--dp need --engine vllm")

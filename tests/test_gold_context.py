@@ -1,4 +1,4 @@
-"""The gold context of a step file (`context` beside `input` and `output`), `Step.instruction`, point golds."""
+"""The gold context of a step file (`context` beside `input` and `output`), Step.instruction, point golds."""
 
 from __future__ import annotations
 
@@ -9,9 +9,19 @@ import pytest
 
 from actions import Click, action_score, match_step, parse_action
 from actions.context import ContextSource, GoldContext
+from episodes.records import read_record
 from tests.helpers.data import make_raw_folder
 from tests.test_data_convert import seed_generate_jsonl_dataset
-from training.data.readers import read_raw_step
+
+
+def read_raw_step(path: Path):
+    """The step of one step file, read strictly (the first blocking problem raises)."""
+    rec = read_record(path)
+    error = rec.strict_error()
+    if error is not None:
+        raise error
+    return rec.step
+
 
 FULL = {
     "point": [540, 1200],

@@ -155,8 +155,6 @@ def test_cli_transformers_engine_command(full, capsys):
 @pytest.mark.parametrize(
     "argv",
     [
-        ["serve", "merge", "only-adapter"],  # merge without -o
-        ["serve", "CKPT", "-o", "out"],  # -o without merge
         ["serve", "/no/such/checkpoint", "--dry-run"],  # missing folder
         ["serve", "ADAPTER", "--engine", "transformers", "--dry-run"],  # adapter without --merge-lora
         ["serve", "CKPT", "--engine", "transformers", "--tp", "2", "--dry-run"],

@@ -121,6 +121,7 @@ def test_full_grpo_two_images_metrics_checkpoints_and_resume(tmp_path, toy, judg
         meta = CheckpointMeta.load(folder)
         assert (meta.coord_space, meta.min_pixels, meta.max_pixels) == ("resized", 3136, 12544)
         assert meta.base_model == str(tiny_model_dir())
+        assert meta.rewards == list(plan_.script.reward_funcs)  # the mix `eval run` weighs with
         assert (folder / "processor_config.json").is_file() and (folder / "tokenizer.json").is_file()
     assert json.loads((out / "checkpoint-2" / META_FILENAME).read_text())["prompt_template"] == "zh"
 

@@ -116,7 +116,7 @@ def test_live_needs_an_endpoint(monkeypatch):
 
 
 def test_run_this_step_against_an_endpoint(folders):
-    from eval.stub_server import StubServer, render_reply, scripted_replies, step_key
+    from eval.testing.stub_server import StubServer, render_reply, scripted_replies, step_key
 
     root, a, _ = folders
     data = load_replay(root, a)
@@ -225,7 +225,7 @@ def test_error_and_missing_records(folders, tmp_path):
 def test_live_verdict_uses_the_steps_context_and_says_when_it_lacks_it():
     from actions import Click
     from actions.context import GoldContext
-    from agent.step import Step
+    from episodes.step import Step
     from ui.live import _score
 
     gold = Click(box=(10, 10, 50, 50))

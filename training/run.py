@@ -112,7 +112,14 @@ def checkpoint_meta(plan_: Plan):
         max_pixels=int(s.max_pixels),
         prompt_template=s.prompt_template,
         base_model=str(plan_.model.model_name_or_path),
+        rewards=list(s.reward_funcs) if plan_.kind == "grpo" else None,
+        reward_weights=_reward_weights(plan_),
     )
+
+
+def _reward_weights(plan_: Plan) -> list[float] | None:
+    weights = getattr(plan_.config, "reward_weights", None) if plan_.kind == "grpo" else None
+    return [float(w) for w in weights] if weights is not None else None
 
 
 def build_trainer(plan_: Plan, dataset: Any = None, callbacks: list[Any] | None = None):
@@ -166,7 +173,7 @@ def _resume_arg(value: Any) -> Any:
 
 
 def train(plan_: Plan) -> Any:
-    """Build, train (resuming when asked), save weights, processor and `phone_r1.json`; returns the trainer."""
+    """Build, train (resuming when asked), save weights, processor and `phone_r1.json`; return the trainer."""
     with tempfile.TemporaryDirectory(prefix="phone-r1-data-") as arrow_dir:
         dataset = build_dataset_for(plan_, arrow_dir)
         trainer = build_trainer(plan_, dataset)
@@ -188,6 +195,7 @@ def main(kind: str, argv: list[str]) -> int:
         return 2
     if trainer.is_world_process_zero():
         print(
-            f"phone-r1 train {kind}: finished at step {trainer.state.global_step}; saved to {plan_.config.output_dir}"
+            f"phone-r1 train {kind}: finished at step {trainer.state.global_step}; saved to "
+            f"{plan_.config.output_dir}"
         )
     return 0

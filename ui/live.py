@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from agent.step import Step
+from episodes.step import Step
 
 logger = logging.getLogger(__name__)
 

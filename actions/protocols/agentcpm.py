@@ -112,7 +112,7 @@ def _counts(gold: Action) -> bool:
 
 _SWIPE = "both directions snapped to up/down/left/right by largest cosine (finger, start to end) and equal"
 _TEXT = "type: lower-cased and stripped, one contains the other (an empty prediction always matches)"
-_OTHER = "back = press back; task_completed, task_impossible and wait are all 'stop', and any stop matches any stop"
+_OTHER = "back = press back; task_completed, task_impossible and wait are all 'stop'; any stop matches any"
 
 AC = Protocol(
     name="agentcpm",
@@ -128,7 +128,8 @@ AC = Protocol(
     denominator="every step except open_app (dropped by process_ac.py) and inquiry; the source's synthetic "
     "finish step per episode is not added",
     differs_from_box="uses the 5 accessibility boxes nearest the gold point enlarged 1.2x plus a 0.04 rule, "
-    "drops open_app steps, judges a gold long press as a click, and lets wait and finish stand for each other.",
+    "drops open_app steps, judges a gold long press as a click, and lets wait and finish stand for each "
+    "other.",
     judge=judge_ac,
     counts=_counts,
     context=("ui_boxes (required for click steps: every a11y bounds_in_screen box)", "point"),
@@ -142,7 +143,8 @@ AC = Protocol(
 
 AITZ = Protocol(
     name="agentcpm-aitz",
-    definition="AgentCPM-GUI's evaluator on AITZ, CAGUI and GUI-Odyssey: a tap inside an enlarged UI box that "
+    definition="AgentCPM-GUI's evaluator on AITZ, CAGUI and GUI-Odyssey: a tap inside an enlarged UI box "
+    "that "
     "contains the gold point, or within 0.14 norm.",
     source="OpenBMB/AgentCPM-GUI eval/utils/evaluator.py with eval/eval_data/process_{aitz,odyssey}.py",
     click="candidates are the ui_boxes enlarged 1.2x that contain the gold point; inside any matches, else "

@@ -100,7 +100,8 @@ PROTOCOL = Protocol(
     text="type only: typed text and app names are not checked",
     other="type only",
     denominator="every step",
-    differs_from_box="enlarges boxes 2.4x and adds a 0.14 distance rule, lets an opposite swipe on the same axis "
+    differs_from_box="enlarges boxes 2.4x and adds a 0.14 distance rule, lets an opposite swipe on the same "
+    "axis "
     "pass, never checks typed text, and treats click, long_click and short swipes alike as taps.",
     judge=judge,
     context=("ui_boxes (else the gold box alone)", "point"),

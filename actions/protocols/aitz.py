@@ -88,7 +88,8 @@ def judge(pred: Action, gold: Action, screen: Screen, context: GoldContext) -> J
 PROTOCOL = Protocol(
     name="aitz",
     definition="Android-in-the-Zoo's CoAT evaluator (intended rule): the gold point inside the predicted box "
-    "enlarged 1.2x, or the predicted box overlapping (IoU > 0.5) an enlarged UI box that holds the gold point.",
+    "enlarged 1.2x, or the predicted box overlapping (IoU > 0.5) an enlarged UI box that holds the gold "
+    "point.",
     source="IMNearth/CoAT coat/evaluate.py (with coat/screen_utils.py)",
     click="long_click counts as click; gold point inside the predicted box enlarged 1.2x, or a ui_box "
     "(enlarged 1.2x) holding the gold point has IoU > 0.5 with the enlarged predicted box",
@@ -96,7 +97,8 @@ PROTOCOL = Protocol(
     text="type: one contains the other or Levenshtein ratio > 0.8, case-sensitive",
     other="back = press back; task_completed and task_impossible are 'stop', matched by type",
     denominator="every step except open_app, wait and inquiry (not in AITZ's action space)",
-    differs_from_box="judges the gold point against the predicted box enlarged 1.2x (not the tap point against "
+    differs_from_box="judges the gold point against the predicted box enlarged 1.2x (not the tap point "
+    "against "
     "the gold box), accepts overlap with a UI box, and leaves open_app and wait steps out.",
     judge=judge,
     counts=lambda gold: gold.action_type in NAMES,

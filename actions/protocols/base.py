@@ -146,7 +146,7 @@ def content_direction(gold: Swipe, context: GoldContext) -> str | None:
 
 
 def type_judgement(pred: Action, gold: Action, names: dict[str, str]) -> tuple[bool, str | None, str | None]:
-    """Whether the two actions have the same type in a source's own action space (`names` maps ours to its)."""
+    """Whether the two actions share a type in a source's own action space (`names` maps ours to its)."""
     p, g = names.get(pred.action_type), names.get(gold.action_type)
     return p is not None and p == g, p, g
 

@@ -72,8 +72,10 @@ PROTOCOL = Protocol(
     "containment or normalised edit similarity >= 0.5, and a scroll by its finger direction word.",
     source="OpenGVLab/GUI-Odyssey src/eval_mm/GUIOdyssey_action_matching.py",
     click="same type (CLICK or LONG_PRESS); distance <= 0.14 norm from the gold point (no SAM2 box)",
-    swipe="direction words equal ignoring case; words name the finger's motion (main axis and sign, tie vertical)",
-    text="TYPE: stripped containment or 1 - Levenshtein / max length >= 0.5, case-sensitive; OPEN_APP: type only",
+    swipe="direction words equal ignoring case; words name the finger's motion (main axis and sign, tie "
+    "vertical)",
+    text="TYPE: stripped containment or 1 - Levenshtein / max length >= 0.5, case-sensitive; OPEN_APP: "
+    "type only",
     other="type only",
     denominator="every step",
     differs_from_box="ignores the gold box for a 0.14 distance to its point, is laxer on text (0.5 edit "

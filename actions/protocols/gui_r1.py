@@ -79,7 +79,8 @@ PROTOCOL = Protocol(
     source="ritzz-ai/GUI-R1 guir1/eval/eval_omni.py",
     click="(dx/W)^2 + (dy/H)^2 < 0.14^2 from the gold point, checked whatever type was predicted",
     swipe="the direction word (finger) as text: token F1 >= 0.5, type not checked",
-    text="token-set F1 >= 0.5 (brackets dropped; two single tokens also match by containment), type not checked",
+    text="token-set F1 >= 0.5 (brackets dropped; two single tokens also match by containment), type not "
+    "checked",
     other="back, wait, task_completed, task_impossible and inquiry steps are not counted",
     denominator="click, long_click, open_app, type and swipe steps only",
     differs_from_box="does not check the action type, replaces the gold box by a 0.14 distance to its point, "

@@ -85,7 +85,7 @@ def write_episodes(
 
     from PIL import Image, ImageDraw
 
-    from agent.step import DEFAULT_ACTION_TYPE_LIST
+    from episodes.step import DEFAULT_ACTION_TYPE_LIST
 
     action = action or BACK
     for e in range(n_episodes):
