@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,10 @@ class CheckpointMeta:
     # `eval run` weighs its partial reward with them.
     rewards: list[str] | None = None
     reward_weights: list[float] | None = None
+    # Longest training prompt (text and image tokens) and the completion limit; serving sizes the
+    # context from them (`serving.vllm_command.context_length`).
+    max_prompt_length: int | None = None
+    max_completion_length: int | None = None
 
     def __post_init__(self) -> None:
         if self.coord_space not in COORD_SPACES:
@@ -107,3 +111,65 @@ def checkpoint_budget(path: str | Path) -> Any:
         logger.info("%s: no %s; using the processor's saved pixel budget %s", path, META_FILENAME, saved)
         return PixelBudget(*saved)
     return PixelBudget()
+
+
+# The settings a command line may also give; each must match the checkpoint's unless overridden.
+SETTINGS = ("coord_space", "prompt_template", "min_pixels", "max_pixels")
+OVERRIDE_FLAG = "--override-checkpoint-meta"
+
+
+class CheckpointMismatchError(ValueError):
+    """A setting given on the command line that differs from the checkpoint's `phone_r1.json`."""
+
+
+def resolve_settings(
+    directory: str | Path | None, *, allow_override: bool = False, **given: Any
+) -> tuple[CheckpointMeta, dict[str, dict[str, Any]]]:
+    """The checkpoint's settings with the command line's `given` ones (None = not given) applied.
+
+    A given value that differs from what `directory/phone_r1.json` records is refused, naming both
+    values and the file, unless `allow_override`; then it is used and returned among the overrides
+    (`{setting: {"checkpoint": old, "given": new}}`) for the results header. Without a checkpoint
+    (`directory` None, or no `phone_r1.json` there) the given values apply over the defaults and
+    nothing is an override.
+    """
+    unknown = sorted(set(given) - set(SETTINGS))
+    if unknown:
+        raise TypeError(f"resolve_settings: unknown settings {unknown}; expected some of {list(SETTINGS)}")
+    path = Path(directory) / META_FILENAME if directory is not None else None
+    recorded = path is not None and path.is_file()
+    if recorded:
+        meta = CheckpointMeta.load(directory)
+    elif directory is not None:
+        saved = checkpoint_budget(directory)  # the processor's saved budget, else the defaults
+        meta = CheckpointMeta(min_pixels=saved.min_pixels, max_pixels=saved.max_pixels)
+    else:
+        meta = CheckpointMeta()
+    wanted = {name: value for name, value in given.items() if value is not None}
+    overrides = {
+        name: {"checkpoint": getattr(meta, name), "given": value}
+        for name, value in wanted.items()
+        if recorded and getattr(meta, name) != value
+    }
+    if overrides and not allow_override:
+        lines = "; ".join(
+            f"{name}: the checkpoint has {o['checkpoint']!r}, the command line gives {o['given']!r}"
+            for name, o in overrides.items()
+        )
+        raise CheckpointMismatchError(
+            f"{path}: {lines}. The model would be asked in another space, template or resolution than it "
+            f"was trained with; drop the flag, or pass {OVERRIDE_FLAG} to use it anyway (it is recorded)"
+        )
+    return replace(meta, **wanted), overrides
+
+
+def assumed_defaults_warning(directory: str | Path) -> str | None:
+    """The warning for a checkpoint without `phone_r1.json`, naming the defaults assumed (None with one)."""
+    if (Path(directory) / META_FILENAME).is_file():
+        return None
+    default = CheckpointMeta()
+    return (
+        f"{directory}: no {META_FILENAME}; assuming coord_space {default.coord_space!r}, prompt_template "
+        f"{default.prompt_template!r} and the processor's saved pixel budget (else {default.min_pixels}.."
+        f"{default.max_pixels}); write the file with the training settings to silence this"
+    )

@@ -61,6 +61,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=COORD_SPACES,
         help="coordinate space the model answers in (default: the checkpoint's, else original)",
     )
+    run.add_argument(
+        "--override-checkpoint-meta",
+        action="store_true",
+        help="use a --template, --coord-space or pixel budget that differs from the checkpoint's "
+        "phone_r1.json (recorded in the results header as an override)",
+    )
     run.add_argument("--min-pixels", type=int, help="pixel budget (default: the checkpoint's)")
     run.add_argument("--max-pixels", type=int, help="pixel budget (default: the checkpoint's)")
     run.add_argument(
@@ -136,6 +142,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rescore.add_argument("-o", "--output", type=Path, help="also write the table as JSON here")
     rescore.set_defaults(func=_rescore)
 
+    from eval import parity  # its module imports only the standard library at top level
+
+    parity.register(sub)
+
 
 def _run(args: argparse.Namespace) -> int:
     from eval.runner import run_command
@@ -161,6 +171,11 @@ def _report(args: argparse.Namespace) -> int:
         return 2
     for path in paths:
         print(path)
+    from eval.provenance import header_warnings
+    from eval.results import read_results
+
+    for warning in header_warnings(read_results(args.results).header):
+        print(f"warning: checkpoint settings: {warning}", file=sys.stderr)
     return 0
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import HEADLINE, compute_metrics, predicted_type
+from eval.provenance import header_warnings
 from eval.results import read_results, step_correct
 
 logger = logging.getLogger(__name__)
@@ -114,6 +115,8 @@ def render_markdown(
             f"template hash: `{header.get('template_hash')}`",
             "",
         ]
+        warnings = header_warnings(header)
+        lines += [f"> **Checkpoint settings:** {w}" for w in warnings] + ([""] if warnings else [])
     lines += ["| metric | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in _headline_rows(metrics)]
     lines += ["", f"Note: {metrics['notes']}.", ""]
     for title, head, rows in _tables(metrics):
@@ -142,6 +145,7 @@ th{background:#f3f3f3}.figs img{max-width:100%;margin:0.5em 0}
 .fails{display:flex;flex-wrap:wrap;gap:12px}
 .fail{width:230px;font-size:12px;border:1px solid #ddd;padding:4px}
 .fail img{width:220px}.gold{color:#0a0}.pred{color:#d00}
+.warn{background:#fff3cd;border:1px solid #e0b000;padding:6px 10px}
 """
 
 
@@ -179,6 +183,8 @@ def render_html(
             f"{header.get('min_pixels')}–{header.get('max_pixels')}; created "
             f"{html.escape(str(header.get('created')))}</p>"
         )
+        for warning in header_warnings(header):
+            parts.append(f"<p class='warn'><b>Checkpoint settings:</b> {html.escape(warning)}</p>")
     parts.append(_html_table(["metric", "value"], [list(r) for r in _headline_rows(metrics)]))
     parts.append(f"<p><em>Note: {html.escape(metrics['notes'])}.</em></p>")
     for title, head, rows in _tables(metrics):
@@ -256,7 +262,12 @@ def write_report(
     metrics_path = out / "metrics.json"
     metrics_path.write_text(
         json.dumps(
-            {"results": str(Path(results).resolve()), "header": loaded.header, **metrics},
+            {
+                "results": str(Path(results).resolve()),
+                "header": loaded.header,
+                "checkpoint_warnings": header_warnings(loaded.header),
+                **metrics,
+            },
             indent=2,
             ensure_ascii=False,
         )

@@ -248,8 +248,10 @@ def make_header(
     protocol: str,
     rewards: RewardMix | None = None,
     history: str = "gold",
+    extra: dict[str, Any] | None = None,
 ) -> RunHeader:
-    """The results header for an agent's prompt template, coordinate space, pixel budget and rewards."""
+    """The results header for an agent's prompt template, coordinate space, pixel budget and rewards;
+    `extra` adds fields (the checkpoint the settings came from, overrides)."""
     from actions.coords import DEFAULT_BUDGET
 
     budget = agent.budget or DEFAULT_BUDGET
@@ -261,7 +263,12 @@ def make_header(
         min_pixels=int(budget.min_pixels),
         max_pixels=int(budget.max_pixels),
         protocol=protocol,
-        extra={"template": agent.template, "history": history, **(rewards or RewardMix.build()).to_json()},
+        extra={
+            "template": agent.template,
+            "history": history,
+            **(rewards or RewardMix.build()).to_json(),
+            **(extra or {}),
+        },
     )
 
 
@@ -273,25 +280,40 @@ def checkpoint_meta(args: Any) -> Any:
     return CheckpointMeta.load_or_default(meta_dir) if meta_dir else None
 
 
-def _settings(args: Any) -> tuple[str, str, Any]:
-    """Template, coordinate space and pixel budget: flags first, then the checkpoint's metadata."""
+def _settings(args: Any) -> tuple[str, str, Any, dict[str, Any]]:
+    """Template, coordinate space, pixel budget and the header fields naming the checkpoint and any
+    overrides: the checkpoint's `phone_r1.json`, with flags that differ from it refused unless
+    `--override-checkpoint-meta` (see `agent.checkpoint.resolve_settings`)."""
     from actions.coords import PixelBudget
-    from actions.vocab import DEFAULT_TEMPLATE
+    from agent.checkpoint import assumed_defaults_warning, resolve_settings
 
-    meta = checkpoint_meta(args)
-    template = args.template or (meta.prompt_template if meta else DEFAULT_TEMPLATE)
-    coord_space = args.coord_space or (meta.coord_space if meta else "original")
-    default = PixelBudget()
-    min_pixels = args.min_pixels or (meta.min_pixels if meta else default.min_pixels)
-    max_pixels = args.max_pixels or (meta.max_pixels if meta else default.max_pixels)
-    return template, coord_space, PixelBudget(int(min_pixels), int(max_pixels))
+    meta_dir = args.local or args.checkpoint_meta
+    meta, overrides = resolve_settings(
+        meta_dir,
+        allow_override=getattr(args, "override_checkpoint_meta", False),
+        prompt_template=args.template,
+        coord_space=args.coord_space,
+        min_pixels=args.min_pixels,
+        max_pixels=args.max_pixels,
+    )
+    extra: dict[str, Any] = {}
+    if meta_dir is not None:
+        extra["checkpoint"] = str(Path(meta_dir).resolve())
+        warning = assumed_defaults_warning(meta_dir)
+        if warning:
+            logger.warning("%s", warning)
+    if overrides:
+        extra["overrides"] = overrides
+    budget = PixelBudget(int(meta.min_pixels), int(meta.max_pixels))
+    return meta.prompt_template, meta.coord_space, budget, extra
 
 
-def build_agent(args: Any) -> tuple[Any, str, str]:
-    """The agent for `eval run`'s arguments, with the model name and endpoint for the header."""
+def build_agent(args: Any) -> tuple[Any, str, str, dict[str, Any]]:
+    """The agent for `eval run`'s arguments, with the model name, endpoint and extra fields (checkpoint,
+    overrides) for the header."""
     from agent.agent import PhoneAgent
 
-    template, coord_space, budget = _settings(args)
+    template, coord_space, budget, extra = _settings(args)
     if args.base_url:
         if not args.model:
             raise ValueError("--model is required with --base-url (the served model name)")
@@ -307,15 +329,17 @@ def build_agent(args: Any) -> tuple[Any, str, str]:
             max_retries=args.max_retries,
             max_tokens=args.max_tokens,
         )
-        return agent, args.model, args.base_url
+        return agent, args.model, args.base_url, extra
     if args.local:
-        local = PhoneAgent.from_checkpoint(args.local, max_new_tokens=args.max_tokens)
-        # Flags override the checkpoint's metadata; the backend (model and processor) stays as loaded.
-        agent = PhoneAgent(local.backend, template=template, coord_space=coord_space, budget=budget)
-        return agent, args.model or str(args.local), f"local:{Path(args.local).resolve()}"
+        from agent.backends.transformers_backend import TransformersBackend
+
+        # The processor resizes at the resolved budget, the one the prompt states.
+        local = TransformersBackend(args.local, budget=budget, max_new_tokens=args.max_tokens)
+        agent = PhoneAgent(local, template=template, coord_space=coord_space, budget=budget)
+        return agent, args.model or str(args.local), f"local:{Path(args.local).resolve()}", extra
     backend = PredictionsBackend(args.predictions)
     agent = PhoneAgent(backend, template=template, coord_space=coord_space, budget=budget)
-    return agent, args.model or "predictions", f"predictions:{Path(args.predictions).resolve()}"
+    return agent, args.model or "predictions", f"predictions:{Path(args.predictions).resolve()}", extra
 
 
 def check_context(steps: Iterable[Any], protocol: str) -> None:
@@ -353,14 +377,20 @@ def run_command(args: Any) -> int:
         return 2
     try:
         check_context(iter_steps(args.episodes), args.protocol)
-        agent, model, endpoint = build_agent(args)
+        agent, model, endpoint, extra = build_agent(args)
         rewards = RewardMix.from_meta(checkpoint_meta(args))
     except (OSError, ValueError) as exc:
         print(f"phone-r1 eval run: {exc}", file=sys.stderr)
         return 2
     history = getattr(args, "history", "gold")
     header = make_header(
-        agent, model=model, endpoint=endpoint, protocol=args.protocol, rewards=rewards, history=history
+        agent,
+        model=model,
+        endpoint=endpoint,
+        protocol=args.protocol,
+        rewards=rewards,
+        history=history,
+        extra=extra,
     )
     try:
         writer = ResultsWriter(args.output, header)

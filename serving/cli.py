@@ -64,7 +64,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--tp", type=int, default=1, help="vLLM tensor parallel size")
     parser.add_argument("--dp", type=int, default=1, help="vLLM data parallel size")
-    parser.add_argument("--max-model-len", type=int, help="vLLM context length (default: the model's)")
+    parser.add_argument(
+        "--max-model-len",
+        type=int,
+        help="vLLM context length (default: from phone_r1.json's recorded lengths, else the model's)",
+    )
     parser.add_argument("--min-pixels", type=int, help="pixel budget override (default: the checkpoint's)")
     parser.add_argument("--max-pixels", type=int, help="pixel budget override (default: the checkpoint's)")
     parser.add_argument("--enable-lora", action="store_true", help="vLLM: allow LoRA adapters")
@@ -93,6 +97,11 @@ def register(subparsers: Any) -> None:
         "--api-key-env",
         metavar="VAR",
         help="vLLM: require the API key held in environment variable VAR (never on the command line)",
+    )
+    parser.add_argument(
+        "--override-checkpoint-meta",
+        action="store_true",
+        help="serve with a pixel budget or context length that differs from the checkpoint's phone_r1.json",
     )
     parser.add_argument("--ready-timeout", type=float, default=900.0, help="seconds to wait for /health")
     parser.add_argument(
@@ -179,12 +188,40 @@ def _meta_source(checkpoint: Path, base_model: str | None) -> Path:
     return Path(base) if base and Path(base).is_dir() else checkpoint
 
 
+def _max_model_len(args: argparse.Namespace, meta: Any, meta_dir: Path, notes: list[str]) -> int | None:
+    """`--max-model-len`: the flag, else sized from the lengths training recorded in `phone_r1.json`."""
+    from agent.checkpoint import OVERRIDE_FLAG
+    from serving.vllm_command import CONTEXT_HEADROOM, context_length
+
+    prompt, completion = meta.max_prompt_length, meta.max_completion_length
+    if prompt is None or completion is None:
+        if args.max_model_len is None:
+            notes.append(
+                "phone_r1.json records no prompt/completion lengths: vLLM uses the model's context length"
+            )
+        return args.max_model_len
+    if args.max_model_len is None:
+        length = context_length(prompt, completion)
+        notes.append(
+            f"--max-model-len {length}: longest training prompt {prompt} + completion limit {completion} "
+            f"tokens ({meta_dir}/phone_r1.json), plus {CONTEXT_HEADROOM:.0%} headroom"
+        )
+        return length
+    if args.max_model_len < prompt + completion and not args.override_checkpoint_meta:
+        raise ValueError(
+            f"--max-model-len {args.max_model_len}: {meta_dir}/phone_r1.json needs {prompt + completion} "
+            f"tokens (longest training prompt {prompt} + completion limit {completion}); the longest prompts "
+            f"would be rejected. Drop the flag, or pass {OVERRIDE_FLAG} to use it anyway"
+        )
+    return args.max_model_len
+
+
 def _plan(args: argparse.Namespace) -> dict[str, Any]:
     """The command, environment, health URL, banner and any merge to do first (nothing is run here)."""
     import os
 
     from actions.coords import PixelBudget
-    from agent.checkpoint import CheckpointMeta, checkpoint_budget
+    from agent.checkpoint import OVERRIDE_FLAG, assumed_defaults_warning, resolve_settings
     from serving.adapter import Adapter
     from serving.snippet import banner
     from serving.vllm_command import ServeOptions, build_vllm_command
@@ -203,12 +240,19 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
         checkpoint = merged
     is_adapter = Adapter.read(checkpoint) is not None
     meta_dir = _meta_source(meta_dir, args.base_model)
-    meta = CheckpointMeta.load_or_default(meta_dir)
-    saved = checkpoint_budget(meta_dir)
-    budget = PixelBudget(  # checks 0 < min_pixels <= max_pixels after the overrides
-        args.min_pixels if args.min_pixels is not None else saved.min_pixels,
-        args.max_pixels if args.max_pixels is not None else saved.max_pixels,
+    meta, overrides = resolve_settings(
+        meta_dir,
+        allow_override=args.override_checkpoint_meta,
+        min_pixels=args.min_pixels,
+        max_pixels=args.max_pixels,
     )
+    assumed = assumed_defaults_warning(meta_dir)
+    if assumed:
+        logger.warning("%s", assumed)
+        notes.append(f"warning: {assumed}")
+    for name, change in overrides.items():
+        notes.append(f"{OVERRIDE_FLAG}: {name} {change['checkpoint']} -> {change['given']}")
+    budget = PixelBudget(meta.min_pixels, meta.max_pixels)  # checks 0 < min_pixels <= max_pixels
     min_pixels, max_pixels = budget.min_pixels, budget.max_pixels
     env = dict(os.environ)
     if engine == "vllm":
@@ -218,7 +262,7 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
             served_model_name=args.served_model_name,
             tensor_parallel_size=args.tp,
             data_parallel_size=args.dp,
-            max_model_len=args.max_model_len,
+            max_model_len=_max_model_len(args, meta, meta_dir, notes),
             min_pixels=min_pixels,
             max_pixels=max_pixels,
             enable_lora=args.enable_lora,

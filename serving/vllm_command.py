@@ -9,6 +9,7 @@ module on their base model or merged first (`serving.merge`).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,16 @@ from serving.adapter import ADAPTER_CONFIG, Adapter
 
 DEFAULT_SERVED_NAME = "phone-r1"
 IMAGES_PER_PROMPT = 2
+# Context beyond the longest training prompt plus the completion limit: evaluation prompts run a little
+# longer (longer histories, screens of other sizes in the system text). Rounded up to whole blocks.
+CONTEXT_HEADROOM = 0.10
+CONTEXT_BLOCK = 256
+
+
+def context_length(max_prompt_length: int, max_completion_length: int) -> int:
+    """`--max-model-len` for a checkpoint trained on prompts up to `max_prompt_length` tokens."""
+    need = (max_prompt_length + max_completion_length) * (1 + CONTEXT_HEADROOM)
+    return math.ceil(need / CONTEXT_BLOCK) * CONTEXT_BLOCK
 
 
 @dataclass(frozen=True)

@@ -235,3 +235,21 @@ def test_live_verdict_uses_the_steps_context_and_says_when_it_lacks_it():
     assert reward == "1.000"
     boxed = dataclasses.replace(step, context=GoldContext(candidate_boxes=((10, 10, 50, 50),)))
     assert _score(Click(box=(30, 30, 30, 30)), boxed, "androidcontrol-qwen")[0].startswith("✔ correct")
+
+
+def test_live_step_refuses_a_run_made_with_other_settings_than_the_checkpoint(tmp_path):
+    from agent.checkpoint import CheckpointMeta
+
+    ckpt = tmp_path / "ckpt"
+    CheckpointMeta(coord_space="resized", min_pixels=3136, max_pixels=12544).save(ckpt)
+    header = {"coord_space": "norm1000", "template": "zh", "min_pixels": 3136, "max_pixels": 12544}
+    config = LiveConfig("http://127.0.0.1:1/v1", "m", None, {**header, "checkpoint": str(ckpt)})
+    reason = unavailable_reason(config)
+    assert "coord_space: the checkpoint has 'resized', the command line gives 'norm1000'" in reason
+    # --checkpoint-meta names the checkpoint when the header does not; --override-checkpoint-meta accepts.
+    assert "differ from the checkpoint" in unavailable_reason(LiveConfig("u", "m", None, header, ckpt))
+    overridden = LiveConfig("http://127.0.0.1:1/v1", "m", None, header, ckpt, override_checkpoint_meta=True)
+    assert unavailable_reason(overridden) is None
+    assert endpoint_agent(overridden).coord_space == "norm1000"
+    agreeing = LiveConfig("http://127.0.0.1:1/v1", "m", None, {**header, "coord_space": "resized"}, ckpt)
+    assert unavailable_reason(agreeing) is None and endpoint_agent(agreeing).budget.max_pixels == 12544

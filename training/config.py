@@ -57,6 +57,13 @@ class PhoneR1Arguments:
     max_pixels: int = field(
         default=DEFAULT_MAX_PIXELS, metadata={"help": "Pixel budget: largest image area."}
     )
+    max_prompt_length: int | None = field(
+        default=None,
+        metadata={
+            "help": "Longest prompt in tokens, images included, recorded in phone_r1.json for serving; "
+            "measured on the dataset when unset."
+        },
+    )
     sft_target: str = field(
         default="think",
         metadata={
