@@ -12,7 +12,15 @@ VENV_VERL ?= .venv-verl
 # not load against its CPU build; torch 2.14.1 with torchvision 0.29.1 runs on CPU.
 VERL_TORCH ?= torch==2.14.1 torchvision==0.29.1
 
-.PHONY: install test test-fast lint demo clean verl-venv verl-check
+# vLLM's own code checks the serving path (serving.vllm_check), in a venv of its own: vLLM pins its own
+# torch and transformers. VLLM_VERSION is the version the `gpu` extra pins; TRL's comes from constraints.txt.
+VLLM_VENV ?= .venv-vllm
+VLLM_VERSION ?= 0.33.0
+VLLM_PY := $(VLLM_VENV)/bin/python
+# 1: fail when the vLLM venv cannot be built (CI); 0: say why and skip.
+VLLM_REQUIRED ?= 0
+
+.PHONY: install test test-fast lint demo clean verl-venv verl-check vllm-check
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +45,27 @@ verl-venv: $(VENV_VERL)/.installed
 # veRL's own RLHFDataset and custom-reward loading read `phone-r1 data export-verl` output.
 verl-check: install verl-venv
 	$(PY) -m pytest tests/test_data_verl_roundtrip.py -v -rs
+# About 9.4 GB of wheels from PyPI (CUDA torch, which runs on CPU). Built where pip can get vLLM and the
+# disk has room; the stamp keeps the venv between runs. phone-r1 itself is not installed there: the probe
+# imports only vLLM and TRL, and phone-r1's pins (transformers) conflict with vLLM's.
+$(VLLM_VENV)/.installed: pyproject.toml constraints.txt
+	@why=""; \
+	if [ ! -x $(VLLM_VENV)/bin/vllm ] && [ "$$(df -Pk . | awk 'NR==2 {print $$4}')" -lt 15000000 ]; then why="less than 15 GB free disk here"; \
+	elif ! $(PYTHON) -m pip install --dry-run --quiet --no-deps --ignore-installed "vllm==$(VLLM_VERSION)" >/dev/null 2>&1; then \
+		why="pip cannot get vllm==$(VLLM_VERSION) here (no PyPI access?)"; fi; \
+	if [ -n "$$why" ]; then \
+		echo "vllm check skipped: $$why"; \
+		if [ "$(VLLM_REQUIRED)" = "1" ]; then exit 1; fi; \
+		exit 0; \
+	fi; \
+	set -e; \
+	$(PYTHON) -m venv $(VLLM_VENV); \
+	$(VLLM_VENV)/bin/pip install --quiet --upgrade pip; \
+	$(VLLM_VENV)/bin/pip install --quiet "vllm==$(VLLM_VERSION)" "$$(grep -E '^trl==' constraints.txt)"; \
+	touch $@
+
+vllm-check: install $(VLLM_VENV)/.installed
+	@if [ -f $(VLLM_VENV)/.installed ]; then $(PY) -m serving.vllm_check --vllm-python $(VLLM_PY); fi
 
 test: install
 	$(PY) -m ruff format --check .
@@ -54,4 +83,4 @@ demo: install
 	$(VENV)/bin/phone-r1 demo $(DEMO_ARGS)
 
 clean:
-	rm -rf $(VENV) $(VENV_VERL) runs .pytest_cache
+	rm -rf $(VENV) $(VENV_VERL) $(VLLM_VENV) runs .pytest_cache

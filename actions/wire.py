@@ -234,12 +234,14 @@ def _inquiry(value: Any, strict: bool, notes: list[str] | None) -> Inquiry:
 def _build(action_type: str, value: Any, strict: bool, notes: list[str] | None) -> Action:
     if action_type in ("click", "long_click"):
         numbers = parse_numbers(value, strict, f"{action_type} box x1,y1,x2,y2")
-        if len(numbers) == 2 and not strict:
-            # A point answer: the seed's model sometimes writes "x,y"; treat it as a zero-size box.
+        if len(numbers) == 2:
+            # A point ("x,y"): AndroidControl-style gold gives points and models sometimes answer one;
+            # it is a zero-size box, and the original string is kept so it re-emits as a point.
             numbers = numbers * 2
         if len(numbers) != 4:
             raise ActionParseError(
-                f"expected 4 numbers x1,y1,x2,y2 for {action_type}, found {len(numbers)} in {value!r}",
+                f"expected 4 numbers x1,y1,x2,y2 (or a point x,y) for {action_type}, "
+                f"found {len(numbers)} in {value!r}",
                 "bad_parameter",
             )
         return (Click if action_type == "click" else LongClick)(box=numbers)

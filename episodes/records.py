@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from actions.context import GoldContext
 from episodes.images import ImageSizes
 from episodes.step import DEFAULT_ACTION_TYPE_LIST, Step
 
@@ -366,6 +367,15 @@ def read_record(
     if rec.screen_size is not None:
         for code, message in _geometry(gold, rec.screen_size):
             rec.problems.append(Problem(src, at('"action_parameter"'), code, message))
+    context = None
+    if isinstance(rec.raw, dict) and rec.raw.get("context") is not None:
+        try:
+            context = GoldContext.from_json(rec.raw["context"], src)
+        except ValueError as exc:
+            # A bad context is bad ground truth: the bad_record code keeps the step out.
+            rec.problems.append(
+                Problem(src, at('"context"'), "bad_record", str(exc).removeprefix(f"{src}: "))
+            )
     if inp is None or any(p.code in BLOCKING for p in rec.problems):
         return rec
     rec.step = Step(
@@ -381,5 +391,6 @@ def read_record(
         action_type_list=dict(inp.get("action_type_list") or DEFAULT_ACTION_TYPE_LIST),
         input=inp,
         source=rec.source,
+        context=context,
     )
     return rec

@@ -12,8 +12,16 @@ from actions.vocab import COORD_SPACES, DEFAULT_HISTORY, HISTORY_MODES
 logger = logging.getLogger(__name__)
 
 
+def _protocol_names() -> list[str]:
+    # The registry is pure Python (no model, torch or client), cheap enough for `--help`.
+    from actions.protocols import PROTOCOLS
+
+    return list(PROTOCOLS)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `eval` and its subcommands to the `phone-r1` parser."""
+    protocols = _protocol_names()
     parser = subparsers.add_parser("eval", help="offline step-accuracy evaluation and reports")
     sub = parser.add_subparsers(dest="eval_command", metavar="EVAL_COMMAND")
     parser.set_defaults(func=lambda args: (parser.print_help(), 0)[1])
@@ -79,7 +87,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--min-pixels", type=int, help="pixel budget (default: the checkpoint's)")
     run.add_argument("--max-pixels", type=int, help="pixel budget (default: the checkpoint's)")
     run.add_argument(
-        "--protocol", choices=("box", "aitw"), default="box", help="match protocol (default box)"
+        "--protocol", choices=protocols, default="box", help="match protocol (default box; see docs/eval.md)"
     )
     run.add_argument(
         "--history",
@@ -111,7 +119,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report.add_argument("results", type=Path, help="results JSONL written by `phone-r1 eval run`")
     report.add_argument("-o", "--output", type=Path, help="output folder (default: next to the results file)")
     report.add_argument(
-        "--protocol", choices=("box", "aitw"), help="rescore under this protocol (default: the run's)"
+        "--protocol", choices=protocols, help="rescore under this protocol (default: the run's)"
+    )
+    report.add_argument(
+        "--episodes", type=Path, help="episodes of the run: their gold context feeds the per-protocol table"
     )
     report.add_argument("--max-failures", type=int, default=24, help="failed-step thumbnails to show")
     report.add_argument(
@@ -125,10 +136,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     compare = sub.add_parser("compare", help="metric deltas and flipped steps between two results files")
     compare.add_argument("a", type=Path, help="results JSONL of the baseline run")
     compare.add_argument("b", type=Path, help="results JSONL of the run compared with it")
-    compare.add_argument("--protocol", choices=("box", "aitw"))
+    compare.add_argument("--protocol", choices=protocols)
     compare.add_argument("--max-flips", type=int, default=20, help="flipped steps listed per direction")
     compare.add_argument("--json", type=Path, help="also write the comparison as JSON here")
     compare.set_defaults(func=_compare)
+
+    rescore = sub.add_parser(
+        "rescore",
+        help="re-judge a stored run under match protocols, without calling the model",
+        description="Re-judge every step of a results file under each protocol and print one table "
+        "(SR, TM, GR, episode success, steps counted) with a column per protocol.",
+    )
+    rescore.add_argument("results", type=Path, help="results JSONL of a gold-history run")
+    rescore.add_argument("--episodes", type=Path, help="the run's episodes (gold context for the protocols)")
+    rescore.add_argument(
+        "--protocol",
+        nargs="+",
+        default=["all"],
+        metavar="NAME",
+        help=f"'all' (default) or names among: {', '.join(protocols)}",
+    )
+    rescore.add_argument("-o", "--output", type=Path, help="also write the table as JSON here")
+    rescore.set_defaults(func=_rescore)
 
     from eval import parity  # its module imports only the standard library at top level
 
@@ -147,7 +176,12 @@ def _report(args: argparse.Namespace) -> int:
     out = args.output or args.results.with_suffix("").parent / f"{args.results.stem}_report"
     try:
         paths = write_report(
-            args.results, out, protocol=args.protocol, max_failures=args.max_failures, against=args.against
+            args.results,
+            out,
+            protocol=args.protocol,
+            max_failures=args.max_failures,
+            against=args.against,
+            episodes=args.episodes,
         )
     except (OSError, ValueError) as exc:
         print(f"phone-r1 eval report: {exc}", file=sys.stderr)
@@ -175,4 +209,26 @@ def _compare(args: argparse.Namespace) -> int:
         import json
 
         args.json.write_text(json.dumps(comparison, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return 0
+
+
+def _rescore(args: argparse.Namespace) -> int:
+    import json
+
+    from eval.rescore import check_history, format_table, load_contexts, protocol_names, rescore
+    from eval.results import read_results
+
+    try:
+        names = protocol_names(args.protocol)
+        results = read_results(args.results)
+        check_history(results.header, str(args.results))
+        contexts = load_contexts(args.episodes) if args.episodes else {}
+        table = rescore(results, names, contexts)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"phone-r1 eval rescore: {err}", file=sys.stderr)
+        return 2
+    print(format_table(table))
+    if args.output:
+        payload = {"results": str(args.results.resolve()), "protocols": table}
+        args.output.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return 0

@@ -65,7 +65,32 @@ def _tables(metrics: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[
     return [
         ("Per action type", ["gold type", "steps", "SR", "TM"], per_type),
         ("Per app", ["app", "steps", "SR"], per_app),
+        *_protocol_table(metrics),
     ]
+
+
+def _protocol_table(metrics: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
+    table = metrics.get("protocols")
+    if not table:
+        return []
+    rows = []
+    for name, entry in table.items():
+        if "refused" in entry:
+            rows.append([name, "refused", "", "", "", "", entry["refused"]])
+            continue
+        rows.append(
+            [
+                name,
+                fmt(entry["sr"]),
+                fmt(entry["tm"]),
+                fmt(entry["gr"]),
+                fmt(entry["episode_success"]),
+                str(entry["n_steps"]),
+                ("Compared with box, it " if name != "box" else "") + entry["differs_from_box"],
+            ]
+        )
+    header = ["protocol", "SR", "TM", "GR", "episode success", "steps counted", "how it differs from box"]
+    return [("Per protocol (docs/eval.md)", header, rows)]
 
 
 def _failures(records: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
@@ -203,18 +228,28 @@ def write_report(
     protocol: str | None = None,
     max_failures: int = 24,
     against: str | Path | None = None,
+    episodes: str | Path | None = None,
 ) -> list[Path]:
     """Write metrics.json, report.md (+ plots/*.png) and report.html into `out_dir`; returns their paths.
 
     For an own-history run the report gains its episode metrics; `against` (a teacher-forced run of the
-    same agent) adds the gap between the two.
+    same agent) adds the gap between the two. A gold-history run is also re-judged under every
+    registered protocol (`eval rescore`), with the gold context of `episodes` when given.
     """
+    from actions.protocols import PROTOCOLS
     from eval.own_report import own_section
     from eval.plots import all_figures
+    from eval.rescore import OwnHistoryError, check_history, load_contexts, rescore
 
     loaded = read_results(results)
     records = list(loaded.records.values())
-    metrics = compute_metrics(loaded, protocol=protocol)
+    contexts = load_contexts(episodes) if episodes else {}
+    metrics = compute_metrics(loaded, protocol=protocol, contexts=contexts)
+    try:
+        check_history(loaded.header, str(results))
+        metrics["protocols"] = rescore(loaded, list(PROTOCOLS), contexts)
+    except OwnHistoryError as err:
+        logger.info("no per-protocol table: %s", err)
     history = (loaded.header or {}).get("history", "gold")
     gold = read_results(against) if against is not None else None
     if gold is not None and (history == "gold" or (gold.header or {}).get("history", "gold") != "gold"):

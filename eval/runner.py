@@ -67,7 +67,9 @@ def build_record(
         problems = ", ".join(result.problems) or "no action"
         verdict = {"correct": False, "type_match": False, "reason": f"unparseable: {problems}"}
     else:
-        verdict = match_step(prediction, step.gold, screen, protocol).as_dict()
+        verdict = match_step(
+            prediction, step.gold, screen, protocol, context=step.context, step_id=step.step_id
+        ).as_dict()
     fmt = format_score(result.raw_text or "").as_dict()
     act = action_score(prediction if prediction is not None else "", step.gold, screen).as_dict()
     mix = rewards or RewardMix.build()
@@ -365,6 +367,26 @@ def build_agent(args: Any) -> tuple[Any, str, str, dict[str, Any]]:
     return agent, args.model or "predictions", f"predictions:{Path(args.predictions).resolve()}", extra
 
 
+def check_context(steps: Iterable[Any], protocol: str) -> None:
+    """Refuse, before any model call, a protocol that needs gold context some step lacks: each gold
+    action is judged against itself, which reaches every context the protocol reads for that step."""
+    from actions import match_step
+    from agent.prompt import screen_size_of
+
+    if protocol == "box":  # needs no context
+        return
+    for step in steps:
+        if step.gold is not None:
+            match_step(
+                step.gold,
+                step.gold,
+                screen_size_of(step),
+                protocol,
+                context=step.context,
+                step_id=step.step_id,
+            )
+
+
 def run_command(args: Any) -> int:
     """`phone-r1 eval run`: resume or start the results file, score the steps, print a summary."""
     from episodes.readers import iter_steps
@@ -379,6 +401,7 @@ def run_command(args: Any) -> int:
         print(f"phone-r1 eval run: --episodes: {exc}", file=sys.stderr)
         return 2
     try:
+        check_context(iter_steps(args.episodes), args.protocol)
         agent, model, endpoint, extra = build_agent(args)
         rewards = RewardMix.from_meta(checkpoint_meta(args))
     except (OSError, ValueError) as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import numpy as np
 import pytest
@@ -219,6 +220,21 @@ def test_error_and_missing_records(folders, tmp_path):
     assert render_step(data, "101", 0).verdicts == ["not evaluated"]
     assert verdict_line(None) == "not evaluated"
     assert episode_rows(data)[0].scores == (0.0,)  # compute_metrics counts the error as wrong
+
+
+def test_live_verdict_uses_the_steps_context_and_says_when_it_lacks_it():
+    from actions import Click
+    from actions.context import GoldContext
+    from episodes.step import Step
+    from ui.live import _score
+
+    gold = Click(box=(10, 10, 50, 50))
+    step = Step("7", 2, "t", {}, [], "app", (), (100, 200), gold=gold)
+    line, reward = _score(Click(box=(30, 30, 30, 30)), step, "androidcontrol-qwen")
+    assert line.startswith("not judged") and "step 7/2" in line and "candidate_boxes" in line
+    assert reward == "1.000"
+    boxed = dataclasses.replace(step, context=GoldContext(candidate_boxes=((10, 10, 50, 50),)))
+    assert _score(Click(box=(30, 30, 30, 30)), boxed, "androidcontrol-qwen")[0].startswith("✔ correct")
 
 
 def test_live_step_refuses_a_run_made_with_other_settings_than_the_checkpoint(tmp_path):

@@ -117,9 +117,15 @@ def _score(action: Any, step: Step, protocol: str) -> tuple[str, str]:
     if action is None:
         return "✘ wrong — answer did not parse", "0.000"
     from actions import action_score, match_step
+    from actions.protocols import MissingContext
 
-    verdict = match_step(action, step.gold, step.screen_size, protocol=protocol)
     breakdown = action_score(action, step.gold, step.screen_size)
+    try:
+        verdict = match_step(
+            action, step.gold, step.screen_size, protocol=protocol, context=step.context, step_id=step.step_id
+        )
+    except MissingContext as err:
+        return f"not judged — {err}", f"{breakdown.total:.3f}"
     mark = "✔ correct" if verdict.correct else "✘ wrong"
     return f"{mark} — {verdict.reason}", f"{breakdown.total:.3f}"
 
