@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from actions.coords import PixelBudget, check_space, model_screen_size, to_model_space
-from agent.prompt import build_messages, screen_size_of, system_text
+from agent.prompt import build_messages, has_step_instruction, screen_size_of, system_text
 from agent.step import Step
 
 logger = logging.getLogger(__name__)
@@ -121,6 +121,7 @@ def step_row(step: Step, spec: DatasetSpec) -> dict[str, Any]:
         "coord_space": spec.coord_space,
         "min_pixels": spec.min_pixels,
         "max_pixels": spec.max_pixels,
+        "step_instruction": has_step_instruction(step),
     }
     if spec.with_target:
         row["target"] = target_completion(step, spec)
@@ -128,16 +129,17 @@ def step_row(step: Step, spec: DatasetSpec) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=256)
-def _system(template: str, coord_space: str, width: int, height: int, min_pixels: int, max_pixels: int) -> str:
+def _system(template: str, coord_space: str, width: int, height: int, min_pixels: int, max_pixels: int,
+            step_instruction: bool = False) -> str:
     model_screen = model_screen_size(coord_space, (width, height), PixelBudget(min_pixels, max_pixels))
-    return system_text(template, coord_space, model_screen)
+    return system_text(template, coord_space, model_screen, step_instruction)
 
 
 def prompt_messages(row: dict[str, Any]) -> list[dict[str, Any]]:
     """TRL-style prompt of a stored row: system text, then the step JSON and one placeholder per image."""
     system = _system(
         row["template"], row["coord_space"], row["screen_width"], row["screen_height"],
-        row["min_pixels"], row["max_pixels"],
+        row["min_pixels"], row["max_pixels"], bool(row.get("step_instruction")),
     )
     user = [{"type": "text", "text": row["user_text"]}] + [{"type": "image"} for _ in row["images"]]
     return [
