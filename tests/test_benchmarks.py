@@ -37,3 +37,19 @@ def test_eval_throughput_benchmark_runs_and_scores_every_step():
     assert "one at a time (seed 001 style)" in out.stdout and "24 answered" in out.stdout
     assert "24 scored correct" in out.stdout  # every gold answer matched to its step and scored right
     assert "median of 2 runs" in out.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_import_scale_benchmark_runs_and_ends_with_its_ratio():
+    out = subprocess.run(
+        [sys.executable, "benchmarks/import_scale.py", "--episodes", "40"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.strip().splitlines()
+    assert re.fullmatch(r"import_peak_rss_ratio: \d+\.\d+", lines[-1])
+    assert "40 episodes    240 steps" in out.stdout and "4 episodes     24 steps" in out.stdout
