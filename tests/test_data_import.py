@@ -164,6 +164,22 @@ def test_low_setting_puts_the_step_instruction_in_the_prompt(tmp_path: Path) -> 
     assert '"step_instruction": "tap wi-fi"' in seed_convert(tmp_path / "low")[1]["conversations"][0]["value"]
 
 
+@pytest.mark.parametrize(
+    ("eligible", "point", "expected"),
+    [
+        ([(0, 0, 50, 100), (10, 10, 30, 30)], (20, 20), ((10, 10, 30, 30), "element")),  # smallest containing
+        ([(0, 0, 108, 240), (0, 10, 108, 200)], (50, 50), ((49, 49, 51, 51), "fallback")),  # both >= 65% of screen
+        ([(0, 0, 108, 150)], (50, 50), ((0, 0, 108, 150), "element")),  # 62.5%: allowed
+        ([(60, 60, 90, 90)], (50, 50), ((49, 49, 51, 51), "fallback")),  # misses the point
+        ([], (0, 240), ((0, 239, 1, 240), "fallback")),  # square clipped to the screen
+    ],
+)
+def test_gold_box_rule(eligible, point, expected) -> None:
+    from training.data.importers.geometry import gold_box
+
+    assert gold_box(eligible, point, (108, 240)) == expected
+
+
 def test_byte_features_keep_trailing_nul_bytes() -> None:
     ex = parse_example(encode_example({"b": [b"ab\x00\x00", b"\x08\x00"], "i": [7, -1]}))
     assert ex == {"b": [b"ab\x00\x00", b"\x08\x00"], "i": [7, -1]}
@@ -289,6 +305,7 @@ def test_amex(tmp_path: Path) -> None:
     assert third["output"]["action_type"] == "type" and third["context"]["source"]["dropped_before"] == [
         "PRESS_ENTER"
     ]
+    assert json.loads((out / "dataset_card.json").read_text())["dropped"] == {"no_counterpart:PRESS_ENTER": 1}
     assert run_import("amex", str(src), "-o", str(tmp_path / "o2"), "--split", "test") == 2
 
 
