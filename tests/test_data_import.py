@@ -168,7 +168,7 @@ def test_low_setting_puts_the_step_instruction_in_the_prompt(tmp_path: Path) -> 
     ("eligible", "point", "expected"),
     [
         ([(0, 0, 50, 100), (10, 10, 30, 30)], (20, 20), ((10, 10, 30, 30), "element")),  # smallest containing
-        ([(0, 0, 108, 240), (0, 10, 108, 200)], (50, 50), ((49, 49, 51, 51), "fallback")),  # both >= 65% of screen
+        ([(0, 0, 108, 240), (0, 10, 108, 200)], (50, 50), ((49, 49, 51, 51), "fallback")),  # both >= 65%
         ([(0, 0, 108, 150)], (50, 50), ((0, 0, 108, 150), "element")),  # 62.5%: allowed
         ([(60, 60, 90, 90)], (50, 50), ((49, 49, 51, 51), "fallback")),  # misses the point
         ([], (0, 240), ((0, 239, 1, 240), "fallback")),  # square clipped to the screen
