@@ -143,6 +143,27 @@ def test_androidcontrol_split_limit_and_finish(tmp_path: Path) -> None:
     assert sorted(p.name for p in out2.iterdir() if p.is_dir()) == ["101"]
 
 
+def test_androidcontrol_shards_in_parallel_workers_match_one_process(tmp_path: Path) -> None:
+    src = write_ac(tmp_path / "ac")
+    shard = src / "android_control-00000-of-00001"
+    second = [dict(ep, episode_id=ep["episode_id"] + 100) for ep in AC_EPISODES]
+    with gzip.open(src / "android_control-00001-of-00002", "wb") as f:
+        for ep in second:
+            f.write(frame(ac_example(ep)))
+    shard.rename(src / "android_control-00000-of-00002")
+    outs = {}
+    for workers in ("1", "2"):
+        outs[workers] = tmp_path / f"out{workers}"
+        assert run_import("androidcontrol", str(src), "-o", str(outs[workers]), "--workers", workers) == 0
+    one, two = (json.loads((outs[w] / "dataset_card.json").read_text()) for w in ("1", "2"))
+    assert one == {**two, "source": one["source"]} and one["episodes_out"] == 4
+    files = sorted(str(p.relative_to(outs["1"])) for p in outs["1"].rglob("*"))
+    assert files == sorted(str(p.relative_to(outs["2"])) for p in outs["2"].rglob("*"))
+    assert (outs["1"] / "201" / "step_1.json").read_bytes() == (
+        outs["2"] / "201" / "step_1.json"
+    ).read_bytes()
+
+
 def test_low_setting_puts_the_step_instruction_in_the_prompt(tmp_path: Path) -> None:
     from agent.prompt import build_messages
     from training.data.readers import read_raw_step

@@ -86,7 +86,7 @@ def _import(args: argparse.Namespace) -> int:
     from training.data.importers.base import ImportFailure, ImportOptions
 
     options = ImportOptions(split=args.split, setting=args.setting, limit=args.limit, add_finish=args.add_finish,
-                            skip_invalid=args.skip_invalid,
+                            skip_invalid=args.skip_invalid, workers=args.workers,
                             screenshots=Path(args.screenshots) if args.screenshots else None)
     try:
         card = run_import(args.format, args.src, args.output, options)
@@ -147,6 +147,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="write bad records to OUT/rejects.jsonl and go on (default: stop at the first)")
     p.add_argument("--screenshots", default=None, metavar="DIR",
                    help="androidcontrol-jsonl: folder holding the screenshots the JSONL names")
+    p.add_argument("--workers", type=int, default=1,
+                   help="androidcontrol: shards read in parallel processes (default 1; not with --limit)")
     p.set_defaults(func=_import)
 
     p = sub.add_parser("stats", help="counts per action type, app, steps per episode, screen sizes")

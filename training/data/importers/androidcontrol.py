@@ -176,13 +176,19 @@ def _records(files: list[Path], writer: DatasetWriter) -> Iterator[tuple[str, in
 
 
 def import_episodes(src: Path, options: ImportOptions, writer: DatasetWriter) -> None:
-    """Stream every shard record by record into `writer`."""
-    from tqdm import tqdm
-
+    """Stream every shard record by record into `writer` (`options.workers` shards at a time)."""
     wanted = split_ids(src, options.split)
     files = shard_files(src)
     if not files:
         raise FileNotFoundError(f"{src}: expected android_control TFRecord shards, found none")
+    _conventions(writer, options)
+    if options.workers > 1 and len(files) > 1 and options.limit is None:
+        _parallel(files, wanted, options, writer)
+    else:
+        _serial(files, wanted, options, writer, desc="androidcontrol")
+
+
+def _conventions(writer: DatasetWriter, options: ImportOptions) -> None:
     writer.convention(
         "scroll",
         "AndroidControl's direction names where the content moves: the finger swipe "
@@ -211,14 +217,23 @@ def import_episodes(src: Path, options: ImportOptions, writer: DatasetWriter) ->
     )
     writer.convention("task_path", "empty: the step instructions would give the answers away")
     writer.convention("history", "action_description of each kept step is its step instruction")
-    bar = tqdm(desc="androidcontrol", unit=" episodes", disable=not options.progress)
+
+
+def _serial(
+    files: list[Path], wanted: set[int] | None, options: ImportOptions, writer: DatasetWriter, desc: str
+) -> None:
+    from tqdm import tqdm
+
+    bar = tqdm(desc=desc, unit=" episodes", disable=not options.progress)
     try:
         for path, number, data in _records(files, writer):
             try:
-                ex = parse_example(data)
-                if wanted is not None and int(ex.get("episode_id", [-1])[0]) not in wanted:
-                    continue
-                episode = episode_from(ex)
+                if wanted is not None:
+                    # Most records of a shard are outside a split: read their id alone before decoding the rest.
+                    ids = parse_example(data, frozenset(("episode_id",))).get("episode_id") or [-1]
+                    if int(ids[0]) not in wanted:
+                        continue
+                episode = episode_from(parse_example(data))
             except (ValueError, IndexError, UnicodeDecodeError) as exc:
                 writer.reject(path, number, str(exc))
                 continue
@@ -228,3 +243,42 @@ def import_episodes(src: Path, options: ImportOptions, writer: DatasetWriter) ->
                 return
     finally:
         bar.close()
+
+
+def _shard_job(job: tuple[Path, set[int] | None, ImportOptions, Path, int]) -> tuple[dict[str, Any], Path]:
+    """One shard in a worker process: episodes go straight into the output folder; counts come back."""
+    from dataclasses import replace
+
+    path, wanted, options, out, index = job
+    rejects = f"rejects.{index}.jsonl"
+    writer = DatasetWriter(
+        out,
+        "androidcontrol",
+        replace(options, progress=False),
+        source=path,
+        version=FORMAT_VERSION,
+        fresh=False,
+        rejects_name=rejects,
+    )
+    _serial([path], wanted, writer.options, writer, desc=path.name)
+    return writer.close(), out / rejects
+
+
+def _parallel(
+    files: list[Path], wanted: set[int] | None, options: ImportOptions, writer: DatasetWriter
+) -> None:
+    """Shards in `options.workers` processes: decompressing the gzip streams is most of the time."""
+    import multiprocessing
+
+    from tqdm import tqdm
+
+    jobs = [(path, wanted, options, writer.out, i) for i, path in enumerate(files)]
+    with multiprocessing.get_context("spawn").Pool(min(options.workers, len(files))) as pool:
+        for card, rejects in tqdm(
+            pool.imap_unordered(_shard_job, jobs),
+            total=len(jobs),
+            desc="androidcontrol",
+            unit=" shards",
+            disable=not options.progress,
+        ):
+            writer.merge(card, rejects)

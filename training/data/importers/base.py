@@ -36,6 +36,9 @@ class ImportFailure(ValueError):
         super().__init__(f"{where}: {reason}")
         self.source, self.record, self.reason = source, record, reason
 
+    def __reduce__(self):  # keeps the three parts when it crosses from a worker process
+        return (type(self), (self.source, self.record, self.reason))
+
 
 @dataclass
 class ImportOptions:
@@ -48,6 +51,7 @@ class ImportOptions:
     skip_invalid: bool = False
     screenshots: Path | None = None
     progress: bool = True
+    workers: int = 1
 
 
 @dataclass
@@ -91,10 +95,20 @@ def episode_folder(episode_id: str) -> str:
 class DatasetWriter:
     """Writes raw episodes, the rejects file and `dataset_card.json` for one import."""
 
-    def __init__(self, out: Path, fmt: str, options: ImportOptions, *, source: Path, version: str) -> None:
+    def __init__(
+        self,
+        out: Path,
+        fmt: str,
+        options: ImportOptions,
+        *,
+        source: Path,
+        version: str,
+        fresh: bool = True,
+        rejects_name: str = REJECTS_NAME,
+    ) -> None:
         if options.setting not in SETTINGS:
             raise ValueError(f"expected --setting in {SETTINGS}, found {options.setting!r}")
-        if out.exists() and any(out.iterdir()):
+        if fresh and out.exists() and any(out.iterdir()):
             raise FileExistsError(f"{out}: expected an empty or new output folder, found files in it")
         out.mkdir(parents=True, exist_ok=True)
         self.out, self.fmt, self.options = out, fmt, options
@@ -114,8 +128,8 @@ class DatasetWriter:
             "rejected": 0,
             "conventions": {},
         }
-        self._folders: set[str] = set()
         self._rejects = None
+        self._rejects_name = rejects_name
 
     @property
     def full(self) -> bool:
@@ -131,7 +145,7 @@ class DatasetWriter:
         if not self.options.skip_invalid:
             raise ImportFailure(source, record, reason)
         if self._rejects is None:
-            self._rejects = (self.out / REJECTS_NAME).open("w", encoding="utf-8")
+            self._rejects = (self.out / self._rejects_name).open("w", encoding="utf-8")
         self._rejects.write(
             json.dumps({"source": source, "record": record, "reason": reason}, ensure_ascii=False) + "\n"
         )
@@ -144,7 +158,7 @@ class DatasetWriter:
         for step in episode.steps:
             self.card["steps_in"][step.source_type] += 1
         folder = episode_folder(episode.episode_id)
-        if folder in self._folders:
+        if (self.out / folder).exists():
             self.reject(episode.episode_id, None, f"duplicate episode id (folder {folder} already written)")
             return
         steps = list(episode.steps)
@@ -169,8 +183,11 @@ class DatasetWriter:
             self.card["dropped"]["episode_without_kept_steps"] += 1
             return
         ep_dir = self.out / folder
-        ep_dir.mkdir()
-        self._folders.add(folder)
+        try:
+            ep_dir.mkdir()
+        except FileExistsError:  # another worker wrote the same id meanwhile
+            self.reject(episode.episode_id, None, f"duplicate episode id (folder {folder} already written)")
+            return
         history: list[str] = []
         previous: str | None = None
         dropped_before: list[str] = []
@@ -227,17 +244,36 @@ class DatasetWriter:
         record = {"input": inp, "output": step.action, "context": context}
         path.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
 
-    def finish(self) -> dict[str, Any]:
-        """Close the rejects file and write `dataset_card.json`; returns the card."""
+    def close(self) -> dict[str, Any]:
+        """Close the rejects file; returns the raw card (counters), as a worker hands it back."""
         if self._rejects is not None:
             self._rejects.close()
+            self._rejects = None
+        return self.card
+
+    def merge(self, card: dict[str, Any], rejects: Path | None) -> None:
+        """Add a worker's counts (from `close`) and its rejects file to this import."""
+        for key in ("episodes_in", "episodes_out", "rejected"):
+            self.card[key] += card[key]
+        for key in ("steps_in", "steps_out", "dropped"):
+            self.card[key].update(card[key])
+        if rejects is not None and rejects.is_file():
+            if self._rejects is None:
+                self._rejects = (self.out / self._rejects_name).open("w", encoding="utf-8")
+            self._rejects.write(rejects.read_text(encoding="utf-8"))
+            rejects.unlink()
+
+    def finish(self) -> dict[str, Any]:
+        """Close the rejects file and write `dataset_card.json`; returns the card."""
+        had_rejects = self._rejects is not None or (self.out / self._rejects_name).is_file()
+        self.close()
         card = dict(self.card)
         for key in ("steps_in", "steps_out", "dropped"):
             card[key] = dict(sorted(card[key].items()))
         card["steps_in_total"] = sum(card["steps_in"].values())
         card["steps_out_total"] = sum(card["steps_out"].values())
-        if self._rejects is not None:
-            card["rejects_file"] = REJECTS_NAME
+        if had_rejects:
+            card["rejects_file"] = self._rejects_name
         (self.out / CARD_NAME).write_text(
             json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )

@@ -160,8 +160,11 @@ def _signed(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-def parse_example(data: bytes) -> dict[str, list]:
-    """A `tf.train.Example` as `{name: [values]}`: bytes lists as `bytes`, int64 as `int`, floats as `float`."""
+def parse_example(data: bytes, names: frozenset[str] | None = None) -> dict[str, list]:
+    """A `tf.train.Example` as `{name: [values]}`: bytes lists as `bytes`, int64 as `int`, floats as `float`.
+
+    With `names`, only those features are decoded (the others are skipped without copying their bytes).
+    """
     out: dict[str, list] = {}
     for num, _, features in fields(data):
         if num != 1:
@@ -175,6 +178,8 @@ def parse_example(data: bytes) -> dict[str, list]:
                     name = bytes(part).decode("utf-8")  # type: ignore[arg-type]
                 elif enum_ == 2:
                     feature = part
+            if names is not None and name not in names:
+                continue
             values: list = []
             for kind, _, lst in fields(feature):  # type: ignore[arg-type]
                 for vnum, wire, item in fields(lst):  # type: ignore[arg-type]
