@@ -201,6 +201,22 @@ def test_gold_box_rule(eligible, point, expected) -> None:
     assert gold_box(eligible, point, (108, 240)) == expected
 
 
+def test_androidcontrol_eligible_nodes() -> None:
+    from training.data.importers.androidcontrol import _boxes
+    from training.data.importers.tfrecord import Node
+
+    nodes = [
+        Node(bounds=(0, 0, 1, 1), visible=True, children=2, action_ids=[16]),  # click action: interactive
+        Node(bounds=(0, 0, 2, 2), visible=True, children=2),  # a container: candidate only
+        Node(bounds=(0, 0, 3, 3), visible=True),  # a leaf
+        Node(bounds=(0, 0, 4, 4), visible=False, clickable=True),  # not visible: neither
+        Node(bounds=(0, 0, 5, 5), visible=True, children=1, focusable=True),
+    ]
+    eligible, candidates = _boxes(nodes)
+    assert eligible == [(0, 0, 1, 1), (0, 0, 3, 3), (0, 0, 5, 5)]
+    assert candidates == [(0, 0, 1, 1), (0, 0, 2, 2), (0, 0, 3, 3), (0, 0, 5, 5)]
+
+
 def test_byte_features_keep_trailing_nul_bytes() -> None:
     ex = parse_example(encode_example({"b": [b"ab\x00\x00", b"\x08\x00"], "i": [7, -1]}))
     assert ex == {"b": [b"ab\x00\x00", b"\x08\x00"], "i": [7, -1]}

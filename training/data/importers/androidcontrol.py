@@ -75,8 +75,16 @@ def app_of(windows: list) -> str:
 def _boxes(nodes: list[Node]) -> tuple[list[g.Box], list[g.Box]]:
     """(eligible gold boxes, every visible box)."""
     visible = [n for n in nodes if n.visible]
+    # Interactive: a click/long-click flag or action (AccessibilityAction ids 16 and 32), or focusable.
     eligible = [
-        n.bounds for n in visible if n.clickable or n.long_clickable or n.focusable or n.children == 0
+        n.bounds
+        for n in visible
+        if n.clickable
+        or n.long_clickable
+        or n.focusable
+        or n.children == 0
+        or 16 in n.action_ids
+        or 32 in n.action_ids
     ]
     return eligible, [n.bounds for n in visible]
 
@@ -198,7 +206,7 @@ def _conventions(writer: DatasetWriter, options: ImportOptions) -> None:
     writer.convention(
         "click_box",
         g.GOLD_BOX_RULE + "; eligible: visible a11y nodes that are clickable, "
-        "long-clickable, focusable or leaves; candidates and ui_boxes: every visible node",
+        "long-clickable (flag or action), focusable or leaves; candidates and ui_boxes: every visible node",
     )
     writer.convention(
         "dropped",
