@@ -58,7 +58,20 @@ def step(out: Path, episode: str, n: int) -> dict:
     return json.loads((out / episode / f"step_{n}.json").read_text(encoding="utf-8"))
 
 
+CONTEXT_KEYS = {
+    "point",
+    "candidate_boxes",
+    "ui_boxes",
+    "scroll_direction",
+    "scroll_direction_means",
+    "step_instruction",
+    "source",
+}
+
+
 def check_valid(out: Path) -> list[dict]:
+    for path in out.rglob("step_*.json"):  # only the shared schema's keys at the top of context
+        assert set(json.loads(path.read_text(encoding="utf-8"))["context"]) <= CONTEXT_KEYS, path
     report = validate(out)
     assert report.ok, [str(p) for p in report.problems]
     from training.data.convert import convert
@@ -78,7 +91,12 @@ def test_androidcontrol_conventions(tmp_path: Path) -> None:
     assert s1["output"]["action_parameter"] == {"click": "10,20,60,50"}
     assert s1["context"]["point"] == [30, 35]
     assert s1["context"]["candidate_boxes"] == [[10, 20, 60, 50], [0, 10, 108, 200], [0, 0, 108, 240]]
-    assert s1["context"]["source"] == {"format": "androidcontrol", "episode_id": "101", "step_index": 1}
+    assert s1["context"]["source"] == {
+        "format": "androidcontrol",
+        "episode_id": "101",
+        "step_index": 1,
+        "box_from": "element",
+    }
     # scroll "down" names the content: the finger swipes up
     s2 = step(out, "101", 2)
     assert s2["output"]["action_parameter"] == {"swipe": "54,180,54,60"}
@@ -136,7 +154,8 @@ def test_androidcontrol_split_limit_and_finish(tmp_path: Path) -> None:
     last = step(out, "102", 4)
     assert last["output"]["action_type"] == "task_completed" and last["input"]["screen_path2"] == "102_4.png"
     card = json.loads((out / "dataset_card.json").read_text())
-    assert card["add_finish"] and card["steps_out"]["task_completed"] == 1
+    assert card["add_finish"] and card["steps_out"]["task_completed"] == 1 == card["finish_steps_added"]
+    assert last["context"]["source"]["synthetic"] is True
     check_valid(out)
     out2 = tmp_path / "out2"
     assert run_import("androidcontrol", str(src), "-o", str(out2), "--limit", "1") == 0

@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 SETTINGS = ("high", "low")
 CARD_NAME = "dataset_card.json"
 REJECTS_NAME = "rejects.jsonl"
+# Keys importers put in a step's context that are moved under `context.source` (how the box was chosen,
+# a synthetic step); `dropped_before` is added there by the writer.
+PROVENANCE_KEYS = ("box_from", "synthetic")
 
 
 class ImportFailure(ValueError):
@@ -126,6 +129,7 @@ class DatasetWriter:
             "steps_out": Counter(),
             "dropped": Counter(),
             "rejected": 0,
+            "finish_steps_added": 0,
             "conventions": {},
         }
         self._rejects = None
@@ -163,6 +167,7 @@ class DatasetWriter:
             return
         steps = list(episode.steps)
         if self.options.add_finish and episode.final_screen is not None:
+            self.card["finish_steps_added"] += 1
             steps.append(
                 SourceStep(
                     "synthetic_finish",
@@ -238,6 +243,10 @@ class DatasetWriter:
         if step.instruction:
             context["step_instruction"] = step.instruction
         source: dict[str, Any] = {"format": self.fmt, "episode_id": episode.episode_id, "step_index": index}
+        # Provenance beyond the shared context schema lives under `source`, so context readers see only its keys.
+        for key in PROVENANCE_KEYS:
+            if key in context:
+                source[key] = context.pop(key)
         if dropped_before:
             source["dropped_before"] = list(dropped_before)
         context["source"] = source
@@ -253,7 +262,7 @@ class DatasetWriter:
 
     def merge(self, card: dict[str, Any], rejects: Path | None) -> None:
         """Add a worker's counts (from `close`) and its rejects file to this import."""
-        for key in ("episodes_in", "episodes_out", "rejected"):
+        for key in ("episodes_in", "episodes_out", "rejected", "finish_steps_added"):
             self.card[key] += card[key]
         for key in ("steps_in", "steps_out", "dropped"):
             self.card[key].update(card[key])
