@@ -363,3 +363,16 @@ def test_eval_run_with_scripted_predictions_on_each_imported_format(tmp_path: Pa
         )
         records = [json.loads(line) for line in results.read_text().splitlines()[1:]]
         assert len(records) == len(steps) and all(r["verdict"]["correct"] for r in records), fmt
+
+
+def test_missing_screenshot_in_a_file_layout_names_the_file(tmp_path: Path, capsys) -> None:
+    src = write_aitz(tmp_path / "aitz")
+    (next((src / "test").rglob("*_2.png"))).unlink()
+    assert run_import("aitz", str(src), "-o", str(tmp_path / "out"), "--split", "test") == 2
+    err = capsys.readouterr().err
+    assert "GENERAL-523638528775825151.json" in err and "_2.png, found no such file" in err
+    out = tmp_path / "out2"
+    assert run_import("aitz", str(src), "-o", str(out), "--split", "test", "--skip-invalid") == 0
+    (reject,) = [json.loads(line) for line in (out / "rejects.jsonl").read_text().splitlines()]
+    assert reject["source"].endswith("GENERAL-523638528775825151.json") and "_2.png" in reject["reason"]
+    assert json.loads((out / "dataset_card.json").read_text())["episodes_out"] == 0
