@@ -12,6 +12,7 @@ What differs from the published converters (all recorded in the card):
   that are clickable, long-clickable, focusable or leaves; the point and every containing visible
   node are kept; AgentCPM instead turns long_press into a tap and drops open_app (we keep both);
 - navigate_home has no counterpart and is dropped; no finish step unless `--add-finish`;
+- the older README's `type` action {x, y, text} becomes a type of its text (its tap is not kept);
 - `app_name` is the package of the active application window (AndroidControl names no app per step).
 """
 
