@@ -30,7 +30,16 @@ CONTEXT_KEYS: tuple[str, ...] = (
     "step_instruction",
     "source",
 )
-SOURCE_KEYS: tuple[str, ...] = ("format", "episode_id", "step_index")
+# `box_from` (how an importer chose the gold box), `synthetic` (a step the importer added) and
+# `dropped_before` (source action types dropped just before this step) are importers' provenance.
+SOURCE_KEYS: tuple[str, ...] = (
+    "format",
+    "episode_id",
+    "step_index",
+    "box_from",
+    "synthetic",
+    "dropped_before",
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,9 @@ class ContextSource:
     format: str | None = None
     episode_id: str | None = None
     step_index: int | None = None
+    box_from: str | None = None
+    synthetic: bool | None = None
+    dropped_before: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -107,7 +119,9 @@ class GoldContext:
                 out[key] = getattr(self, key)
         if self.source is not None:
             out["source"] = {
-                k: getattr(self.source, k) for k in SOURCE_KEYS if getattr(self.source, k) is not None
+                k: list(v) if isinstance(v, tuple) else v
+                for k in SOURCE_KEYS
+                if (v := getattr(self.source, k)) is not None
             }
         return out
 
@@ -147,10 +161,25 @@ def _source(value: Any, where: str) -> ContextSource | None:
             f"{where}: expected context.source as an object with keys among {list(SOURCE_KEYS)}, "
             f"found {value!r:.80}"
         )
-    for key in ("format", "episode_id"):
+    for key in ("format", "episode_id", "box_from"):
         if value.get(key) is not None and not isinstance(value[key], str):
             raise ValueError(f"{where}: expected context.source.{key} as a string, found {value[key]!r}")
     index = value.get("step_index")
     if index is not None and (not isinstance(index, int) or isinstance(index, bool) or index < 0):
         raise ValueError(f"{where}: expected context.source.step_index as an integer >= 0, found {index!r}")
-    return ContextSource(value.get("format"), value.get("episode_id"), index)
+    synthetic = value.get("synthetic")
+    if synthetic is not None and not isinstance(synthetic, bool):
+        raise ValueError(f"{where}: expected context.source.synthetic as true or false, found {synthetic!r}")
+    dropped = value.get("dropped_before")
+    if dropped is not None and not (isinstance(dropped, list) and all(isinstance(d, str) for d in dropped)):
+        raise ValueError(
+            f"{where}: expected context.source.dropped_before as a list of strings, found {dropped!r:.80}"
+        )
+    return ContextSource(
+        value.get("format"),
+        value.get("episode_id"),
+        index,
+        value.get("box_from"),
+        synthetic,
+        tuple(dropped) if dropped is not None else None,
+    )

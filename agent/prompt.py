@@ -5,6 +5,9 @@ the system message, and the step's input JSON plus its screenshots come last, so
 share a long identical prefix that a server's prefix cache can reuse. Templates are files in
 `agent/prompts/`: `<name>.md` holds the text with a `${coordinate_rules}` placeholder and
 `<name>.coords.json` holds one sentence per coordinate space with `${width}` / `${height}`.
+`<name>.fields.json` holds text used only when a step has it: `${step_instruction_field}` describes the
+step instruction of the Low setting (`input.step_instruction`) and is empty for every other step, so
+prompts without one are unchanged.
 """
 
 from __future__ import annotations
@@ -36,6 +39,17 @@ def available_templates() -> list[str]:
     )
 
 
+def has_step_instruction(step: Step) -> bool:
+    """True when the step carries a step instruction (the Low setting), which the prompt then describes."""
+    return bool(step.input.get("step_instruction"))
+
+
+@lru_cache(maxsize=32)
+def _fields(template: str) -> dict[str, str]:
+    path = PROMPTS_DIR / f"{template}.fields.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
 @lru_cache(maxsize=32)
 def _template_files(template: str) -> tuple[str, dict[str, str]]:
     text_path = PROMPTS_DIR / f"{template}.md"
@@ -59,22 +73,28 @@ def _coordinate_rule(template: str, coord_space: str) -> str:
     return coords[coord_space]
 
 
-def system_text(template: str, coord_space: str, model_screen: tuple[int, int]) -> str:
+def system_text(
+    template: str, coord_space: str, model_screen: tuple[int, int], step_instruction: bool = False
+) -> str:
     """The system message: the template with the coordinate space and the model-space screen size filled in.
 
     `model_screen` is `(width, height)` as the model sees the screen
-    (`actions.coords.model_screen_size(coord_space, screen, budget)`).
+    (`actions.coords.model_screen_size(coord_space, screen, budget)`); `step_instruction` adds the
+    description of `input.step_instruction` (steps of the Low setting, `has_step_instruction`).
     """
     width, height = (int(v) for v in model_screen)
-    return _system_text(template, coord_space, width, height)
+    return _system_text(template, coord_space, width, height, bool(step_instruction))
 
 
 @lru_cache(maxsize=256)
-def _system_text(template: str, coord_space: str, width: int, height: int) -> str:
+def _system_text(
+    template: str, coord_space: str, width: int, height: int, step_instruction: bool = False
+) -> str:
     # Cached: a test set has few screen sizes, and filling the long template is most of a step's prompt time.
     text, _ = _template_files(template)
     rule = Template(_coordinate_rule(template, coord_space)).substitute(width=width, height=height)
-    return Template(text).substitute(coordinate_rules=rule)
+    field = _fields(template).get("step_instruction_field", "") if step_instruction else ""
+    return Template(text).substitute(coordinate_rules=rule, step_instruction_field=field)
 
 
 def _input_dict(step: Step) -> dict[str, Any]:
@@ -125,7 +145,9 @@ def build_messages(
     text followed by one `{"type": "image", "image": "/abs/path"}` part per screenshot, previous first.
     `budget` is an `actions.coords.PixelBudget` (needed for `resized`).
     """
-    system = system_text(template, coord_space, model_screen_for(step, coord_space, budget))
+    system = system_text(
+        template, coord_space, model_screen_for(step, coord_space, budget), has_step_instruction(step)
+    )
     content: list[dict[str, Any]] = [{"type": "text", "text": step_text(step)}]
     content += [{"type": "image", "image": os.path.abspath(path)} for path in step.screenshots]
     return [{"role": "system", "content": system}, {"role": "user", "content": content}]
@@ -135,7 +157,8 @@ def template_hash(template: str = DEFAULT_TEMPLATE, coord_space: str = "original
     """Short hash of a template's files for one coordinate space (recorded in eval result headers)."""
     text, _ = _template_files(template)
     digest = hashlib.sha256()
-    for part in (template, coord_space, text, _coordinate_rule(template, coord_space)):
+    fields = json.dumps(_fields(template), sort_keys=True)
+    for part in (template, coord_space, text, _coordinate_rule(template, coord_space), fields):
         digest.update(part.encode("utf-8") + b"\0")
     return digest.hexdigest()[:16]
 

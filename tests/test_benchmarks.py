@@ -58,3 +58,19 @@ def test_rescore_benchmark_judges_every_step_under_every_protocol():
     lines = out.stdout.strip().splitlines()
     assert re.fullmatch(r"rescore_all_seconds: \d+\.\d+", lines[-1])
     assert "300 steps x 11 protocols" in out.stdout and "refused" not in out.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_import_scale_benchmark_runs_and_ends_with_its_ratio():
+    out = subprocess.run(
+        [sys.executable, "benchmarks/import_scale.py", "--episodes", "40"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.strip().splitlines()
+    assert re.fullmatch(r"import_peak_rss_ratio: \d+\.\d+", lines[-1])
+    assert "40 episodes    240 steps" in out.stdout and "4 episodes     24 steps" in out.stdout

@@ -114,6 +114,34 @@ def _export_verl(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from training.data.importers import run_import
+    from training.data.importers.base import ImportOptions
+
+    options = ImportOptions(
+        split=args.split,
+        setting=args.setting,
+        limit=args.limit,
+        add_finish=args.add_finish,
+        skip_invalid=args.skip_invalid,
+        workers=args.workers,
+        screenshots=Path(args.screenshots) if args.screenshots else None,
+    )
+    try:
+        card = run_import(args.format, args.src, args.output, options)
+    except (ValueError, FileNotFoundError, FileExistsError) as exc:
+        # ImportFailure (a bad source record) is a ValueError: file, record and reason are in its text.
+        print(f"phone-r1 data import: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"wrote {card['episodes_out']} episodes, {card['steps_out_total']} steps to {args.output} "
+        f"(dropped {sum(card['dropped'].values())}, rejected {card['rejected']}); card: dataset_card.json"
+    )
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `phone-r1 data` and its subcommands."""
     data = subparsers.add_parser(
@@ -157,6 +185,56 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--rejects", default=None, help="rejects file (default: <output>.rejects.jsonl)")
     p.set_defaults(func=_convert)
+
+    from training.data.importers import IMPORTERS
+
+    formats = "\n".join(f"  {name:22s}{line}" for name, (_, line) in IMPORTERS.items())
+    p = sub.add_parser(
+        "import",
+        help="import a public benchmark (AndroidControl, AITZ, GUI-Odyssey, AMEX) as raw episodes",
+        description="Import a public GUI-agent data set as raw episodes with the gold context and a "
+        "dataset_card.json (counts, conventions, dropped steps). Formats:\n" + formats,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("format", metavar="FORMAT", help=f"one of {', '.join(IMPORTERS)}, or module:function")
+    p.add_argument("src", metavar="SRC", help="the downloaded data set (folder, shard or JSONL file)")
+    p.add_argument("-o", "--output", required=True, help="output folder (new or empty)")
+    p.add_argument(
+        "--split",
+        default=None,
+        help="split to import (AndroidControl: splits.json key; AITZ: train|test folder; "
+        "GUI-Odyssey: [random|task|device|app/]train|test); default: everything",
+    )
+    p.add_argument(
+        "--setting",
+        choices=("high", "low"),
+        default="high",
+        help="low puts each step instruction in the prompt (input.step_instruction); default: high",
+    )
+    p.add_argument("--limit", type=int, default=None, help="stop after N episodes")
+    p.add_argument(
+        "--add-finish",
+        action="store_true",
+        help="AndroidControl: append a task_completed step to each episode (changes step counts)",
+    )
+    p.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="write bad records to OUT/rejects.jsonl and go on (default: stop at the first)",
+    )
+    p.add_argument(
+        "--screenshots",
+        default=None,
+        metavar="DIR",
+        help="androidcontrol-jsonl: folder holding the screenshots the JSONL names",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="androidcontrol: shards read in parallel processes (default 1; not with --limit)",
+    )
+    p.set_defaults(func=_import)
 
     p = sub.add_parser("stats", help="counts per action type, app, steps per episode, screen sizes")
     root_arg(p)

@@ -30,7 +30,7 @@ from typing import Any
 
 from actions.coords import PixelBudget, check_space, model_screen_size, to_model_space
 from actions.vocab import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_TEMPLATE
-from agent.prompt import build_messages, screen_size_of, system_text
+from agent.prompt import build_messages, has_step_instruction, screen_size_of, system_text
 from episodes.step import Step
 
 logger = logging.getLogger(__name__)
@@ -125,6 +125,7 @@ def step_row(step: Step, spec: DatasetSpec) -> dict[str, Any]:
         "coord_space": spec.coord_space,
         "min_pixels": spec.min_pixels,
         "max_pixels": spec.max_pixels,
+        "step_instruction": has_step_instruction(step),
     }
     if spec.with_target:
         row["target"] = target_completion(step, spec)
@@ -133,10 +134,16 @@ def step_row(step: Step, spec: DatasetSpec) -> dict[str, Any]:
 
 @lru_cache(maxsize=256)
 def _system(
-    template: str, coord_space: str, width: int, height: int, min_pixels: int, max_pixels: int
+    template: str,
+    coord_space: str,
+    width: int,
+    height: int,
+    min_pixels: int,
+    max_pixels: int,
+    step_instruction: bool = False,
 ) -> str:
     model_screen = model_screen_size(coord_space, (width, height), PixelBudget(min_pixels, max_pixels))
-    return system_text(template, coord_space, model_screen)
+    return system_text(template, coord_space, model_screen, step_instruction)
 
 
 def prompt_messages(row: dict[str, Any]) -> list[dict[str, Any]]:
@@ -148,6 +155,7 @@ def prompt_messages(row: dict[str, Any]) -> list[dict[str, Any]]:
         row["screen_height"],
         row["min_pixels"],
         row["max_pixels"],
+        bool(row.get("step_instruction")),
     )
     user = [{"type": "text", "text": row["user_text"]}] + [{"type": "image"} for _ in row["images"]]
     return [
