@@ -5,6 +5,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PYTEST_ARGS ?=
+# Extras installed with the project; `deepspeed` runs the ZeRO tests (skipped where it is missing).
+EXTRAS ?= dev,deepspeed
 
 .PHONY: install test test-fast lint demo clean
 
@@ -13,7 +15,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PIP) install --upgrade pip
 	# torch first and pinned: an unpinned torch pulls several GB of CUDA wheels on CPU machines.
 	$(PIP) install "torch==$(TORCH_VERSION)"
-	$(PIP) install -c constraints.txt -e ".[dev]"
+	$(PIP) install -c constraints.txt -e ".[$(EXTRAS)]"
 	touch $@
 
 install: $(VENV)/.installed
