@@ -7,8 +7,15 @@ PIP := $(VENV)/bin/pip
 PYTEST_ARGS ?=
 # Extras installed with the project; `deepspeed` runs the ZeRO tests (skipped where it is missing).
 EXTRAS ?= dev,deepspeed
+# vLLM's own code checks the serving path (serving.vllm_check), in a venv of its own: vLLM pins its own
+# torch and transformers. VLLM_VERSION is the version the `gpu` extra pins; TRL's comes from constraints.txt.
+VLLM_VENV ?= .venv-vllm
+VLLM_VERSION ?= 0.33.0
+VLLM_PY := $(VLLM_VENV)/bin/python
+# 1: fail when the vLLM venv cannot be built (CI); 0: say why and skip.
+VLLM_REQUIRED ?= 0
 
-.PHONY: install test test-fast lint demo clean
+.PHONY: install test test-fast lint demo clean vllm-check
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +27,30 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 install: $(VENV)/.installed
 
+# About 9.4 GB of wheels from PyPI (CUDA torch, which runs on CPU). Built where pip can get vLLM and the
+# disk has room; the stamp keeps the venv between runs. phone-r1 itself is not installed there: the probe
+# imports only vLLM and TRL, and phone-r1's pins (transformers) conflict with vLLM's.
+$(VLLM_VENV)/.installed: pyproject.toml constraints.txt
+	@why=""; \
+	if [ ! -x $(VLLM_VENV)/bin/vllm ] && [ "$$(df -Pk . | awk 'NR==2 {print $$4}')" -lt 15000000 ]; then why="less than 15 GB free disk here"; \
+	elif ! $(PYTHON) -m pip install --dry-run --quiet --no-deps --ignore-installed "vllm==$(VLLM_VERSION)" >/dev/null 2>&1; then \
+		why="pip cannot get vllm==$(VLLM_VERSION) here (no PyPI access?)"; fi; \
+	if [ -n "$$why" ]; then \
+		echo "vllm check skipped: $$why"; \
+		if [ "$(VLLM_REQUIRED)" = "1" ]; then exit 1; fi; \
+		exit 0; \
+	fi; \
+	set -e; \
+	$(PYTHON) -m venv $(VLLM_VENV); \
+	$(VLLM_VENV)/bin/pip install --quiet --upgrade pip; \
+	$(VLLM_VENV)/bin/pip install --quiet "vllm==$(VLLM_VERSION)" "$$(grep -E '^trl==' constraints.txt)"; \
+	touch $@
+
+vllm-check: install $(VLLM_VENV)/.installed
+	@if [ -f $(VLLM_VENV)/.installed ]; then $(PY) -m serving.vllm_check --vllm-python $(VLLM_PY); fi
+
 test: install
+	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -28,10 +58,11 @@ test-fast: install
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: install
+	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
 
 demo: install
 	$(VENV)/bin/phone-r1 demo $(DEMO_ARGS)
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) $(VLLM_VENV) runs .pytest_cache

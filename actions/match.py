@@ -13,8 +13,11 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from actions.context import GoldContext
 from actions.coords import PixelBudget, check_screen, check_space, to_original_space
 from actions.parse import ParsedCompletion, parse_completion
+from actions.protocols import MissingContext, get_protocol
+from actions.protocols.box import swipe_directions
 from actions.similarity import text_similarity
 from actions.types import (
     Action,
@@ -29,9 +32,8 @@ from actions.wire import parse_action
 
 # AITW's threshold: a tap within 14% of the screen (normalised units) of the target counts as a hit.
 DISTANCE_THRESHOLD = 0.14
-AITW_BOX_SCALE = 1.4
 TEXT_MATCH_THRESHOLD = 0.8
-PROTOCOLS: tuple[str, ...] = ("box", "aitw")
+EMPTY_CONTEXT = GoldContext()
 
 
 @dataclass(frozen=True)
@@ -61,9 +63,13 @@ class Verdict:
     type_match: bool
     reason: str
     protocol: str = "box"
+    counted: bool = True
 
     def as_dict(self) -> dict[str, Any]:
-        return {"correct": self.correct, "type_match": self.type_match, "reason": self.reason}
+        out = {"correct": self.correct, "type_match": self.type_match, "reason": self.reason}
+        if not self.counted:
+            out["counted"] = False
+        return out
 
 
 def read_gold(gold: Any) -> Action:
@@ -106,9 +112,17 @@ def read_prediction(
     else:
         parsed = parse_completion(prediction)
         action, problems = parsed.action, list(parsed.problems)
-    if isinstance(action, (BoxAction, Swipe)):
+    if isinstance(action, (BoxAction, Swipe)) and not (
+        coord_space == "original" and _on_screen(action, screen)
+    ):
         action = to_original_space(action, coord_space, screen, budget, integer=False)
     return action, problems
+
+
+def _on_screen(action: BoxAction | Swipe, screen: tuple[int, int]) -> bool:
+    # Mapping from `original` only clamps; a stored (already clamped) prediction skips the copy.
+    values = action.box if isinstance(action, BoxAction) else (*action.start, *action.end)
+    return all(0 <= v <= screen[i % 2] for i, v in enumerate(values))
 
 
 def _box(action: BoxAction) -> tuple[float, float, float, float]:
@@ -132,21 +146,6 @@ def _distance_to_box(
 
 def _distance(a: tuple[float, float], b: tuple[float, float], screen: tuple[int, int]) -> float:
     return math.hypot((a[0] - b[0]) / screen[0], (a[1] - b[1]) / screen[1])
-
-
-def swipe_directions(action: Swipe) -> frozenset[str]:
-    """Direction of a swipe by dominant axis and sign; an exact diagonal (|dx| == |dy|) counts as both axes."""
-    dx, dy = action.end[0] - action.start[0], action.end[1] - action.start[1]
-    horizontal = "right" if dx > 0 else "left"
-    vertical = "down" if dy > 0 else "up"
-    if dx == 0 and dy == 0:
-        # A zero-length swipe has no direction; it agrees only with another one.
-        return frozenset({"none"})
-    if abs(dx) > abs(dy):
-        return frozenset({horizontal})
-    if abs(dy) > abs(dx):
-        return frozenset({vertical})
-    return frozenset({horizontal, vertical})
 
 
 def _param_score(pred: Action, gold: Action, screen: tuple[int, int]) -> tuple[float, str]:
@@ -207,59 +206,32 @@ def action_score(
     return ActionBreakdown(1.0, min(1.0, max(0.0, score)), reason, pred.action_type, gold_action.action_type)
 
 
-def _enlarged(box: tuple[float, float, float, float], scale: float) -> tuple[float, float, float, float]:
-    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    hw, hh = (box[2] - box[0]) * scale / 2, (box[3] - box[1]) * scale / 2
-    return cx - hw, cy - hh, cx + hw, cy + hh
-
-
-def _correct(pred: Action, gold: Action, screen: tuple[int, int], protocol: str) -> tuple[bool, str]:
-    if isinstance(gold, BoxAction):
-        point, box = pred.point, _box(gold)
-        if protocol == "box":
-            inside = _inside(point, box)
-            return inside, "tap point inside gold box" if inside else "tap point outside gold box"
-        if _inside(point, _enlarged(box, AITW_BOX_SCALE)):
-            return True, f"tap point inside gold box enlarged {AITW_BOX_SCALE}x"
-        centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
-        d = _distance(point, centre, screen)
-        hit = d <= DISTANCE_THRESHOLD
-        return hit, f"tap point {d:.3f} from gold centre ({'<=' if hit else '>'} {DISTANCE_THRESHOLD})"
-    if isinstance(gold, Swipe):
-        same = bool(swipe_directions(pred) & swipe_directions(gold))
-        return same, "same swipe direction" if same else "other swipe direction"
-    if isinstance(gold, (TypeText, OpenApp)):
-        sim = text_similarity(pred.parameter(), gold.parameter())
-        hit = sim >= TEXT_MATCH_THRESHOLD
-        return hit, f"text similarity {sim:.2f} ({'>=' if hit else '<'} {TEXT_MATCH_THRESHOLD})"
-    return True, "type match"
-
-
 def match_step(
     prediction: Any,
     gold: Any,
     screen: tuple[int, int],
     protocol: str = "box",
     *,
+    context: GoldContext | None = None,
+    step_id: str = "",
     coord_space: str = "original",
     budget: PixelBudget | None = None,
 ) -> Verdict:
-    """Match verdict of a predicted step (SPEC §8).
+    """Match verdict of a predicted step under a registered protocol (`actions.protocols.PROTOCOLS`).
 
-    `box`: tap point inside the gold box; swipe in the same direction; text similarity ≥ 0.8; other
-    types by type. `aitw`: the gold box enlarged 1.4× around its centre, or a tap within 0.14
-    normalised units of the gold centre.
+    `context` is the step's gold context; a protocol that needs context the step lacks raises
+    `MissingContext` (a ValueError) naming `step_id` and the missing key, and never falls back silently.
     """
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"expected protocol in {list(PROTOCOLS)}, found {protocol!r}")
+    proto = get_protocol(protocol)
     gold_action = read_gold(gold)
     screen = check_screen(screen)
     check_space(coord_space)
     pred, problems = read_prediction(prediction, screen, coord_space, budget)
     if pred is None:
-        return Verdict(False, False, _unreadable(problems), protocol)
-    if pred.action_type != gold_action.action_type:
-        reason = f"type mismatch: predicted {pred.action_type}, gold {gold_action.action_type}"
-        return Verdict(False, False, reason, protocol)
-    correct, reason = _correct(pred, gold_action, screen, protocol)
-    return Verdict(correct, True, reason, protocol)
+        return Verdict(False, False, _unreadable(problems), protocol, proto.counts(gold_action))
+    try:
+        j = proto.judge(pred, gold_action, screen, context or EMPTY_CONTEXT)
+    except MissingContext as err:
+        where = f"step {step_id}: protocol {protocol!r}" if step_id else f"protocol {protocol!r}"
+        raise MissingContext(err.field, err.why, where) from None
+    return Verdict(j.correct, j.type_match, j.reason, protocol, j.counted and proto.counts(gold_action))

@@ -26,6 +26,7 @@ from actions.types import (
     TypeText,
     Wait,
 )
+from actions.vocab import INQUIRY_KEYS
 
 _STRICT_NUMBER = re.compile(r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$")
 _ANY_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
@@ -92,7 +93,8 @@ def parse_candidates(value: Any, strict: bool) -> tuple[str, ...]:
             value = literal_eval(value.strip()) if value.strip() else []
         except _LITERAL_ERRORS as err:
             raise ActionParseError(
-                f"expected CandidatesList as a Python-literal list string like \"['a', 'b']\", found {value!r} ({err})",
+                "expected CandidatesList as a Python-literal list string like \"['a', 'b']\", found "
+                f"{value!r} ({err})",
                 "bad_candidates",
             ) from None
     elif strict:
@@ -158,7 +160,8 @@ def _parameter_value(obj: dict[str, Any], action_type: str, strict: bool) -> Any
             return param[action_type]
         if strict:
             raise ActionParseError(
-                f"expected action_parameter to hold key {action_type!r}, found keys {sorted(map(str, param))!r}",
+                f"expected action_parameter to hold key {action_type!r}, found keys "
+                f"{sorted(map(str, param))!r}",
                 "bad_parameter",
             )
         if action_type == "inquiry" and "Question" in param:
@@ -206,12 +209,10 @@ def _inquiry(value: Any, strict: bool, notes: list[str] | None) -> Inquiry:
             f"expected the inquiry parameter to be a JSON object, found {payload!r}", "bad_parameter"
         )
     if strict:
-        missing = [
-            key for key in ("Question", "CandidatesList", "PicDescribe", "AnswerIndex") if key not in payload
-        ]
+        missing = [key for key in INQUIRY_KEYS if key not in payload]
         if missing:
             raise ActionParseError(
-                f"expected inquiry keys Question, CandidatesList, PicDescribe, AnswerIndex; missing {missing}",
+                f"expected inquiry keys {', '.join(INQUIRY_KEYS)}; missing {missing}",
                 "bad_parameter",
             )
     try:
@@ -233,12 +234,14 @@ def _inquiry(value: Any, strict: bool, notes: list[str] | None) -> Inquiry:
 def _build(action_type: str, value: Any, strict: bool, notes: list[str] | None) -> Action:
     if action_type in ("click", "long_click"):
         numbers = parse_numbers(value, strict, f"{action_type} box x1,y1,x2,y2")
-        if len(numbers) == 2 and not strict:
-            # A point answer: the seed's model sometimes writes "x,y"; treat it as a zero-size box.
+        if len(numbers) == 2:
+            # A point ("x,y"): AndroidControl-style gold gives points and models sometimes answer one;
+            # it is a zero-size box, and the original string is kept so it re-emits as a point.
             numbers = numbers * 2
         if len(numbers) != 4:
             raise ActionParseError(
-                f"expected 4 numbers x1,y1,x2,y2 for {action_type}, found {len(numbers)} in {value!r}",
+                f"expected 4 numbers x1,y1,x2,y2 (or a point x,y) for {action_type}, "
+                f"found {len(numbers)} in {value!r}",
                 "bad_parameter",
             )
         return (Click if action_type == "click" else LongClick)(box=numbers)

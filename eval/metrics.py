@@ -10,6 +10,7 @@ flaky endpoint look more accurate.
 
 from __future__ import annotations
 
+import functools
 import re
 import statistics
 from collections import Counter, defaultdict
@@ -17,22 +18,26 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
+import orjson
 
+from agent.adapters.base import NO_COUNTERPART
 from eval.results import Results, iter_records
 
 # Predicted-type labels for steps without a predicted action.
 NO_ACTION = "unparsed"
 ERROR = "error"
-PROTOCOLS = ("box", "aitw")
 GROUNDING_TYPES = ("click", "long_click")
 
 
-def _rematch(record: dict[str, Any], protocol: str) -> dict[str, Any]:
-    """The record's verdict under another protocol, from its stored prediction, gold and screen."""
+def _rematch(record: dict[str, Any], protocol: str, contexts: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The record's verdict under another protocol, from its stored prediction, gold, screen and the
+    step's gold context (`contexts` by step id)."""
     from actions import match_step, parse_action
+    from actions.protocols import get_protocol
 
     if record.get("prediction") is None or record.get("error"):
-        return record["verdict"]
+        counted = get_protocol(protocol).counts(parse_action(record["gold"]))
+        return {**record["verdict"], **({} if counted else {"counted": False})}
     screen = record.get("screen")
     if not screen:
         raise ValueError(
@@ -40,12 +45,22 @@ def _rematch(record: dict[str, Any], protocol: str) -> dict[str, Any]:
             "'screen' [width, height], which this results file lacks"
         )
     verdict = match_step(
-        parse_action(record["prediction"], strict=False),
-        parse_action(record["gold"]),
+        _parsed(orjson.dumps(record["prediction"]), strict=False),
+        _parsed(orjson.dumps(record["gold"]), strict=True),
         (int(screen[0]), int(screen[1])),
         protocol=protocol,
+        context=(contexts or {}).get(record["step_id"]),
+        step_id=record["step_id"],
     )
     return verdict.as_dict()
+
+
+@functools.lru_cache(maxsize=65536)
+def _parsed(wire: bytes, strict: bool) -> Any:
+    # Rescoring one run under many protocols reads each stored action once; actions are frozen.
+    from actions import parse_action
+
+    return parse_action(wire.decode("utf-8"), strict=strict)
 
 
 def predicted_type(record: Mapping[str, Any]) -> str:
@@ -93,16 +108,21 @@ def compute_metrics(
     records: Results | Mapping[str, dict[str, Any]] | Iterable[dict[str, Any]],
     protocol: str | None = None,
     *,
+    contexts: Mapping[str, Any] | None = None,
     n_resamples: int = 2000,
     seed: int = 0,
 ) -> dict[str, Any]:
     """The metrics dict that `eval report`, `eval compare` and the replay UI show.
 
-    `protocol` None uses the verdicts stored in the records (the run's protocol); `box` or `aitw`
-    rescores every predicted step with `actions.match_step` under that protocol.
+    `protocol` None uses the verdicts stored in the records (the run's protocol); a registered name
+    (`actions.protocols.PROTOCOLS`) rescores every predicted step with `actions.match_step` under it,
+    with the gold context of each step from `contexts` (by step id). Steps outside a protocol's
+    denominator are left out of every metric and counted in `n_not_counted`.
     """
-    if protocol is not None and protocol not in PROTOCOLS:
-        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+    if protocol is not None:
+        from actions.protocols import get_protocol
+
+        get_protocol(protocol)
     rows = iter_records(records)
     if isinstance(records, Results) and protocol is None and records.header:
         protocol = records.header.get("protocol")
@@ -110,7 +130,10 @@ def compute_metrics(
     elif protocol is None:
         verdicts = [r["verdict"] for r in rows]
     else:
-        verdicts = [_rematch(r, protocol) for r in rows]
+        verdicts = [_rematch(r, protocol, contexts) for r in rows]
+    n_total = len(rows)
+    kept = [(r, v) for r, v in zip(rows, verdicts, strict=True) if v.get("counted", True)]
+    rows, verdicts = [r for r, _ in kept], [v for _, v in kept]
 
     correct = [bool(v.get("correct")) and not r.get("error") for r, v in zip(rows, verdicts, strict=True)]
     type_match = [
@@ -125,6 +148,8 @@ def compute_metrics(
     confusion: Counter[tuple[str, str]] = Counter()
     reasons: Counter[str] = Counter()
     errors: Counter[str] = Counter()
+    # Answers naming an action the ten types cannot express (home, enter, key, menu): scored wrong, counted.
+    no_counterpart: Counter[str] = Counter()
     grounding: list[bool] = []
     parsed: list[bool] = []
     format_totals: list[float] = []
@@ -148,6 +173,9 @@ def compute_metrics(
             errors[record["error"].get("kind", "unknown")] += 1
         if not ok:
             reasons[reason_category(record, verdict)] += 1
+        for problem in record.get("problems") or ():
+            if isinstance(problem, str) and problem.startswith(NO_COUNTERPART):
+                no_counterpart[problem.removeprefix(NO_COUNTERPART)] += 1
         parsed.append(record.get("prediction") is not None and not record.get("error"))
         reward = record.get("reward") or {}
         rewards.append(float(reward.get("total", 0.0)))
@@ -167,6 +195,7 @@ def compute_metrics(
     return {
         "protocol": protocol,
         "n_steps": n,
+        "n_not_counted": n_total - n,
         "n_episodes": len(episodes),
         "sr": _rate(correct),
         "sr_ci95": [low, high],
@@ -179,6 +208,10 @@ def compute_metrics(
         "mean_reward": _mean(rewards),
         "mean_action_reward": _mean(action_rewards),
         "errors": {"total": sum(errors.values()), "by_kind": dict(sorted(errors.items()))},
+        "no_counterpart": {
+            "total": sum(no_counterpart.values()),
+            "by_kind": dict(sorted(no_counterpart.items())),
+        },
         "failure_reasons": dict(reasons.most_common()),
         "per_type": {
             t: {"n": len(v["sr"]), "sr": _rate(v["sr"]), "tm": _rate(v["tm"])}

@@ -141,8 +141,9 @@ def test_model_space_predictions_are_mapped_back_and_clamped():
         # aitw: a point gold (zero-size box) is hit within 0.14 normalised of it, missed beyond
         (Click(box=(430, 300, 430, 300)), Click(box=(300, 300, 300, 300)), "aitw", True, True),
         (Click(box=(450, 300, 450, 300)), Click(box=(300, 300, 300, 300)), "aitw", False, True),
-        # box: the same point gold needs an exact hit
-        (Click(box=(301, 300, 301, 300)), Click(box=(300, 300, 300, 300)), "box", False, True),
+        # box: a point gold is hit within 0.14 normalised of it, missed beyond
+        (Click(box=(301, 300, 301, 300)), Click(box=(300, 300, 300, 300)), "box", True, True),
+        (Click(box=(450, 300, 450, 300)), Click(box=(300, 300, 300, 300)), "box", False, True),
         # swipe: direction decides, not length
         (
             Swipe(start=(500, 1900), end=(500, 1800)),
@@ -151,11 +152,12 @@ def test_model_space_predictions_are_mapped_back_and_clamped():
             True,
             True,
         ),
+        # aitw (card 1): the main axis decides, the sign is not compared
         (
             Swipe(start=(500, 1800), end=(500, 1900)),
             Swipe(start=(100, 1000), end=(100, 10)),
             "aitw",
-            False,
+            True,
             True,
         ),
         # type: similarity 0.8 or more
@@ -178,7 +180,7 @@ def test_match_step_table(prediction, gold, protocol, correct, type_match):
 @pytest.mark.parametrize(
     ("gold", "message"),
     [
-        ('{"action_type": "click", "action_parameter": {"click": "1,2"}}', "expected 4 numbers"),
+        ('{"action_type": "click", "action_parameter": {"click": "1,2,3"}}', "expected 4 numbers"),
         (inquiry("q", "['a', ", 0), "CandidatesList"),  # malformed CandidatesList in ground truth
         (42, "expected the gold action as wire JSON"),
     ],
@@ -212,9 +214,10 @@ screens = st.tuples(st.integers(320, 1440), st.integers(640, 3200))
 def test_every_score_is_in_unit_interval(prediction, gold, screen, space):
     breakdown = action_score(prediction, gold.to_json(), screen, coord_space=space)
     assert 0.0 <= breakdown.total <= 1.0 and 0.0 <= breakdown.param_score <= 1.0
-    for protocol in ("box", "aitw"):
-        verdict = match_step(prediction, gold, screen, protocol=protocol, coord_space=space)
-        assert verdict.type_match == bool(breakdown.type_hit)
+    # Only `box` shares the reward's notion of type; published protocols map types their own way
+    # (AITW: click, long_click and swipe are one DUAL_POINT type), see tests/test_protocols.py.
+    verdict = match_step(prediction, gold, screen, protocol="box", coord_space=space)
+    assert verdict.type_match == bool(breakdown.type_hit)
 
 
 @settings(max_examples=200, deadline=None)

@@ -37,3 +37,24 @@ def test_eval_throughput_benchmark_runs_and_scores_every_step():
     assert "one at a time (seed 001 style)" in out.stdout and "24 answered" in out.stdout
     assert "24 scored correct" in out.stdout  # every gold answer matched to its step and scored right
     assert "median of 2 runs" in out.stdout
+    # Own-history mode on the same gold answers: every episode runs to its end, every step right.
+    assert re.search(
+        r"own-history eval \(--history own\), \d+ episodes, up to 8 at once: .* 24 of 24 steps right",
+        out.stdout,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_rescore_benchmark_judges_every_step_under_every_protocol():
+    out = subprocess.run(
+        [sys.executable, "benchmarks/rescore.py", "--steps", "300"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.strip().splitlines()
+    assert re.fullmatch(r"rescore_all_seconds: \d+\.\d+", lines[-1])
+    assert "300 steps x 11 protocols" in out.stdout and "refused" not in out.stdout

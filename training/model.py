@@ -137,7 +137,7 @@ def _keep_used_weight_conversions(model: Any) -> None:
 
 
 def peft_config_for(model: Any, model_args: Any, include_vision: bool) -> Any | None:
-    """LoRA config from a TRL `ModelConfig`, its target modules found on the model unless the recipe names them."""
+    """LoRA config from a TRL `ModelConfig`; target modules are found on the model unless named."""
     if not model_args.use_peft:
         return None
     from trl import get_peft_config

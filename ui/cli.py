@@ -41,7 +41,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--base-url", help="OpenAI-compatible endpoint for 'Run this step' (e.g. http://127.0.0.1:8000/v1)"
     )
     p.add_argument("--model", help="served model name at --base-url")
+    p.add_argument(
+        "--agent",
+        metavar="NAME",
+        help="agent adapter for the live step (agent.adapters; default: the shown run's, else phone-r1)",
+    )
     p.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the endpoint's API key")
+    p.add_argument(
+        "--checkpoint-meta",
+        type=Path,
+        metavar="DIR",
+        help="'Run this step' must match DIR/phone_r1.json (default: the results header's checkpoint)",
+    )
+    p.add_argument(
+        "--override-checkpoint-meta",
+        action="store_true",
+        help="run steps live even when the shown run's settings differ from the checkpoint's",
+    )
     p.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
     )
@@ -71,7 +87,15 @@ def run(args: argparse.Namespace) -> int:
 
     data = load_replay(args.episodes, args.results, args.results_b)
     header = data.runs[0].header if data.runs else None
-    live = LiveConfig(args.base_url, args.model, args.api_key_env, header)
+    live = LiveConfig(
+        args.base_url,
+        args.model,
+        args.api_key_env,
+        header,
+        checkpoint_meta=args.checkpoint_meta,
+        override_checkpoint_meta=args.override_checkpoint_meta,
+        agent=args.agent,
+    )
     print(f"phone-r1 ui: {len(data.episodes)} episodes on http://{args.host}:{args.port}", flush=True)
     launch_app(data, live, host=args.host, port=args.port, auth=args.auth, block=True)
     return 0

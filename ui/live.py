@@ -12,9 +12,10 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from agent.step import Step
+from episodes.step import Step
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,10 @@ class LiveConfig:
     model: str | None = None
     api_key_env: str | None = None
     run_header: dict[str, Any] | None = None
+    # The checkpoint whose phone_r1.json the live call must match (default: the one the header names).
+    checkpoint_meta: Path | None = None
+    override_checkpoint_meta: bool = False
+    agent: str | None = None  # adapter name (agent.adapters); default: the shown run's, else phone-r1
 
     @property
     def protocol(self) -> str:
@@ -49,25 +54,56 @@ def unavailable_reason(config: LiveConfig) -> str | None:
         return f"No model name for {config.base_url}: add --model NAME."
     if config.api_key_env and not os.environ.get(config.api_key_env):
         return f"Environment variable {config.api_key_env} (from --api-key-env) is not set."
+    from agent.checkpoint import CheckpointMismatchError
+
+    try:
+        live_settings(config)
+    except CheckpointMismatchError as exc:
+        return f"The shown run's settings differ from the checkpoint's: {exc}"
     return None
+
+
+def live_settings(config: LiveConfig) -> tuple[str, str, Any]:
+    """(template, coordinate space, pixel budget) for the live call: the shown run's header, checked
+    against the checkpoint's `phone_r1.json` (`--checkpoint-meta`, else the checkpoint the header names)
+    like `eval run` checks its flags; raises `CheckpointMismatchError` unless overriding."""
+    from actions.coords import PixelBudget
+    from agent.checkpoint import resolve_settings
+
+    header = config.run_header or {}
+    checkpoint = config.checkpoint_meta or header.get("checkpoint")
+    # Another agent's run records its own grammar's template and space; only the budget is comparable.
+    seed_format = (header.get("agent") or "phone-r1") == "phone-r1"
+    meta, _ = resolve_settings(
+        checkpoint,
+        allow_override=config.override_checkpoint_meta,
+        prompt_template=header.get("template") if seed_format else None,
+        coord_space=header.get("coord_space") if seed_format else None,
+        min_pixels=header.get("min_pixels"),
+        max_pixels=header.get("max_pixels"),
+    )
+    return meta.prompt_template, meta.coord_space, PixelBudget(int(meta.min_pixels), int(meta.max_pixels))
 
 
 def endpoint_agent(config: LiveConfig) -> Any:
     """A `PhoneAgent` on the configured endpoint, asked with the shown run's template, coordinate space
-    and pixel budget (from its results header) so the live answer is comparable with the stored one."""
-    from actions.coords import PixelBudget
+    and pixel budget (from its results header, checked against the checkpoint) so the live answer is
+    comparable with the stored one; in the shown run's agent grammar unless `config.agent` names one."""
     from agent import PhoneAgent
 
     header = config.run_header or {}
-    kwargs: dict[str, Any] = {}
+    template, coord_space, budget = live_settings(config)
+    kwargs: dict[str, Any] = {"budget": budget}
     if config.api_key_env:
         kwargs["api_key_env"] = config.api_key_env
-    if header.get("template"):
-        kwargs["template"] = header["template"]
-    if header.get("coord_space"):
-        kwargs["coord_space"] = header["coord_space"]
-    if header.get("min_pixels") and header.get("max_pixels"):
-        kwargs["budget"] = PixelBudget(int(header["min_pixels"]), int(header["max_pixels"]))
+    name = config.agent or header.get("agent") or "phone-r1"
+    if name != "phone-r1":
+        from agent.adapters import make_adapter
+
+        kwargs["adapter"] = make_adapter(name, budget=budget)
+    elif (header.get("agent") or "phone-r1") == "phone-r1":
+        # The seed format's template and space come from a run that used it, not another agent's run.
+        kwargs.update(template=template, coord_space=coord_space)
     return PhoneAgent.from_endpoint(config.base_url, config.model, **kwargs)
 
 
@@ -81,9 +117,15 @@ def _score(action: Any, step: Step, protocol: str) -> tuple[str, str]:
     if action is None:
         return "✘ wrong — answer did not parse", "0.000"
     from actions import action_score, match_step
+    from actions.protocols import MissingContext
 
-    verdict = match_step(action, step.gold, step.screen_size, protocol=protocol)
     breakdown = action_score(action, step.gold, step.screen_size)
+    try:
+        verdict = match_step(
+            action, step.gold, step.screen_size, protocol=protocol, context=step.context, step_id=step.step_id
+        )
+    except MissingContext as err:
+        return f"not judged — {err}", f"{breakdown.total:.3f}"
     mark = "✔ correct" if verdict.correct else "✘ wrong"
     return f"{mark} — {verdict.reason}", f"{breakdown.total:.3f}"
 

@@ -1,6 +1,6 @@
 """One step of an episode: what the agent sees and, for data with labels, the gold action.
 
-Readers (`training.data`) build these; the prompt builder, the dataset builder, the evaluator and the
+Readers (`episodes.readers`) build these; the prompt builder, the dataset builder, the evaluator and the
 replay UI all consume them, so this is the one record type that crosses package boundaries.
 """
 
@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from actions.context import GoldContext
 
 # The seed's action_type_list: Chinese labels shown to the model for each action type.
 DEFAULT_ACTION_TYPE_LIST: dict[str, str] = {
@@ -34,7 +36,8 @@ class Step:
     in original pixels. `gold` is a typed action from `actions` (or None for unlabelled data), always
     in original pixels. `input` is the step's input JSON exactly as it was read, so conversions can
     reproduce it byte for byte. `source` names where the step came from (`path/step_3.json` or
-    `file.jsonl:17`) for error messages.
+    `file.jsonl:17`) for error messages. `context` is the optional gold context (`actions.context`)
+    read from the step file's top-level `context` key, beside `input` and `output`.
     """
 
     episode_id: str
@@ -49,6 +52,13 @@ class Step:
     action_type_list: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ACTION_TYPE_LIST))
     input: dict[str, Any] = field(default_factory=dict)
     source: str = ""
+    context: GoldContext | None = None
+
+    @property
+    def instruction(self) -> str | None:
+        """The low-level step instruction (`input.step_instruction`, the Low setting), if the step has one."""
+        value = self.input.get("step_instruction")
+        return value if isinstance(value, str) else None
 
     @property
     def step_id(self) -> str:

@@ -1,0 +1,155 @@
+"""The shape every match protocol has, and the geometry they share (in original pixels or norm units).
+
+"norm" divides x by the screen width and y by its height, so both axes run 0-1; distances are
+Euclidean in norm units unless a protocol says otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from actions.context import Box, GoldContext, Point
+from actions.types import Action, BoxAction, Swipe
+
+Screen = tuple[int, int]
+OPPOSITE = {"up": "down", "down": "up", "left": "right", "right": "left"}
+
+
+class MissingContext(ValueError):
+    """A protocol needs gold context the step does not carry; `field` names the missing key."""
+
+    def __init__(self, field: str, why: str, where: str = "the protocol") -> None:
+        super().__init__(f"{where} needs context.{field} ({why}), which the step lacks")
+        self.field, self.why = field, why
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A protocol's verdict on one step: `counted` says whether the step is in its denominator."""
+
+    correct: bool
+    type_match: bool
+    reason: str
+    counted: bool = True
+
+
+Judge = Callable[[Action, Action, Screen, GoldContext], Judgement]
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """A named step-accuracy rule reproducing one published evaluator (or phone-r1's own `box`)."""
+
+    name: str
+    definition: str
+    source: str
+    click: str
+    swipe: str
+    text: str
+    other: str
+    denominator: str
+    differs_from_box: str
+    judge: Judge = field(repr=False)
+    counts: Callable[[Action], bool] = field(default=lambda gold: True, repr=False)
+    context: tuple[str, ...] = ()
+    quirks: tuple[str, ...] = ()
+
+    def step_rule(self) -> dict[str, str]:
+        """The rule per kind of action, as docs and reports print it."""
+        return {
+            "click / long_click": self.click,
+            "swipe / scroll": self.swipe,
+            "type / open_app": self.text,
+            "other actions": self.other,
+        }
+
+
+def box_of(action: BoxAction) -> Box:
+    """The gold box with its corners ordered (gold boxes are sometimes written with swapped corners)."""
+    x1, y1, x2, y2 = action.box
+    return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)
+
+
+def is_point(action: BoxAction) -> bool:
+    """Whether a click's gold is a point (`"x,y"` on the wire, a zero-size box inside)."""
+    x1, y1, x2, y2 = action.box
+    return x1 == x2 and y1 == y2
+
+
+def inside(point: Point, box: Box) -> bool:
+    """Edges count as inside."""
+    return box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3]
+
+
+def norm_distance(a: Point, b: Point, screen: Screen) -> float:
+    return math.hypot((a[0] - b[0]) / screen[0], (a[1] - b[1]) / screen[1])
+
+
+def gold_point(gold: BoxAction, context: GoldContext) -> Point:
+    """The gold tap point: the context's point when the source gave one, else the gold box centre."""
+    return context.point if context.point is not None else gold.point
+
+
+def scaled(box: Box, factor: float) -> Box:
+    """`box` scaled by `factor` about its centre, not clipped."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    hw, hh = (box[2] - box[0]) * factor / 2, (box[3] - box[1]) * factor / 2
+    return cx - hw, cy - hh, cx + hw, cy + hh
+
+
+def grown_clipped(box: Box, fraction: float, screen: Screen) -> Box:
+    """The AITW enlargement in norm units: height and width each grow by `fraction` of themselves,
+    centred; top and left are clipped at 0 and height and width (not bottom and right) at 1."""
+    top, left = box[1] / screen[1], box[0] / screen[0]
+    h, w = (box[3] - box[1]) / screen[1], (box[2] - box[0]) / screen[0]
+    top, left = max(0.0, top - fraction * h / 2), max(0.0, left - fraction * w / 2)
+    h, w = min(1.0, h + fraction * h), min(1.0, w + fraction * w)
+    return left, top, left + w, top + h
+
+
+def to_norm(point: Point, screen: Screen) -> Point:
+    return point[0] / screen[0], point[1] / screen[1]
+
+
+def main_axis_direction(start: Point, end: Point, *, tie: str = "vertical") -> str | None:
+    """up/down/left/right of the finger by the larger axis; None for a zero-length swipe."""
+    dx, dy = end[0] - start[0], end[1] - start[1]
+    if dx == 0 and dy == 0:
+        return None
+    vertical = abs(dy) > abs(dx) or (abs(dy) == abs(dx) and tie == "vertical")
+    if vertical:
+        return "down" if dy > 0 else "up"
+    return "right" if dx > 0 else "left"
+
+
+def finger_direction(gold: Swipe, context: GoldContext) -> str | None:
+    """The gold swipe's finger direction: the source's stated word when the context has one (turned
+    round when the source names the content's motion), else the gold swipe's own main axis."""
+    word = context.scroll_direction
+    if word is None:
+        return main_axis_direction(gold.start, gold.end)
+    if context.scroll_direction_means is None:
+        raise MissingContext(
+            "scroll_direction_means", "to know whether scroll_direction names the finger or the content"
+        )
+    return OPPOSITE[word] if context.scroll_direction_means == "content" else word
+
+
+def content_direction(gold: Swipe, context: GoldContext) -> str | None:
+    """The direction word AndroidControl states (the content's motion, all four inverted from the finger)."""
+    if context.scroll_direction is not None and context.scroll_direction_means == "content":
+        return context.scroll_direction
+    finger = finger_direction(gold, context)
+    return OPPOSITE[finger] if finger else None
+
+
+def type_judgement(pred: Action, gold: Action, names: dict[str, str]) -> tuple[bool, str | None, str | None]:
+    """Whether the two actions share a type in a source's own action space (`names` maps ours to its)."""
+    p, g = names.get(pred.action_type), names.get(gold.action_type)
+    return p is not None and p == g, p, g
+
+
+def mismatch(p: str | None, g: str | None, counted: bool = True) -> Judgement:
+    return Judgement(False, False, f"type mismatch: predicted {p or 'none of its types'}, gold {g}", counted)

@@ -1,0 +1,105 @@
+"""`phone-r1 eval rescore`: re-judge a stored run under several match protocols without calling the model.
+
+Each protocol gets one column (SR, TM, GR, episode success, steps counted). A protocol that needs gold
+context some step lacks is reported as refused, with the step and the missing key, never scored with
+another rule.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from eval.metrics import compute_metrics
+from eval.results import Results
+
+logger = logging.getLogger(__name__)
+
+ROWS: tuple[tuple[str, str], ...] = (
+    ("sr", "SR"),
+    ("tm", "TM"),
+    ("gr", "GR"),
+    ("episode_success", "episode success"),
+    ("n_steps", "steps counted"),
+)
+
+
+class OwnHistoryError(ValueError):
+    """A run whose prompts held the model's own history: its steps depend on earlier answers."""
+
+
+def check_history(header: Mapping[str, Any] | None, source: str) -> None:
+    """Refuse runs whose header says the history was not the gold one (`history` other than `gold`)."""
+    history = (header or {}).get("history", "gold")
+    if history != "gold":
+        raise OwnHistoryError(
+            f"{source}: expected a run with gold history (header 'history': 'gold'), found {history!r}; "
+            "a step of an own-history run depends on the model's earlier answers, so it cannot be re-judged "
+            "step by step"
+        )
+
+
+def load_contexts(episodes: str | Path) -> dict[str, Any]:
+    """The gold context of every step of `episodes` that has one, by step id."""
+    from episodes.readers import iter_steps
+
+    return {s.step_id: s.context for s in iter_steps(episodes, strict=False) if s.context is not None}
+
+
+def protocol_names(requested: Iterable[str]) -> list[str]:
+    """`all` expands to every registered protocol; unknown names are a ValueError listing the known ones."""
+    from actions.protocols import PROTOCOLS, get_protocol
+
+    names: list[str] = []
+    for name in requested:
+        for n in PROTOCOLS if name == "all" else [get_protocol(name).name]:
+            if n not in names:
+                names.append(n)
+    return names
+
+
+def rescore(
+    results: Results, protocols: Sequence[str], contexts: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """One entry per protocol: the table's metrics, or `{"refused": reason}`."""
+    from actions.protocols import MissingContext, get_protocol
+
+    table: dict[str, Any] = {}
+    for name in protocols:
+        try:
+            m = compute_metrics(results, protocol=name, contexts=contexts)
+        except MissingContext as err:
+            table[name] = {"refused": str(err)}
+            continue
+        table[name] = {key: m[key] for key, _ in ROWS} | {
+            "n_not_counted": m["n_not_counted"],
+            "differs_from_box": get_protocol(name).differs_from_box,
+        }
+    return table
+
+
+def format_table(table: Mapping[str, Any]) -> str:
+    """The per-protocol table as aligned text, refusals listed under it."""
+    names = list(table)
+    header = ["metric", *names]
+    lines = [header]
+    for key, label in ROWS:
+        row = [label]
+        for name in names:
+            entry = table[name]
+            value = entry.get(key) if "refused" not in entry else None
+            if "refused" in entry:
+                row.append("refused")
+            elif key == "n_steps":
+                row.append(str(value))
+            else:
+                row.append("–" if value is None else f"{100 * value:.1f}%")
+        lines.append(row)
+    widths = [max(len(r[i]) for r in lines) for i in range(len(header))]
+    text = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in lines]
+    for name in names:
+        if "refused" in table[name]:
+            text.append(f"{name}: {table[name]['refused']}")
+    return "\n".join(text)

@@ -1,0 +1,145 @@
+"""`eval rescore` and the per-protocol table of `eval report`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from actions.protocols import PROTOCOLS
+from phone_r1.cli import main as cli_main
+from tests.helpers.eval import HAND_EPISODES, HAND_PREDICTIONS, predictions_file, write_episodes
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("rescore")
+    episodes = write_episodes(tmp / "episodes", HAND_EPISODES)
+    # Every click step gets candidate and UI boxes (its gold box and a banner), as an importer writes them.
+    for step in episodes.glob("*/step_*.json"):
+        record = json.loads(step.read_text(encoding="utf-8"))
+        if record["output"]["action_type"] in ("click", "long_click"):
+            box = [
+                int(v)
+                for v in record["output"]["action_parameter"][record["output"]["action_type"]].split(",")
+            ]
+            record["context"] = {"candidate_boxes": [box], "ui_boxes": [box, [0, 0, 120, 10]]}
+        elif record["output"]["action_type"] == "open_app":
+            record["context"] = {"candidate_boxes": [[10, 10, 30, 30]]}  # the app's launcher icon
+        step.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    out = tmp / "run.jsonl"
+    pred = predictions_file(tmp / "pred.jsonl", HAND_PREDICTIONS)
+    args = [
+        "eval",
+        "run",
+        "--episodes",
+        str(episodes),
+        "--predictions",
+        str(pred),
+        "-o",
+        str(out),
+        "--no-progress",
+    ]
+    assert cli_main(args) == 0
+    return tmp, episodes, out
+
+
+def test_rescore_prints_a_column_per_protocol_and_writes_json(run, capsys):
+    tmp, episodes, out = run
+    target = tmp / "table.json"
+    assert cli_main(["eval", "rescore", str(out), "--episodes", str(episodes), "-o", str(target)]) == 0
+    printed = capsys.readouterr().out
+    first = printed.splitlines()[0].split()
+    assert first == ["metric", *PROTOCOLS]
+    for label in ("SR", "TM", "GR", "episode success", "steps counted"):
+        assert label in printed
+    table = json.loads(target.read_text(encoding="utf-8"))["protocols"]
+    assert list(table) == list(PROTOCOLS)
+    # The hand run has one click step; it carries candidate and UI boxes, so nothing refuses.
+    assert all("refused" not in v for v in table.values()), table
+    # gui-r1 leaves back / wait / finish steps out, ui-r1 counts only five types.
+    assert table["gui-r1"]["n_steps"] < table["box"]["n_steps"]
+
+
+def test_a_protocol_missing_context_is_refused_naming_the_step(run, capsys):
+    tmp, _, out = run
+    # Without --episodes the steps carry no context.
+    assert cli_main(["eval", "rescore", str(out), "--protocol", "androidcontrol-qwen", "box"]) == 0
+    printed = capsys.readouterr().out
+    assert (
+        "androidcontrol-qwen: step 1/0: protocol 'androidcontrol-qwen' needs context.candidate_boxes"
+        in printed
+    )
+
+
+def test_unknown_protocol_lists_the_known_ones(run, capsys):
+    _, _, out = run
+    assert cli_main(["eval", "rescore", str(out), "--protocol", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "nope" in err and all(name in err for name in PROTOCOLS)
+
+
+def test_own_history_runs_are_refused(run, capsys):
+    tmp, _, out = run
+    lines = out.read_text(encoding="utf-8").splitlines()
+    header = json.loads(lines[0]) | {"history": "own"}
+    own = tmp / "own.jsonl"
+    own.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n", encoding="utf-8")
+    assert cli_main(["eval", "rescore", str(own)]) == 2
+    assert "expected a run with gold history" in capsys.readouterr().err
+
+
+def test_report_has_the_protocol_table(run):
+    tmp, episodes, out = run
+    report = tmp / "report"
+    assert cli_main(["eval", "report", str(out), "-o", str(report), "--episodes", str(episodes)]) == 0
+    md = (report / "report.md").read_text(encoding="utf-8")
+    assert "Per protocol" in md
+    for name, protocol in PROTOCOLS.items():
+        assert f"| {name} |" in md and protocol.differs_from_box in md
+    metrics = json.loads((report / "metrics.json").read_text(encoding="utf-8"))
+    assert set(metrics["protocols"]) == set(PROTOCOLS)
+
+
+def test_eval_run_refuses_up_front_when_a_step_lacks_context(tmp_path, capsys):
+    episodes = write_episodes(tmp_path / "episodes", HAND_EPISODES)
+    pred = predictions_file(tmp_path / "pred.jsonl", HAND_PREDICTIONS)
+    out = tmp_path / "run.jsonl"
+    args = ["eval", "run", "--episodes", str(episodes), "--predictions", str(pred), "-o", str(out)]
+    assert cli_main([*args, "--no-progress", "--protocol", "androidcontrol-qwen"]) == 2
+    assert "step 1/0: protocol 'androidcontrol-qwen' needs context.candidate_boxes" in capsys.readouterr().err
+    assert not out.exists()  # refused before any step was answered
+
+
+@pytest.mark.parametrize("name", list(PROTOCOLS))
+def test_eval_run_accepts_every_registered_protocol(run, name):
+    tmp, episodes, _ = run
+    out = tmp / f"run-{name}.jsonl"
+    pred = tmp / "pred.jsonl"
+    args = [
+        "eval",
+        "run",
+        "--episodes",
+        str(episodes),
+        "--predictions",
+        str(pred),
+        "-o",
+        str(out),
+        "--no-progress",
+    ]
+    assert cli_main([*args, "--protocol", name]) == 0
+    assert json.loads(out.read_text(encoding="utf-8").splitlines()[0])["protocol"] == name
+
+
+def test_report_under_a_context_protocol_reads_the_episodes(run, capsys):
+    tmp, episodes, out = run
+    target = tmp / "report-qwen"
+    assert cli_main(["eval", "report", str(out), "-o", str(target), "--protocol", "androidcontrol-qwen"]) == 2
+    assert "needs context.candidate_boxes" in capsys.readouterr().err
+    args = ["eval", "report", str(out), "-o", str(target), "--protocol", "androidcontrol-qwen", "--episodes"]
+    assert cli_main([*args, str(episodes)]) == 0
+    metrics = json.loads((target / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["protocol"] == "androidcontrol-qwen"
+    assert metrics["sr"] == metrics["protocols"]["androidcontrol-qwen"]["sr"]
+    assert cli_main(["eval", "compare", str(out), str(out), "--protocol", "agentcpm"]) == 2
+    assert "needs context.ui_boxes" in capsys.readouterr().err
