@@ -12,6 +12,8 @@ VENV_VERL ?= .venv-verl
 # not load against its CPU build; torch 2.14.1 with torchvision 0.29.1 runs on CPU.
 VERL_TORCH ?= torch==2.14.1 torchvision==0.29.1
 
+# Extras installed with the project; `deepspeed` runs the ZeRO tests (skipped where it is missing).
+EXTRAS ?= dev,deepspeed
 # vLLM's own code checks the serving path (serving.vllm_check), in a venv of its own: vLLM pins its own
 # torch and transformers. VLLM_VERSION is the version the `gpu` extra pins; TRL's comes from constraints.txt.
 VLLM_VENV ?= .venv-vllm
@@ -27,7 +29,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PIP) install --upgrade pip
 	# torch first and pinned: an unpinned torch pulls several GB of CUDA wheels on CPU machines.
 	$(PIP) install "torch==$(TORCH_VERSION)"
-	$(PIP) install -c constraints.txt -e ".[dev]"
+	$(PIP) install -c constraints.txt -e ".[$(EXTRAS)]"
 	touch $@
 
 install: $(VENV)/.installed

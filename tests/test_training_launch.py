@@ -85,6 +85,8 @@ def test_deepspeed_json_and_accelerate_configs(stage):
     assert str(config.distributed_type) == "DistributedType.DEEPSPEED"
     assert (ROOT / config.deepspeed_config["deepspeed_config_file"]).is_file()
     assert config.deepspeed_config["zero3_init_flag"] == (stage == 3)
+    # Each node runs the launcher itself; accelerate's default multi-node launcher (pdsh) would not.
+    assert config.deepspeed_config["deepspeed_multinode_launcher"] == "standard"
     ddp = ClusterConfig.from_yaml_file(str(ACCEL / "ddp.yaml"))
     assert str(ddp.distributed_type) == "DistributedType.MULTI_GPU" and ddp.mixed_precision == "bf16"
 

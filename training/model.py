@@ -109,6 +109,7 @@ def load_model(model_args: Any, *, freeze_vision_tower: bool, gradient_checkpoin
     if dtype is not None:
         kwargs["dtype"] = dtype
     model = AutoModelForImageTextToText.from_pretrained(model_args.model_name_or_path, **kwargs)
+    _keep_used_weight_conversions(model)
     if gradient_checkpointing:
         # The trainer turns checkpointing on; the KV cache must be off for it to take effect.
         model.config.use_cache = False
@@ -120,6 +121,19 @@ def load_model(model_args: Any, *, freeze_vision_tower: bool, gradient_checkpoin
             logger.info("froze %d vision-tower parameters", freeze(tower))
     logger.info("model %s loaded with %s attention", model_args.model_name_or_path, attn)
     return model
+
+
+def _keep_used_weight_conversions(model: Any) -> None:
+    """Save in the layout the model was loaded from, also when it was loaded under DeepSpeed ZeRO-3.
+
+    `save_pretrained` reverses the key renamings recorded at load time. transformers' plain loading
+    records the renamings that matched the checkpoint; its ZeRO-3 loading records the model's whole
+    mapping, legacy renamings included, and reversing those writes Qwen2.5-VL's decoder as
+    `model.model.*` instead of `model.*` (transformers reads that back, other loaders need not).
+    """
+    conversions = getattr(model, "_weight_conversions", None)
+    if conversions and all(hasattr(c, "was_used") for c in conversions):
+        model._weight_conversions = [c for c in conversions if c.was_used()]
 
 
 def peft_config_for(model: Any, model_args: Any, include_vision: bool) -> Any | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,22 +63,51 @@ def _has_accelerator() -> bool:
 
 
 def _ensure_model(plan_: Plan) -> None:
+    """Build the tiny model at `model_name_or_path` when the recipe asks for it and it is missing.
+
+    Under several processes the main process of each node builds it while the others wait (a node
+    without a shared file system needs its own copy), and the build runs outside DeepSpeed ZeRO-3's
+    partitioned init: inside it, each rank would create only its shard of every weight.
+    """
     path = Path(plan_.model.model_name_or_path)
     if path.exists() or not plan_.script.build_tiny_model_if_missing:
         return
-    from training.tiny_model import build_tiny_model
+    with plan_.config.main_process_first(local=True, desc="building the tiny model"):
+        if path.exists():  # built by the main process while this one waited
+            return
+        from training.tiny_model import build_tiny_model
 
-    # Build beside the target and rename: under torchrun every rank may get here at once.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
-    build_tiny_model(staging, seed=0)
+        # Build beside the target and rename: the main processes of nodes sharing a file system may
+        # get here at once.
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+        with _outside_zero3_init():
+            build_tiny_model(staging, seed=0)
+        try:
+            os.rename(staging, path)
+            logger.info("built the tiny model at %s", path)
+        except OSError:
+            import shutil
+
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextmanager
+def _outside_zero3_init() -> Iterator[None]:
+    """Create models with full weights even while a ZeRO-3 run is configured in this process.
+
+    transformers wraps model construction in `deepspeed.zero.Init` whenever its module-level DeepSpeed
+    config (set by TrainingArguments or accelerate's DeepSpeed plugin) says stage 3; it offers
+    `unset_hf_deepspeed_config` but no getter, so the reference is saved and put back here.
+    """
+    from transformers.integrations import deepspeed as hf_deepspeed
+
+    saved = hf_deepspeed._hf_deepspeed_config_weak_ref
+    hf_deepspeed.unset_hf_deepspeed_config()
     try:
-        os.rename(staging, path)
-        logger.info("built the tiny model at %s", path)
-    except OSError:
-        import shutil
-
-        shutil.rmtree(staging, ignore_errors=True)
+        yield
+    finally:
+        hf_deepspeed._hf_deepspeed_config_weak_ref = saved
 
 
 def build_dataset_for(plan_: Plan, arrow_dir: str | Path | None = None):
