@@ -147,7 +147,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Re-judge every step of a results file under each protocol and print one table "
         "(SR, TM, GR, episode success, steps counted) with a column per protocol.",
     )
-    rescore.add_argument("results", type=Path, help="results JSONL of a gold-history run")
+    rescore.add_argument("results", type=Path, help="results JSONL of a run (`eval run -o`)")
     rescore.add_argument("--episodes", type=Path, help="the run's episodes (gold context for the protocols)")
     rescore.add_argument(
         "--protocol",
@@ -215,13 +215,12 @@ def _compare(args: argparse.Namespace) -> int:
 def _rescore(args: argparse.Namespace) -> int:
     import json
 
-    from eval.rescore import check_history, format_table, load_contexts, protocol_names, rescore
+    from eval.rescore import format_table, load_contexts, protocol_names, rescore
     from eval.results import read_results
 
     try:
         names = protocol_names(args.protocol)
         results = read_results(args.results)
-        check_history(results.header, str(args.results))
         contexts = load_contexts(args.episodes) if args.episodes else {}
         table = rescore(results, names, contexts)
     except (ValueError, FileNotFoundError) as err:

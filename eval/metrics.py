@@ -29,7 +29,7 @@ ERROR = "error"
 GROUNDING_TYPES = ("click", "long_click")
 
 
-def _rematch(record: dict[str, Any], protocol: str, contexts: Mapping[str, Any] | None) -> dict[str, Any]:
+def rematch(record: dict[str, Any], protocol: str, contexts: Mapping[str, Any] | None) -> dict[str, Any]:
     """The record's verdict under another protocol, from its stored prediction, gold, screen and the
     step's gold context (`contexts` by step id)."""
     from actions import match_step, parse_action
@@ -130,7 +130,7 @@ def compute_metrics(
     elif protocol is None:
         verdicts = [r["verdict"] for r in rows]
     else:
-        verdicts = [_rematch(r, protocol, contexts) for r in rows]
+        verdicts = [rematch(r, protocol, contexts) for r in rows]
     n_total = len(rows)
     kept = [(r, v) for r, v in zip(rows, verdicts, strict=True) if v.get("counted", True)]
     rows, verdicts = [r for r, _ in kept], [v for _, v in kept]

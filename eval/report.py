@@ -239,17 +239,13 @@ def write_report(
     from actions.protocols import PROTOCOLS
     from eval.own_report import own_section
     from eval.plots import all_figures
-    from eval.rescore import OwnHistoryError, check_history, load_contexts, rescore
+    from eval.rescore import load_contexts, rescore
 
     loaded = read_results(results)
     records = list(loaded.records.values())
     contexts = load_contexts(episodes) if episodes else {}
     metrics = compute_metrics(loaded, protocol=protocol, contexts=contexts)
-    try:
-        check_history(loaded.header, str(results))
-        metrics["protocols"] = rescore(loaded, list(PROTOCOLS), contexts)
-    except OwnHistoryError as err:
-        logger.info("no per-protocol table: %s", err)
+    metrics["protocols"] = rescore(loaded, list(PROTOCOLS), contexts)
     history = (loaded.header or {}).get("history", "gold")
     gold = read_results(against) if against is not None else None
     if gold is not None and (history == "gold" or (gold.header or {}).get("history", "gold") != "gold"):

@@ -2,7 +2,8 @@
 
 Each protocol gets one column (SR, TM, GR, episode success, steps counted). A protocol that needs gold
 context some step lacks is reported as refused, with the step and the missing key, never scored with
-another rule.
+another rule. An own-history run is re-judged only under protocols that give every recorded step its
+recorded verdict (`trajectory_change`); any other would have changed the prompts that followed.
 """
 
 from __future__ import annotations
@@ -26,19 +27,30 @@ ROWS: tuple[tuple[str, str], ...] = (
 )
 
 
-class OwnHistoryError(ValueError):
-    """A run whose prompts held the model's own history: its steps depend on earlier answers."""
+def trajectory_change(results: Results, protocol: str, contexts: Mapping[str, Any] | None) -> str | None:
+    """Why an own-history run cannot be re-judged under `protocol`, or None when it can.
 
+    In an own-history run each verdict decided what came next (where an `own` episode stopped, whether
+    an `own-patched` history entry is the agent's or the gold), so a step judged otherwise under
+    `protocol` would have led to other prompts. Only a protocol that gives every recorded step the
+    verdict it had leaves the trajectory as it was; the first step it would judge otherwise is named.
+    """
+    from eval.metrics import rematch
 
-def check_history(header: Mapping[str, Any] | None, source: str) -> None:
-    """Refuse runs whose header says the history was not the gold one (`history` other than `gold`)."""
-    history = (header or {}).get("history", "gold")
-    if history != "gold":
-        raise OwnHistoryError(
-            f"{source}: expected a run with gold history (header 'history': 'gold'), found {history!r}; "
-            "a step of an own-history run depends on the model's earlier answers, so it cannot be re-judged "
-            "step by step"
-        )
+    history = (results.header or {}).get("history", "gold")
+    if history == "gold":
+        return None
+    for record in results.records.values():
+        before = bool(record["verdict"].get("correct"))
+        after = bool(rematch(record, protocol, contexts).get("correct"))
+        if before != after:
+            was, now = ("right", "wrong") if before else ("wrong", "right")
+            return (
+                f"a {history!r}-history run: step {record['step_id']} was {was} under the run's protocol "
+                f"and would be {now} under {protocol!r}, which changes what the agent was asked next; "
+                "re-run with --protocol instead"
+            )
+    return None
 
 
 def load_contexts(episodes: str | Path) -> dict[str, Any]:
@@ -69,6 +81,10 @@ def rescore(
     table: dict[str, Any] = {}
     for name in protocols:
         try:
+            change = trajectory_change(results, name, contexts)
+            if change is not None:
+                table[name] = {"refused": change}
+                continue
             m = compute_metrics(results, protocol=name, contexts=contexts)
         except MissingContext as err:
             table[name] = {"refused": str(err)}

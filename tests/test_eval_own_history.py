@@ -232,3 +232,35 @@ def test_kill_9_mid_run_then_resume_gives_the_same_episode_metrics(tmp_path, cap
     assert sorted(records(killed)) == sorted(records(whole))
     assert comparable(killed) == comparable(whole)
     assert comparable(whole)["task_success"] == pytest.approx(8 / 12)  # episodes 102, 105, 108, 111 fail
+
+
+def test_rescore_refuses_a_protocol_that_would_change_the_trajectory(tmp_path, capsys):
+    steps = {s.step_id: s for s in read_steps(DEMO)}
+    click = next(s for s in steps.values() if s.gold.action_type == "click" and s.episode_id == "20003")
+    x1, y1, x2, y2 = click.gold.box
+    # A tap just right of the gold box: wrong under `box` (outside), right under `aitw` (enlarged box).
+    near = {
+        "action_type": "click",
+        "action_parameter": {"click": f"{x2 + 4},{y1},{x2 + 8},{y2}"},
+        "action_description": "near",
+    }
+    rows = []
+    for step in read_steps(DEMO):
+        wire = near if step.step_id == click.step_id else step.gold.to_json()
+        rows.append(json.dumps({"step_id": step.step_id, "raw": f"<answer>{json.dumps(wire)}</answer>"}))
+    pred = tmp_path / "p.jsonl"
+    pred.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "own.jsonl"
+    args = ["eval", "run", "--episodes", DEMO, "--predictions", str(pred), "--history", "own", "-o", str(out)]
+    assert main([*args, "--no-progress"]) == 0
+    assert records(out)[click.step_id]["stopped"]
+    capsys.readouterr()
+    assert (
+        main(["eval", "rescore", str(out), "--protocol", "box", "aitw", "-o", str(tmp_path / "t.json")]) == 0
+    )
+    table = json.loads((tmp_path / "t.json").read_text())["protocols"]
+    assert "refused" not in table["box"]
+    assert (
+        f"step {click.step_id} was wrong under the run's protocol and would be right under 'aitw'"
+        in (table["aitw"]["refused"])
+    )

@@ -79,14 +79,24 @@ def test_unknown_protocol_lists_the_known_ones(run, capsys):
     assert "nope" in err and all(name in err for name in PROTOCOLS)
 
 
-def test_own_history_runs_are_refused(run, capsys):
-    tmp, _, out = run
+def test_own_history_runs_are_rejudged_only_where_the_trajectory_stays(run, capsys):
+    tmp, episodes, out = run
     lines = out.read_text(encoding="utf-8").splitlines()
     header = json.loads(lines[0]) | {"history": "own"}
     own = tmp / "own.jsonl"
     own.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n", encoding="utf-8")
-    assert cli_main(["eval", "rescore", str(own)]) == 2
-    assert "expected a run with gold history" in capsys.readouterr().err
+    # Under the run's own protocol every verdict stays as recorded: nothing is refused.
+    assert cli_main(["eval", "rescore", str(own), "--protocol", "box"]) == 0
+    assert "refused" not in capsys.readouterr().out
+    table = tmp / "own-table.json"
+    assert cli_main(["eval", "rescore", str(own), "--episodes", str(episodes), "-o", str(table)]) == 0
+    rows = json.loads(table.read_text(encoding="utf-8"))["protocols"]
+    # A protocol judging some recorded step otherwise is refused, naming the step (its trajectory would
+    # have been another); every other one is scored.
+    refused = {name: row["refused"] for name, row in rows.items() if "refused" in row}
+    for reason in refused.values():
+        assert "'own'-history run: step " in reason or "needs context" in reason
+    assert "box" not in refused
 
 
 def test_report_has_the_protocol_table(run):
