@@ -18,6 +18,7 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
     ("data", "training.data.cli", "ingest, validate, convert, synthesize and export screenshot episodes"),
     ("train", "training.cli", "GRPO / SFT training on TRL"),
     ("serve", "serving.cli", "serve a checkpoint behind an OpenAI-compatible API"),
+    ("checkpoint", "agent.cli", "repair checkpoint folders in place"),
     ("eval", "eval.cli", "offline step-accuracy evaluation and reports"),
     ("ui", "ui.cli", "replay episodes and results in a Gradio app"),
     ("demo", "phone_r1.demo", "the whole loop on the demo episodes"),
