@@ -200,7 +200,9 @@ def load_processor(path: str | Path, min_pixels: int | None = None, max_pixels: 
         )
     # Called directly rather than through AutoProcessor, which resolves the saved processor_class by
     # name: that fails without torchvision for the stock name and yields a tokenizer for the old one.
-    processor = processor_class().from_pretrained(str(path))
+    # An old checkpoint may lack the video config the stock class needs; the video-free class does not.
+    cls = _processor_class() if legacy else processor_class()
+    processor = cls.from_pretrained(str(path))
     image_processor = getattr(processor, "image_processor", None)
     if image_processor is None:
         raise ValueError(
