@@ -27,8 +27,8 @@ install: $(VENV)/.installed
 # Built only where pip can get both wheels (checked with a dry run, seconds); the stamp keeps the venv
 # between runs so CI re-installs only when pyproject.toml or constraints.txt change.
 $(TV_VENV)/.installed: pyproject.toml constraints.txt
-	@if ! $(PYTHON) -m pip install --dry-run --quiet --no-deps --ignore-installed $(TV_TORCH) >/dev/null 2>&1; then \
-		echo "torchvision stack skipped: pip cannot get $(TV_TORCH) here (no local wheels for them)"; \
+	@if ! why="$$($(PYTHON) -m pip install --dry-run --quiet --no-deps --ignore-installed $(TV_TORCH) 2>&1)"; then \
+		echo "torchvision stack skipped: pip cannot get $(TV_TORCH) here: $$(echo "$$why" | grep -E 'ERROR' | head -1)"; \
 		if [ "$(TV_REQUIRED)" = "1" ]; then exit 1; fi; \
 		exit 0; \
 	fi; \
