@@ -46,6 +46,7 @@ test-tv: install-tv
 	@if [ -f $(TV_VENV)/.installed ]; then $(TV_PY) -m pytest $(PYTEST_ARGS); fi
 
 test: install
+	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -53,6 +54,7 @@ test-fast: install
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: install
+	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
 
 demo: install

@@ -9,7 +9,7 @@ from actions.coords import (
 )
 from actions.format import FORMAT_PARTS, FormatBreakdown, format_score
 from actions.match import ActionBreakdown, Verdict, action_score, match_step
-from actions.parse import PROBLEMS, THINK_FIELDS, ParsedCompletion, parse_completion
+from actions.parse import PROBLEMS, ParsedCompletion, parse_completion
 from actions.types import (
     ACTION_CLASSES,
     ACTION_TYPES,
@@ -27,6 +27,7 @@ from actions.types import (
     TypeText,
     Wait,
 )
+from actions.vocab import THINK_FIELDS
 from actions.wire import parse_action
 
 __all__ = [

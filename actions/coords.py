@@ -16,8 +16,9 @@ import functools
 from dataclasses import dataclass
 
 from actions.types import Action, BoxAction, Swipe
+from actions.vocab import COORD_SPACES, DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS
 
-COORD_SPACES: tuple[str, ...] = ("original", "resized", "norm1000")
+__all__ = ["COORD_SPACES", "PixelBudget", "model_screen_size", "to_model_space", "to_original_space"]
 NORM_RANGE = 1000
 PATCH_FACTOR = 28  # Qwen2.5-VL: 14-pixel patches merged 2×2.
 
@@ -26,8 +27,8 @@ PATCH_FACTOR = 28  # Qwen2.5-VL: 14-pixel patches merged 2×2.
 class PixelBudget:
     """The processor's pixel budget (Qwen2.5-VL defaults), shared by training, serving and eval."""
 
-    min_pixels: int = 56 * 56
-    max_pixels: int = 28 * 28 * 16384
+    min_pixels: int = DEFAULT_MIN_PIXELS
+    max_pixels: int = DEFAULT_MAX_PIXELS
 
     def __post_init__(self) -> None:
         if not (isinstance(self.min_pixels, int) and isinstance(self.max_pixels, int)):

@@ -15,7 +15,8 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from actions.parse import THINK_FIELDS, completion_text
+from actions.parse import completion_text
+from actions.vocab import THINK_FIELDS
 
 _THINK = re.compile(r"<think>(.*?)</think>", re.DOTALL)
 _ANSWER = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)

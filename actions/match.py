@@ -135,7 +135,7 @@ def _distance(a: tuple[float, float], b: tuple[float, float], screen: tuple[int,
 
 
 def swipe_directions(action: Swipe) -> frozenset[str]:
-    """Direction of a swipe by dominant axis and sign; an exact diagonal (|dx| == |dy|) counts as both axes."""
+    """Direction of a swipe by dominant axis and sign; an exact diagonal (|dx| == |dy|) is both."""
     dx, dy = action.end[0] - action.start[0], action.end[1] - action.start[1]
     horizontal = "right" if dx > 0 else "left"
     vertical = "down" if dy > 0 else "up"

@@ -18,16 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from actions.types import Action, ActionParseError
+from actions.vocab import THINK_FIELDS
 from actions.wire import literal_eval, parse_action
 
 logger = logging.getLogger(__name__)
 
-THINK_FIELDS: tuple[str, ...] = (
-    "task_interpretation",
-    "current_page_audit",
-    "path_alignment_check",
-    "action_validation",
-)
 
 # Every name `parse_completion` can report, so that reports and tests can rely on them.
 PROBLEMS: tuple[str, ...] = (

@@ -125,7 +125,3 @@ def action_reward(
     if callable(log_extra):
         log_extra("action_reason", reasons)
     return rewards
-
-
-# Names a training recipe may list under `reward_funcs`.
-REWARD_FUNCS: dict[str, Callable[..., list[float]]] = {"format": format_reward, "action": action_reward}

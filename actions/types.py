@@ -2,7 +2,8 @@
 
 Wire format (parameter always a string keyed by the action type):
 
-    {"action_type": "click", "action_parameter": {"click": "49,721,1368,1008"}, "action_description": "点击剑来"}
+    {"action_type": "click", "action_parameter": {"click": "49,721,1368,1008"},
+     "action_description": "点击剑来"}
 
 Inside the classes coordinates are numbers. A parsed action remembers its original parameter string
 (`raw_parameter`, not part of equality) so that oddly formatted wire strings (`"49, 721, ..."`, an
@@ -33,9 +34,6 @@ ACTION_TYPES: tuple[str, ...] = (
     "wait",
     "back",
 )
-
-# Keys of the inquiry parameter's JSON string, in the seed's order.
-INQUIRY_KEYS: tuple[str, ...] = ("Question", "CandidatesList", "PicDescribe", "AnswerIndex")
 
 
 class ActionParseError(ValueError):

@@ -26,6 +26,7 @@ from actions.types import (
     TypeText,
     Wait,
 )
+from actions.vocab import INQUIRY_KEYS
 
 _STRICT_NUMBER = re.compile(r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$")
 _ANY_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
@@ -92,7 +93,8 @@ def parse_candidates(value: Any, strict: bool) -> tuple[str, ...]:
             value = literal_eval(value.strip()) if value.strip() else []
         except _LITERAL_ERRORS as err:
             raise ActionParseError(
-                f"expected CandidatesList as a Python-literal list string like \"['a', 'b']\", found {value!r} ({err})",
+                "expected CandidatesList as a Python-literal list string like \"['a', 'b']\", found "
+                f"{value!r} ({err})",
                 "bad_candidates",
             ) from None
     elif strict:
@@ -158,7 +160,8 @@ def _parameter_value(obj: dict[str, Any], action_type: str, strict: bool) -> Any
             return param[action_type]
         if strict:
             raise ActionParseError(
-                f"expected action_parameter to hold key {action_type!r}, found keys {sorted(map(str, param))!r}",
+                f"expected action_parameter to hold key {action_type!r}, found keys "
+                f"{sorted(map(str, param))!r}",
                 "bad_parameter",
             )
         if action_type == "inquiry" and "Question" in param:
@@ -206,12 +209,10 @@ def _inquiry(value: Any, strict: bool, notes: list[str] | None) -> Inquiry:
             f"expected the inquiry parameter to be a JSON object, found {payload!r}", "bad_parameter"
         )
     if strict:
-        missing = [
-            key for key in ("Question", "CandidatesList", "PicDescribe", "AnswerIndex") if key not in payload
-        ]
+        missing = [key for key in INQUIRY_KEYS if key not in payload]
         if missing:
             raise ActionParseError(
-                f"expected inquiry keys Question, CandidatesList, PicDescribe, AnswerIndex; missing {missing}",
+                f"expected inquiry keys {', '.join(INQUIRY_KEYS)}; missing {missing}",
                 "bad_parameter",
             )
     try:

@@ -1,4 +1,4 @@
-"""The phone agent: steps, prompt templates, backends and the PhoneAgent.
+"""The phone agent: prompt templates, backends, checkpoint metadata and the PhoneAgent.
 
 Names are resolved on first use so that `import agent` loads no model library and opens no client.
 """
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from agent.checkpoint import CheckpointMeta
     from agent.errors import AgentError, BackendError
     from agent.prompt import build_messages
-    from agent.step import Step
+    from episodes.step import Step
 
 _LAZY = {
     "PhoneAgent": "agent.agent",
@@ -21,7 +21,7 @@ _LAZY = {
     "AgentError": "agent.errors",
     "BackendError": "agent.errors",
     "build_messages": "agent.prompt",
-    "Step": "agent.step",
+    "Step": "episodes.step",
     "CheckpointMeta": "agent.checkpoint",
 }
 

@@ -18,7 +18,7 @@ from typing import Any
 from agent.backends.base import Backend
 from agent.errors import AgentError, BackendError
 from agent.prompt import DEFAULT_TEMPLATE, build_messages, prompt_hash, screen_size_of, template_hash
-from agent.step import Step
+from episodes.step import Step
 
 logger = logging.getLogger(__name__)
 
@@ -133,9 +133,8 @@ class PhoneAgent:
     ) -> PhoneAgent:
         """An agent on a local transformers model; template, coordinate space and budget come from
         the checkpoint's `phone_r1.json` (without one: defaults, and the processor's saved budget)."""
-        from agent.backends.budget import checkpoint_budget
         from agent.backends.transformers_backend import TransformersBackend
-        from agent.checkpoint import CheckpointMeta
+        from agent.checkpoint import CheckpointMeta, checkpoint_budget
 
         meta = CheckpointMeta.load_or_default(path)
         budget = checkpoint_budget(path)
@@ -161,12 +160,12 @@ class PhoneAgent:
         except (OSError, ValueError) as exc:
             # An unreadable screenshot or a bad template: nothing was sent, so the step records why.
             return AgentResult(
-                None, None, "", error=AgentError("bad_response", f"{step.source or step.step_id}: {exc}")
+                None, None, "", error=AgentError("bad_input", f"{step.source or step.step_id}: {exc}")
             )
         digest = prompt_hash(messages)
         started = time.perf_counter()
         try:
-            completion = await self.backend.acomplete(messages)
+            completion = await self.backend.acomplete(messages, step=step)
         except BackendError as exc:
             latency = time.perf_counter() - started
             logger.warning("step %s: %s", step.step_id, exc.error.message)

@@ -1,5 +1,8 @@
 """What a checkpoint must carry besides weights: the coordinate space, pixel budget and prompt.
 
+`checkpoint_budget(path)` is the pixel budget a checkpoint was trained with, for serving and local
+inference.
+
 Training writes `phone_r1.json` next to every checkpoint; serving and evaluation read it, so the
 model is always asked in the space and at the resolution it was trained with.
 """
@@ -7,32 +10,53 @@ model is always asked in the space and at the resolution it was trained with.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+import logging
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
+from typing import Any
+
+from actions.vocab import (
+    COORD_SPACES,
+    DEFAULT_COORD_SPACE,
+    DEFAULT_MAX_PIXELS,
+    DEFAULT_MIN_PIXELS,
+    DEFAULT_TEMPLATE,
+)
+
+logger = logging.getLogger(__name__)
 
 META_FILENAME = "phone_r1.json"
-COORD_SPACES = ("original", "resized", "norm1000")
-
-# Qwen2.5-VL processor defaults (56*56 and 28*28*16384 pixels).
-DEFAULT_MIN_PIXELS = 3136
-DEFAULT_MAX_PIXELS = 12845056
 
 
 @dataclass(frozen=True)
 class CheckpointMeta:
-    coord_space: str = "original"
+    coord_space: str = DEFAULT_COORD_SPACE
     min_pixels: int = DEFAULT_MIN_PIXELS
     max_pixels: int = DEFAULT_MAX_PIXELS
-    prompt_template: str = "zh"
+    prompt_template: str = DEFAULT_TEMPLATE
     base_model: str | None = None
+    # The recipe's `reward_funcs` and `reward_weights` (None: not a GRPO checkpoint, or TRL's 1.0 each);
+    # `eval run` weighs its partial reward with them.
+    rewards: list[str] | None = None
+    reward_weights: list[float] | None = None
+    # Longest training prompt (text and image tokens) and the completion limit; serving sizes the
+    # context from them (`serving.vllm_command.context_length`).
+    max_prompt_length: int | None = None
+    max_completion_length: int | None = None
 
     def __post_init__(self) -> None:
         if self.coord_space not in COORD_SPACES:
             raise ValueError(f"coord_space must be one of {COORD_SPACES}, got {self.coord_space!r}")
         if not (0 < self.min_pixels <= self.max_pixels):
             raise ValueError(
-                f"pixel budget must satisfy 0 < min_pixels <= max_pixels, got {self.min_pixels}, {self.max_pixels}"
+                f"pixel budget must satisfy 0 < min_pixels <= max_pixels, got {self.min_pixels}, "
+                f"{self.max_pixels}"
             )
+        if self.rewards is not None and self.reward_weights is not None:
+            if len(self.rewards) != len(self.reward_weights):
+                raise ValueError(
+                    f"expected one reward weight per reward {self.rewards}, found {self.reward_weights}"
+                )
 
     def save(self, directory: str | Path) -> Path:
         path = Path(directory) / META_FILENAME
@@ -55,3 +79,97 @@ class CheckpointMeta:
     def load_or_default(cls, directory: str | Path) -> CheckpointMeta:
         path = Path(directory) / META_FILENAME
         return cls.load(directory) if path.is_file() else cls()
+
+
+def _saved_processor_budget(path: Path) -> tuple[int, int] | None:
+    """`(min_pixels, max_pixels)` from the processor files, or None when they do not say."""
+    for name in ("processor_config.json", "preprocessor_config.json"):
+        file = path / name
+        if not file.is_file():
+            continue
+        data = json.loads(file.read_text(encoding="utf-8"))
+        config = data.get("image_processor", data) if isinstance(data, dict) else {}
+        size = config.get("size") or {}
+        low = config.get("min_pixels") or size.get("shortest_edge")
+        high = config.get("max_pixels") or size.get("longest_edge")
+        if isinstance(low, int) and isinstance(high, int):
+            return low, high
+    return None
+
+
+def checkpoint_budget(path: str | Path) -> Any:
+    """The `PixelBudget` of a checkpoint folder: `phone_r1.json` when present, else the processor's
+    saved budget, else the Qwen2.5-VL defaults."""
+    from actions.coords import PixelBudget
+
+    path = Path(path)
+    if (path / META_FILENAME).is_file():
+        meta = CheckpointMeta.load(path)
+        return PixelBudget(meta.min_pixels, meta.max_pixels)
+    saved = _saved_processor_budget(path)
+    if saved is not None:
+        logger.info("%s: no %s; using the processor's saved pixel budget %s", path, META_FILENAME, saved)
+        return PixelBudget(*saved)
+    return PixelBudget()
+
+
+# The settings a command line may also give; each must match the checkpoint's unless overridden.
+SETTINGS = ("coord_space", "prompt_template", "min_pixels", "max_pixels")
+OVERRIDE_FLAG = "--override-checkpoint-meta"
+
+
+class CheckpointMismatchError(ValueError):
+    """A setting given on the command line that differs from the checkpoint's `phone_r1.json`."""
+
+
+def resolve_settings(
+    directory: str | Path | None, *, allow_override: bool = False, **given: Any
+) -> tuple[CheckpointMeta, dict[str, dict[str, Any]]]:
+    """The checkpoint's settings with the command line's `given` ones (None = not given) applied.
+
+    A given value that differs from what `directory/phone_r1.json` records is refused, naming both
+    values and the file, unless `allow_override`; then it is used and returned among the overrides
+    (`{setting: {"checkpoint": old, "given": new}}`) for the results header. Without a checkpoint
+    (`directory` None, or no `phone_r1.json` there) the given values apply over the defaults and
+    nothing is an override.
+    """
+    unknown = sorted(set(given) - set(SETTINGS))
+    if unknown:
+        raise TypeError(f"resolve_settings: unknown settings {unknown}; expected some of {list(SETTINGS)}")
+    path = Path(directory) / META_FILENAME if directory is not None else None
+    recorded = path is not None and path.is_file()
+    if recorded:
+        meta = CheckpointMeta.load(directory)
+    elif directory is not None:
+        saved = checkpoint_budget(directory)  # the processor's saved budget, else the defaults
+        meta = CheckpointMeta(min_pixels=saved.min_pixels, max_pixels=saved.max_pixels)
+    else:
+        meta = CheckpointMeta()
+    wanted = {name: value for name, value in given.items() if value is not None}
+    overrides = {
+        name: {"checkpoint": getattr(meta, name), "given": value}
+        for name, value in wanted.items()
+        if recorded and getattr(meta, name) != value
+    }
+    if overrides and not allow_override:
+        lines = "; ".join(
+            f"{name}: the checkpoint has {o['checkpoint']!r}, the command line gives {o['given']!r}"
+            for name, o in overrides.items()
+        )
+        raise CheckpointMismatchError(
+            f"{path}: {lines}. The model would be asked in another space, template or resolution than it "
+            f"was trained with; drop the flag, or pass {OVERRIDE_FLAG} to use it anyway (it is recorded)"
+        )
+    return replace(meta, **wanted), overrides
+
+
+def assumed_defaults_warning(directory: str | Path) -> str | None:
+    """The warning for a checkpoint without `phone_r1.json`, naming the defaults assumed (None with one)."""
+    if (Path(directory) / META_FILENAME).is_file():
+        return None
+    default = CheckpointMeta()
+    return (
+        f"{directory}: no {META_FILENAME}; assuming coord_space {default.coord_space!r}, prompt_template "
+        f"{default.prompt_template!r} and the processor's saved pixel budget (else {default.min_pixels}.."
+        f"{default.max_pixels}); write the file with the training settings to silence this"
+    )

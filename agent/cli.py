@@ -53,5 +53,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "checkpoint-* sub-folders, so stock AutoProcessor, transformers serve and vLLM load them. "
         "Idempotent.",
     )
-    repair.add_argument("checkpoints", nargs="+", type=Path, metavar="CHECKPOINT")
+    repair.add_argument(
+        "checkpoints",
+        nargs="+",
+        type=Path,
+        metavar="CHECKPOINT",
+        help="checkpoint folder (a training output folder also repairs its checkpoint-* folders)",
+    )
     repair.set_defaults(func=_repair)

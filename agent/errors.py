@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-ERROR_KINDS = ("timeout", "connection", "http_5xx", "http_4xx", "bad_response")
+from actions.vocab import ERROR_KINDS
+
+__all__ = ["ERROR_KINDS", "AgentError", "BackendError"]
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,14 @@ from typing import Any
 
 import orjson
 
-from agent.step import Step
+from actions.vocab import DEFAULT_TEMPLATE
+from episodes.records import IMAGE_KEYS
+from episodes.step import Step
 
 PROMPTS_DIR = Path(__file__).with_name("prompts")
-DEFAULT_TEMPLATE = "zh"
 IMAGE_PLACEHOLDER = "<image>"
 # Input keys that name screenshots; their values are shown to the model as `<image>`.
-SCREEN_KEYS = ("screen_path1", "screen_path2")
+SCREEN_KEYS = IMAGE_KEYS
 
 
 def available_templates() -> list[str]:
@@ -103,10 +104,9 @@ def screen_size_of(step: Step) -> tuple[int, int]:
     """`(width, height)` of the current screen: `step.screen_size`, or read from the image header."""
     if step.screen_size is not None:
         return (int(step.screen_size[0]), int(step.screen_size[1]))
-    from PIL import Image  # only when the reader did not record the size
+    from episodes.images import image_size  # only when the reader did not record the size
 
-    with Image.open(step.current_screenshot) as image:
-        return image.size
+    return image_size(step.current_screenshot)
 
 
 def model_screen_for(step: Step, coord_space: str, budget: Any = None) -> tuple[int, int]:

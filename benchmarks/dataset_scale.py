@@ -3,7 +3,7 @@
 The folders are generated once (JSON step files in the seed's format, ten steps per episode, every
 step pointing at two small shared screenshots outside the episode folders), the largest holding
 167,300 steps as the seed's real set. Smaller sizes link to the first episodes of the largest.
-Each size is indexed in a fresh subprocess — streaming `training.data.readers.iter_steps` over the
+Each size is indexed in a fresh subprocess — streaming `episodes.readers.iter_steps` over the
 whole folder: parse JSON, check the record, parse the gold action, read the screen size — so each
 peak RSS stands alone. Peak memory must stay flat as steps grow; the last line is the ratio of the
 peak at 167k steps to the peak at 1k steps.
@@ -64,7 +64,7 @@ def generate(work: Path, steps: int) -> Path:
     """`work/raw_max` with `steps` steps and `work/images` with the two shared screenshots."""
     from PIL import Image
 
-    from agent.step import DEFAULT_ACTION_TYPE_LIST
+    from episodes.step import DEFAULT_ACTION_TYPE_LIST
 
     images = work / "images"
     images.mkdir(parents=True, exist_ok=True)
@@ -100,7 +100,7 @@ def subset(work: Path, full: Path, steps: int) -> Path:
 
 def child(root: str) -> None:
     """Index one folder (run in a fresh process) and print JSON with the figures."""
-    from training.data.readers import iter_steps
+    from episodes.readers import iter_steps
 
     start = time.perf_counter()
     count = 0
@@ -140,7 +140,8 @@ def main() -> int:
             results[size] = figures
             print(
                 f"steps={figures['steps']:>7d}  time_s={figures['time_s']:8.2f}  "
-                f"steps_per_s={figures['steps'] / figures['time_s']:9.0f}  peak_rss_mb={figures['peak_rss_mb']:7.1f}",
+                f"steps_per_s={figures['steps'] / figures['time_s']:9.0f}  "
+                f"peak_rss_mb={figures['peak_rss_mb']:7.1f}",
                 flush=True,
             )
         ratio = results[sizes[-1]]["peak_rss_mb"] / results[sizes[0]]["peak_rss_mb"]

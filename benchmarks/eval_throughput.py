@@ -1,6 +1,6 @@
 """Eval throughput: phone-r1's concurrent runner vs a one-request-at-a-time client, same server, same steps.
 
-A scripted OpenAI-compatible server (`eval.stub_server`, in its own process) sleeps a fixed time per
+A scripted OpenAI-compatible server (`eval.testing.stub_server`, in its own process) sleeps a fixed time per
 request, standing in for a model server with spare batch capacity. Both clients send the same
 prompts (system template, step JSON and two phone-sized screenshots as base64 data URLs) for the
 same synthetic steps:
@@ -16,7 +16,11 @@ stub server's CPU time per request, the machine's load average and the CPU time 
 guests of the host are printed with the result, since on a small shared machine they, not the
 client's design, decide how close a run gets to the ideal.
 
-    .venv/bin/python benchmarks/eval_throughput.py [--steps 500] [--latency 0.1] [--concurrency 32] [--repeat 5]
+    .venv/bin/python benchmarks/eval_throughput.py [--steps 500] [--latency 0.1] [--concurrency 32] \
+        [--repeat 5]
+
+It then runs the same steps with `--history own` (episodes concurrent, the steps of an episode in
+sequence) and prints its wall time against the ideal that episode-level concurrency allows.
 
 The last line is the headline figure: `eval_speedup: <baseline wall time / phone-r1 wall time>`.
 """
@@ -35,10 +39,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent.loop import run as run_loop  # noqa: E402
+from episodes.readers import iter_steps  # noqa: E402
 from eval.results import ResultsWriter  # noqa: E402
 from eval.runner import count_steps, make_header, run_eval  # noqa: E402
-from eval.stub_server import StubServerProcess  # noqa: E402
-from training.data.readers import iter_steps  # noqa: E402
+from eval.testing.stub_server import StubServerProcess  # noqa: E402
 
 
 def make_episodes(root: Path, steps: int) -> Path:
@@ -138,6 +142,40 @@ async def concurrent_run(
         writer.close()
         await agent.aclose()
     return summary.wall_s, summary.correct, cpu_s
+
+
+async def own_history_run(
+    episodes: Path, base_url: str, model: str, concurrency: int, out: Path, steps: int
+) -> tuple[float, int, list[int]]:
+    """`--history own` over the episodes holding the first `steps` steps: wall time, steps right, and the
+    episode lengths in the order the runner takes them (for the ideal schedule)."""
+    from agent.agent import PhoneAgent
+    from eval.own_history import _episodes, run_own_history
+
+    chosen = [s for _, s in zip(range(steps), iter_steps(episodes), strict=False)]
+    lengths = [len(e) for e in _episodes(chosen)]
+    agent = PhoneAgent.from_endpoint(base_url, model, concurrency=concurrency, timeout=60, max_retries=0)
+    header = make_header(agent, model=model, endpoint=base_url, protocol="box", history="own")
+    writer = ResultsWriter(out, header)
+    try:
+        summary = await run_own_history(
+            agent, chosen, writer, mode="own", concurrency=concurrency, progress=False
+        )
+    finally:
+        writer.close()
+        await agent.aclose()
+    return summary.wall_s, summary.correct, lengths
+
+
+def ideal_episode_wall(lengths: list[int], workers: int, latency: float) -> float:
+    """Wall time of a perfect client with `workers` episodes in flight, steps of an episode in sequence:
+    each episode goes, in order, to the worker that frees up first (what the runner's queue does)."""
+    import heapq
+
+    free = [0.0] * min(workers, max(len(lengths), 1))
+    for length in lengths:
+        heapq.heapreplace(free, free[0] + length * latency)
+    return max(free)
 
 
 def mean_body_kb(results: Path) -> float:
@@ -240,6 +278,12 @@ def main() -> int:
             steal = StealMeter()
             seq_s, seq_ok = sequential_client(steps, server.base_url, model)
             seq_steal = steal.share()
+            clear_image_cache()
+            own_s, own_ok, lengths = run_loop(
+                own_history_run(
+                    episodes, server.base_url, model, args.concurrency, Path(tmp) / "own.jsonl", len(steps)
+                )
+            )
             load_after = os.getloadavg()[0]
 
     n = len(steps)
@@ -249,32 +293,44 @@ def main() -> int:
     print(f"steps: {n} (screens {sorted(sizes)[:3]}{' ...' if len(sizes) > 3 else ''})")
     print(f"server latency per request: {1000 * args.latency:.0f} ms")
     print(
-        f"client preparation per step (prompt + base64 screenshots): mean {prep_mean:.1f} ms, p95 {prep_p95:.1f} ms "
+        f"client preparation per step (prompt + base64 screenshots): mean {prep_mean:.1f} ms, p95 "
+        f"{prep_p95:.1f} ms "
         f"({100 * prep_mean / (1000 * args.latency):.1f}% of the server's time)"
     )
     print(f"one at a time (seed 001 style): {seq_s:.2f} s, {n / seq_s:.1f} steps/s, {seq_ok} answered")
     walls = ", ".join(f"{w:.2f}" for w, *_ in runs)
     print(
-        f"phone-r1 eval, concurrency {args.concurrency}: {conc_s:.2f} s (median of {len(runs)} runs: {walls} s), "
-        f"{n / conc_s:.1f} steps/s, {conc_ok} scored correct ({client_stack()}; request bodies {body_kb:.0f} KB "
+        f"phone-r1 eval, concurrency {args.concurrency}: {conc_s:.2f} s (median of {len(runs)} runs: "
+        f"{walls} s), "
+        f"{n / conc_s:.1f} steps/s, {conc_ok} scored correct ({client_stack()}; request bodies "
+        f"{body_kb:.0f} KB "
         f"on average)"
     )
     # One event loop drives every request, so the client's CPU per step caps the throughput.
     print(
         f"phone-r1 client CPU per step (prompt, HTTP client, scoring, results file): {client_cpu_ms:.1f} ms "
-        f"-> at most {1000 / client_cpu_ms:.0f} steps/s on one core; ideal here {args.concurrency / args.latency:.0f}"
+        f"-> at most {1000 / client_cpu_ms:.0f} steps/s on one core; ideal here "
+        f"{args.concurrency / args.latency:.0f}"
     )
     print(
         f"stub server CPU per request (its own process): {server_cpu_ms:.1f} ms; "
         f"machine load average {load_before:.2f} before, {load_after:.2f} after, on {os.cpu_count()} CPUs"
     )
     print(
-        f"CPU time taken by other tenants of the host (steal): {100 * seq_steal:.1f}% during the one-at-a-time run, "
+        f"CPU time taken by other tenants of the host (steal): {100 * seq_steal:.1f}% during the "
+        "one-at-a-time run, "
         f"{100 * conc_steal:.1f}% during the median phone-r1 run"
     )
     print(
-        f"speed-up: {speedup:.1f}x; ideal {args.concurrency}x; {100 * speedup / args.concurrency:.0f}% of ideal "
+        f"speed-up: {speedup:.1f}x; ideal {args.concurrency}x; {100 * speedup / args.concurrency:.0f}% of "
+        "ideal "
         f"(target >= 80%)"
+    )
+    own_ideal = ideal_episode_wall(lengths, args.concurrency, args.latency)
+    print(
+        f"own-history eval (--history own), {len(lengths)} episodes, up to {args.concurrency} at once: "
+        f"{own_s:.2f} s, {own_ok} of {sum(lengths)} steps right; ideal with episode-level concurrency "
+        f"{own_ideal:.2f} s; {100 * own_ideal / own_s:.0f}% of that ideal (target >= 80%)"
     )
     print(f"eval_speedup: {speedup:.2f}")
     return 0

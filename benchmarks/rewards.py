@@ -31,7 +31,9 @@ SCREENS = [(1080, 2400), (1440, 3200), (720, 1600), (1080, 2340)]
 SPACES = ["original", "resized", "norm1000"]
 BUDGET = PixelBudget(3136, 1003520)
 THINK = {
-    "task_interpretation": "在书架中找到剑来,前往内容页,使用章节下载功能,先选择第5章,第7章,再选择第10章进行下载。",
+    "task_interpretation": (
+        "在书架中找到剑来,前往内容页,使用章节下载功能,先选择第5章,第7章,再选择第10章进行下载。"
+    ),
     "current_page_audit": "当前页面为起点读书的书架页,列表中可以看到剑来、雪中悍刀行等书籍。",
     "path_alignment_check": "已完成第1步打开APP,当前应执行第2步点击剑来。",
     "action_validation": "剑来位于屏幕中部,点击其封面区域即可进入内容页。",

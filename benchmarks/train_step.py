@@ -8,8 +8,9 @@ format reward. Both use the same model folder, processor, GRPO settings and gene
 (completions forced to the full length so both sides generate the same number of tokens).
 
 After one untimed warm-up run of each side, runs alternate (phone-r1, bare, phone-r1, bare, ...) so
-machine load drifts affect both; the first step of each run is warm-up and not counted. Prints the median step time of each side and their ratio;
-the last line is `train_step_ratio: <phone-r1 / bare>` (target: at most 1.10).
+machine load drifts affect both; the first step of each run is warm-up and not counted. Prints the
+median step time of each side and their ratio; the last line is
+`train_step_ratio: <phone-r1 / bare>` (target: at most 1.10).
 
     python benchmarks/train_step.py [--steps 6] [--rounds 2] [--episodes data/demo/train]
 """
@@ -116,8 +117,8 @@ def bare_dataset(episodes: Path):
 
     import datasets
 
+    from episodes.readers import iter_steps
     from training.data.dataset import DatasetSpec, build_dataset
-    from training.data.readers import iter_steps
 
     lazy = build_dataset(
         itertools.islice(iter_steps(episodes), 8),

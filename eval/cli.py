@@ -1,4 +1,4 @@
-"""`phone-r1 eval run | report | compare` (standard library only at import; the work is imported lazily)."""
+"""`phone-r1 eval run | report | compare`; model, client and plotting libraries load inside the handlers."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+
+from actions.vocab import COORD_SPACES, DEFAULT_HISTORY, HISTORY_MODES
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +50,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--template", help="prompt template (default: the checkpoint's, else zh)")
     run.add_argument(
         "--coord-space",
-        choices=("original", "resized", "norm1000"),
+        choices=COORD_SPACES,
         help="coordinate space the model answers in (default: the checkpoint's, else original)",
+    )
+    run.add_argument(
+        "--override-checkpoint-meta",
+        action="store_true",
+        help="use a --template, --coord-space or pixel budget that differs from the checkpoint's "
+        "phone_r1.json (recorded in the results header as an override)",
     )
     run.add_argument("--min-pixels", type=int, help="pixel budget (default: the checkpoint's)")
     run.add_argument("--max-pixels", type=int, help="pixel budget (default: the checkpoint's)")
@@ -57,32 +65,57 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--protocol", choices=("box", "aitw"), default="box", help="match protocol (default box)"
     )
     run.add_argument(
-        "--concurrency", type=int, default=32, help="requests in flight (default 32, sized for a vLLM server)"
+        "--history",
+        choices=HISTORY_MODES,
+        default=DEFAULT_HISTORY,
+        help="gold: every step sees the recorded history (teacher forcing, the default); own: the agent's "
+        "own earlier answers, each episode stopping at its first mismatch; own-patched: own answers, each "
+        "mismatch replaced by the gold and the episode going on",
+    )
+    run.add_argument(
+        "--concurrency",
+        type=int,
+        default=32,
+        help="requests in flight (default 32, sized for a vLLM server); with --history own*: episodes",
     )
     run.add_argument("--timeout", type=float, default=120.0, help="seconds per request attempt")
     run.add_argument("--max-retries", type=int, default=2, help="retries per request (back-off between)")
     run.add_argument("--max-tokens", type=int, default=1024, help="completion token limit")
-    run.add_argument("--limit", type=int, help="only the first N steps")
+    run.add_argument(
+        "--limit",
+        type=int,
+        help="only the first N steps (with --history own*: the whole episodes holding them)",
+    )
     run.add_argument("--retry-errors", action="store_true", help="redo steps whose last attempt failed")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.set_defaults(func=_run)
 
     report = sub.add_parser("report", help="metrics.json, report.md and report.html for a results file")
-    report.add_argument("results", type=Path)
+    report.add_argument("results", type=Path, help="results JSONL written by `phone-r1 eval run`")
     report.add_argument("-o", "--output", type=Path, help="output folder (default: next to the results file)")
     report.add_argument(
         "--protocol", choices=("box", "aitw"), help="rescore under this protocol (default: the run's)"
     )
     report.add_argument("--max-failures", type=int, default=24, help="failed-step thumbnails to show")
+    report.add_argument(
+        "--against",
+        type=Path,
+        metavar="GOLD_RESULTS",
+        help="with an own-history run: a teacher-forced run of the same agent, for the gap between them",
+    )
     report.set_defaults(func=_report)
 
     compare = sub.add_parser("compare", help="metric deltas and flipped steps between two results files")
-    compare.add_argument("a", type=Path)
-    compare.add_argument("b", type=Path)
+    compare.add_argument("a", type=Path, help="results JSONL of the baseline run")
+    compare.add_argument("b", type=Path, help="results JSONL of the run compared with it")
     compare.add_argument("--protocol", choices=("box", "aitw"))
     compare.add_argument("--max-flips", type=int, default=20, help="flipped steps listed per direction")
     compare.add_argument("--json", type=Path, help="also write the comparison as JSON here")
     compare.set_defaults(func=_compare)
+
+    from eval import parity  # its module imports only the standard library at top level
+
+    parity.register(sub)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -95,26 +128,34 @@ def _report(args: argparse.Namespace) -> int:
     from eval.report import write_report
 
     out = args.output or args.results.with_suffix("").parent / f"{args.results.stem}_report"
-    paths = write_report(args.results, out, protocol=args.protocol, max_failures=args.max_failures)
+    try:
+        paths = write_report(
+            args.results, out, protocol=args.protocol, max_failures=args.max_failures, against=args.against
+        )
+    except (OSError, ValueError) as exc:
+        print(f"phone-r1 eval report: {exc}", file=sys.stderr)
+        return 2
     for path in paths:
         print(path)
+    from eval.provenance import header_warnings
+    from eval.results import read_results
+
+    for warning in header_warnings(read_results(args.results).header):
+        print(f"warning: checkpoint settings: {warning}", file=sys.stderr)
     return 0
 
 
 def _compare(args: argparse.Namespace) -> int:
     from eval.compare import compare_files, format_comparison
 
-    comparison = compare_files(args.a, args.b, protocol=args.protocol)
+    try:
+        comparison = compare_files(args.a, args.b, protocol=args.protocol)
+    except (OSError, ValueError) as exc:
+        print(f"phone-r1 eval compare: {exc}", file=sys.stderr)
+        return 2
     print(format_comparison(comparison, max_flips=args.max_flips))
     if args.json:
         import json
 
         args.json.write_text(json.dumps(comparison, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return 0
-
-
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(prog="phone-r1")
-    register(parser.add_subparsers())
-    parsed = parser.parse_args()
-    sys.exit(parsed.func(parsed))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import HEADLINE, compute_metrics, predicted_type
+from eval.provenance import header_warnings
 from eval.results import read_results, step_correct
 
 logger = logging.getLogger(__name__)
@@ -89,6 +90,8 @@ def render_markdown(
             f"template hash: `{header.get('template_hash')}`",
             "",
         ]
+        warnings = header_warnings(header)
+        lines += [f"> **Checkpoint settings:** {w}" for w in warnings] + ([""] if warnings else [])
     lines += ["| metric | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in _headline_rows(metrics)]
     lines += ["", f"Note: {metrics['notes']}.", ""]
     for title, head, rows in _tables(metrics):
@@ -114,8 +117,10 @@ _CSS = """
 body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
 th{background:#f3f3f3}.figs img{max-width:100%;margin:0.5em 0}
-.fails{display:flex;flex-wrap:wrap;gap:12px}.fail{width:230px;font-size:12px;border:1px solid #ddd;padding:4px}
+.fails{display:flex;flex-wrap:wrap;gap:12px}
+.fail{width:230px;font-size:12px;border:1px solid #ddd;padding:4px}
 .fail img{width:220px}.gold{color:#0a0}.pred{color:#d00}
+.warn{background:#fff3cd;border:1px solid #e0b000;padding:6px 10px}
 """
 
 
@@ -150,8 +155,11 @@ def render_html(
             f"<code>{html.escape(str(header.get('endpoint')))}</code>; protocol "
             f"<code>{html.escape(str(metrics.get('protocol')))}</code>; coordinate space "
             f"<code>{html.escape(str(header.get('coord_space')))}</code>; pixels "
-            f"{header.get('min_pixels')}–{header.get('max_pixels')}; created {html.escape(str(header.get('created')))}</p>"
+            f"{header.get('min_pixels')}–{header.get('max_pixels')}; created "
+            f"{html.escape(str(header.get('created')))}</p>"
         )
+        for warning in header_warnings(header):
+            parts.append(f"<p class='warn'><b>Checkpoint settings:</b> {html.escape(warning)}</p>")
     parts.append(_html_table(["metric", "value"], [list(r) for r in _headline_rows(metrics)]))
     parts.append(f"<p><em>Note: {html.escape(metrics['notes'])}.</em></p>")
     for title, head, rows in _tables(metrics):
@@ -182,24 +190,49 @@ def render_html(
 
 
 def write_report(
-    results: str | Path, out_dir: str | Path, *, protocol: str | None = None, max_failures: int = 24
+    results: str | Path,
+    out_dir: str | Path,
+    *,
+    protocol: str | None = None,
+    max_failures: int = 24,
+    against: str | Path | None = None,
 ) -> list[Path]:
-    """Write metrics.json, report.md (+ plots/*.png) and report.html into `out_dir`; returns their paths."""
+    """Write metrics.json, report.md (+ plots/*.png) and report.html into `out_dir`; returns their paths.
+
+    For an own-history run the report gains its episode metrics; `against` (a teacher-forced run of the
+    same agent) adds the gap between the two.
+    """
+    from eval.own_report import own_section
     from eval.plots import all_figures
 
     loaded = read_results(results)
     records = list(loaded.records.values())
     metrics = compute_metrics(loaded, protocol=protocol)
+    history = (loaded.header or {}).get("history", "gold")
+    gold = read_results(against) if against is not None else None
+    if gold is not None and (history == "gold" or (gold.header or {}).get("history", "gold") != "gold"):
+        raise ValueError(
+            f"--against: expected RESULTS from an own-history run and {against} from a teacher-forced one; "
+            f"found {history!r} and {(gold.header or {}).get('history', 'gold')!r}"
+        )
+    section = own_section(loaded.header, records, gold) if history != "gold" else None
     out = Path(out_dir)
     (out / "plots").mkdir(parents=True, exist_ok=True)
     figures = all_figures(metrics)
-    for stem, data in figures.items():
+    if section is not None:
+        metrics["own_history"] = section.metrics
+    for stem, data in {**figures, **(section.figures if section else {})}.items():
         (out / "plots" / f"{stem}.png").write_bytes(data)
     failures = _failures(records, max_failures)
     metrics_path = out / "metrics.json"
     metrics_path.write_text(
         json.dumps(
-            {"results": str(Path(results).resolve()), "header": loaded.header, **metrics},
+            {
+                "results": str(Path(results).resolve()),
+                "header": loaded.header,
+                "checkpoint_warnings": header_warnings(loaded.header),
+                **metrics,
+            },
             indent=2,
             ensure_ascii=False,
         )
@@ -207,8 +240,14 @@ def write_report(
         encoding="utf-8",
     )
     md_path = out / "report.md"
-    md_path.write_text(render_markdown(loaded.header, metrics, list(figures), failures), encoding="utf-8")
+    markdown = render_markdown(loaded.header, metrics, list(figures), failures)
+    page = render_html(loaded.header, metrics, figures, failures)
+    if section is not None:
+        markdown += "\n" + section.markdown
+        extra = section.html + "".join(_img(data, stem) for stem, data in section.figures.items())
+        page = page.replace("</body>", extra + "</body>")
+    md_path.write_text(markdown, encoding="utf-8")
     html_path = out / "report.html"
-    html_path.write_text(render_html(loaded.header, metrics, figures, failures), encoding="utf-8")
+    html_path.write_text(page, encoding="utf-8")
     logger.info("report for %s written to %s", results, out)
     return [metrics_path, md_path, html_path]

@@ -34,7 +34,10 @@ HEADER_FIELDS: tuple[str, ...] = (
     "min_pixels",
     "max_pixels",
     "protocol",
+    "history",
 )
+# Files written before a field existed were made with its default.
+HEADER_DEFAULTS: dict[str, Any] = {"history": "gold"}
 
 
 class HeaderMismatchError(ValueError):
@@ -62,11 +65,12 @@ class RunHeader:
 
     def mismatches(self, existing: Mapping[str, Any]) -> list[str]:
         """Lines naming each field of HEADER_FIELDS whose value differs from `existing`."""
-        mine = self.to_json()
+        mine = {**HEADER_DEFAULTS, **self.to_json()}
+        theirs = {**HEADER_DEFAULTS, **existing}
         return [
-            f"{name}: file has {existing.get(name)!r}, this run has {mine[name]!r}"
+            f"{name}: file has {theirs.get(name)!r}, this run has {mine.get(name)!r}"
             for name in HEADER_FIELDS
-            if existing.get(name) != mine[name]
+            if theirs.get(name) != mine.get(name)
         ]
 
 

@@ -9,7 +9,6 @@ the test set), asks the agent, scores the answer with `actions.match_step` / `ac
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import json
 import logging
 import sys
@@ -19,12 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eval.partial_reward import RewardMix
 from eval.results import ResultsWriter, RunHeader, step_correct
 
 logger = logging.getLogger(__name__)
-
-# The step a worker is asking about; lets the predictions backend answer without parsing the prompt.
-CURRENT_STEP: contextvars.ContextVar[str] = contextvars.ContextVar("eval_current_step")
 
 
 @dataclass
@@ -43,9 +40,22 @@ class RunSummary:
         return self.correct / self.total if self.total else None
 
 
-def build_record(step: Any, result: Any, protocol: str) -> dict[str, Any]:
-    """The results-file record of one answered (or failed) step; the prediction is in original pixels."""
+def build_record(
+    step: Any,
+    result: Any,
+    protocol: str,
+    rewards: RewardMix | None = None,
+    *,
+    coord_space: str = "original",
+    budget: Any = None,
+) -> dict[str, Any]:
+    """The results-file record of one answered (or failed) step; the prediction is in original pixels.
+
+    `reward.total` is the recipe's reward mix (`rewards`, default: format and action weighed equally)
+    over the raw answer in the agent's `coord_space` and pixel `budget`.
+    """
     from actions import action_score, format_score, match_step
+    from actions.coords import DEFAULT_BUDGET
     from agent.prompt import screen_size_of
 
     screen = screen_size_of(step)
@@ -60,6 +70,8 @@ def build_record(step: Any, result: Any, protocol: str) -> dict[str, Any]:
         verdict = match_step(prediction, step.gold, screen, protocol).as_dict()
     fmt = format_score(result.raw_text or "").as_dict()
     act = action_score(prediction if prediction is not None else "", step.gold, screen).as_dict()
+    mix = rewards or RewardMix.build()
+    total = mix.total(result.raw_text or "", step.gold, screen, coord_space, budget or DEFAULT_BUDGET)
     return {
         "step_id": step.step_id,
         "episode_id": step.episode_id,
@@ -74,8 +86,7 @@ def build_record(step: Any, result: Any, protocol: str) -> dict[str, Any]:
         "think": result.think,
         "problems": list(result.problems),
         "verdict": verdict,
-        # Format and action scores weigh the same, as in the default GRPO reward mix.
-        "reward": {"total": (fmt["total"] + act["total"]) / 2, "format": fmt, "action": act},
+        "reward": {"total": total, "format": fmt, "action": act},
         "latency_s": round(float(result.latency_s), 4),
         "usage": dict(result.usage),
         "error": error,
@@ -85,7 +96,7 @@ def build_record(step: Any, result: Any, protocol: str) -> dict[str, Any]:
 
 def count_steps(root: str | Path) -> int:
     """Number of steps under an episode folder (directory listings only) or in a converted JSONL."""
-    from training.data.readers import is_jsonl, list_episodes, list_step_files
+    from episodes.readers import is_jsonl, list_episodes, list_step_files
 
     root = Path(root)
     if is_jsonl(root):
@@ -112,12 +123,16 @@ async def run_eval(
     limit: int | None = None,
     total: int | None = None,
     progress: bool = True,
+    rewards: RewardMix | None = None,
 ) -> RunSummary:
     """Ask `agent` (anything with `async astep(step) -> AgentResult`) about every step not yet done.
 
     Steps already in `writer.done` are skipped, except failed ones when `retry_errors`. Each record is
-    written as soon as its step finishes.
+    written as soon as its step finishes. `rewards` is the partial reward's mix (default: format and
+    action, weighed equally).
     """
+    rewards = rewards or RewardMix.build()
+    coord_space, budget = getattr(agent, "coord_space", "original"), getattr(agent, "budget", None)
     from tqdm.auto import tqdm
 
     if concurrency < 1:
@@ -166,9 +181,8 @@ async def run_eval(
 
     async def work() -> None:
         while (step := await queue.get()) is not None:
-            CURRENT_STEP.set(step.step_id)
             result = await agent.astep(step)
-            record = build_record(step, result, protocol)
+            record = build_record(step, result, protocol, rewards, coord_space=coord_space, budget=budget)
             writer.write(record)
             summary.ran += 1
             note(record)
@@ -188,8 +202,9 @@ async def run_eval(
 class PredictionsBackend:
     """A backend answering with completions produced elsewhere: JSONL of `{"step_id", "raw"}`.
 
-    Steps are told apart by `CURRENT_STEP` (set by the worker asking), so the agent's own parsing and
-    coordinate mapping score these answers exactly as they would a live model's.
+    The agent passes the step it asks about, so each answer is looked up by `step.step_id`, and the
+    agent's own parsing and coordinate mapping score these answers exactly as they would a live
+    model's.
     """
 
     name = "predictions"
@@ -206,14 +221,15 @@ class PredictionsBackend:
                     self.raw[str(obj["step_id"])] = str(obj["raw"])
                 except (json.JSONDecodeError, KeyError, TypeError) as exc:
                     raise ValueError(
-                        f"{self.path}:{number}: expected a JSON object with 'step_id' and 'raw', found {line[:80]!r}"
+                        f"{self.path}:{number}: expected a JSON object with 'step_id' and 'raw', found "
+                        f"{line[:80]!r}"
                     ) from exc
 
-    async def acomplete(self, messages: list[dict[str, Any]]) -> Any:
+    async def acomplete(self, messages: list[dict[str, Any]], *, step: Any = None) -> Any:
         from agent.backends.base import Completion
         from agent.errors import BackendError
 
-        step_id = CURRENT_STEP.get(None)
+        step_id = step.step_id if step is not None else None
         if step_id is None or step_id not in self.raw:
             raise BackendError("bad_response", f"{self.path}: no prediction for step {step_id!r}")
         return Completion(text=self.raw[step_id])
@@ -222,8 +238,18 @@ class PredictionsBackend:
         return None
 
 
-def make_header(agent: Any, *, model: str, endpoint: str, protocol: str) -> RunHeader:
-    """The results header for an agent's prompt template, coordinate space and pixel budget."""
+def make_header(
+    agent: Any,
+    *,
+    model: str,
+    endpoint: str,
+    protocol: str,
+    rewards: RewardMix | None = None,
+    history: str = "gold",
+    extra: dict[str, Any] | None = None,
+) -> RunHeader:
+    """The results header for an agent's prompt template, coordinate space, pixel budget and rewards;
+    `extra` adds fields (the checkpoint the settings came from, overrides)."""
     from actions.coords import DEFAULT_BUDGET
 
     budget = agent.budget or DEFAULT_BUDGET
@@ -235,34 +261,60 @@ def make_header(agent: Any, *, model: str, endpoint: str, protocol: str) -> RunH
         min_pixels=int(budget.min_pixels),
         max_pixels=int(budget.max_pixels),
         protocol=protocol,
-        extra={"template": agent.template},
+        extra={
+            "template": agent.template,
+            "history": history,
+            **(rewards or RewardMix.build()).to_json(),
+            **(extra or {}),
+        },
     )
 
 
-def _settings(args: Any) -> tuple[str, str, Any]:
-    """Template, coordinate space and pixel budget: flags first, then the checkpoint's metadata."""
-    from actions.coords import PixelBudget
+def checkpoint_meta(args: Any) -> Any:
+    """The `CheckpointMeta` of `--local` or `--checkpoint-meta` (None when neither is given)."""
     from agent.checkpoint import CheckpointMeta
-    from agent.prompt import DEFAULT_TEMPLATE
 
     meta_dir = args.local or args.checkpoint_meta
-    meta = CheckpointMeta.load_or_default(meta_dir) if meta_dir else None
-    template = args.template or (meta.prompt_template if meta else DEFAULT_TEMPLATE)
-    coord_space = args.coord_space or (meta.coord_space if meta else "original")
-    default = PixelBudget()
-    min_pixels = args.min_pixels or (meta.min_pixels if meta else default.min_pixels)
-    max_pixels = args.max_pixels or (meta.max_pixels if meta else default.max_pixels)
-    return template, coord_space, PixelBudget(int(min_pixels), int(max_pixels))
+    return CheckpointMeta.load_or_default(meta_dir) if meta_dir else None
 
 
-def build_agent(args: Any) -> tuple[Any, str, str]:
-    """The agent for `eval run`'s arguments, with the model name and endpoint for the header."""
+def _settings(args: Any) -> tuple[str, str, Any, dict[str, Any]]:
+    """Template, coordinate space, pixel budget and the header fields naming the checkpoint and any
+    overrides: the checkpoint's `phone_r1.json`, with flags that differ from it refused unless
+    `--override-checkpoint-meta` (see `agent.checkpoint.resolve_settings`)."""
+    from actions.coords import PixelBudget
+    from agent.checkpoint import assumed_defaults_warning, resolve_settings
+
+    meta_dir = args.local or args.checkpoint_meta
+    meta, overrides = resolve_settings(
+        meta_dir,
+        allow_override=getattr(args, "override_checkpoint_meta", False),
+        prompt_template=args.template,
+        coord_space=args.coord_space,
+        min_pixels=args.min_pixels,
+        max_pixels=args.max_pixels,
+    )
+    extra: dict[str, Any] = {}
+    if meta_dir is not None:
+        extra["checkpoint"] = str(Path(meta_dir).resolve())
+        warning = assumed_defaults_warning(meta_dir)
+        if warning:
+            logger.warning("%s", warning)
+    if overrides:
+        extra["overrides"] = overrides
+    budget = PixelBudget(int(meta.min_pixels), int(meta.max_pixels))
+    return meta.prompt_template, meta.coord_space, budget, extra
+
+
+def build_agent(args: Any) -> tuple[Any, str, str, dict[str, Any]]:
+    """The agent for `eval run`'s arguments, with the model name, endpoint and extra fields (checkpoint,
+    overrides) for the header."""
     from agent.agent import PhoneAgent
 
-    template, coord_space, budget = _settings(args)
+    template, coord_space, budget, extra = _settings(args)
     if args.base_url:
         if not args.model:
-            raise SystemExit("phone-r1 eval run: --model is required with --base-url (the served model name)")
+            raise ValueError("--model is required with --base-url (the served model name)")
         agent = PhoneAgent.from_endpoint(
             args.base_url,
             args.model,
@@ -275,35 +327,48 @@ def build_agent(args: Any) -> tuple[Any, str, str]:
             max_retries=args.max_retries,
             max_tokens=args.max_tokens,
         )
-        return agent, args.model, args.base_url
+        return agent, args.model, args.base_url, extra
     if args.local:
-        local = PhoneAgent.from_checkpoint(args.local, max_new_tokens=args.max_tokens)
-        # Flags override the checkpoint's metadata; the backend (model and processor) stays as loaded.
-        agent = PhoneAgent(local.backend, template=template, coord_space=coord_space, budget=budget)
-        return agent, args.model or str(args.local), f"local:{Path(args.local).resolve()}"
+        from agent.backends.transformers_backend import TransformersBackend
+
+        # The processor resizes at the resolved budget, the one the prompt states.
+        local = TransformersBackend(args.local, budget=budget, max_new_tokens=args.max_tokens)
+        agent = PhoneAgent(local, template=template, coord_space=coord_space, budget=budget)
+        return agent, args.model or str(args.local), f"local:{Path(args.local).resolve()}", extra
     backend = PredictionsBackend(args.predictions)
     agent = PhoneAgent(backend, template=template, coord_space=coord_space, budget=budget)
-    return agent, args.model or "predictions", f"predictions:{Path(args.predictions).resolve()}"
+    return agent, args.model or "predictions", f"predictions:{Path(args.predictions).resolve()}", extra
 
 
 def run_command(args: Any) -> int:
     """`phone-r1 eval run`: resume or start the results file, score the steps, print a summary."""
+    from episodes.readers import iter_steps
     from eval.results import HeaderMismatchError
-    from training.data.readers import iter_steps
 
     if args.concurrency < 1:
-        raise SystemExit(f"phone-r1 eval run: --concurrency must be >= 1, got {args.concurrency}")
+        print(f"phone-r1 eval run: --concurrency must be >= 1, got {args.concurrency}", file=sys.stderr)
+        return 2
     try:
         total = count_steps(args.episodes)
     except (OSError, ValueError) as exc:
         print(f"phone-r1 eval run: --episodes: {exc}", file=sys.stderr)
         return 2
     try:
-        agent, model, endpoint = build_agent(args)
+        agent, model, endpoint, extra = build_agent(args)
+        rewards = RewardMix.from_meta(checkpoint_meta(args))
     except (OSError, ValueError) as exc:
         print(f"phone-r1 eval run: {exc}", file=sys.stderr)
         return 2
-    header = make_header(agent, model=model, endpoint=endpoint, protocol=args.protocol)
+    history = getattr(args, "history", "gold")
+    header = make_header(
+        agent,
+        model=model,
+        endpoint=endpoint,
+        protocol=args.protocol,
+        rewards=rewards,
+        history=history,
+        extra=extra,
+    )
     try:
         writer = ResultsWriter(args.output, header)
     except HeaderMismatchError as exc:
@@ -313,8 +378,23 @@ def run_command(args: Any) -> int:
     if writer.done:
         print(f"resuming {args.output}: {len(writer.done)} step(s) already recorded", file=sys.stderr)
 
-    async def main() -> RunSummary:
+    async def main() -> Any:
         try:
+            if history != "gold":
+                from eval.own_history import run_own_history
+
+                return await run_own_history(
+                    agent,
+                    iter_steps(args.episodes),
+                    writer,
+                    mode=history,
+                    protocol=args.protocol,
+                    concurrency=concurrency,
+                    retry_errors=args.retry_errors,
+                    limit=args.limit,
+                    progress=not args.no_progress,
+                    rewards=rewards,
+                )
             return await run_eval(
                 agent,
                 iter_steps(args.episodes),
@@ -325,6 +405,7 @@ def run_command(args: Any) -> int:
                 limit=args.limit,
                 total=total,
                 progress=not args.no_progress,
+                rewards=rewards,
             )
         finally:
             await agent.aclose()
@@ -335,12 +416,26 @@ def run_command(args: Any) -> int:
         summary = run(main())
     finally:
         writer.close()
+    if history != "gold":
+        print(_own_summary_line(summary, history))
+        print(f"results: {args.output}")
+        return 0
     sr = f"{summary.sr:.4f}" if summary.sr is not None else "n/a"
     print(
-        f"{summary.total} steps ({summary.ran} run, {summary.skipped} already done) in {summary.wall_s:.1f} s; "
+        f"{summary.total} steps ({summary.ran} run, {summary.skipped} already done) in "
+        f"{summary.wall_s:.1f} s; "
         f"SR {sr}; errors {summary.errors or 'none'}"
     )
     if summary.errors:
         print("failed steps count as wrong; rerun with --retry-errors to retry them", file=sys.stderr)
     print(f"results: {args.output}")
     return 0
+
+
+def _own_summary_line(summary: Any, history: str) -> str:
+    errors = summary.errors or "none"
+    return (
+        f"{summary.episodes} episodes, {summary.total} steps with {history} history ({summary.ran} run, "
+        f"{summary.skipped} already done, {summary.not_reached} not reached after a stop) in "
+        f"{summary.wall_s:.1f} s; {summary.correct} steps right; errors {errors}"
+    )

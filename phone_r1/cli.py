@@ -1,7 +1,15 @@
 """The `phone-r1` console script.
 
-Each area owns its subcommands in a `cli.py` module exposing `register(subparsers)`; this file only
-stitches them together. Those modules import nothing heavy at import time, so `--help` stays fast.
+Each area owns its subcommands in a `cli.py` module exposing a registering function
+(`register(subparsers)`); this file only stitches them together. Those modules load torch, transformers
+and TRL inside their handlers, so `--help` stays fast. A module that fails to import fails `phone-r1`
+with its traceback: a broken command must never look like a missing one.
+
+Conventions every subcommand follows (docs/architecture.md):
+- flags are spelled with dashes (`--output-dir`), except the TRL recipe fields of `train grpo` and
+  `train sft`, which keep TRL's underscores (`--output_dir`, `--max_steps`) because TRL parses them;
+- exit status 0 on success, 2 for bad input or usage (a wrong flag, a bad recipe, bad data, a missing
+  file), 1 for a run that failed (a crash, a server that did not come up, a demo stage that failed).
 """
 
 from __future__ import annotations
@@ -13,24 +21,17 @@ import sys
 
 from phone_r1 import __version__
 
-# (subcommand, module that registers it, one-line help used when the module is missing)
+# (subcommand, module, its registering function)
 SUBCOMMANDS: list[tuple[str, str, str]] = [
-    ("data", "training.data.cli", "ingest, validate, convert, synthesize and export screenshot episodes"),
-    ("train", "training.cli", "GRPO / SFT training on TRL"),
-    ("serve", "serving.cli", "serve a checkpoint behind an OpenAI-compatible API"),
-    ("checkpoint", "agent.cli", "repair checkpoint folders in place"),
-    ("eval", "eval.cli", "offline step-accuracy evaluation and reports"),
-    ("ui", "ui.cli", "replay episodes and results in a Gradio app"),
-    ("demo", "phone_r1.demo", "the whole loop on the demo episodes"),
+    ("data", "training.data.cli", "register"),
+    ("train", "training.cli", "register"),
+    ("serve", "serving.cli", "register"),
+    ("merge", "serving.cli", "register_merge"),
+    ("checkpoint", "agent.cli", "register"),
+    ("eval", "eval.cli", "register"),
+    ("ui", "ui.cli", "register"),
+    ("demo", "phone_r1.demo", "register"),
 ]
-
-
-def _not_built(name: str, reason: str):
-    def handler(args: argparse.Namespace) -> int:
-        print(f"phone-r1 {name}: not built yet ({reason})", file=sys.stderr)
-        return 2
-
-    return handler
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,21 +41,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"phone-r1 {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, module_name, help_text in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(module_name)
-            register = module.register
-        except (ImportError, AttributeError) as exc:
-            stub = sub.add_parser(name, help=f"{help_text} [not built yet]")
-            stub.set_defaults(func=_not_built(name, f"{module_name}: {exc}"))
-            continue
-        register(sub)
+    for _, module_name, function in SUBCOMMANDS:
+        getattr(importlib.import_module(module_name), function)(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns its exit status (argparse's own 2 for a bad command line)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version (0) and usage errors (2), as a status to return
+        return exc.code if isinstance(exc.code, int) else 2 if exc.code else 0
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not getattr(args, "func", None):

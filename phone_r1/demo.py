@@ -168,7 +168,8 @@ class Demo:
             if not root.exists():
                 if root.resolve() in (DEFAULT_TRAIN, DEFAULT_TEST):
                     raise DemoError(
-                        f"{root} is missing from this checkout; restore data/demo or pass --train-data/--test-data"
+                        f"{root} is missing from this checkout; restore data/demo or pass "
+                        "--train-data/--test-data"
                     )
                 raise DemoError(f"episode folder {root} does not exist")
             self.phone_r1("data", "validate", root)
@@ -244,27 +245,33 @@ class Demo:
                 wait_for_health(f"http://{self.args.host}:{port}/health", server, timeout_s=300.0)
             except ServerFailed as exc:
                 raise DemoError(f"{exc}; see {log}") from None
-            results = self.results(label)
-            if results.exists():
-                results.unlink()  # a fresh demo run scores from scratch; `eval run` itself resumes
-            extra = ["--limit", str(self.args.eval_limit)] if self.args.eval_limit else []
-            self.phone_r1(
-                "eval",
-                "run",
-                "--episodes",
-                self.args.test_data.resolve(),
-                "--base-url",
-                base_url,
-                "--model",
-                name,
-                "--checkpoint-meta",
-                self.grpo_dir,
-                "--max-tokens",
-                self.args.max_tokens,
-                "-o",
-                results,
-                *extra,
-            )
+            # The trained model is also run on its own history (episodes stop at its first mistake),
+            # for the report's teacher-forced vs own-history comparison.
+            runs = [(label, "gold")] + ([(f"{label}-own", "own")] if label == "after" else [])
+            for name_, history in runs:
+                results = self.results(name_)
+                if results.exists():
+                    results.unlink()  # a fresh demo run scores from scratch; `eval run` itself resumes
+                extra = ["--limit", str(self.args.eval_limit)] if self.args.eval_limit else []
+                self.phone_r1(
+                    "eval",
+                    "run",
+                    "--episodes",
+                    self.args.test_data.resolve(),
+                    "--base-url",
+                    base_url,
+                    "--model",
+                    name,
+                    "--checkpoint-meta",
+                    self.grpo_dir,
+                    "--max-tokens",
+                    self.args.max_tokens,
+                    "--history",
+                    history,
+                    "-o",
+                    results,
+                    *extra,
+                )
         finally:
             stop(server, grace_s=30.0)
 
@@ -279,7 +286,20 @@ class Demo:
         self.phone_r1("eval", "report", self.results("after"), "-o", self.report_dir)
         self.phone_r1("eval", "report", self.results("before"), "-o", self.report_dir / "before")
         self.phone_r1("eval", "compare", self.results("before"), self.results("after"))
+        if self.results("after-own").exists():
+            own_report = self.report_dir / "own-history"
+            self.phone_r1(
+                "eval",
+                "report",
+                self.results("after-own"),
+                "--against",
+                self.results("after"),
+                "-o",
+                own_report,
+            )
         print_before_after(self.report_dir / "before" / "metrics.json", self.report_dir / "metrics.json")
+        if (self.report_dir / "own-history" / "metrics.json").is_file():
+            print_history_gap(self.report_dir / "own-history" / "metrics.json")
 
     def stage_ui(self) -> None:
         if self.args.no_ui:
@@ -359,6 +379,17 @@ def print_before_after(before: Path, after: Path) -> None:
     ]:
         if key in a or key in b:
             print(f"  {label:<22} {_fmt(b.get(key)):>8} {_fmt(a.get(key)):>8}")
+
+
+def print_history_gap(metrics: Path) -> None:
+    """The trained model on the gold history (teacher forcing) and on its own answers, side by side."""
+    gap = json.loads(metrics.read_text())["own_history"]["against"]
+    print(f"\n== after training: teacher-forced vs own history ({gap['episodes']} episodes) ==")
+    print(f"  {'metric':<22} {'teacher-forced':>14} {'own history':>12}")
+    print(f"  {'step success (SR)':<22} {_fmt(gap['teacher_forced_sr']):>14} {'-':>12}")
+    success = (_fmt(gap["teacher_forced_episode_success"]), _fmt(gap["own_task_success"]))
+    print(f"  {'episode success':<22} {success[0]:>14} {success[1]:>12}")
+    print(f"  {'progress':<22} {'-':>14} {_fmt(gap['own_progress']):>12}")
 
 
 def _fmt(value) -> str:

@@ -1,10 +1,6 @@
-"""`phone-r1 serve CHECKPOINT` and `phone-r1 serve merge ADAPTER -o OUT`.
+"""`phone-r1 serve CHECKPOINT` and `phone-r1 merge ADAPTER -o OUT`.
 
-`serve` takes a checkpoint path as its first positional, so `merge` cannot be an argparse
-sub-command beside it (a sub-parser would reject every checkpoint path as an unknown command). One
-flat parser takes both forms instead: the first positional is the checkpoint, or the word `merge`
-followed by the adapter; a checkpoint folder literally named `merge` is given as `./merge`.
-Standard library only at import: engines and models load inside the handlers.
+Engines and models load inside the handlers, so `--help` stays fast.
 """
 
 from __future__ import annotations
@@ -19,30 +15,40 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 ENGINES = ("auto", "vllm", "transformers")
-MERGE = "merge"
+
+
+def register_merge(subparsers: Any) -> None:
+    """Add `merge` to the `phone-r1` command."""
+    parser = subparsers.add_parser(
+        "merge",
+        help="merge a LoRA adapter into its base model, as a folder any server can load",
+        description="Merge a LoRA adapter into its base model (peft merge_and_unload), with the processor "
+        "files and phone_r1.json, so that `phone-r1 serve` and other servers load it as full weights.",
+    )
+    parser.add_argument(
+        "adapter", type=Path, metavar="ADAPTER", help="the adapter folder (adapter_config.json)"
+    )
+    parser.add_argument(
+        "-o", "--output", type=Path, required=True, metavar="OUT", help="the new folder to write"
+    )
+    parser.add_argument("--base-model", help="base model of the adapter (default: from adapter_config.json)")
+    parser.add_argument("--dtype", help="dtype to load the base model in (default auto)")
+    parser.set_defaults(func=_merge)
 
 
 def register(subparsers: Any) -> None:
-    """Add `serve` (and its `serve merge` form) to the `phone-r1` command."""
+    """Add `serve` to the `phone-r1` command."""
     parser = subparsers.add_parser(
         "serve",
-        help="serve a checkpoint behind an OpenAI-compatible API; `serve merge` merges a LoRA adapter",
+        help="serve a checkpoint behind an OpenAI-compatible API",
         description="Serve a checkpoint behind an OpenAI-compatible API (vLLM on GPU, transformers serve on "
-        "CPU), or merge a LoRA adapter into its base model (peft merge_and_unload, with processor files "
-        "and phone_r1.json).",
-        usage="phone-r1 serve CHECKPOINT [options]\n       phone-r1 serve merge ADAPTER -o OUT [--base-model M]",
+        "CPU). A LoRA adapter is served by vLLM as is, or merged first with --merge-lora.",
     )
     parser.add_argument(
         "checkpoint",
+        type=Path,
         metavar="CHECKPOINT",
-        help="checkpoint folder (full weights, or a LoRA adapter with adapter_config.json); "
-        "or the word `merge`",
-    )
-    parser.add_argument(
-        "adapter", nargs="?", type=Path, metavar="ADAPTER", help="with `merge`: the adapter folder"
-    )
-    parser.add_argument(
-        "-o", "--output", type=Path, metavar="OUT", help="with `merge`: the new folder to write"
+        help="checkpoint folder (full weights, or a LoRA adapter with adapter_config.json)",
     )
     parser.add_argument(
         "--engine",
@@ -58,7 +64,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--tp", type=int, default=1, help="vLLM tensor parallel size")
     parser.add_argument("--dp", type=int, default=1, help="vLLM data parallel size")
-    parser.add_argument("--max-model-len", type=int, help="vLLM context length (default: the model's)")
+    parser.add_argument(
+        "--max-model-len",
+        type=int,
+        help="vLLM context length (default: from phone_r1.json's recorded lengths, else the model's)",
+    )
     parser.add_argument("--min-pixels", type=int, help="pixel budget override (default: the checkpoint's)")
     parser.add_argument("--max-pixels", type=int, help="pixel budget override (default: the checkpoint's)")
     parser.add_argument("--enable-lora", action="store_true", help="vLLM: allow LoRA adapters")
@@ -88,6 +98,11 @@ def register(subparsers: Any) -> None:
         metavar="VAR",
         help="vLLM: require the API key held in environment variable VAR (never on the command line)",
     )
+    parser.add_argument(
+        "--override-checkpoint-meta",
+        action="store_true",
+        help="serve with a pixel budget or context length that differs from the checkpoint's phone_r1.json",
+    )
     parser.add_argument("--ready-timeout", type=float, default=900.0, help="seconds to wait for /health")
     parser.add_argument(
         "--vllm-arg",
@@ -96,24 +111,7 @@ def register(subparsers: Any) -> None:
         metavar="ARG",
         help="extra argument passed to vllm serve as is (repeatable)",
     )
-    parser.set_defaults(func=_dispatch)
-
-
-def _dispatch(args: argparse.Namespace) -> int:
-    if args.checkpoint == MERGE:
-        if args.adapter is None or args.output is None:
-            print("phone-r1 serve merge: expected `phone-r1 serve merge ADAPTER -o OUT`", file=sys.stderr)
-            return 2
-        return _merge(args)
-    if args.adapter is not None or args.output is not None:
-        print(
-            f"phone-r1 serve: unexpected {args.adapter or '-o ' + str(args.output)}; ADAPTER and -o belong to "
-            "`phone-r1 serve merge ADAPTER -o OUT`",
-            file=sys.stderr,
-        )
-        return 2
-    args.checkpoint = Path(args.checkpoint)
-    return _serve(args)
+    parser.set_defaults(func=_serve)
 
 
 def _pick_engine(requested: str) -> str:
@@ -142,7 +140,7 @@ def _merge(args: argparse.Namespace) -> int:
     try:
         out = merge_adapter(args.adapter, args.output, base_model=args.base_model, dtype=args.dtype or "auto")
     except (ValueError, FileNotFoundError) as exc:
-        print(f"phone-r1 serve merge: {exc}", file=sys.stderr)
+        print(f"phone-r1 merge: {exc}", file=sys.stderr)
         return 2
     print(f"merged checkpoint: {out}\nserve it with: phone-r1 serve {shlex.quote(str(out))}")
     return 0
@@ -181,7 +179,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _meta_source(checkpoint: Path, base_model: str | None) -> Path:
     """Where `phone_r1.json` and the pixel budget come from: the checkpoint, or an adapter's local base."""
     from agent.checkpoint import META_FILENAME
-    from serving.vllm_command import Adapter
+    from serving.adapter import Adapter
 
     adapter = Adapter.read(checkpoint)
     if adapter is None or (checkpoint / META_FILENAME).is_file():
@@ -190,15 +188,43 @@ def _meta_source(checkpoint: Path, base_model: str | None) -> Path:
     return Path(base) if base and Path(base).is_dir() else checkpoint
 
 
+def _max_model_len(args: argparse.Namespace, meta: Any, meta_dir: Path, notes: list[str]) -> int | None:
+    """`--max-model-len`: the flag, else sized from the lengths training recorded in `phone_r1.json`."""
+    from agent.checkpoint import OVERRIDE_FLAG
+    from serving.vllm_command import CONTEXT_HEADROOM, context_length
+
+    prompt, completion = meta.max_prompt_length, meta.max_completion_length
+    if prompt is None or completion is None:
+        if args.max_model_len is None:
+            notes.append(
+                "phone_r1.json records no prompt/completion lengths: vLLM uses the model's context length"
+            )
+        return args.max_model_len
+    if args.max_model_len is None:
+        length = context_length(prompt, completion)
+        notes.append(
+            f"--max-model-len {length}: longest training prompt {prompt} + completion limit {completion} "
+            f"tokens ({meta_dir}/phone_r1.json), plus {CONTEXT_HEADROOM:.0%} headroom"
+        )
+        return length
+    if args.max_model_len < prompt + completion and not args.override_checkpoint_meta:
+        raise ValueError(
+            f"--max-model-len {args.max_model_len}: {meta_dir}/phone_r1.json needs {prompt + completion} "
+            f"tokens (longest training prompt {prompt} + completion limit {completion}); the longest prompts "
+            f"would be rejected. Drop the flag, or pass {OVERRIDE_FLAG} to use it anyway"
+        )
+    return args.max_model_len
+
+
 def _plan(args: argparse.Namespace) -> dict[str, Any]:
     """The command, environment, health URL, banner and any merge to do first (nothing is run here)."""
     import os
 
     from actions.coords import PixelBudget
-    from agent.backends.budget import checkpoint_budget
-    from agent.checkpoint import CheckpointMeta
+    from agent.checkpoint import OVERRIDE_FLAG, assumed_defaults_warning, resolve_settings
+    from serving.adapter import Adapter
     from serving.snippet import banner
-    from serving.vllm_command import Adapter, ServeOptions, build_vllm_command
+    from serving.vllm_command import ServeOptions, build_vllm_command
 
     checkpoint: Path = args.checkpoint
     if not checkpoint.is_dir():
@@ -214,12 +240,19 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
         checkpoint = merged
     is_adapter = Adapter.read(checkpoint) is not None
     meta_dir = _meta_source(meta_dir, args.base_model)
-    meta = CheckpointMeta.load_or_default(meta_dir)
-    saved = checkpoint_budget(meta_dir)
-    budget = PixelBudget(  # checks 0 < min_pixels <= max_pixels after the overrides
-        args.min_pixels if args.min_pixels is not None else saved.min_pixels,
-        args.max_pixels if args.max_pixels is not None else saved.max_pixels,
+    meta, overrides = resolve_settings(
+        meta_dir,
+        allow_override=args.override_checkpoint_meta,
+        min_pixels=args.min_pixels,
+        max_pixels=args.max_pixels,
     )
+    assumed = assumed_defaults_warning(meta_dir)
+    if assumed:
+        logger.warning("%s", assumed)
+        notes.append(f"warning: {assumed}")
+    for name, change in overrides.items():
+        notes.append(f"{OVERRIDE_FLAG}: {name} {change['checkpoint']} -> {change['given']}")
+    budget = PixelBudget(meta.min_pixels, meta.max_pixels)  # checks 0 < min_pixels <= max_pixels
     min_pixels, max_pixels = budget.min_pixels, budget.max_pixels
     env = dict(os.environ)
     if engine == "vllm":
@@ -229,7 +262,7 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
             served_model_name=args.served_model_name,
             tensor_parallel_size=args.tp,
             data_parallel_size=args.dp,
-            max_model_len=args.max_model_len,
+            max_model_len=_max_model_len(args, meta, meta_dir, notes),
             min_pixels=min_pixels,
             max_pixels=max_pixels,
             enable_lora=args.enable_lora,
@@ -255,7 +288,7 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
         if is_adapter:
             raise ValueError(
                 f"{checkpoint} is a LoRA adapter; the transformers engine serves full weights: "
-                "add --merge-lora, or run `phone-r1 serve merge` first"
+                "add --merge-lora, or run `phone-r1 merge` first"
             )
         if args.api_key_env or args.lora_modules or args.enable_lora or args.tp != 1 or args.dp != 1:
             raise ValueError("--api-key-env, --enable-lora/--lora-modules and --tp/--dp need --engine vllm")

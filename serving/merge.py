@@ -1,4 +1,4 @@
-"""`phone-r1 serve merge`: fold a LoRA adapter into its base model, as a folder any server can load.
+"""`phone-r1 merge`: fold a LoRA adapter into its base model, as a folder any server can load.
 
 The merged folder carries everything serving needs: weights, the processor files (tokenizer, chat
 template, image processor) and `phone_r1.json` with the coordinate space, pixel budget and template
@@ -11,7 +11,7 @@ import logging
 import shutil
 from pathlib import Path
 
-from serving.vllm_command import ADAPTER_CONFIG, Adapter
+from serving.adapter import ADAPTER_CONFIG, Adapter
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,8 @@ def _processor_source(folders: list[Path]) -> Path:
         if (folder / "processor_config.json").is_file() or (folder / "preprocessor_config.json").is_file():
             return folder
     raise FileNotFoundError(
-        f"no processor files (processor_config.json or preprocessor_config.json) in {[str(f) for f in folders]}"
+        "no processor files (processor_config.json or preprocessor_config.json) in "
+        f"{[str(f) for f in folders]}"
     )
 
 
@@ -81,7 +82,7 @@ def merge_adapter(
     if meta_source is not None:
         meta = CheckpointMeta.load(meta_source)
     else:
-        from agent.backends.budget import checkpoint_budget
+        from agent.checkpoint import checkpoint_budget
 
         budget = checkpoint_budget(source)  # the processor's saved budget is what the model saw
         meta = CheckpointMeta(min_pixels=budget.min_pixels, max_pixels=budget.max_pixels)

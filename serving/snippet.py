@@ -24,7 +24,7 @@ def banner(
     python = f"""\
 from actions.coords import PixelBudget
 from agent import PhoneAgent
-from training.data.readers import read_steps
+from episodes.readers import read_steps
 
 agent = PhoneAgent.from_endpoint(
     {base_url!r}, {model!r}{key_arg},

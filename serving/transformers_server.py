@@ -44,7 +44,7 @@ def rewrite_model(body: bytes, alias: str, target: str) -> bytes:
 
 
 def alias_model(app: Asgi, alias: str, target: str) -> Asgi:
-    """An ASGI app that rewrites the `model` field of POST bodies from `alias` to `target`, then calls `app`."""
+    """An ASGI app that rewrites the `model` of POST bodies from `alias` to `target`, then calls `app`."""
 
     async def wrapped(scope: dict, receive: Callable[[], Awaitable[dict]], send: Any) -> None:
         if scope["type"] != "http" or scope.get("method") != "POST":
@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m serving.transformers_server", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("checkpoint", type=Path)
+    parser.add_argument("checkpoint", type=Path, help="checkpoint folder with full weights")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--served-model-name", default="phone-r1")

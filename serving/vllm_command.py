@@ -9,13 +9,25 @@ module on their base model or merged first (`serving.merge`).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ADAPTER_CONFIG = "adapter_config.json"
+from serving.adapter import ADAPTER_CONFIG, Adapter
+
 DEFAULT_SERVED_NAME = "phone-r1"
 IMAGES_PER_PROMPT = 2
+# Context beyond the longest training prompt plus the completion limit: evaluation prompts run a little
+# longer (longer histories, screens of other sizes in the system text). Rounded up to whole blocks.
+CONTEXT_HEADROOM = 0.10
+CONTEXT_BLOCK = 256
+
+
+def context_length(max_prompt_length: int, max_completion_length: int) -> int:
+    """`--max-model-len` for a checkpoint trained on prompts up to `max_prompt_length` tokens."""
+    need = (max_prompt_length + max_completion_length) * (1 + CONTEXT_HEADROOM)
+    return math.ceil(need / CONTEXT_BLOCK) * CONTEXT_BLOCK
 
 
 @dataclass(frozen=True)
@@ -45,30 +57,6 @@ class ServeOptions:
             )
         if not 0 < self.port < 65536:
             raise ValueError(f"--port must be in 1..65535, got {self.port}")
-
-
-@dataclass(frozen=True)
-class Adapter:
-    """A peft LoRA adapter folder: its base model and rank, from `adapter_config.json`."""
-
-    path: Path
-    base_model: str | None
-    rank: int | None
-
-    @classmethod
-    def read(cls, path: str | Path) -> Adapter | None:
-        """The adapter in `path`, or None when `path` holds full weights."""
-        path = Path(path)
-        config_path = path / ADAPTER_CONFIG
-        if not config_path.is_file():
-            return None
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-        rank = config.get("r")
-        return cls(
-            path=path,
-            base_model=config.get("base_model_name_or_path"),
-            rank=int(rank) if isinstance(rank, int) else None,
-        )
 
 
 # The ranks vLLM accepts for --max-lora-rank.
@@ -108,7 +96,7 @@ def build_vllm_command(checkpoint: str | Path, options: ServeOptions, *, vllm: s
         if not base:
             raise ValueError(
                 f"{checkpoint / ADAPTER_CONFIG}: no base_model_name_or_path; pass --base-model, "
-                f"or merge first with `phone-r1 serve merge {checkpoint} -o OUT`"
+                f"or merge first with `phone-r1 merge {checkpoint} -o OUT`"
             )
         model = str(base)
         lora_modules.insert(0, lora_module(served_name, checkpoint))

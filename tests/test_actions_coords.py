@@ -72,7 +72,8 @@ def test_actions_without_coordinates_pass_through():
 @settings(max_examples=250, deadline=None)
 @given(screens, spaces, budgets, st.floats(0, 1), st.floats(0, 1))
 def test_exact_mapping_round_trips(screen, space, budget, fx, fy):
-    # Without rounding the mapping is invertible: original → model → original within a tiny fraction of a pixel.
+    # Without rounding the mapping is invertible: original → model → original within a tiny fraction
+    # of a pixel.
     point = (fx * screen[0], fy * screen[1])
     model = point_to_model(point, space, screen, budget, integer=False)
     back = point_to_original(model, space, screen, budget, integer=False)

@@ -54,13 +54,15 @@ def test_well_formed_completion():
         ),
         # prose around the JSON inside the answer
         (
-            '<answer>I will swipe: {"action_type": "swipe", "action_parameter": {"swipe": "1,2,3,4"}} ok</answer>',
+            '<answer>I will swipe: {"action_type": "swipe", "action_parameter": {"swipe": "1,2,3,4"}} '
+            "ok</answer>",
             Swipe(start=(1, 2), end=(3, 4)),
             ["no_think_tag", "answer_extra_text"],
         ),
         # think is JSON but misses fields; answer unclosed (truncated generation) yet complete JSON
         (
-            '<think>{"task_interpretation": "x"}</think><answer>{"action_type": "type", "action_parameter": {"type": "无锡"}}',
+            '<think>{"task_interpretation": "x"}</think><answer>{"action_type": "type", '
+            '"action_parameter": {"type": "无锡"}}',
             TypeText(text="无锡"),
             ["think_missing_fields", "answer_unclosed"],
         ),

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actions.rewards import REWARD_FUNCS, action_reward, format_reward
+from actions.reward_registry import REWARDS
+from actions.rewards import action_reward, format_reward
 from tests.helpers.actions import SEED_CLICK, completion, mutated_completions
 
 GOLD = json.dumps(SEED_CLICK, ensure_ascii=False)
@@ -19,7 +20,7 @@ GARBAGE = [None, 5, {"content": 3}, [{"role": "assistant"}], [[1]], "", "<answer
 
 
 def test_registry_names():
-    assert REWARD_FUNCS == {"format": format_reward, "action": action_reward}
+    assert REWARDS["format"](None) is format_reward and REWARDS["action"](None) is action_reward
 
 
 def test_extra_kwargs_are_ignored_and_columns_broadcast():

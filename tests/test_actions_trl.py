@@ -1,4 +1,5 @@
-"""The rewards inside a real TRL GRPO step: the breakdown reaches the trainer's logs under the documented keys."""
+"""The rewards inside a real TRL GRPO step: the breakdown reaches the trainer's logs under the documented
+keys."""
 
 from __future__ import annotations
 

@@ -95,7 +95,8 @@ def test_missing_screenshot_is_an_error_result_naming_the_step(tmp_path):
 
     backend = ScriptedBackend(lambda m: "")
     result = PhoneAgent(backend).step(replace(step, screen_size=None))
-    assert result.error is not None and result.error.kind == "bad_response"
+    # Nothing was sent: an input problem of the step, not a bad answer from a server.
+    assert result.error is not None and result.error.kind == "bad_input"
     assert "step_1.json" in result.error.message and backend.requests == []
 
 
@@ -170,3 +171,23 @@ def test_from_checkpoint_without_metadata_uses_the_processors_budget(tmp_path):
     )
     agent = PhoneAgent.from_checkpoint(tmp_path)
     assert (agent.template, agent.coord_space, agent.budget) == ("zh", "original", PixelBudget(3136, 50176))
+
+
+def test_backend_receives_the_step_it_answers(tmp_path):
+    from agent.backends.base import Completion
+
+    class Seen:
+        name = "seen"
+        steps: list = []
+
+        async def acomplete(self, messages, *, step=None):
+            self.steps.append(step)
+            return Completion(text="")
+
+        async def aclose(self):
+            return None
+
+    backend = Seen()
+    step = make_step(tmp_path)
+    PhoneAgent(backend).step(step)
+    assert [s.step_id for s in backend.steps] == [step.step_id]

@@ -11,7 +11,7 @@ import pytest
 from actions import Click, PixelBudget, model_screen_size
 from agent import PhoneAgent
 from agent.backends.openai_backend import THINK_ANSWER_REGEX, OpenAIBackend
-from eval.stub_server import Faults, StubServer
+from eval.testing.stub_server import Faults, StubServer
 from serving.launch import free_port
 from tests.helpers.serving import make_step, reply_text
 

@@ -114,3 +114,10 @@ def test_hashes_are_stable_and_distinguish_templates_spaces_and_steps(tmp_path):
     a, b = make_step(tmp_path / "a"), make_step(tmp_path / "b")
     assert prompt_hash(build_messages(a)) == prompt_hash(build_messages(a))
     assert prompt_hash(build_messages(a)) != prompt_hash(build_messages(b))  # different screenshot paths
+
+
+def test_shipped_templates_are_the_vocabulary_names() -> None:
+    from actions.vocab import DEFAULT_TEMPLATE, TEMPLATE_NAMES
+    from agent.prompt import available_templates
+
+    assert available_templates() == sorted(TEMPLATE_NAMES) and DEFAULT_TEMPLATE in TEMPLATE_NAMES

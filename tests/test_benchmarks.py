@@ -37,3 +37,8 @@ def test_eval_throughput_benchmark_runs_and_scores_every_step():
     assert "one at a time (seed 001 style)" in out.stdout and "24 answered" in out.stdout
     assert "24 scored correct" in out.stdout  # every gold answer matched to its step and scored right
     assert "median of 2 runs" in out.stdout
+    # Own-history mode on the same gold answers: every episode runs to its end, every step right.
+    assert re.search(
+        r"own-history eval \(--history own\), \d+ episodes, up to 8 at once: .* 24 of 24 steps right",
+        out.stdout,
+    )

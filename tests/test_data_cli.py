@@ -16,7 +16,7 @@ def test_validate_exit_status_and_messages(tmp_path: Path, capsys) -> None:
     assert main(["data", "validate", str(root)]) == 0
     rewrite_step(root / "1" / "step_2.json", lambda r: r["output"].update(action_type="fly"))
     capsys.readouterr()
-    assert main(["data", "validate", str(root)]) == 1
+    assert main(["data", "validate", str(root)]) == 2
     out = capsys.readouterr().out
     assert "step_2.json:" in out and "[unknown_action_type]" in out and "'fly'" in out
 
@@ -25,7 +25,7 @@ def test_convert_stops_or_skips(tmp_path: Path, capsys) -> None:
     root = make_raw_folder(tmp_path / "raw", {"1": 3})
     (root / "1" / "1_2.jpg").unlink()
     out = tmp_path / "o.jsonl"
-    assert main(["data", "convert", str(root), "-o", str(out)]) == 1
+    assert main(["data", "convert", str(root), "-o", str(out)]) == 2
     assert "[missing_image]" in capsys.readouterr().err and not out.exists()
     assert main(["data", "convert", str(root), "-o", str(out), "--skip-invalid"]) == 0
     assert len(out.read_text(encoding="utf-8").splitlines()) == 2

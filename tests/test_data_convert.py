@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from episodes.readers import read_steps
+from episodes.records import extract_input_json
 from tests.helpers.data import make_raw_folder, rewrite_step
 from training.data.convert import ConvertError, convert
-from training.data.readers import extract_input_json, read_steps
 
 
 def seed_generate_jsonl_dataset(base_path: str, prefix_str: str, output_file: str) -> None:
@@ -132,7 +133,7 @@ def test_bad_record_stops_or_goes_to_rejects(raw: Path, tmp_path: Path) -> None:
 def test_episode_of_one_first_step_with_one_screenshot(tmp_path: Path) -> None:
     root = make_raw_folder(tmp_path / "raw", {"5": 1})
     assert "screen_path1" not in json.loads((root / "5" / "step_0.json").read_text(encoding="utf-8"))["input"]
-    from training.data.validate import validate
+    from episodes.validate import validate
 
     assert validate(root).ok
     out = tmp_path / "one.jsonl"

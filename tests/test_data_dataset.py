@@ -12,9 +12,9 @@ from PIL import Image
 from actions import parse_completion
 from actions.coords import PixelBudget, model_screen_size
 from actions.rewards import action_reward, format_reward
+from episodes.readers import read_steps
 from tests.helpers.data import make_raw_folder
 from training.data.dataset import REWARD_COLUMNS, DatasetSpec, build_dataset
-from training.data.readers import read_steps
 
 SCREEN = (540, 1200)
 BUDGET = PixelBudget(3136, 28 * 28 * 64)

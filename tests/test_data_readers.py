@@ -8,14 +8,9 @@ from pathlib import Path
 import pytest
 
 from actions import ACTION_TYPES, Click, Inquiry, Swipe
+from episodes.readers import iter_steps, list_episodes, read_steps
+from episodes.records import RecordError, extract_input_json
 from tests.helpers.data import SCREEN, WIRE_ACTIONS, make_raw_folder, rewrite_step, write_image
-from training.data.readers import (
-    RecordError,
-    extract_input_json,
-    iter_steps,
-    list_episodes,
-    read_steps,
-)
 
 
 def test_raw_folder_in_seed_order_with_typed_gold(tmp_path: Path) -> None:

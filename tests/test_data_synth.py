@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from actions import ACTION_TYPES
-from training.data.readers import read_steps
+from episodes.readers import read_steps
+from episodes.validate import validate
 from training.data.synth import existing_tasks, synthesize
 from training.data.synth_draw import font_path
-from training.data.validate import validate
 
 SMALL = (360, 800)  # a third of 1080x2400: same layouts, quicker to draw
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from episodes.validate import validate
 from tests.helpers.data import make_raw_folder, rewrite_step, write_image
-from training.data.validate import validate
 
 
 def _codes(report) -> set[str]:

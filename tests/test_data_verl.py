@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from actions import PixelBudget, to_model_space
+from episodes.readers import read_steps
 from tests.helpers.data import make_raw_folder
-from training.data.readers import read_steps
 from training.data.verl import export_verl
 
 THINK = json.dumps(

@@ -60,6 +60,11 @@ def test_demo_end_to_end_small_budget(tmp_path):
     assert (out / "report" / "report.html").stat().st_size > 10_000
     assert json.loads((out / "report" / "metrics.json").read_text())
     assert "before vs after training" in done.stdout
+    # the trained model also ran on its own history; the report compares it with teacher forcing
+    own = read_results(out / "eval" / "after-own.jsonl")
+    assert own.header["history"] == "own" and own.records
+    assert "teacher-forced vs own history" in done.stdout
+    assert "Teacher-forced vs own history" in (out / "report" / "own-history" / "report.md").read_text()
 
     # a stage reruns alone from the artifacts the others left
     again = demo("--out", str(out), "--stage", "report")

@@ -12,12 +12,12 @@ from collections import Counter
 
 import pytest
 
+from episodes.readers import read_steps
 from eval.metrics import compute_metrics
 from eval.results import read_results
-from eval.stub_server import Faults, StubServer, render_reply, scripted_replies, step_key
+from eval.testing.stub_server import Faults, StubServer, render_reply, scripted_replies, step_key
 from phone_r1.cli import main as cli_main
 from tests.helpers.eval import REPO, many_episodes
-from training.data.readers import read_steps
 
 pytestmark = pytest.mark.slow
 

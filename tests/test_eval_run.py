@@ -7,12 +7,12 @@ import json
 
 import pytest
 
+from episodes.readers import read_steps
 from eval.metrics import compute_metrics
 from eval.results import read_results
-from eval.stub_server import StubServer, gold_replies, render_reply, scripted_replies, step_key
+from eval.testing.stub_server import StubServer, gold_replies, render_reply, scripted_replies, step_key
 from phone_r1.cli import main as cli_main
 from tests.helpers.eval import demo_or_generated
-from training.data.readers import read_steps
 
 BACK = {"action_type": "back", "action_parameter": {"back": ""}, "action_description": "回退"}
 
@@ -186,3 +186,27 @@ def test_local_checkpoint_runs_in_process(tmp_path):
     assert len(results.records) == 2
     for record in results.records.values():
         assert record["error"] is None and record["usage"]["completion_tokens"] > 0
+
+
+def test_partial_reward_uses_the_checkpoint_reward_weights(episodes, steps, tmp_path):
+    from agent.checkpoint import CheckpointMeta
+
+    def totals(out):
+        return {r["step_id"]: r["reward"] for r in step_lines(out)}
+
+    with StubServer(scripted(steps)) as server:
+        plain = tmp_path / "plain.jsonl"
+        assert run(episodes, server, plain) == 0
+        meta_dir = tmp_path / "ckpt"
+        CheckpointMeta(rewards=["format", "action"], reward_weights=[0.5, 1.0]).save(meta_dir)
+        weighted = tmp_path / "weighted.jsonl"
+        assert run(episodes, server, weighted, "--checkpoint-meta", meta_dir) == 0
+    header = read_results(weighted).header
+    assert header["rewards"] == ["format", "action"] and header["reward_weights"] == [0.5, 1.0]
+    mixed = 0
+    for step_id, reward in totals(weighted).items():
+        fmt, act = reward["format"]["total"], reward["action"]["total"]
+        assert reward["total"] == pytest.approx((0.5 * fmt + act) / 1.5)
+        assert totals(plain)[step_id]["total"] == pytest.approx((fmt + act) / 2)  # the defaults: 1.0 each
+        mixed += fmt != act
+    assert mixed  # some steps tell the two weightings apart

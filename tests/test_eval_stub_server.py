@@ -9,7 +9,8 @@ import httpx
 import openai
 import pytest
 
-from eval.stub_server import (
+from episodes.readers import read_steps
+from eval.testing.stub_server import (
     Faults,
     StubServer,
     StubServerProcess,
@@ -19,7 +20,6 @@ from eval.stub_server import (
     step_key,
 )
 from tests.helpers.eval import many_episodes
-from training.data.readers import read_steps
 
 
 def chat(server, text, **kwargs):

@@ -24,7 +24,10 @@ def test_server_that_never_gets_healthy_is_stopped(capsys, tmp_path):
     import psutil
 
     pid_file = tmp_path / "pid"
-    child = f"import os, pathlib, time\npathlib.Path({str(pid_file)!r}).write_text(str(os.getpid()))\ntime.sleep(60)"
+    child = (
+        f"import os, pathlib, time\npathlib.Path({str(pid_file)!r}).write_text(str(os.getpid()))\n"
+        "time.sleep(60)"
+    )
     code = supervise(
         [sys.executable, "-c", child],
         health_url=f"http://127.0.0.1:{free_port()}/health",

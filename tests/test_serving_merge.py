@@ -1,4 +1,4 @@
-"""`phone-r1 serve merge` on a tiny LoRA checkpoint: the merged weights reproduce the adapter's logits."""
+"""`phone-r1 merge` on a tiny LoRA checkpoint: the merged weights reproduce the adapter's logits."""
 
 import json
 import shlex
@@ -43,7 +43,7 @@ def test_merged_weights_reproduce_adapter_logits(lora_adapter, tmp_path, capsys)
 
     base, adapter = lora_adapter
     out = tmp_path / "merged"
-    assert main(["serve", "merge", str(adapter), "-o", str(out)]) == 0
+    assert main(["merge", str(adapter), "-o", str(out)]) == 0
     assert str(out) in capsys.readouterr().out
 
     input_ids = torch.tensor([[5, 17, 99, 230, 7, 64, 300, 12]])
@@ -65,7 +65,7 @@ def test_merged_weights_reproduce_adapter_logits(lora_adapter, tmp_path, capsys)
 def test_merged_checkpoint_serves_as_full_weights_with_the_adapters_budget(lora_adapter, tmp_path, capsys):
     _, adapter = lora_adapter
     out = tmp_path / "merged"
-    assert main(["serve", "merge", str(adapter), "-o", str(out)]) == 0
+    assert main(["merge", str(adapter), "-o", str(out)]) == 0
     capsys.readouterr()
     assert main(["serve", str(out), "--engine", "vllm", "--dry-run"]) == 0
     cmd = shlex.split(capsys.readouterr().out.splitlines()[-1])
@@ -76,6 +76,8 @@ def test_merged_checkpoint_serves_as_full_weights_with_the_adapters_budget(lora_
 
 def test_merge_refuses_full_weights_and_overwriting_the_input(lora_adapter, tmp_path, capsys):
     base, adapter = lora_adapter
-    assert main(["serve", "merge", str(base), "-o", str(tmp_path / "x")]) == 2
+    assert main(["merge", str(base), "-o", str(tmp_path / "x")]) == 2
     assert "adapter_config.json" in capsys.readouterr().err
-    assert main(["serve", "merge", str(adapter), "-o", str(adapter)]) == 2
+    assert main(["merge", str(adapter), "-o", str(adapter)]) == 2
+    assert main(["merge", str(adapter)]) == 2  # -o is required
+    assert "the following arguments are required: -o/--output" in capsys.readouterr().err

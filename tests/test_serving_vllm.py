@@ -98,7 +98,7 @@ def test_cli_reads_the_pixel_budget_from_the_checkpoint(full, capsys):
     assert _flag(cmd, "--port") == ["9001"] and _flag(cmd, "--tensor-parallel-size") == ["2"]
 
 
-def test_cli_custom_pixel_budget_overrides_the_checkpoint(full, capsys):
+def test_cli_custom_pixel_budget_overrides_the_checkpoint_only_when_asked(full, capsys):
     argv = [
         "serve",
         str(full),
@@ -110,10 +110,13 @@ def test_cli_custom_pixel_budget_overrides_the_checkpoint(full, capsys):
         "--max-pixels",
         "1003520",
     ]
-    assert main(argv) == 0
+    assert main(argv) == 2  # the checkpoint was trained at 3136..2352000
+    assert "min_pixels: the checkpoint has 3136, the command line gives 784" in capsys.readouterr().err
+    assert main([*argv, "--override-checkpoint-meta"]) == 0
     cmd = shlex.split(capsys.readouterr().out.splitlines()[-1])
     assert json.loads(_flag(cmd, "--mm-processor-kwargs")[0]) == {"min_pixels": 784, "max_pixels": 1003520}
-    assert main([*argv[:4], "--dry-run", "--min-pixels", "9", "--max-pixels", "4"]) == 2
+    bad = [*argv[:4], "--dry-run", "--min-pixels", "9", "--max-pixels", "4", "--override-checkpoint-meta"]
+    assert main(bad) == 2
 
 
 def test_cli_merge_lora_serves_the_merged_folder(adapter, tmp_path, capsys):
@@ -155,8 +158,6 @@ def test_cli_transformers_engine_command(full, capsys):
 @pytest.mark.parametrize(
     "argv",
     [
-        ["serve", "merge", "only-adapter"],  # merge without -o
-        ["serve", "CKPT", "-o", "out"],  # -o without merge
         ["serve", "/no/such/checkpoint", "--dry-run"],  # missing folder
         ["serve", "ADAPTER", "--engine", "transformers", "--dry-run"],  # adapter without --merge-lora
         ["serve", "CKPT", "--engine", "transformers", "--tp", "2", "--dry-run"],

@@ -143,3 +143,25 @@ def test_tiny_recipes_parse_as_shipped():
         script, config, model = parse_recipe(kind, ["--config", recipe])
         assert model.model_name_or_path == "runs/tiny-model" and script.build_tiny_model_if_missing
         assert config.bf16 is False and config.use_cpu is True
+
+
+def test_a_dotted_path_reward_runs_through_the_recipe(toy):
+    from tests.helpers.rewards import short_answer_reward
+    from training.rewards import build_reward_funcs
+    from training.run import checkpoint_meta
+
+    path = "tests.helpers.rewards:short_answer_reward"
+    p = plan(
+        "grpo",
+        ["--config", GRPO, "--dataset_path", str(toy), "--reward_funcs", "format", path]
+        + ["--reward_weights", "0.5", "2.0"],
+    )
+    funcs = build_reward_funcs(p.script.reward_funcs, p.script)
+    assert funcs[1] is short_answer_reward and funcs[1](["short", "x" * 300]) == [1.0, 0.0]
+    meta = checkpoint_meta(p)
+    assert meta.rewards == ["format", path] and meta.reward_weights == [0.5, 2.0]
+    with pytest.raises(RecipeError, match=r"reward_funcs: reward 'tests.helpers.rewards:nope'"):
+        plan(
+            "grpo",
+            ["--config", GRPO, "--dataset_path", str(toy), "--reward_funcs", "tests.helpers.rewards:nope"],
+        )

@@ -1,4 +1,7 @@
-"""A real two-process GRPO run under torchrun on CPU (gloo): both ranks end with the same weights."""
+"""A real two-process GRPO run under torchrun on CPU (gloo): both ranks end with the same weights.
+
+Both ranks also account for the images of every batch they build (training.image_accounting).
+"""
 
 from __future__ import annotations
 
@@ -32,6 +35,8 @@ rank = int(os.environ["RANK"])
 Path(sys.argv[1], f"rank{rank}.json").write_text(json.dumps({
     "hash": digest.hexdigest(), "step": trainer.state.global_step,
     "world": trainer.accelerator.num_processes, "backend": str(torch.distributed.get_backend()),
+    "image_tokens_max": [e["images/tokens_per_sample_max"] for e in trainer.state.log_history
+                         if "images/tokens_per_sample_max" in e],
 }))
 """
 
@@ -49,7 +54,8 @@ def _initial_hash() -> str:
 
 @pytest.mark.slow
 def test_torchrun_two_processes_agree_on_final_weights(tmp_path):
-    toy = write_episodes(tmp_path / "toy", n_episodes=2, steps=2)
+    # First steps show one screen, later steps two: each rank accounts for its own mixed share.
+    toy = write_episodes(tmp_path / "toy", n_episodes=2, steps=2, single_first=True)
     script = tmp_path / "rank_train.py"
     script.write_text(RANK_SCRIPT)
     reports = tmp_path / "reports"
@@ -79,5 +85,7 @@ def test_torchrun_two_processes_agree_on_final_weights(tmp_path):
     ranks = [json.loads((reports / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert all(r["world"] == 2 and r["step"] == 2 and r["backend"] == "gloo" for r in ranks), ranks
     assert ranks[0]["hash"] == ranks[1]["hash"], "ranks disagree on the final weights"
+    # Image accounting ran on every rank and step (a mismatch would have stopped the run).
+    assert all(len(r["image_tokens_max"]) == 2 and min(r["image_tokens_max"]) > 0 for r in ranks), ranks
     assert ranks[0]["hash"] != _initial_hash(), "weights did not change"
     assert (tmp_path / "out" / "phone_r1.json").is_file()

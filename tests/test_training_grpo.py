@@ -14,7 +14,10 @@ import torch
 from safetensors.torch import load_file
 
 from agent.checkpoint import META_FILENAME, CheckpointMeta
+from phone_r1.cli import main
+from serving.vllm_command import context_length
 from tests.helpers.tiny import JudgeServer, tiny_model_dir, write_episodes
+from training.context_length import image_tokens
 from training.run import plan, train
 
 RECIPE = "training/recipes/tiny/grpo.yaml"
@@ -87,7 +90,7 @@ def _logged(trainer) -> dict[str, list[float]]:
 
 
 @pytest.mark.slow
-def test_full_grpo_two_images_metrics_checkpoints_and_resume(tmp_path, toy, judge):
+def test_full_grpo_two_images_metrics_checkpoints_and_resume(tmp_path, toy, judge, capsys):
     torch.set_num_threads(2)
     out = tmp_path / "run"
     plan_ = plan("grpo", grpo_args(out, toy, judge, "--max_steps", "2", "--freeze_vision_tower", "true"))
@@ -121,8 +124,19 @@ def test_full_grpo_two_images_metrics_checkpoints_and_resume(tmp_path, toy, judg
         meta = CheckpointMeta.load(folder)
         assert (meta.coord_space, meta.min_pixels, meta.max_pixels) == ("resized", 3136, 12544)
         assert meta.base_model == str(tiny_model_dir())
+        assert meta.rewards == list(plan_.script.reward_funcs)  # the mix `eval run` weighs with
         assert (folder / "processor_config.json").is_file() and (folder / "tokenizer.json").is_file()
     assert json.loads((out / "checkpoint-2" / META_FILENAME).read_text())["prompt_template"] == "zh"
+    # The longest prompt (two screens' image tokens included) and the completion limit are recorded,
+    # and a vLLM dry-run sizes its context from them.
+    final = CheckpointMeta.load(out)
+    assert final.max_completion_length == 12 and final.max_prompt_length > 2 * image_tokens(
+        540, 1200, 3136, 12544
+    )
+    assert CheckpointMeta.load(out / "checkpoint-1").max_prompt_length == final.max_prompt_length
+    assert main(["serve", str(out), "--engine", "vllm", "--dry-run"]) == 0
+    expected = context_length(final.max_prompt_length, 12)
+    assert f"--max-model-len {expected}" in capsys.readouterr().out
 
     # Resume from the latest checkpoint: the step count continues from 2.
     resumed = train(

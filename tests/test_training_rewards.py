@@ -7,9 +7,10 @@ import pickle
 
 import pytest
 
+from actions.llm_judge import LLMJudgeReward
+from actions.reward_registry import REWARDS
 from tests.helpers.tiny import BACK, JudgeServer
-from training.config import REWARD_NAMES
-from training.rewards import LLMJudgeReward, build_reward_funcs
+from training.rewards import build_reward_funcs
 
 GOLD = json.dumps(BACK, ensure_ascii=False)
 RIGHT = f"<think>{{}}</think><answer>{GOLD}</answer>"
@@ -30,8 +31,8 @@ def _columns(n: int) -> dict:
 
 
 def test_every_registry_name_resolves_to_a_trl_reward():
-    funcs = build_reward_funcs(list(REWARD_NAMES))
-    assert len(funcs) == len(REWARD_NAMES)
+    funcs = build_reward_funcs(list(REWARDS))
+    assert len(funcs) == len(REWARDS)
     assert all(callable(f) and getattr(f, "__name__", "") for f in funcs)
     with pytest.raises(ValueError, match="unknown reward"):
         build_reward_funcs(["acton"])

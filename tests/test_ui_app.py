@@ -29,8 +29,8 @@ CHROMIUM = "/usr/bin/chromium"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """`phone-r1 ui` (default host) with two results files, --auth and a live endpoint (stub server)."""
-    from eval.stub_server import StubServer, gold_replies
-    from training.data.readers import read_steps
+    from episodes.readers import read_steps
+    from eval.testing.stub_server import StubServer, gold_replies
 
     tmp = tmp_path_factory.mktemp("ui")
     root = make_episodes(tmp / "eps")

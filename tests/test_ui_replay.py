@@ -115,7 +115,7 @@ def test_live_needs_an_endpoint(monkeypatch):
 
 
 def test_run_this_step_against_an_endpoint(folders):
-    from eval.stub_server import StubServer, render_reply, scripted_replies, step_key
+    from eval.testing.stub_server import StubServer, render_reply, scripted_replies, step_key
 
     root, a, _ = folders
     data = load_replay(root, a)
@@ -219,3 +219,21 @@ def test_error_and_missing_records(folders, tmp_path):
     assert render_step(data, "101", 0).verdicts == ["not evaluated"]
     assert verdict_line(None) == "not evaluated"
     assert episode_rows(data)[0].scores == (0.0,)  # compute_metrics counts the error as wrong
+
+
+def test_live_step_refuses_a_run_made_with_other_settings_than_the_checkpoint(tmp_path):
+    from agent.checkpoint import CheckpointMeta
+
+    ckpt = tmp_path / "ckpt"
+    CheckpointMeta(coord_space="resized", min_pixels=3136, max_pixels=12544).save(ckpt)
+    header = {"coord_space": "norm1000", "template": "zh", "min_pixels": 3136, "max_pixels": 12544}
+    config = LiveConfig("http://127.0.0.1:1/v1", "m", None, {**header, "checkpoint": str(ckpt)})
+    reason = unavailable_reason(config)
+    assert "coord_space: the checkpoint has 'resized', the command line gives 'norm1000'" in reason
+    # --checkpoint-meta names the checkpoint when the header does not; --override-checkpoint-meta accepts.
+    assert "differ from the checkpoint" in unavailable_reason(LiveConfig("u", "m", None, header, ckpt))
+    overridden = LiveConfig("http://127.0.0.1:1/v1", "m", None, header, ckpt, override_checkpoint_meta=True)
+    assert unavailable_reason(overridden) is None
+    assert endpoint_agent(overridden).coord_space == "norm1000"
+    agreeing = LiveConfig("http://127.0.0.1:1/v1", "m", None, {**header, "coord_space": "resized"}, ckpt)
+    assert unavailable_reason(agreeing) is None and endpoint_agent(agreeing).budget.max_pixels == 12544

@@ -1,12 +1,11 @@
 """`phone-r1 train` subcommands: `grpo`, `sft` (TRL trainers driven by YAML recipes) and `tiny`.
 
-Only the standard library is imported here; trainers load inside the handlers so `--help` stays fast.
+Heavy libraries (torch, transformers, TRL) load inside the handlers so `--help` stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 
 
 def _tiny(args: argparse.Namespace) -> int:
@@ -58,10 +57,3 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     tiny.add_argument("-o", "--output-dir", required=True, help="folder to write the checkpoint to")
     tiny.add_argument("--seed", type=int, default=0, help="weights and tokenizer are the same for a seed")
     tiny.set_defaults(func=_tiny)
-
-
-if __name__ == "__main__":  # pragma: no cover - convenience for `python -m training.cli`
-    parser = argparse.ArgumentParser(prog="phone-r1")
-    register(parser.add_subparsers(dest="command"))
-    ns = parser.parse_args()
-    sys.exit(ns.func(ns))

@@ -16,10 +16,16 @@ from typing import Any
 
 from trl import GRPOConfig, ModelConfig, SFTConfig, TrlParser
 
-from actions.coords import COORD_SPACES, PixelBudget
-
-# Reward names a recipe may list; the functions are resolved in `training.rewards`.
-REWARD_NAMES: tuple[str, ...] = ("format", "action", "llm_judge")
+from actions import llm_judge as judge
+from actions.coords import PixelBudget
+from actions.reward_registry import DEFAULT_REWARDS, REWARDS, check_reward_name, is_dotted
+from actions.vocab import (
+    COORD_SPACES,
+    DEFAULT_MAX_PIXELS,
+    DEFAULT_MIN_PIXELS,
+    DEFAULT_TEMPLATE,
+    TEMPLATE_NAMES,
+)
 
 
 class RecipeError(ValueError):
@@ -38,16 +44,26 @@ class PhoneR1Arguments:
         default=None, metadata={"help": "Use only the first N steps of the dataset (quick runs)."}
     )
     prompt_template: str = field(
-        default="zh", metadata={"help": "Prompt template in agent/prompts (zh, en)."}
+        default=DEFAULT_TEMPLATE,
+        metadata={"help": f"Prompt template in agent/prompts ({', '.join(TEMPLATE_NAMES)})."},
     )
     coord_space: str = field(
         default="original",
         metadata={"help": f"Coordinate space the model answers in: one of {', '.join(COORD_SPACES)}."},
     )
     min_pixels: int = field(
-        default=3136, metadata={"help": "Pixel budget: smallest image area (multiple of 784)."}
+        default=DEFAULT_MIN_PIXELS, metadata={"help": "Pixel budget: smallest image area (multiple of 784)."}
     )
-    max_pixels: int = field(default=12845056, metadata={"help": "Pixel budget: largest image area."})
+    max_pixels: int = field(
+        default=DEFAULT_MAX_PIXELS, metadata={"help": "Pixel budget: largest image area."}
+    )
+    max_prompt_length: int | None = field(
+        default=None,
+        metadata={
+            "help": "Longest prompt in tokens, images included, recorded in phone_r1.json for serving; "
+            "measured on the dataset when unset."
+        },
+    )
     sft_target: str = field(
         default="think",
         metadata={
@@ -56,8 +72,11 @@ class PhoneR1Arguments:
         },
     )
     reward_funcs: list[str] = field(
-        default_factory=lambda: ["format", "action"],
-        metadata={"help": f"GRPO rewards by name ({', '.join(REWARD_NAMES)}); weights go in reward_weights."},
+        default_factory=lambda: list(DEFAULT_REWARDS),
+        metadata={
+            "help": f"GRPO rewards by name ({', '.join(REWARDS)}) or dotted path (my_pkg.rewards:fn); "
+            "weights go in reward_weights."
+        },
     )
     freeze_vision_tower: bool = field(
         default=True, metadata={"help": "Keep the vision encoder (and merger) frozen in full fine-tuning."}
@@ -72,15 +91,20 @@ class PhoneR1Arguments:
         },
     )
     llm_judge_model: str = field(
-        default="gpt-4o-mini", metadata={"help": "Model name sent to the OpenAI-compatible judge endpoint."}
+        default=judge.DEFAULT_MODEL,
+        metadata={"help": "Model name sent to the OpenAI-compatible judge endpoint."},
     )
     llm_judge_base_url: str | None = field(
         default=None, metadata={"help": "Judge endpoint; defaults to $OPENAI_API_BASE."}
     )
-    llm_judge_timeout: float = field(default=30.0, metadata={"help": "Seconds per judge request."})
-    llm_judge_concurrency: int = field(default=8, metadata={"help": "Judge requests in flight at once."})
+    llm_judge_timeout: float = field(
+        default=judge.DEFAULT_TIMEOUT_S, metadata={"help": "Seconds per judge request."}
+    )
+    llm_judge_concurrency: int = field(
+        default=judge.DEFAULT_CONCURRENCY, metadata={"help": "Judge requests in flight at once."}
+    )
     llm_judge_cache_size: int = field(
-        default=65536, metadata={"help": "Judged (completion, gold) pairs kept."}
+        default=judge.DEFAULT_CACHE_SIZE, metadata={"help": "Judged (completion, gold) pairs kept."}
     )
 
     def __post_init__(self) -> None:
@@ -94,16 +118,21 @@ class PhoneR1Arguments:
             raise RecipeError(f"min_pixels/max_pixels: {err}") from None
         if self.sft_target not in ("think", "json"):
             raise RecipeError(f"sft_target: expected 'think' or 'json', found {self.sft_target!r}")
-        unknown = [name for name in self.reward_funcs if name not in REWARD_NAMES]
+        unknown = [name for name in self.reward_funcs if name not in REWARDS and not is_dotted(name)]
         if unknown:
-            hints = {n: difflib.get_close_matches(n, REWARD_NAMES, n=1) for n in unknown}
+            hints = {n: difflib.get_close_matches(n, list(REWARDS), n=1) for n in unknown}
             hint = "; ".join(f"{n!r} -> did you mean {h[0]!r}?" for n, h in hints.items() if h)
             raise RecipeError(
-                f"reward_funcs: unknown reward {unknown}; expected names from {list(REWARD_NAMES)}"
-                + (f" ({hint})" if hint else "")
+                f"reward_funcs: unknown reward {unknown}; expected names from {list(REWARDS)} "
+                "or a dotted path my_pkg.rewards:fn" + (f" ({hint})" if hint else "")
             )
+        for name in self.reward_funcs:
+            try:
+                check_reward_name(name)  # a dotted path is imported now, before any model loads
+            except ValueError as err:
+                raise RecipeError(f"reward_funcs: {err}") from None
         if not self.reward_funcs:
-            raise RecipeError(f"reward_funcs: expected at least one of {list(REWARD_NAMES)}, found none")
+            raise RecipeError(f"reward_funcs: expected at least one of {list(REWARDS)}, found none")
 
     @property
     def budget(self) -> PixelBudget:
@@ -142,7 +171,8 @@ def check_batch_rule(
 def _check_columns_kept(config: Any) -> None:
     if config.remove_unused_columns:
         raise RecipeError(
-            "remove_unused_columns: phone-r1 datasets build prompts and open images from their stored columns "
+            "remove_unused_columns: phone-r1 datasets build prompts and open images from their stored "
+            "columns "
             "when rows are read, so those columns must stay; set remove_unused_columns: false"
         )
 

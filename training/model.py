@@ -123,7 +123,7 @@ def load_model(model_args: Any, *, freeze_vision_tower: bool, gradient_checkpoin
 
 
 def peft_config_for(model: Any, model_args: Any, include_vision: bool) -> Any | None:
-    """LoRA config from a TRL `ModelConfig`, its target modules found on the model unless the recipe names them."""
+    """LoRA config from a TRL `ModelConfig`; target modules are found on the model unless named."""
     if not model_args.use_peft:
         return None
     from trl import get_peft_config

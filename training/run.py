@@ -102,7 +102,8 @@ def build_dataset_for(plan_: Plan, arrow_dir: str | Path | None = None):
         raise RecipeError(f"dataset_path {s.dataset_path}: {err}") from None
 
 
-def checkpoint_meta(plan_: Plan):
+def checkpoint_meta(plan_: Plan, lengths: tuple[int | None, int | None] = (None, None)):
+    """`phone_r1.json` of the run; `lengths` = (longest prompt, completion limit) in tokens."""
     from agent.checkpoint import CheckpointMeta
 
     s = plan_.script
@@ -112,7 +113,30 @@ def checkpoint_meta(plan_: Plan):
         max_pixels=int(s.max_pixels),
         prompt_template=s.prompt_template,
         base_model=str(plan_.model.model_name_or_path),
+        rewards=list(s.reward_funcs) if plan_.kind == "grpo" else None,
+        reward_weights=_reward_weights(plan_),
+        max_prompt_length=lengths[0],
+        max_completion_length=lengths[1],
     )
+
+
+def _reward_weights(plan_: Plan) -> list[float] | None:
+    weights = getattr(plan_.config, "reward_weights", None) if plan_.kind == "grpo" else None
+    return [float(w) for w in weights] if weights is not None else None
+
+
+def context_lengths(plan_: Plan, dataset: Any, processor: Any) -> tuple[int, int | None]:
+    """(longest prompt, completion limit): the recipe's prompt length, else measured on the dataset;
+    GRPO's `max_completion_length`, SFT's longest target."""
+    from training.context_length import measure_lengths, stored_rows
+
+    prompt, target = (plan_.script.max_prompt_length, None)
+    if prompt is None or plan_.kind == "sft":
+        measured, target = measure_lengths(stored_rows(dataset), processor)
+        prompt = prompt if prompt is not None else measured
+        logger.info("longest prompt %d tokens (images included), longest target %s", prompt, target)
+    completion = plan_.config.max_completion_length if plan_.kind == "grpo" else target
+    return int(prompt), completion
 
 
 def build_trainer(plan_: Plan, dataset: Any = None, callbacks: list[Any] | None = None):
@@ -132,13 +156,13 @@ def build_trainer(plan_: Plan, dataset: Any = None, callbacks: list[Any] | None 
         gradient_checkpointing=config.gradient_checkpointing,
     )
     peft_config = peft_config_for(model, model_args, s.lora_include_vision)
-    all_callbacks = [CheckpointMetaCallback(checkpoint_meta(plan_)), *(callbacks or [])]
+    meta = checkpoint_meta(plan_, context_lengths(plan_, dataset, processor))
+    all_callbacks = [CheckpointMetaCallback(meta), *(callbacks or [])]
     if plan_.kind == "grpo":
-        from trl import GRPOTrainer
-
+        from training.image_accounting import AccountedGRPOTrainer
         from training.rewards import build_reward_funcs
 
-        return GRPOTrainer(
+        trainer = AccountedGRPOTrainer(
             model=model,
             reward_funcs=build_reward_funcs(s.reward_funcs, s),
             args=config,
@@ -147,16 +171,25 @@ def build_trainer(plan_: Plan, dataset: Any = None, callbacks: list[Any] | None 
             peft_config=peft_config,
             callbacks=all_callbacks,
         )
-    from trl import SFTTrainer
+    else:
+        from trl import SFTTrainer
 
-    return SFTTrainer(
-        model=model,
-        args=config,
-        train_dataset=dataset,
-        processing_class=processor,
-        peft_config=peft_config,
-        callbacks=all_callbacks,
-    )
+        trainer = SFTTrainer(
+            model=model,
+            args=config,
+            train_dataset=dataset,
+            processing_class=processor,
+            peft_config=peft_config,
+            callbacks=all_callbacks,
+        )
+    return trainer
+
+
+def trainer_meta(trainer: Any):
+    """The `phone_r1.json` contents a trainer from `build_trainer` writes into its checkpoints."""
+    from training.callbacks import CheckpointMetaCallback
+
+    return next(c.meta for c in trainer.callback_handler.callbacks if isinstance(c, CheckpointMetaCallback))
 
 
 def _resume_arg(value: Any) -> Any:
@@ -166,14 +199,14 @@ def _resume_arg(value: Any) -> Any:
 
 
 def train(plan_: Plan) -> Any:
-    """Build, train (resuming when asked), save weights, processor and `phone_r1.json`; returns the trainer."""
+    """Build, train (resuming when asked), save weights, processor and `phone_r1.json`; return the trainer."""
     with tempfile.TemporaryDirectory(prefix="phone-r1-data-") as arrow_dir:
         dataset = build_dataset_for(plan_, arrow_dir)
         trainer = build_trainer(plan_, dataset)
         trainer.train(resume_from_checkpoint=_resume_arg(plan_.config.resume_from_checkpoint))
         trainer.save_model(plan_.config.output_dir)
         if trainer.is_world_process_zero():
-            checkpoint_meta(plan_).save(plan_.config.output_dir)
+            trainer_meta(trainer).save(plan_.config.output_dir)
         trainer.accelerator.wait_for_everyone()
     return trainer
 
@@ -188,6 +221,7 @@ def main(kind: str, argv: list[str]) -> int:
         return 2
     if trainer.is_world_process_zero():
         print(
-            f"phone-r1 train {kind}: finished at step {trainer.state.global_step}; saved to {plan_.config.output_dir}"
+            f"phone-r1 train {kind}: finished at step {trainer.state.global_step}; saved to "
+            f"{plan_.config.output_dir}"
         )
     return 0

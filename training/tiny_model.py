@@ -61,21 +61,31 @@ _CORPUS_LINES: tuple[str, ...] = (
     "</think>",
     "<answer>",
     "</answer>",
-    '{"task_interpretation": "", "current_page_audit": "", "path_alignment_check": "", "action_validation": ""}',
-    '{"action_type": "click", "action_parameter": {"click": "49,721,1368,1008"}, "action_description": "点击剑来"}',
-    '{"action_type": "long_click", "action_parameter": {"long_click": "763,2183,1151,2706"}, "action_description": "长按"}',
-    '{"action_type": "swipe", "action_parameter": {"swipe": "158,1557,122,1253"}, "action_description": "滑动"}',
+    '{"task_interpretation": "", "current_page_audit": "", "path_alignment_check": "", '
+    '"action_validation": ""}',
+    '{"action_type": "click", "action_parameter": {"click": "49,721,1368,1008"}, "action_description": '
+    '"点击剑来"}',
+    '{"action_type": "long_click", "action_parameter": {"long_click": "763,2183,1151,2706"}, '
+    '"action_description": "长按"}',
+    '{"action_type": "swipe", "action_parameter": {"swipe": "158,1557,122,1253"}, "action_description": '
+    '"滑动"}',
     '{"action_type": "type", "action_parameter": {"type": "无锡"}, "action_description": "输入无锡"}',
     '{"action_type": "open_app", "action_parameter": {"open_app": "微信"}, "action_description": "打开APP"}',
     '{"action_type": "wait", "action_parameter": {"wait": ""}, "action_description": "等待"}',
     '{"action_type": "back", "action_parameter": {"back": ""}, "action_description": "回退"}',
-    '{"action_type": "task_completed", "action_parameter": {"task_completed": "任务已完成"}, "action_description": "任务完成"}',
-    '{"action_type": "task_impossible", "action_parameter": {"task_impossible": "任务无法完成"}, "action_description": "任务无法完成"}',
+    '{"action_type": "task_completed", "action_parameter": {"task_completed": "任务已完成"}, '
+    '"action_description": "任务完成"}',
+    '{"action_type": "task_impossible", "action_parameter": {"task_impossible": "任务无法完成"}, '
+    '"action_description": "任务无法完成"}',
     '{"action_type": "inquiry", "action_parameter": {"inquiry": "{\\"Question\\": \\"请问您想发送哪一个?\\", '
-    '\\"CandidatesList\\": \\"[\'黄色大笑脸\', \'小笑脸\']\\", \\"PicDescribe\\": \\"聊天界面\\", \\"AnswerIndex\\": 0}"}, '
+    "\\\"CandidatesList\\\": \\\"['黄色大笑脸', '小笑脸']\\\", "
+    '\\"PicDescribe\\": \\"聊天界面\\", \\"AnswerIndex\\": '
+    '0}"}, '
     '"action_description": "反问"}',
-    '{"task_content": "在书架中找到剑来,前往内容页,使用章节下载功能", "task_path": {"1": "打开APP", "2": "点击剑来"}, '
-    '"screen_path1": "<image>", "screen_path2": "<image>", "history_path_all": ["打开APP"], "app_name": "起点读书", '
+    '{"task_content": "在书架中找到剑来,前往内容页,使用章节下载功能", '
+    '"task_path": {"1": "打开APP", "2": "点击剑来"}, '
+    '"screen_path1": "<image>", "screen_path2": "<image>", "history_path_all": ["打开APP"], "app_name": '
+    '"起点读书", '
     '"action_type_list": {"open_app": "打开APP", "click": "点击", "long_click": "长按", "type": "输入", '
     '"swipe": "滑动", "task_completed": "任务完成", "task_impossible": "任务无法完成", "inquiry": "反问", '
     '"wait": "等待", "back": "回退"}}',
@@ -89,7 +99,8 @@ _CORPUS_LINES: tuple[str, ...] = (
     "(previous and current), output one action.",
     "The screen is 1080x2400 pixels. Coordinates are absolute pixels of the current screenshot.",
     "当前页面 上一页 首页 搜索 设置 购物车 关注 下载 确定 取消 发送 返回 消息 我的 订阅 继续 章节 小说 书架",
-    "淘宝 微信 起点读书 支付宝 抖音 美团 京东 高德地图 设置 相册 Settings Search Cart Follow Download OK Cancel",
+    "淘宝 微信 起点读书 支付宝 抖音 美团 京东 高德地图 设置 相册 Settings Search Cart Follow Download OK "
+    "Cancel",
     "任务理解 当前页面 路径对齐 动作校验 用户需要 当前处于 下一步应该 符合任务路径",
     "0 1 2 3 4 5 6 7 8 9 , . : ; \" ' { } [ ] ( ) - _ / \\ < > = + * ? ! # @ & % $",
 )

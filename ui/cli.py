@@ -43,6 +43,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model", help="served model name at --base-url")
     p.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the endpoint's API key")
     p.add_argument(
+        "--checkpoint-meta",
+        type=Path,
+        metavar="DIR",
+        help="'Run this step' must match DIR/phone_r1.json (default: the results header's checkpoint)",
+    )
+    p.add_argument(
+        "--override-checkpoint-meta",
+        action="store_true",
+        help="run steps live even when the shown run's settings differ from the checkpoint's",
+    )
+    p.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
     )
     p.add_argument("--port", type=int, default=7860, help="port to bind (default 7860)")
@@ -71,7 +82,14 @@ def run(args: argparse.Namespace) -> int:
 
     data = load_replay(args.episodes, args.results, args.results_b)
     header = data.runs[0].header if data.runs else None
-    live = LiveConfig(args.base_url, args.model, args.api_key_env, header)
+    live = LiveConfig(
+        args.base_url,
+        args.model,
+        args.api_key_env,
+        header,
+        checkpoint_meta=args.checkpoint_meta,
+        override_checkpoint_meta=args.override_checkpoint_meta,
+    )
     print(f"phone-r1 ui: {len(data.episodes)} episodes on http://{args.host}:{args.port}", flush=True)
     launch_app(data, live, host=args.host, port=args.port, auth=args.auth, block=True)
     return 0

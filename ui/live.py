@@ -12,9 +12,10 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from agent.step import Step
+from episodes.step import Step
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,9 @@ class LiveConfig:
     model: str | None = None
     api_key_env: str | None = None
     run_header: dict[str, Any] | None = None
+    # The checkpoint whose phone_r1.json the live call must match (default: the one the header names).
+    checkpoint_meta: Path | None = None
+    override_checkpoint_meta: bool = False
 
     @property
     def protocol(self) -> str:
@@ -49,25 +53,45 @@ def unavailable_reason(config: LiveConfig) -> str | None:
         return f"No model name for {config.base_url}: add --model NAME."
     if config.api_key_env and not os.environ.get(config.api_key_env):
         return f"Environment variable {config.api_key_env} (from --api-key-env) is not set."
+    from agent.checkpoint import CheckpointMismatchError
+
+    try:
+        live_settings(config)
+    except CheckpointMismatchError as exc:
+        return f"The shown run's settings differ from the checkpoint's: {exc}"
     return None
+
+
+def live_settings(config: LiveConfig) -> tuple[str, str, Any]:
+    """(template, coordinate space, pixel budget) for the live call: the shown run's header, checked
+    against the checkpoint's `phone_r1.json` (`--checkpoint-meta`, else the checkpoint the header names)
+    like `eval run` checks its flags; raises `CheckpointMismatchError` unless overriding."""
+    from actions.coords import PixelBudget
+    from agent.checkpoint import resolve_settings
+
+    header = config.run_header or {}
+    checkpoint = config.checkpoint_meta or header.get("checkpoint")
+    meta, _ = resolve_settings(
+        checkpoint,
+        allow_override=config.override_checkpoint_meta,
+        prompt_template=header.get("template"),
+        coord_space=header.get("coord_space"),
+        min_pixels=header.get("min_pixels"),
+        max_pixels=header.get("max_pixels"),
+    )
+    return meta.prompt_template, meta.coord_space, PixelBudget(int(meta.min_pixels), int(meta.max_pixels))
 
 
 def endpoint_agent(config: LiveConfig) -> Any:
     """A `PhoneAgent` on the configured endpoint, asked with the shown run's template, coordinate space
-    and pixel budget (from its results header) so the live answer is comparable with the stored one."""
-    from actions.coords import PixelBudget
+    and pixel budget (from its results header, checked against the checkpoint) so the live answer is
+    comparable with the stored one."""
     from agent import PhoneAgent
 
-    header = config.run_header or {}
-    kwargs: dict[str, Any] = {}
+    template, coord_space, budget = live_settings(config)
+    kwargs: dict[str, Any] = {"template": template, "coord_space": coord_space, "budget": budget}
     if config.api_key_env:
         kwargs["api_key_env"] = config.api_key_env
-    if header.get("template"):
-        kwargs["template"] = header["template"]
-    if header.get("coord_space"):
-        kwargs["coord_space"] = header["coord_space"]
-    if header.get("min_pixels") and header.get("max_pixels"):
-        kwargs["budget"] = PixelBudget(int(header["min_pixels"]), int(header["max_pixels"]))
     return PhoneAgent.from_endpoint(config.base_url, config.model, **kwargs)
 
 

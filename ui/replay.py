@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.step import Step
+from episodes.step import Step
 from ui.paths import PathOutsideRoots, resolve_inside, serve_roots
 
 logger = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ def load_replay(
     Bad step records are logged and skipped (the reader's non-strict mode) so one broken file does
     not take the whole replay down; `phone-r1 data validate` lists them.
     """
-    from training.data.readers import iter_steps
+    from episodes.readers import iter_steps
 
     source = Path(episodes).resolve()
     if not source.exists():

@@ -13,7 +13,8 @@ from typing import Any
 
 from PIL import Image
 
-from agent.step import Step
+from actions.vocab import THINK_FIELDS
+from episodes.step import Step
 from ui.overlay import GOLD_COLOR, PRED_B_COLOR, PRED_COLOR, Mark, marks_for_action, render_overlay
 from ui.replay import ReplayData, Run
 
@@ -21,7 +22,6 @@ logger = logging.getLogger(__name__)
 
 RUN_COLORS = (PRED_COLOR, PRED_B_COLOR)
 RUN_COLOR_NAMES = ("red", "blue")
-THINK_FIELDS = ("task_interpretation", "current_page_audit", "path_alignment_check", "action_validation")
 
 
 @dataclass
@@ -109,13 +109,19 @@ def think_block(think: Any) -> str:
 def run_panel(run: Run, record: dict[str, Any] | None, color_name: str) -> str:
     """Markdown for one run's answer on a step: prediction, verdict, reward, think, problems."""
     title = f"### {run.label} ({color_name}) — {run.header.get('model') or run.path.name}"
+    own_run = run.header.get("history", "gold") != "gold"
     if record is None:
-        return f"{title}\n\nnot evaluated"
+        why = "not reached: its episode stopped at an earlier mismatch" if own_run else "not evaluated"
+        return f"{title}\n\n{why}"
     parts = [
         title,
         f"**Verdict:** {verdict_line(record)}",
         f"**Prediction:** {describe_action(prediction_action(record))}",
     ]
+    if "history" in record:
+        parts.append("**History this step saw:** " + history_line(record))
+    if record.get("stopped"):
+        parts.append("**The episode stopped here** (first mismatch with the agent's own history).")
     if record.get("problems"):
         parts.append("**Problems:** " + ", ".join(map(str, record["problems"])))
     reward = record.get("reward") or {}
@@ -123,16 +129,27 @@ def run_panel(run: Run, record: dict[str, Any] | None, color_name: str) -> str:
     parts.append("**Think**\n\n" + think_block(record.get("think")))
     usage = record.get("usage") or {}
     if record.get("latency_s") is not None or usage:
-        tokens = ", ".join(f"{k} {v}" for k, v in usage.items())
-        parts.append(f"_latency {_number(record.get('latency_s'))} s; {tokens}_")
+        bits = [f"latency {_number(record.get('latency_s'))} s"]
+        bits += [", ".join(f"{k} {v}" for k, v in usage.items())] if usage else []
+        parts.append("_" + "; ".join(bits) + "_")
     return "\n\n".join(parts)
+
+
+def history_line(record: dict[str, Any]) -> str:
+    """The history an own-history step was asked with, each entry marked as the agent's own or gold."""
+    history, own = record.get("history") or [], record.get("history_own") or []
+    if not history:
+        return "(none)"
+    marks = [f"{entry} ({'own' if i < len(own) and own[i] else 'gold'})" for i, entry in enumerate(history)]
+    return " → ".join(marks)
 
 
 def step_header(step: Step, position: int, total: int) -> str:
     history = " → ".join(step.history) if step.history else "(none)"
     path = " → ".join(step.task_path[k] for k in sorted(step.task_path, key=lambda k: (len(k), k)))
     return (
-        f"**Episode {step.episode_id}, step {step.index}** ({position + 1} of {total} shown) · app **{step.app}**\n\n"
+        f"**Episode {step.episode_id}, step {step.index}** ({position + 1} of {total} shown) · app "
+        f"**{step.app}**\n\n"
         f"**Task:** {step.task}\n\n**Planned path:** {path or '—'}\n\n**Done so far:** {history}"
     )
 

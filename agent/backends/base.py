@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from episodes.step import Step
 
 
 @dataclass(frozen=True)
@@ -20,8 +23,12 @@ class Backend(Protocol):
 
     name: str
 
-    async def acomplete(self, messages: list[dict[str, Any]]) -> Completion:
-        """Answer generic chat messages (`agent.prompt.build_messages` layout)."""
+    async def acomplete(self, messages: list[dict[str, Any]], *, step: Step | None = None) -> Completion:
+        """Answer generic chat messages (`agent.prompt.build_messages` layout) built for `step`.
+
+        `step` is the `episodes.step.Step` the messages ask about (None when there is none); a
+        backend answering from recorded outputs looks its answer up by `step.step_id`.
+        """
         ...
 
     async def aclose(self) -> None:

@@ -1,4 +1,4 @@
-"""Any OpenAI-compatible chat endpoint (vLLM, `transformers serve`, hosted APIs) through the async `openai` client.
+"""Any OpenAI-compatible chat endpoint (vLLM, `transformers serve`, hosted APIs), via the `openai` client.
 
 Retries, back-off and per-attempt timeouts are the `openai` client's own; this module bounds how many
 requests are in flight, turns screenshots into data URLs, and maps the client's exceptions to the
@@ -111,7 +111,8 @@ class OpenAIBackend:
 
     def __repr__(self) -> str:
         return (
-            f"OpenAIBackend(base_url={self.base_url!r}, model={self.model!r}, api_key_env={self.api_key_env!r}, "
+            f"OpenAIBackend(base_url={self.base_url!r}, model={self.model!r}, "
+            f"api_key_env={self.api_key_env!r}, "
             f"concurrency={self.concurrency}, timeout={self.timeout}, max_retries={self.max_retries})"
         )
 
@@ -175,14 +176,14 @@ class OpenAIBackend:
             body.update(extra)  # the client's `extra_body` overrides the named parameters too
         return body
 
-    async def acomplete(self, messages: list[dict[str, Any]]) -> Completion:
+    async def acomplete(self, messages: list[dict[str, Any]], *, step: Any = None) -> Completion:
         """One chat completion; raises `BackendError` with a typed kind after the client's retries."""
         import openai
 
         try:
             wire = await self._openai_messages(messages)
         except OSError as exc:
-            raise BackendError("bad_response", f"cannot read a screenshot for the request: {exc}") from exc
+            raise BackendError("bad_input", f"cannot read a screenshot for the request: {exc}") from exc
         body = _dumps(self.wire_body(wire))
         client, semaphore = self._state()
         # Per attempt `timeout`, `max_retries + 1` attempts, back-off between them.

@@ -28,7 +28,7 @@ class ScriptedBackend:
     def __repr__(self) -> str:
         return f"ScriptedBackend(name={self.name!r})"
 
-    async def acomplete(self, messages: list[dict[str, Any]]) -> Completion:
+    async def acomplete(self, messages: list[dict[str, Any]], *, step: Any = None) -> Completion:
         self.requests.append(messages)
         answer = self.respond(messages)
         if inspect.isawaitable(answer):

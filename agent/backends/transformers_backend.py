@@ -96,7 +96,7 @@ class TransformersBackend:
                 answer, {"prompt_tokens": int(prompt_len), "completion_tokens": int(new_tokens.numel())}
             )
 
-    async def acomplete(self, messages: list[dict[str, Any]]) -> Completion:
+    async def acomplete(self, messages: list[dict[str, Any]], *, step: Any = None) -> Completion:
         """Generate in a worker thread; a missing screenshot or a failed generation is a `BackendError`."""
         try:
             return await asyncio.to_thread(self.generate, messages)

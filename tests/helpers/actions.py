@@ -21,7 +21,7 @@ from actions import (
     TypeText,
     Wait,
 )
-from actions.parse import THINK_FIELDS
+from actions.vocab import THINK_FIELDS
 
 SEED_CLICK = {
     "action_type": "click",
@@ -32,7 +32,8 @@ SEED_INQUIRY = {
     "action_type": "inquiry",
     "action_parameter": {
         "inquiry": '{\n "Question": "搜索笑脸后有多个表情包,请问您想发送哪一个?",\n "CandidatesList": '
-        "\"['黄色大笑脸', '手绘风格笑脸', '红晕笑脸']\",\n \"PicDescribe\": \"聊天界面中显示了表情搜索结果。\",\n"
+        "\"['黄色大笑脸', '手绘风格笑脸', '红晕笑脸']\",\n \"PicDescribe\": "
+        '"聊天界面中显示了表情搜索结果。",\n'
         ' "AnswerIndex": 0\n}'
     },
     "action_description": "反问",

@@ -8,7 +8,7 @@ from typing import Any
 
 from PIL import Image
 
-from agent.step import DEFAULT_ACTION_TYPE_LIST
+from episodes.step import DEFAULT_ACTION_TYPE_LIST
 
 SCREEN = (120, 240)
 

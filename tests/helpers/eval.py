@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from eval.stub_replies import render_reply
+from eval.testing.stub_replies import render_reply
 from tests.helpers.data import WIRE_ACTIONS, step_record, write_image
 
 REPO = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ from typing import Any
 
 import requests
 
-from agent.step import Step
+from episodes.step import Step
 from serving.launch import stop
 
 THINK = {

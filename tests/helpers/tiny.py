@@ -75,8 +75,12 @@ def write_episodes(
     steps: int = 2,
     action: dict | None = None,
     size: tuple[int, int] = (540, 1200),
+    single_first: bool = False,
 ) -> Path:
     """Raw episodes in the seed's format where every step shows two screenshots (previous, current).
+
+    With `single_first` each episode's first step shows only the current screen (no `screen_path1`),
+    as real first steps do, so batches mix one- and two-image prompts.
 
     Every step's gold is `action` (default: `back`), so a tiny model can learn the answer quickly:
     what the GRPO tests and the learning check need.
@@ -85,7 +89,7 @@ def write_episodes(
 
     from PIL import Image, ImageDraw
 
-    from agent.step import DEFAULT_ACTION_TYPE_LIST
+    from episodes.step import DEFAULT_ACTION_TYPE_LIST
 
     action = action or BACK
     for e in range(n_episodes):
@@ -109,6 +113,8 @@ def write_episodes(
                 },
                 "output": action,
             }
+            if single_first and n == 0:
+                del record["input"]["screen_path1"]
             (folder / f"step_{n}.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
     return root
 

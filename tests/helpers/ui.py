@@ -8,7 +8,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from agent.step import DEFAULT_ACTION_TYPE_LIST
+from episodes.step import DEFAULT_ACTION_TYPE_LIST
 from tests.helpers.eval import wire
 
 SCREEN = (540, 1080)

@@ -1,1 +1,1 @@
-"""Raw screenshot episodes: readers, validation, conversion, statistics, synthesis, datasets, export."""
+"""Raw screenshot episodes for training: conversion, statistics, synthesis, datasets, veRL export."""

@@ -1,4 +1,4 @@
-"""`phone-r1 data ...` subcommands. Only the standard library is imported here; handlers import the rest."""
+"""`phone-r1 data ...` subcommands. Heavy libraries load inside the handlers, so `--help` stays fast."""
 
 from __future__ import annotations
 
@@ -7,30 +7,47 @@ import json
 import logging
 import sys
 
+from actions.vocab import (
+    COORD_SPACES,
+    DEFAULT_MAX_PIXELS,
+    DEFAULT_MIN_PIXELS,
+    DEFAULT_TEMPLATE,
+    TEMPLATE_NAMES,
+)
+
 log = logging.getLogger(__name__)
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from training.data.validate import validate
+    from episodes.validate import validate
 
     report = validate(args.root, image_root=args.image_root, decode=args.decode, progress=True)
     for problem in report.problems:
         print(problem)
     errors = len(report.errors)
-    print(f"{report.episodes} episodes, {report.steps} steps: {errors} error(s), "
-          f"{len(report.problems) - errors} warning(s)", file=sys.stderr)
-    return 1 if errors else 0
+    print(
+        f"{report.episodes} episodes, {report.steps} steps: {errors} error(s), "
+        f"{len(report.problems) - errors} warning(s)",
+        file=sys.stderr,
+    )
+    return 2 if errors else 0  # bad data is bad input
 
 
 def _convert(args: argparse.Namespace) -> int:
     from training.data.convert import ConvertError, convert
 
     try:
-        summary = convert(args.root, args.output, template=args.template, skip_invalid=args.skip_invalid,
-                          rejects=args.rejects, progress=True)
+        summary = convert(
+            args.root,
+            args.output,
+            template=args.template,
+            skip_invalid=args.skip_invalid,
+            rejects=args.rejects,
+            progress=True,
+        )
     except ConvertError as exc:
         print(f"phone-r1 data convert: {exc}", file=sys.stderr)
-        return 1
+        return 2
     print(f"wrote {summary.written} records to {summary.output}")
     if summary.rejected:
         print(f"rejected {summary.rejected} records, reasons in {summary.rejects}", file=sys.stderr)
@@ -58,8 +75,16 @@ def _synth(args: argparse.Namespace) -> int:
     for folder in args.exclude_tasks_from:
         exclude |= existing_tasks(folder)
     size = (args.width, args.height) if args.width is not None else None
-    written = synthesize(args.output, episodes=args.episodes, seed=args.seed, start_id=args.start_id,
-                         size=size, quality=args.quality, exclude_tasks=exclude, progress=True)
+    written = synthesize(
+        args.output,
+        episodes=args.episodes,
+        seed=args.seed,
+        start_id=args.start_id,
+        size=size,
+        quality=args.quality,
+        exclude_tasks=exclude,
+        progress=True,
+    )
     print(f"wrote {len(written)} episodes to {args.output}")
     return 0
 
@@ -70,38 +95,66 @@ def _export_verl(args: argparse.Namespace) -> int:
 
     # Explicit flags win; otherwise the checkpoint's recorded settings; otherwise the project defaults.
     meta = CheckpointMeta.load(args.checkpoint) if args.checkpoint else CheckpointMeta()
-    result = export_verl(args.root, args.output, split=args.split, data_source=args.data_source,
-                         template=args.template or meta.prompt_template,
-                         coord_space=args.coord_space or meta.coord_space,
-                         min_pixels=args.min_pixels or meta.min_pixels, max_pixels=args.max_pixels or meta.max_pixels,
-                         embed_images=not args.image_paths, image_root=args.image_root, progress=True)
-    print(f"wrote {result.rows} rows to {result.parquet}; reward function: {result.reward_file} (compute_score)")
+    result = export_verl(
+        args.root,
+        args.output,
+        split=args.split,
+        data_source=args.data_source,
+        template=args.template or meta.prompt_template,
+        coord_space=args.coord_space or meta.coord_space,
+        min_pixels=args.min_pixels or meta.min_pixels,
+        max_pixels=args.max_pixels or meta.max_pixels,
+        embed_images=not args.image_paths,
+        image_root=args.image_root,
+        progress=True,
+    )
+    print(
+        f"wrote {result.rows} rows to {result.parquet}; reward function: {result.reward_file} (compute_score)"
+    )
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `phone-r1 data` and its subcommands."""
-    data = subparsers.add_parser("data", help="ingest, validate, convert, synthesize and export screenshot episodes",
-                                 description="Raw screenshot episodes: validate, convert, summarise, synthesize, export.")
+    data = subparsers.add_parser(
+        "data",
+        help="ingest, validate, convert, synthesize and export screenshot episodes",
+        description="Raw screenshot episodes: validate, convert, summarise, synthesize, export.",
+    )
     sub = data.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
     data.set_defaults(func=lambda args: (data.print_help(), 0)[1])
 
     def root_arg(p: argparse.ArgumentParser) -> None:
-        p.add_argument("root", help="episode folder (ROOT/<episode_id>/step_<n>.json) or converted JSONL file")
-        p.add_argument("--image-root", default=None,
-                       help="for a JSONL file: folder its image paths are relative to (default: the file's folder)")
+        p.add_argument(
+            "root", help="episode folder (ROOT/<episode_id>/step_<n>.json) or converted JSONL file"
+        )
+        p.add_argument(
+            "--image-root",
+            default=None,
+            help="for a JSONL file: folder its image paths are relative to (default: the file's folder)",
+        )
 
-    p = sub.add_parser("validate", help="report every problem with file and line; exit 1 if any")
+    p = sub.add_parser("validate", help="report every problem with file and line; exit 2 if any")
     root_arg(p)
-    p.add_argument("--decode", action="store_true", help="decode every screenshot (slow; catches truncated files)")
+    p.add_argument(
+        "--decode", action="store_true", help="decode every screenshot (slow; catches truncated files)"
+    )
     p.set_defaults(func=_validate)
 
     p = sub.add_parser("convert", help="write the seed's JSONL (id, image, conversations)")
     p.add_argument("root", help="raw episode folder")
     p.add_argument("-o", "--output", required=True, help="output .jsonl")
-    p.add_argument("--template", default="zh", help="prompt template of agent/prompts (default: zh)")
-    p.add_argument("--skip-invalid", action="store_true",
-                   help="write bad records to a rejects file with reasons and go on (default: stop at the first)")
+    p.add_argument(
+        "--template",
+        default=DEFAULT_TEMPLATE,
+        choices=TEMPLATE_NAMES,
+        help=f"prompt template of agent/prompts (default: {DEFAULT_TEMPLATE})",
+    )
+    p.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="write bad records to a rejects file with reasons and go on (default: stop at the first)",
+    )
     p.add_argument("--rejects", default=None, help="rejects file (default: <output>.rejects.jsonl)")
     p.set_defaults(func=_convert)
 
@@ -115,10 +168,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--episodes", type=int, default=10, help="number of episodes (default: 10)")
     p.add_argument("--seed", type=int, default=0, help="random seed; same seed, same files (default: 0)")
     p.add_argument("--start-id", type=int, default=10001, help="first episode id (default: 10001)")
-    p.add_argument("--width", type=int, default=None, help="screen width (default: a 1080x2400-class size per episode)")
+    p.add_argument(
+        "--width", type=int, default=None, help="screen width (default: a 1080x2400-class size per episode)"
+    )
     p.add_argument("--height", type=int, default=None, help="screen height (with --width)")
-    p.add_argument("--exclude-tasks-from", action="append", default=[], metavar="DIR",
-                   help="redraw episodes whose task appears in this episode folder (for held-out sets; repeatable)")
+    p.add_argument(
+        "--exclude-tasks-from",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="redraw episodes whose task appears in this episode folder (for held-out sets; repeatable)",
+    )
     p.add_argument("--quality", type=int, default=70, help="JPEG quality (default: 70)")
     p.set_defaults(func=_synth)
 
@@ -127,13 +187,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, help="output folder")
     p.add_argument("--split", default="train", help="split name, also the parquet file name (default: train)")
     p.add_argument("--data-source", default="phone_r1", help="data_source column (default: phone_r1)")
-    p.add_argument("--checkpoint", default=None, metavar="DIR",
-                   help="take template, coordinate space and pixel budget from DIR/phone_r1.json")
+    p.add_argument(
+        "--checkpoint",
+        default=None,
+        metavar="DIR",
+        help="take template, coordinate space and pixel budget from DIR/phone_r1.json",
+    )
     p.add_argument("--template", default=None, help="prompt template of agent/prompts (default: zh)")
-    p.add_argument("--coord-space", default=None, choices=["original", "resized", "norm1000"],
-                   help="coordinate space the prompt states and the reward maps back from (default: original)")
-    p.add_argument("--min-pixels", type=int, default=None, help="pixel budget: smallest image area (default: 3136)")
-    p.add_argument("--max-pixels", type=int, default=None, help="pixel budget: largest image area (default: 12845056)")
-    p.add_argument("--image-paths", action="store_true",
-                   help="store image paths instead of embedding the JPEG bytes (smaller; paths must exist on the workers)")
+    p.add_argument(
+        "--coord-space",
+        default=None,
+        choices=COORD_SPACES,
+        help="coordinate space the prompt states and the reward maps back from (default: original)",
+    )
+    p.add_argument(
+        "--min-pixels",
+        type=int,
+        default=None,
+        help=f"pixel budget: smallest image area (default: {DEFAULT_MIN_PIXELS})",
+    )
+    p.add_argument(
+        "--max-pixels",
+        type=int,
+        default=None,
+        help=f"pixel budget: largest image area (default: {DEFAULT_MAX_PIXELS})",
+    )
+    p.add_argument(
+        "--image-paths",
+        action="store_true",
+        help="store image paths instead of embedding the JPEG bytes "
+        "(smaller; paths must exist on the workers)",
+    )
     p.set_defaults(func=_export_verl)

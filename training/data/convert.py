@@ -23,14 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from training.data.readers import (
-    STEP_FILE_RE,
-    RecordError,
-    list_episodes,
-    raw_step,
-    screen_names,
-)
-from training.data.validate import ImageChecker, Problem, check_step_file
+from episodes.images import ImageSizes
+from episodes.readers import list_episodes
+from episodes.records import STEP_FILE_RE, Problem, StepRecord, read_record, screen_names
 
 log = logging.getLogger(__name__)
 
@@ -71,30 +66,43 @@ def seed_record(sample_id: int, episode: str, inp: dict[str, Any], output: Any, 
     }
 
 
-def _record_problems(path: Path, checker: ImageChecker) -> tuple[Any, list[Problem]]:
-    """(record, error problems) of one step file; the record is None when it cannot be used at all."""
-    if not STEP_FILE_RE.match(path.name):
-        return None, [Problem(str(path), None, "bad_step_name",
-                              f"expected step_<n>.json with a number n, found {path.name!r}")]
-    record, problems, _ = check_step_file(path, checker)
-    return record, [p for p in problems if p.severity == "error"]
+def _read(path: Path, episode: str, sizes: ImageSizes) -> tuple[StepRecord | None, list[Problem]]:
+    """(record, error problems) of one step file; the record is None when its name is not a step's."""
+    m = STEP_FILE_RE.match(path.name)
+    if not m:
+        message = f"expected step_<n>.json with a number n, found {path.name!r}"
+        return None, [Problem(str(path), None, "bad_step_name", message)]
+    rec = read_record(path, episode_id=episode, index=int(m.group(1)), sizes=sizes)
+    return rec, rec.errors
 
 
 def _reject(out: IO[str] | None, problems: list[Problem]) -> None:
     if out is None:
         lines = "\n".join(str(p) for p in problems)
         raise ConvertError(
-            f"{lines}\nconversion stopped at this bad record (--skip-invalid writes bad records to a rejects file "
+            f"{lines}\nconversion stopped at this bad record (--skip-invalid writes bad records to a "
+            "rejects file "
             "and goes on)"
         )
     first = problems[0]
-    out.write(json.dumps({"path": first.path, "line": first.line, "problems": [p.to_json() for p in problems]},
-                         ensure_ascii=False) + "\n")
+    out.write(
+        json.dumps(
+            {"path": first.path, "line": first.line, "problems": [p.to_json() for p in problems]},
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
 
 
-def convert(root: str | os.PathLike[str], output: str | os.PathLike[str], *, template: str = "zh",
-            skip_invalid: bool = False, rejects: str | os.PathLike[str] | None = None,
-            progress: bool = False) -> ConvertSummary:
+def convert(
+    root: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    template: str = "zh",
+    skip_invalid: bool = False,
+    rejects: str | os.PathLike[str] | None = None,
+    progress: bool = False,
+) -> ConvertSummary:
     """Write the seed's JSONL for a raw episode folder (see the module docstring).
 
     The output is written to a temporary file and renamed at the end, so a stopped run leaves no
@@ -102,15 +110,25 @@ def convert(root: str | os.PathLike[str], output: str | os.PathLike[str], *, tem
     """
     root, output = Path(root), Path(output)
     episodes = [e for e in list_episodes(root) if e.name.isdigit()]
-    skipped = sorted({e.name for e in os.scandir(root) if e.is_dir() and not e.name.startswith(".")}
-                     - {e.name for e in episodes})
+    skipped = sorted(
+        {e.name for e in os.scandir(root) if e.is_dir() and not e.name.startswith(".")}
+        - {e.name for e in episodes}
+    )
     if skipped:
-        log.warning("%s: skipping %d non-numeric episode folder(s) as the seed's script does: %s",
-                    root, len(skipped), ", ".join(skipped[:5]))
-    rejects_path = Path(rejects) if rejects else (output.with_name(output.name + ".rejects.jsonl") if skip_invalid else None)
+        log.warning(
+            "%s: skipping %d non-numeric episode folder(s) as the seed's script does: %s",
+            root,
+            len(skipped),
+            ", ".join(skipped[:5]),
+        )
+    rejects_path = (
+        Path(rejects)
+        if rejects
+        else (output.with_name(output.name + ".rejects.jsonl") if skip_invalid else None)
+    )
     tmp = output.with_name(output.name + ".part")
     output.parent.mkdir(parents=True, exist_ok=True)
-    checker = ImageChecker(decode=False)
+    sizes = ImageSizes()
     written = rejected = 0
     iterator: Any = episodes
     if progress:
@@ -121,26 +139,21 @@ def convert(root: str | os.PathLike[str], output: str | os.PathLike[str], *, tem
     try:
         with tmp.open("w", encoding="utf-8") as out:
             for episode_dir in iterator:
-                checker.reset()
-                files = [Path(e.path) for e in os.scandir(episode_dir)
-                         if e.name.startswith("step_") and e.name.endswith(".json")]
+                sizes.reset()
+                files = [
+                    Path(e.path)
+                    for e in os.scandir(episode_dir)
+                    if e.name.startswith("step_") and e.name.endswith(".json")
+                ]
                 files.sort(key=lambda p: int(m.group(1)) if (m := STEP_FILE_RE.match(p.name)) else -1)
                 for path in files:
-                    record, problems = _record_problems(path, checker)
-                    if problems:
+                    rec, problems = _read(path, episode_dir.name, sizes)
+                    if problems or rec is None or rec.step is None:
                         _reject(rej_file if skip_invalid else None, problems)
                         rejected += 1
                         continue
-                    index = int(STEP_FILE_RE.match(path.name).group(1))
-                    try:
-                        step = raw_step(record, path, episode_id=episode_dir.name, index=index, strict=True)
-                    except RecordError as exc:  # anything validation did not already name
-                        problem = Problem(exc.source, None, "bad_record", exc.message)
-                        _reject(rej_file if skip_invalid else None, [problem])
-                        rejected += 1
-                        continue
-                    line = seed_record(written + 1, episode_dir.name, record["input"], record["output"],
-                                       human_value(step, template))
+                    raw, human = rec.raw, human_value(rec.step, template)
+                    line = seed_record(written + 1, episode_dir.name, raw["input"], raw["output"], human)
                     out.write(json.dumps(line, ensure_ascii=False) + "\n")
                     written += 1
         os.replace(tmp, output)

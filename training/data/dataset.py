@@ -29,12 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from actions.coords import PixelBudget, check_space, model_screen_size, to_model_space
+from actions.vocab import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_TEMPLATE
 from agent.prompt import build_messages, screen_size_of, system_text
-from agent.step import Step
+from episodes.step import Step
 
 logger = logging.getLogger(__name__)
 
-THINK_FIELDS = ("task_interpretation", "current_page_audit", "path_alignment_check", "action_validation")
 # Columns a row stores (before the transform adds `prompt` and turns `images` into pictures).
 TARGET_FORMATS = ("think", "json")
 REWARD_COLUMNS = ("gold", "screen_width", "screen_height", "coord_space", "min_pixels", "max_pixels")
@@ -44,10 +44,10 @@ REWARD_COLUMNS = ("gold", "screen_width", "screen_height", "coord_space", "min_p
 class DatasetSpec:
     """How steps become rows: prompt template, coordinate space and pixel budget, SFT targets or not."""
 
-    template: str = "zh"
+    template: str = DEFAULT_TEMPLATE
     coord_space: str = "original"
-    min_pixels: int = 3136
-    max_pixels: int = 12845056
+    min_pixels: int = DEFAULT_MIN_PIXELS
+    max_pixels: int = DEFAULT_MAX_PIXELS
     with_target: bool = False
     # SFT target layout: "think" = <think>{four fields}</think><answer>{action}</answer> (what GRPO's
     # format reward asks for); "json" = the bare wire JSON action (the seed's SFT format).
@@ -56,7 +56,9 @@ class DatasetSpec:
     def __post_init__(self) -> None:
         check_space(self.coord_space)
         if self.target_format not in TARGET_FORMATS:
-            raise ValueError(f"target_format: expected one of {list(TARGET_FORMATS)}, found {self.target_format!r}")
+            raise ValueError(
+                f"target_format: expected one of {list(TARGET_FORMATS)}, found {self.target_format!r}"
+            )
         PixelBudget(self.min_pixels, self.max_pixels)  # validates the budget
 
     @property
@@ -89,7 +91,9 @@ def target_completion(step: Step, spec: DatasetSpec) -> str:
     """The SFT target: `<think>{four fields}</think><answer>{gold in model space}</answer>`, or the bare
     gold JSON with `target_format="json"`."""
     if step.gold is None:
-        raise ValueError(f"{step.source or step.step_id}: expected a gold action for an SFT target, found none")
+        raise ValueError(
+            f"{step.source or step.step_id}: expected a gold action for an SFT target, found none"
+        )
     gold = to_model_space(step.gold, spec.coord_space, screen_size_of(step), spec.budget)
     if spec.target_format == "json":
         return gold.to_json_str()
@@ -128,7 +132,9 @@ def step_row(step: Step, spec: DatasetSpec) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=256)
-def _system(template: str, coord_space: str, width: int, height: int, min_pixels: int, max_pixels: int) -> str:
+def _system(
+    template: str, coord_space: str, width: int, height: int, min_pixels: int, max_pixels: int
+) -> str:
     model_screen = model_screen_size(coord_space, (width, height), PixelBudget(min_pixels, max_pixels))
     return system_text(template, coord_space, model_screen)
 
@@ -136,8 +142,12 @@ def _system(template: str, coord_space: str, width: int, height: int, min_pixels
 def prompt_messages(row: dict[str, Any]) -> list[dict[str, Any]]:
     """TRL-style prompt of a stored row: system text, then the step JSON and one placeholder per image."""
     system = _system(
-        row["template"], row["coord_space"], row["screen_width"], row["screen_height"],
-        row["min_pixels"], row["max_pixels"],
+        row["template"],
+        row["coord_space"],
+        row["screen_width"],
+        row["screen_height"],
+        row["min_pixels"],
+        row["max_pixels"],
     )
     user = [{"type": "text", "text": row["user_text"]}] + [{"type": "image"} for _ in row["images"]]
     return [
@@ -161,7 +171,9 @@ def materialize(batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
     out["prompt"] = [prompt_messages(row) for row in rows]
     out["images"] = [[_open_rgb(p) for p in row["images"]] for row in rows]
     if "target" in batch:
-        out["completion"] = [[{"role": "assistant", "content": [{"type": "text", "text": t}]}] for t in batch["target"]]
+        out["completion"] = [
+            [{"role": "assistant", "content": [{"type": "text", "text": t}]}] for t in batch["target"]
+        ]
     return out
 
 
@@ -204,12 +216,13 @@ def build_dataset(steps: Iterable[Step], spec: DatasetSpec, *, arrow_path: str |
     return dataset
 
 
-def load_steps_dataset(root: str | Path, spec: DatasetSpec, *, arrow_path: str | Path | None = None,
-                       limit: int | None = None):
-    """`build_dataset` over `training.data.readers.iter_steps(root)` (raw folder or seed JSONL)."""
+def load_steps_dataset(
+    root: str | Path, spec: DatasetSpec, *, arrow_path: str | Path | None = None, limit: int | None = None
+):
+    """`build_dataset` over `episodes.readers.iter_steps(root)` (raw folder or seed JSONL)."""
     import itertools
 
-    from training.data.readers import iter_steps
+    from episodes.readers import iter_steps
 
     steps = iter_steps(root)
     if limit is not None:

@@ -13,53 +13,50 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from training.data.records import iter_records
+from episodes.images import ImageSizes
+from episodes.readers import iter_step_records
 
 
-def compute_stats(root: str | os.PathLike[str], *, image_root: str | os.PathLike[str] | None = None,
-                  progress: bool = False) -> dict[str, Any]:
+def compute_stats(
+    root: str | os.PathLike[str], *, image_root: str | os.PathLike[str] | None = None, progress: bool = False
+) -> dict[str, Any]:
     """The summary as a JSON-ready dict (keys documented in docs/data.md)."""
-    from PIL import Image, UnidentifiedImageError
-
     action_types: Counter[str] = Counter()
     apps: Counter[str] = Counter()
-    sizes: Counter[str] = Counter()
+    screens: Counter[str] = Counter()
     per_episode: Counter[str] = Counter()
     steps = bad_records = missing = unreadable = 0
-    records: Any = iter_records(root, image_root=image_root)
+    sizes = ImageSizes()
+    records: Any = iter_step_records(root, strict=False, image_root=image_root, sizes=sizes)
     if progress:
         from tqdm import tqdm
 
         records = tqdm(records, desc="stats", unit=" steps", disable=None)
-    checked: dict[str, str | None] = {}
+    counted: set[str] = set()
     last_episode = None
-    for episode, _, inp, output, images in records:
+    for rec in records:
         steps += 1
-        per_episode[episode] += 1
-        if inp is None:
+        per_episode[rec.episode_id] += 1
+        if rec.input is None or rec.output is None:  # not even a step's shape: counted, not summarised
             bad_records += 1
             continue
-        if episode != last_episode:
-            # A step's previous screen is its predecessor's current one: remember an episode's worth only.
-            checked.clear()
-            last_episode = episode
-        kind = output.get("action_type") if isinstance(output, dict) else None
+        if rec.episode_id != last_episode:
+            # A step's previous screen is its predecessor's current one: count an episode's worth only.
+            counted.clear()
+            last_episode = rec.episode_id
+        kind = rec.output.get("action_type") if isinstance(rec.output, dict) else None
         action_types[str(kind)] += 1
-        apps[str(inp.get("app_name", ""))] += 1
-        for i, image in enumerate(images):
+        apps[str(rec.input.get("app_name", ""))] += 1
+        for image in rec.screenshots:
             key = os.fspath(image)
-            if key not in checked:
-                try:
-                    with Image.open(image) as im:
-                        checked[key] = f"{im.size[0]}x{im.size[1]}"
-                except FileNotFoundError:
-                    checked[key] = None
-                    missing += 1
-                except (UnidentifiedImageError, OSError, SyntaxError):
-                    checked[key] = ""
-                    unreadable += 1
-            if i == len(images) - 1 and checked[key]:
-                sizes[checked[key]] += 1
+            if key in counted:
+                continue
+            counted.add(key)
+            code = sizes.check(image)[1]  # already read by the record: a memo hit
+            missing += code == "missing_image"
+            unreadable += code == "unreadable_image"
+        if rec.screen_size is not None:
+            screens[f"{rec.screen_size[0]}x{rec.screen_size[1]}"] += 1
     lengths = sorted(per_episode.values())
     return {
         "root": str(Path(root)),
@@ -75,7 +72,7 @@ def compute_stats(root: str | os.PathLike[str], *, image_root: str | os.PathLike
             "median": statistics.median(lengths) if lengths else 0,
             "histogram": {str(k): v for k, v in sorted(Counter(lengths).items())},
         },
-        "screen_sizes": dict(sizes.most_common()),
+        "screen_sizes": dict(screens.most_common()),
         "images_missing": missing,
         "images_unreadable": unreadable,
     }
@@ -93,7 +90,10 @@ def render_stats(stats: dict[str, Any]) -> None:
     for label, value in [
         ("steps", stats["steps"]),
         ("episodes", stats["episodes"]),
-        ("steps per episode", f"min {spe['min']}, median {spe['median']}, mean {spe['mean']}, max {spe['max']}"),
+        (
+            "steps per episode",
+            f"min {spe['min']}, median {spe['median']}, mean {spe['mean']}, max {spe['max']}",
+        ),
         ("images missing", stats["images_missing"]),
         ("images unreadable", stats["images_unreadable"]),
         ("unreadable records", stats["bad_records"]),
@@ -101,8 +101,11 @@ def render_stats(stats: dict[str, Any]) -> None:
         overview.add_row(label, str(value))
     console.print(overview)
     total = max(stats["steps"] - stats["bad_records"], 1)
-    for title, counts in [("action type", stats["action_types"]), ("app", stats["apps"]),
-                          ("screen size", stats["screen_sizes"])]:
+    for title, counts in [
+        ("action type", stats["action_types"]),
+        ("app", stats["apps"]),
+        ("screen size", stats["screen_sizes"]),
+    ]:
         table = Table(box=box.SIMPLE)
         table.add_column(title)
         table.add_column("steps", justify="right")

@@ -20,7 +20,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from agent.step import DEFAULT_ACTION_TYPE_LIST
+from episodes.step import DEFAULT_ACTION_TYPE_LIST
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,8 @@ def _draw_episode(seed: int, index: int, size: tuple[int, int] | None, exclude: 
         if rec.task not in exclude:
             return rec
     raise ValueError(
-        f"could not draw a task for episode {index} (scenario {scenario.__name__}) outside the {len(exclude)} "
+        f"could not draw a task for episode {index} (scenario {scenario.__name__}) outside the "
+        f"{len(exclude)} "
         f"excluded ones after {_MAX_REDRAWS} tries; use another seed or fewer excluded tasks"
     )
 
@@ -61,22 +62,33 @@ def write_episode(rec: Any, episode_dir: Path, quality: int) -> list[dict[str, A
         inp["app_name"] = rec.app
         inp["action_type_list"] = dict(DEFAULT_ACTION_TYPE_LIST)
         record = {"input": inp, "output": action.to_json()}
-        (episode_dir / f"step_{k}.json").write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n",
-                                                     encoding="utf-8")
+        (episode_dir / f"step_{k}.json").write_text(
+            json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
         records.append(record)
     return records
 
 
 def existing_tasks(root: str | os.PathLike[str]) -> set[str]:
     """Task texts of a raw folder (to keep held-out episodes' tasks different)."""
-    from training.data.records import iter_records
+    from episodes.readers import iter_step_records
 
-    return {inp["task_content"] for _, _, inp, _, _ in iter_records(root) if inp and "task_content" in inp}
+    records = iter_step_records(root, strict=False)
+    return {r.input["task_content"] for r in records if r.input and "task_content" in r.input}
 
 
-def synthesize(output: str | os.PathLike[str], *, episodes: int, seed: int = 0, start_id: int = 10001,
-               size: tuple[int, int] | None = None, quality: int = 70, exclude_tasks: set[str] | None = None,
-               progress: bool = False, overwrite: bool = True) -> list[Path]:
+def synthesize(
+    output: str | os.PathLike[str],
+    *,
+    episodes: int,
+    seed: int = 0,
+    start_id: int = 10001,
+    size: tuple[int, int] | None = None,
+    quality: int = 70,
+    exclude_tasks: set[str] | None = None,
+    progress: bool = False,
+    overwrite: bool = True,
+) -> list[Path]:
     """Draw `episodes` episodes into `output` (see the module docstring); returns the episode folders.
 
     `size=None` picks a 1080x2400-class size per episode. Scenarios cycle so that any four
@@ -102,7 +114,9 @@ def synthesize(output: str | os.PathLike[str], *, episodes: int, seed: int = 0, 
         episode_dir = out / str(start_id + i)
         if episode_dir.exists():
             if not overwrite:
-                raise FileExistsError(f"{episode_dir}: expected a new episode folder, found one already there")
+                raise FileExistsError(
+                    f"{episode_dir}: expected a new episode folder, found one already there"
+                )
             shutil.rmtree(episode_dir)
         episode_dir.mkdir()
         rec = _draw_episode(seed, i, size, exclude)

@@ -96,17 +96,35 @@ class Canvas:
         self.text((self.s(48), h // 2), clock, 34, fill=fg, anchor="lm")
         x = self.width - self.s(60)
         bw, bh = self.s(58), self.s(28)
-        self.draw.rounded_rectangle((x - bw, h // 2 - bh // 2, x, h // 2 + bh // 2), radius=self.s(6), outline=fg,
-                                    width=max(1, self.s(3)))
+        self.draw.rounded_rectangle(
+            (x - bw, h // 2 - bh // 2, x, h // 2 + bh // 2),
+            radius=self.s(6),
+            outline=fg,
+            width=max(1, self.s(3)),
+        )
         fill_w = int((bw - self.s(8)) * battery / 100)
-        self.draw.rectangle((x - bw + self.s(4), h // 2 - bh // 2 + self.s(4), x - bw + self.s(4) + fill_w,
-                             h // 2 + bh // 2 - self.s(4)), fill=fg)
+        self.draw.rectangle(
+            (
+                x - bw + self.s(4),
+                h // 2 - bh // 2 + self.s(4),
+                x - bw + self.s(4) + fill_w,
+                h // 2 + bh // 2 - self.s(4),
+            ),
+            fill=fg,
+        )
         self.text((x - bw - self.s(14), h // 2), f"{battery}%", 28, fill=fg, anchor="rm")
         sx = x - bw - self.s(120)
         for i in range(4):
             bar_h = self.s(10 + 6 * i)
-            self.draw.rectangle((sx + i * self.s(12), h // 2 + self.s(14) - bar_h, sx + i * self.s(12) + self.s(8),
-                                 h // 2 + self.s(14)), fill=fg)
+            self.draw.rectangle(
+                (
+                    sx + i * self.s(12),
+                    h // 2 + self.s(14) - bar_h,
+                    sx + i * self.s(12) + self.s(8),
+                    h // 2 + self.s(14),
+                ),
+                fill=fg,
+            )
         return h
 
     def app_bar(self, top: int, title: str, back: bool = True, action: str | None = None) -> dict[str, Box]:
@@ -118,15 +136,27 @@ class Canvas:
         if back:
             b = (self.s(16), top + self.s(27), self.s(112), top + self.s(123))
             cx, cy = (b[0] + b[2]) // 2, (b[1] + b[3]) // 2
-            self.draw.line([(cx + self.s(14), cy - self.s(24)), (cx - self.s(12), cy), (cx + self.s(14), cy + self.s(24))],
-                           fill=(255, 255, 255), width=max(2, self.s(7)), joint="curve")
+            self.draw.line(
+                [
+                    (cx + self.s(14), cy - self.s(24)),
+                    (cx - self.s(12), cy),
+                    (cx + self.s(14), cy + self.s(24)),
+                ],
+                fill=(255, 255, 255),
+                width=max(2, self.s(7)),
+                joint="curve",
+            )
             boxes["back"] = b
             x_title = self.s(130)
         self.text((x_title, top + h // 2), title, 50, fill=(255, 255, 255), anchor="lm")
         if action:
-            boxes["action"] = self.button((self.width - self.s(250), top + self.s(35), self.width - self.s(36),
-                                           top + self.s(115)), action, fill=(255, 255, 255), fg=self.theme.primary,
-                                          size=36)
+            boxes["action"] = self.button(
+                (self.width - self.s(250), top + self.s(35), self.width - self.s(36), top + self.s(115)),
+                action,
+                fill=(255, 255, 255),
+                fg=self.theme.primary,
+                size=36,
+            )
         return boxes
 
     def bottom_nav(self, labels: list[str], selected: int) -> dict[str, Box]:
@@ -140,43 +170,68 @@ class Canvas:
             b = (int(i * w), top, int((i + 1) * w), self.height)
             color = self.theme.primary if i == selected else self.theme.muted
             cx = (b[0] + b[2]) // 2
-            self.draw.ellipse((cx - self.s(26), top + self.s(28), cx + self.s(26), top + self.s(80)), outline=color,
-                              width=max(2, self.s(5)))
+            self.draw.ellipse(
+                (cx - self.s(26), top + self.s(28), cx + self.s(26), top + self.s(80)),
+                outline=color,
+                width=max(2, self.s(5)),
+            )
             self.text((cx, top + self.s(120)), label, 30, fill=color, anchor="mm")
             boxes[label] = b
         return boxes
 
     # --- widgets ----------------------------------------------------------------------------------
 
-    def button(self, box: Box, label: str, fill=None, fg=(255, 255, 255), size: int = 42, radius: int = 24) -> Box:
+    def button(
+        self, box: Box, label: str, fill=None, fg=(255, 255, 255), size: int = 42, radius: int = 24
+    ) -> Box:
         self.draw.rounded_rectangle(box, radius=self.s(radius), fill=fill or self.theme.primary)
         self.text(((box[0] + box[2]) // 2, (box[1] + box[3]) // 2), label, size, fill=fg, anchor="mm")
         return box
 
     def text_field(self, box: Box, text: str, placeholder: str, focused: bool = False) -> Box:
         outline = self.theme.primary if focused else self.theme.divider
-        self.draw.rounded_rectangle(box, radius=self.s(20), fill=self.theme.surface, outline=outline,
-                                    width=max(2, self.s(4 if focused else 3)))
+        self.draw.rounded_rectangle(
+            box,
+            radius=self.s(20),
+            fill=self.theme.surface,
+            outline=outline,
+            width=max(2, self.s(4 if focused else 3)),
+        )
         x, cy = box[0] + self.s(36), (box[1] + box[3]) // 2
         shown = text or placeholder
         end = self.text((x, cy), shown, 40, fill=self.theme.text if text else self.theme.muted, anchor="lm")
         if focused:
             cx = end[2] + self.s(6) if text else x
-            self.draw.line((cx, cy - self.s(28), cx, cy + self.s(28)), fill=self.theme.primary, width=max(2, self.s(4)))
+            self.draw.line(
+                (cx, cy - self.s(28), cx, cy + self.s(28)), fill=self.theme.primary, width=max(2, self.s(4))
+            )
         return box
 
-    def search_bar(self, top: int, text: str, placeholder: str, focused: bool = False,
-                   with_button: bool = False) -> dict[str, Box]:
+    def search_bar(
+        self, top: int, text: str, placeholder: str, focused: bool = False, with_button: bool = False
+    ) -> dict[str, Box]:
         boxes = {}
         right = self.width - (self.s(220) if with_button else self.s(40))
-        boxes["field"] = self.text_field((self.s(40), top, right, top + self.s(120)), text, placeholder, focused)
+        boxes["field"] = self.text_field(
+            (self.s(40), top, right, top + self.s(120)), text, placeholder, focused
+        )
         if with_button:
-            boxes["search"] = self.button((right + self.s(20), top + self.s(10), self.width - self.s(40),
-                                           top + self.s(110)), "搜索", size=40)
+            boxes["search"] = self.button(
+                (right + self.s(20), top + self.s(10), self.width - self.s(40), top + self.s(110)),
+                "搜索",
+                size=40,
+            )
         return boxes
 
-    def list_row(self, top: int, title: str, subtitle: str = "", icon: tuple[int, int, int] | None = None,
-                 height: int = 190, trailing: str = "") -> Box:
+    def list_row(
+        self,
+        top: int,
+        title: str,
+        subtitle: str = "",
+        icon: tuple[int, int, int] | None = None,
+        height: int = 190,
+        trailing: str = "",
+    ) -> Box:
         h = self.s(height)
         box = (0, top, self.width, top + h)
         self.draw.rectangle(box, fill=self.theme.surface)
@@ -193,8 +248,12 @@ class Canvas:
         else:
             self.text((x, top + h // 2), title, 44, anchor="lm")
         if trailing:
-            self.text((self.width - self.s(60), top + h // 2), trailing, 34, fill=self.theme.muted, anchor="rm")
-        self.draw.line((x, top + h - 1, self.width, top + h - 1), fill=self.theme.divider, width=max(1, self.s(2)))
+            self.text(
+                (self.width - self.s(60), top + h // 2), trailing, 34, fill=self.theme.muted, anchor="rm"
+            )
+        self.draw.line(
+            (x, top + h - 1, self.width, top + h - 1), fill=self.theme.divider, width=max(1, self.s(2))
+        )
         return box
 
     def toggle(self, right: int, cy: int, on: bool) -> Box:
@@ -202,15 +261,18 @@ class Canvas:
         box = (right - w, cy - h // 2, right, cy + h // 2)
         self.draw.rounded_rectangle(box, radius=h // 2, fill=self.theme.primary if on else (200, 200, 205))
         knob = box[2] - h + self.s(6) if on else box[0] + self.s(6)
-        self.draw.ellipse((knob, box[1] + self.s(6), knob + h - self.s(12), box[3] - self.s(6)), fill=(255, 255, 255))
+        self.draw.ellipse(
+            (knob, box[1] + self.s(6), knob + h - self.s(12), box[3] - self.s(6)), fill=(255, 255, 255)
+        )
         return box
 
     def card(self, box: Box, title: str, price: str, color: tuple[int, int, int]) -> Box:
         self.draw.rounded_rectangle(box, radius=self.s(24), fill=self.theme.surface)
         x1, y1, x2, y2 = box
         img_h = int((y2 - y1) * 0.62)
-        self.draw.rounded_rectangle((x1 + self.s(18), y1 + self.s(18), x2 - self.s(18), y1 + img_h), radius=self.s(18),
-                                    fill=color)
+        self.draw.rounded_rectangle(
+            (x1 + self.s(18), y1 + self.s(18), x2 - self.s(18), y1 + img_h), radius=self.s(18), fill=color
+        )
         self.text((x1 + self.s(30), y1 + img_h + self.s(50)), title, 36, anchor="lm")
         self.text((x1 + self.s(30), y2 - self.s(50)), price, 40, fill=(230, 60, 40), anchor="lm")
         return box
@@ -221,8 +283,9 @@ class Canvas:
         self.image = Image.blend(self.image, overlay, 0.45)
         self.draw = ImageDraw.Draw(self.image)
 
-    def dialog(self, title: str, message: str, buttons: list[str], field: tuple[str, str] | None = None
-               ) -> dict[str, Box]:
+    def dialog(
+        self, title: str, message: str, buttons: list[str], field: tuple[str, str] | None = None
+    ) -> dict[str, Box]:
         """A centred dialog; returns each button's box, plus `field` when a text field is shown."""
         self.dim()
         w = self.width - self.s(160)
@@ -233,16 +296,23 @@ class Canvas:
         self.text((self.width // 2, y1 + self.s(190)), message, 38, fill=self.theme.muted, anchor="mm")
         boxes: dict[str, Box] = {}
         if field is not None:
-            boxes["field"] = self.text_field((x1 + self.s(50), y1 + self.s(260), x1 + w - self.s(50), y1 + self.s(380)),
-                                             field[0], field[1], focused=True)
+            boxes["field"] = self.text_field(
+                (x1 + self.s(50), y1 + self.s(260), x1 + w - self.s(50), y1 + self.s(380)),
+                field[0],
+                field[1],
+                focused=True,
+            )
         bw = (w - self.s(60) * (len(buttons) + 1)) // len(buttons)
         by = y1 + h - self.s(170)
         for i, label in enumerate(buttons):
             bx = x1 + self.s(60) + i * (bw + self.s(60))
             primary = i == len(buttons) - 1
-            boxes[label] = self.button((bx, by, bx + bw, by + self.s(120)), label,
-                                       fill=self.theme.primary if primary else (232, 232, 236),
-                                       fg=(255, 255, 255) if primary else self.theme.text)
+            boxes[label] = self.button(
+                (bx, by, bx + bw, by + self.s(120)),
+                label,
+                fill=self.theme.primary if primary else (232, 232, 236),
+                fg=(255, 255, 255) if primary else self.theme.text,
+            )
         return boxes
 
     def menu(self, anchor_y: int, items: list[str]) -> dict[str, Box]:
@@ -250,9 +320,14 @@ class Canvas:
         w, row = self.s(520), self.s(140)
         x1 = (self.width - w) // 2
         y1 = min(max(anchor_y, self.s(300)), self.height - row * len(items) - self.s(200))
-        self.draw.rounded_rectangle((x1 - self.s(4), y1 - self.s(4), x1 + w + self.s(4), y1 + row * len(items) + self.s(4)),
-                                    radius=self.s(30), fill=(210, 210, 215))
-        self.draw.rounded_rectangle((x1, y1, x1 + w, y1 + row * len(items)), radius=self.s(28), fill=self.theme.surface)
+        self.draw.rounded_rectangle(
+            (x1 - self.s(4), y1 - self.s(4), x1 + w + self.s(4), y1 + row * len(items) + self.s(4)),
+            radius=self.s(30),
+            fill=(210, 210, 215),
+        )
+        self.draw.rounded_rectangle(
+            (x1, y1, x1 + w, y1 + row * len(items)), radius=self.s(28), fill=self.theme.surface
+        )
         boxes = {}
         for i, label in enumerate(items):
             b = (x1, y1 + i * row, x1 + w, y1 + (i + 1) * row)
@@ -271,17 +346,20 @@ class Canvas:
         for r, letters in enumerate(rows):
             x = gap + r * key_w // 2
             for ch in letters:
-                self.draw.rounded_rectangle((x, y, x + key_w, y + key_h), radius=self.s(12), fill=(255, 255, 255))
+                self.draw.rounded_rectangle(
+                    (x, y, x + key_w, y + key_h), radius=self.s(12), fill=(255, 255, 255)
+                )
                 self.text((x + key_w // 2, y + key_h // 2), ch, 40, anchor="mm")
                 x += key_w + gap
             y += key_h + gap
-        self.draw.rounded_rectangle((self.width // 4, y, 3 * self.width // 4, y + key_h), radius=self.s(12),
-                                    fill=(255, 255, 255))
+        self.draw.rounded_rectangle(
+            (self.width // 4, y, 3 * self.width // 4, y + key_h), radius=self.s(12), fill=(255, 255, 255)
+        )
         self.text((self.width // 2, y + key_h // 2), "空格 space", 34, fill=self.theme.muted, anchor="mm")
         return (0, top, self.width, self.height)
 
     def home_screen(self, apps: list[tuple[str, tuple[int, int, int]]]) -> dict[str, Box]:
-        """Launcher grid of app icons with labels over the background; returns each app's box (icon and label)."""
+        """Launcher grid of app icons with labels over the background; returns each app's box."""
         top = self.s(400)
         cols, cell_w, cell_h = 4, self.width // 4, self.s(300)
         boxes = {}
@@ -289,7 +367,9 @@ class Canvas:
             c, r = i % cols, i // cols
             cx, y = c * cell_w + cell_w // 2, top + r * cell_h
             r_icon = self.s(80)
-            self.draw.rounded_rectangle((cx - r_icon, y, cx + r_icon, y + 2 * r_icon), radius=self.s(40), fill=color)
+            self.draw.rounded_rectangle(
+                (cx - r_icon, y, cx + r_icon, y + 2 * r_icon), radius=self.s(40), fill=color
+            )
             self.text((cx, y + r_icon), name[:1], 64, fill=(255, 255, 255), anchor="mm")
             label = self.text((cx, y + 2 * r_icon + self.s(44)), name, 34, fill=(255, 255, 255), anchor="mm")
             boxes[name] = (min(cx - r_icon, label[0]), y, max(cx + r_icon, label[2]), label[3])

@@ -26,10 +26,38 @@ from actions import (
 from actions.types import Action
 from training.data.synth_draw import Canvas, Theme
 
-PALETTE = [(255, 111, 0), (230, 57, 70), (7, 193, 96), (18, 150, 219), (255, 196, 0), (94, 92, 230),
-           (52, 199, 89), (255, 59, 48), (0, 122, 255), (175, 82, 222), (255, 149, 0), (88, 86, 214)]
-LAUNCHER = ["微信", "淘宝", "京东", "设置", "高德地图", "百度地图", "Notes", "相机", "日历", "QQ", "钉钉", "拼多多",
-            "支付宝", "抖音", "Chrome", "Gmail"]
+PALETTE = [
+    (255, 111, 0),
+    (230, 57, 70),
+    (7, 193, 96),
+    (18, 150, 219),
+    (255, 196, 0),
+    (94, 92, 230),
+    (52, 199, 89),
+    (255, 59, 48),
+    (0, 122, 255),
+    (175, 82, 222),
+    (255, 149, 0),
+    (88, 86, 214),
+]
+LAUNCHER = [
+    "微信",
+    "淘宝",
+    "京东",
+    "设置",
+    "高德地图",
+    "百度地图",
+    "Notes",
+    "相机",
+    "日历",
+    "QQ",
+    "钉钉",
+    "拼多多",
+    "支付宝",
+    "抖音",
+    "Chrome",
+    "Gmail",
+]
 
 
 @dataclass
@@ -93,7 +121,10 @@ def shop(rec: Recorder, rng: random.Random) -> None:
     colors = rng.sample(["黑色", "白色", "蓝色", "粉色", "灰色", "绿色"], rng.randrange(2, 5))
     answer = rng.randrange(len(colors))
     # Drawn once so an item looks the same on every screen it appears on.
-    meta = {name: (f"月销 {rng.randrange(100, 9000)}+  ¥{rng.randrange(19, 999)}", rng.choice(PALETTE)) for name in items}
+    meta = {
+        name: (f"月销 {rng.randrange(100, 9000)}+  ¥{rng.randrange(19, 999)}", rng.choice(PALETTE))
+        for name in items
+    }
     price, photo = meta[target][0].split("¥")[1], rng.choice(PALETTE)
     rec.task = f"打开{rec.app}，搜索“{query}”，在结果中找到“{target}”，确认颜色后加入购物车。"
     theme = _theme(rng, (255, 90, 0))
@@ -104,8 +135,12 @@ def shop(rec: Recorder, rng: random.Random) -> None:
     for i in range(4):
         x = c.s(40) + (i % 2) * c.s(510)
         y = top + c.s(190) + (i // 2) * c.s(760)
-        c.card((x, y, x + c.s(490), y + c.s(720)), rng.choice(brands) + " 推荐", f"¥{rng.randrange(19, 999)}",
-               rng.choice(PALETTE))
+        c.card(
+            (x, y, x + c.s(490), y + c.s(720)),
+            rng.choice(brands) + " 推荐",
+            f"¥{rng.randrange(19, 999)}",
+            rng.choice(PALETTE),
+        )
     c.bottom_nav(["首页", "分类", "购物车", "我的"], 0)
     rec.add(c, Click(box=field, description="点击搜索框"))
 
@@ -125,7 +160,7 @@ def shop(rec: Recorder, rng: random.Random) -> None:
         c.search_bar(top + c.s(30), query, "", with_button=True)
         boxes = {}
         y = top + c.s(190)
-        for name in items[first:first + 4]:
+        for name in items[first : first + 4]:
             boxes[name] = c.list_row(y, name, meta[name][0], icon=meta[name][1], height=330)
             y += c.s(340)
         return c, boxes, (top + c.s(190), y)
@@ -150,32 +185,60 @@ def shop(rec: Recorder, rng: random.Random) -> None:
         boxes = {}
         for i, color in enumerate(colors):
             bx = c.s(48) + i * c.s(240)
-            boxes[color] = c.button((bx, y + c.s(1230), bx + c.s(210), y + c.s(1330)), color,
-                                    fill=theme.primary if i == selected else (232, 232, 236),
-                                    fg=(255, 255, 255) if i == selected else theme.text, size=36)
-        boxes["cart"] = c.button((c.s(40), c.height - c.s(190), c.width - c.s(40), c.height - c.s(50)), "加入购物车")
+            boxes[color] = c.button(
+                (bx, y + c.s(1230), bx + c.s(210), y + c.s(1330)),
+                color,
+                fill=theme.primary if i == selected else (232, 232, 236),
+                fg=(255, 255, 255) if i == selected else theme.text,
+                size=36,
+            )
+        boxes["cart"] = c.button(
+            (c.s(40), c.height - c.s(190), c.width - c.s(40), c.height - c.s(50)), "加入购物车"
+        )
         return c, boxes
 
     c, _ = detail(None)
-    rec.add(c, Inquiry(question=f"“{target}”有{len(colors)}种颜色，请问您想要哪一种？", candidates=tuple(colors),
-                       pic_describe=f"商品详情页显示了{target}，颜色可选{'、'.join(colors)}。", answer_index=answer,
-                       description="反问"))
+    rec.add(
+        c,
+        Inquiry(
+            question=f"“{target}”有{len(colors)}种颜色，请问您想要哪一种？",
+            candidates=tuple(colors),
+            pic_describe=f"商品详情页显示了{target}，颜色可选{'、'.join(colors)}。",
+            answer_index=answer,
+            description="反问",
+        ),
+    )
 
     c, boxes = detail(answer)
     rec.add(c, Click(box=boxes["cart"], description="点击加入购物车"))
 
     c, _ = detail(answer)
-    c.button((c.width // 2 - c.s(260), c.height // 2 - c.s(70), c.width // 2 + c.s(260), c.height // 2 + c.s(70)),
-             "已加入购物车", fill=(60, 60, 64), size=40)
+    c.button(
+        (c.width // 2 - c.s(260), c.height // 2 - c.s(70), c.width // 2 + c.s(260), c.height // 2 + c.s(70)),
+        "已加入购物车",
+        fill=(60, 60, 64),
+        size=40,
+    )
     rec.add(c, TaskCompleted(summary=f"已将{colors[answer]}的{target}加入购物车。", description="任务完成"))
 
 
 def chat(rec: Recorder, rng: random.Random) -> None:
     """Delete a conversation with a long press, then go back home."""
     rec.app = rng.choice(["微信", "QQ", "钉钉"])
-    names = rng.sample(["张伟", "王芳", "李娜", "Alice", "Bob", "刘洋", "陈静", "家人群", "项目组", "Kevin", "赵磊"], 8)
+    names = rng.sample(
+        ["张伟", "王芳", "李娜", "Alice", "Bob", "刘洋", "陈静", "家人群", "项目组", "Kevin", "赵磊"], 8
+    )
     target = names[rng.randrange(1, 7)]
-    messages = ["好的，明天见", "[图片]", "收到", "See you at 3pm", "周末一起吃饭？", "文件已发送", "哈哈哈", "OK"]
+    messages = [
+        "好的，明天见",
+        "[图片]",
+        "收到",
+        "See you at 3pm",
+        "周末一起吃饭？",
+        "文件已发送",
+        "哈哈哈",
+        "OK",
+    ]
     times = {name: f"{rng.randrange(8, 23)}:{rng.randrange(60):02d}" for name in names}
     rec.task = f"在{rec.app}中删除与“{target}”的聊天，然后返回桌面。"
     theme = _theme(rng, (7, 193, 96))
@@ -187,8 +250,9 @@ def chat(rec: Recorder, rng: random.Random) -> None:
         boxes = {}
         for name in shown:
             i = names.index(name)
-            boxes[name] = c.list_row(y, name, messages[i % len(messages)], icon=PALETTE[i % len(PALETTE)],
-                                     trailing=times[name])
+            boxes[name] = c.list_row(
+                y, name, messages[i % len(messages)], icon=PALETTE[i % len(PALETTE)], trailing=times[name]
+            )
             y += c.s(190)
         c.bottom_nav(["消息", "通讯录", "发现", "我"], 0)
         return c, boxes
@@ -248,8 +312,19 @@ def map_search(rec: Recorder, rng: random.Random) -> None:
 def wifi(rec: Recorder, rng: random.Random) -> None:
     """Turn WLAN on, wait for the scan, join a network with a password."""
     rec.app = "设置"
-    networks = rng.sample(["Home-5G", "TP-LINK_8A2C", "CMCC-Guest", "Office WiFi", "ChinaNet-xyz", "小米路由器",
-                           "Starbucks", "HUAWEI-1F"], 5)
+    networks = rng.sample(
+        [
+            "Home-5G",
+            "TP-LINK_8A2C",
+            "CMCC-Guest",
+            "Office WiFi",
+            "ChinaNet-xyz",
+            "小米路由器",
+            "Starbucks",
+            "HUAWEI-1F",
+        ],
+        5,
+    )
     target = networks[rng.randrange(5)]
     password = rng.choice(["12345678", "abc@2024", "wifi8888", "happy-home"])
     rec.task = f"打开WLAN，连接“{target}”，密码是 {password}。"
@@ -259,8 +334,17 @@ def wifi(rec: Recorder, rng: random.Random) -> None:
     c, top = rec.screen(theme)
     y = c.app_bar(top, "设置 Settings", back=False)["bar"][3]
     rows = {}
-    for i, (name, sub) in enumerate([("WLAN", "已关闭"), ("蓝牙 Bluetooth", "已开启"), ("移动网络", ""),
-                                     ("显示和亮度", ""), ("声音和振动", ""), ("通知", ""), ("电池", f"{rec.battery}%")]):
+    for i, (name, sub) in enumerate(
+        [
+            ("WLAN", "已关闭"),
+            ("蓝牙 Bluetooth", "已开启"),
+            ("移动网络", ""),
+            ("显示和亮度", ""),
+            ("声音和振动", ""),
+            ("通知", ""),
+            ("电池", f"{rec.battery}%"),
+        ]
+    ):
         rows[name] = c.list_row(y, name, sub, icon=PALETTE[(i * 5) % len(PALETTE)])
         y += c.s(190)
     rec.add(c, Click(box=rows["WLAN"], description="点击WLAN"))
@@ -304,9 +388,18 @@ def wifi(rec: Recorder, rng: random.Random) -> None:
 def notes(rec: Recorder, rng: random.Random) -> None:
     """An English app: write a new note, save it, go back to the list."""
     rec.app = "Notes"
-    text = rng.choice(["Buy milk and eggs", "Call mom at 8pm", "明天 10 点开会", "Pay the electricity bill",
-                       "Book train tickets"])
-    existing = rng.sample(["Shopping list", "Meeting notes", "Ideas", "Travel plan", "读书笔记", "Recipes"], 4)
+    text = rng.choice(
+        [
+            "Buy milk and eggs",
+            "Call mom at 8pm",
+            "明天 10 点开会",
+            "Pay the electricity bill",
+            "Book train tickets",
+        ]
+    )
+    existing = rng.sample(
+        ["Shopping list", "Meeting notes", "Ideas", "Travel plan", "读书笔记", "Recipes"], 4
+    )
     edited = {name: f"Edited {rng.randrange(1, 28)} Nov" for name in existing + [text]}
     rec.task = f"在Notes中新建一条笔记，内容为“{text}”，保存后返回笔记列表。"
     theme = _theme(rng, (245, 170, 0))
@@ -318,7 +411,9 @@ def notes(rec: Recorder, rng: random.Random) -> None:
         for name in items:
             c.list_row(y, name, edited[name], height=200)
             y += c.s(200)
-        new = c.button((c.width - c.s(360), c.height - c.s(260), c.width - c.s(60), c.height - c.s(120)), "+ New")
+        new = c.button(
+            (c.width - c.s(360), c.height - c.s(260), c.width - c.s(60), c.height - c.s(120)), "+ New"
+        )
         return c, new
 
     c, new = note_list(existing)
@@ -326,7 +421,9 @@ def notes(rec: Recorder, rng: random.Random) -> None:
 
     c, top = rec.screen(theme)
     c.app_bar(top, "New note", action="Done")
-    c.text_field((c.s(40), top + c.s(200), c.width - c.s(40), top + c.s(340)), "", "Start typing…", focused=True)
+    c.text_field(
+        (c.s(40), top + c.s(200), c.width - c.s(40), top + c.s(340)), "", "Start typing…", focused=True
+    )
     c.keyboard()
     rec.add(c, TypeText(text=text, description=f"输入{text}"))
 

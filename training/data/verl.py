@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from training.data.readers import iter_steps
+from episodes.readers import iter_steps
 
 log = logging.getLogger(__name__)
 
@@ -49,26 +49,58 @@ def _schema(embed_images: bool):
     import pyarrow as pa
 
     budget = [pa.field("min_pixels", pa.int64()), pa.field("max_pixels", pa.int64())]
-    image = pa.struct([pa.field("bytes", pa.binary()), pa.field("path", pa.string()), *budget]) if embed_images \
+    image = (
+        pa.struct([pa.field("bytes", pa.binary()), pa.field("path", pa.string()), *budget])
+        if embed_images
         else pa.struct([pa.field("image", pa.string()), *budget])
-    return pa.schema([
-        pa.field("data_source", pa.string()),
-        pa.field("prompt", pa.list_(pa.struct([pa.field("role", pa.string()), pa.field("content", pa.string())]))),
-        pa.field("images", pa.list_(image)),
-        pa.field("ability", pa.string()),
-        pa.field("reward_model", pa.struct([pa.field("style", pa.string()), pa.field("ground_truth", pa.string())])),
-        pa.field("extra_info", pa.struct([
-            pa.field("split", pa.string()), pa.field("index", pa.int64()), pa.field("step_id", pa.string()),
-            pa.field("episode_id", pa.string()), pa.field("step_index", pa.int64()),
-            pa.field("screen_width", pa.int64()), pa.field("screen_height", pa.int64()),
-            pa.field("coord_space", pa.string()), pa.field("min_pixels", pa.int64()),
-            pa.field("max_pixels", pa.int64()), pa.field("source", pa.string()),
-        ])),
-    ])
+    )
+    return pa.schema(
+        [
+            pa.field("data_source", pa.string()),
+            pa.field(
+                "prompt",
+                pa.list_(pa.struct([pa.field("role", pa.string()), pa.field("content", pa.string())])),
+            ),
+            pa.field("images", pa.list_(image)),
+            pa.field("ability", pa.string()),
+            pa.field(
+                "reward_model",
+                pa.struct([pa.field("style", pa.string()), pa.field("ground_truth", pa.string())]),
+            ),
+            pa.field(
+                "extra_info",
+                pa.struct(
+                    [
+                        pa.field("split", pa.string()),
+                        pa.field("index", pa.int64()),
+                        pa.field("step_id", pa.string()),
+                        pa.field("episode_id", pa.string()),
+                        pa.field("step_index", pa.int64()),
+                        pa.field("screen_width", pa.int64()),
+                        pa.field("screen_height", pa.int64()),
+                        pa.field("coord_space", pa.string()),
+                        pa.field("min_pixels", pa.int64()),
+                        pa.field("max_pixels", pa.int64()),
+                        pa.field("source", pa.string()),
+                    ]
+                ),
+            ),
+        ]
+    )
 
 
-def verl_row(step: Any, *, index: int, split: str, data_source: str, template: str, coord_space: str,
-             budget: Any, embed_images: bool, root: Path | None = None) -> dict[str, Any]:
+def verl_row(
+    step: Any,
+    *,
+    index: int,
+    split: str,
+    data_source: str,
+    template: str,
+    coord_space: str,
+    budget: Any,
+    embed_images: bool,
+    root: Path | None = None,
+) -> dict[str, Any]:
     """One parquet row for a step (see the module docstring)."""
     from actions import model_screen_size
     from agent.prompt import step_text, system_text
@@ -79,7 +111,8 @@ def verl_row(step: Any, *, index: int, split: str, data_source: str, template: s
     user = step_text(step)
     if user.count(IMAGE_SLOT) != len(step.screenshots):
         raise ValueError(
-            f"{step.source}: expected one {IMAGE_SLOT} per screenshot ({len(step.screenshots)}) in the step JSON, "
+            f"{step.source}: expected one {IMAGE_SLOT} per screenshot ({len(step.screenshots)}) in the "
+            "step JSON, "
             f"found {user.count(IMAGE_SLOT)} (does the task text contain {IMAGE_SLOT}?)"
         )
     extra_budget = {"min_pixels": budget.min_pixels, "max_pixels": budget.max_pixels}
@@ -93,23 +126,42 @@ def verl_row(step: Any, *, index: int, split: str, data_source: str, template: s
     width, height = step.screen_size
     return {
         "data_source": data_source,
-        "prompt": [{"role": "system", "content": system.replace(IMAGE_SLOT, "[image]")},
-                   {"role": "user", "content": user}],
+        "prompt": [
+            {"role": "system", "content": system.replace(IMAGE_SLOT, "[image]")},
+            {"role": "user", "content": user},
+        ],
         "images": images,
         "ability": ABILITY,
         "reward_model": {"style": "rule", "ground_truth": step.gold.to_json_str()},
         "extra_info": {
-            "split": split, "index": index, "step_id": step.step_id, "episode_id": step.episode_id,
-            "step_index": step.index, "screen_width": int(width), "screen_height": int(height),
-            "coord_space": coord_space, **extra_budget, "source": step.source,
+            "split": split,
+            "index": index,
+            "step_id": step.step_id,
+            "episode_id": step.episode_id,
+            "step_index": step.index,
+            "screen_width": int(width),
+            "screen_height": int(height),
+            "coord_space": coord_space,
+            **extra_budget,
+            "source": step.source,
         },
     }
 
 
-def export_verl(root: str | os.PathLike[str], output: str | os.PathLike[str], *, split: str = "train",
-                data_source: str = "phone_r1", template: str = "zh", coord_space: str = "original",
-                min_pixels: int | None = None, max_pixels: int | None = None, embed_images: bool = True,
-                image_root: str | os.PathLike[str] | None = None, progress: bool = False) -> ExportResult:
+def export_verl(
+    root: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    split: str = "train",
+    data_source: str = "phone_r1",
+    template: str = "zh",
+    coord_space: str = "original",
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
+    embed_images: bool = True,
+    image_root: str | os.PathLike[str] | None = None,
+    progress: bool = False,
+) -> ExportResult:
     """Write `<output>/<split>.parquet` and `<output>/reward.py` for a raw folder or converted JSONL.
 
     Steps are read strictly: a bad record stops the export with its file and line (run
@@ -140,8 +192,19 @@ def export_verl(root: str | os.PathLike[str], output: str | os.PathLike[str], *,
     try:
         with pq.ParquetWriter(tmp, schema) as writer:
             for step in steps:
-                batch.append(verl_row(step, index=rows, split=split, data_source=data_source, template=template,
-                                      coord_space=coord_space, budget=budget, embed_images=embed_images, root=base))
+                batch.append(
+                    verl_row(
+                        step,
+                        index=rows,
+                        split=split,
+                        data_source=data_source,
+                        template=template,
+                        coord_space=coord_space,
+                        budget=budget,
+                        embed_images=embed_images,
+                        root=base,
+                    )
+                )
                 rows += 1
                 if len(batch) >= _ROW_GROUP:
                     writer.write_table(pa.Table.from_pylist(batch, schema=schema))

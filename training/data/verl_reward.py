@@ -25,14 +25,18 @@ def _score_parts(solution_str: Any, ground_truth: Any, extra_info: dict[str, Any
         screen = (int(extra["screen_width"]), int(extra["screen_height"]))
     except (KeyError, TypeError, ValueError):
         raise ValueError(
-            f"expected extra_info with screen_width and screen_height (as written by phone-r1 data export-verl), "
+            "expected extra_info with screen_width and screen_height (as written by phone-r1 data "
+            "export-verl), "
             f"found {sorted(extra)}"
         ) from None
     defaults = PixelBudget()
-    budget = PixelBudget(int(extra.get("min_pixels") or defaults.min_pixels),
-                         int(extra.get("max_pixels") or defaults.max_pixels))
-    action = action_score(solution_str, ground_truth, screen, coord_space=extra.get("coord_space") or "original",
-                          budget=budget)
+    budget = PixelBudget(
+        int(extra.get("min_pixels") or defaults.min_pixels),
+        int(extra.get("max_pixels") or defaults.max_pixels),
+    )
+    action = action_score(
+        solution_str, ground_truth, screen, coord_space=extra.get("coord_space") or "original", budget=budget
+    )
     fmt = format_score(solution_str)
     return {
         "action": float(action.total),
@@ -42,15 +46,25 @@ def _score_parts(solution_str: Any, ground_truth: Any, extra_info: dict[str, Any
     }
 
 
-def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_info: dict[str, Any] | None = None,
-                  **kwargs: Any) -> dict[str, float]:
+def compute_score(
+    data_source: str,
+    solution_str: str,
+    ground_truth: str,
+    extra_info: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> dict[str, float]:
     """Partial-credit action reward in [0, 1] (`score`), with its parts and the format reward."""
     parts = _score_parts(solution_str, ground_truth, extra_info)
     return {"score": parts["action"], **parts}
 
 
-def compute_score_with_format(data_source: str, solution_str: str, ground_truth: str,
-                              extra_info: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, float]:
+def compute_score_with_format(
+    data_source: str,
+    solution_str: str,
+    ground_truth: str,
+    extra_info: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> dict[str, float]:
     """Mean of the format reward and the action reward, in [0, 1] (the seed's GRPO used both)."""
     parts = _score_parts(solution_str, ground_truth, extra_info)
     return {"score": (parts["action"] + parts["format"]) / 2, **parts}

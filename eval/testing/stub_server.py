@@ -1,4 +1,4 @@
-"""A scripted OpenAI-compatible chat server for tests, benchmarks and the demo.
+"""A scripted OpenAI-compatible chat server: dry runs of a pipeline, tests, benchmarks and the demo.
 
 It serves `POST /v1/chat/completions`, `GET /v1/models` and `GET /health` (Starlette on uvicorn) and
 answers each request with a scripted reply: by default the gold action of the step whose input JSON
@@ -10,7 +10,7 @@ any concurrency sees the same faults for the same steps.
     with StubServer(gold_replies(steps), faults=Faults(latency_s=0.1)) as server:
         client = openai.OpenAI(base_url=server.base_url, api_key="x")
 
-`python -m eval.stub_server --episodes DIR` runs one in its own process (`StubServerProcess`), which
+`python -m eval.testing.stub_server --episodes DIR` runs one in its own process (`StubServerProcess`), which
 keeps the server's work off the caller's interpreter, as in the throughput benchmark.
 """
 
@@ -34,7 +34,7 @@ from typing import Any
 
 import orjson
 
-from eval.stub_replies import (  # noqa: F401 - re-exported: the stub server's public API
+from eval.testing.stub_replies import (  # noqa: F401 - re-exported: the stub server's public API
     ReplyFn,
     find_step_input,
     gold_replies,
@@ -256,7 +256,7 @@ class StubServer:
 
 
 class StubServerProcess:
-    """`python -m eval.stub_server` in a child process; `start()` returns its `/v1` base URL."""
+    """`python -m eval.testing.stub_server` in a child process; `start()` returns its `/v1` base URL."""
 
     def __init__(self, args: list[str]) -> None:
         self.args = args
@@ -265,7 +265,7 @@ class StubServerProcess:
 
     def start(self, timeout: float = 60.0) -> str:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "eval.stub_server", *self.args], stdout=subprocess.PIPE, text=True
+            [sys.executable, "-m", "eval.testing.stub_server", *self.args], stdout=subprocess.PIPE, text=True
         )
         assert self.proc.stdout is not None
         deadline = time.monotonic() + timeout
@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     reply = None
     if args.episodes:
-        from training.data.readers import iter_steps
+        from episodes.readers import iter_steps
 
         reply = gold_replies(
             iter_steps(args.episodes),

@@ -1,6 +1,6 @@
 """One step of an episode: what the agent sees and, for data with labels, the gold action.
 
-Readers (`training.data`) build these; the prompt builder, the dataset builder, the evaluator and the
+Readers (`episodes.readers`) build these; the prompt builder, the dataset builder, the evaluator and the
 replay UI all consume them, so this is the one record type that crosses package boundaries.
 """
 
