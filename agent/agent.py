@@ -1,7 +1,8 @@
 """The PhoneAgent: one step in, one typed action in original pixels out.
 
-step → `agent.prompt.build_messages` → backend → `actions.parse_completion` → the action mapped from
-the model's coordinate space back to the screenshot's pixels. A failed call never raises out of
+step → the adapter's messages (`agent.adapters`; by default the seed format: `agent.prompt.build_messages`)
+→ backend → the adapter's parser (by default `actions.parse_completion`) → the action mapped from the
+model's coordinate space back to the screenshot's pixels. A failed call never raises out of
 `astep`: it comes back as `AgentResult.error`, so an evaluation run records it and goes on.
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 
 from agent.backends.base import Backend
 from agent.errors import AgentError, BackendError
-from agent.prompt import DEFAULT_TEMPLATE, build_messages, prompt_hash, screen_size_of, template_hash
+from agent.prompt import DEFAULT_TEMPLATE, prompt_hash, screen_size_of
 from episodes.step import Step
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ class PhoneAgent:
 
     `budget` is the `actions.coords.PixelBudget` the server's processor uses; it decides the screen size
     stated in the prompt for `resized` and the mapping back. `round_coords` returns integer pixels.
+    `adapter` (an `agent.adapters.base.Adapter`) asks another agent in its own prompt and grammar; without
+    one the seed format with `template` and `coord_space` is used.
     """
 
     def __init__(
@@ -64,21 +67,27 @@ class PhoneAgent:
         coord_space: str = "original",
         budget: Any = None,
         round_coords: bool = True,
+        adapter: Any = None,
     ) -> None:
-        from actions.coords import check_space
+        from agent.adapters.phone_r1 import PhoneR1Adapter
 
+        if adapter is None:
+            adapter = PhoneR1Adapter(
+                budget, template=template, coord_space=coord_space, round_coords=round_coords
+            )
         self.backend = backend
-        self.template = template
-        self.coord_space = check_space(coord_space)
+        self.adapter = adapter
+        self.template = template if adapter.name == "phone-r1" else adapter.name
+        self.coord_space = adapter.coord_space
         self.budget = budget
         self.round_coords = round_coords
-        self.template_hash = template_hash(template, coord_space)
+        self.template_hash = adapter.template_hash()
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def __repr__(self) -> str:
         return (
             f"PhoneAgent(backend={self.backend!r}, template={self.template!r}, "
-            f"coord_space={self.coord_space!r}, budget={self.budget!r})"
+            f"coord_space={self.coord_space!r}, budget={self.budget!r}, adapter={self.adapter.name!r})"
         )
 
     @classmethod
@@ -99,6 +108,7 @@ class PhoneAgent:
         resize_images: bool = False,
         structured_outputs: bool = False,
         extra_body: dict[str, Any] | None = None,
+        adapter: Any = None,
     ) -> PhoneAgent:
         """An agent on an OpenAI-compatible endpoint (`base_url` ends in `/v1`).
 
@@ -125,7 +135,7 @@ class PhoneAgent:
             structured_outputs=structured_outputs,
             extra_body=extra_body,
         )
-        return cls(backend, template=template, coord_space=coord_space, budget=budget)
+        return cls(backend, template=template, coord_space=coord_space, budget=budget, adapter=adapter)
 
     @classmethod
     def from_checkpoint(
@@ -145,13 +155,10 @@ class PhoneAgent:
 
     def messages(self, step: Step) -> list[dict[str, Any]]:
         """The generic chat messages this agent sends for `step`."""
-        return build_messages(step, template=self.template, coord_space=self.coord_space, budget=self.budget)
+        return self.adapter.messages(step, screen_size_of(step))
 
     async def astep(self, step: Step) -> AgentResult:
         """Ask the backend about one step. Never raises for a failed call or an unreadable answer."""
-        from actions import parse_completion
-        from actions.coords import to_original_space
-
         try:
             screen = screen_size_of(step)
             if step.screen_size is None:  # read the header once, not again inside build_messages
@@ -171,17 +178,12 @@ class PhoneAgent:
             logger.warning("step %s: %s", step.step_id, exc.error.message)
             return AgentResult(None, None, "", latency_s=latency, error=exc.error, prompt_hash=digest)
         latency = time.perf_counter() - started
-        parsed = parse_completion(completion.text)
-        action = parsed.action
-        if action is not None:
-            action = to_original_space(
-                action, self.coord_space, screen, self.budget, integer=self.round_coords
-            )
+        reading = self.adapter.parse(completion.text, screen)
         return AgentResult(
-            action=action,
-            think=parsed.think,
+            action=reading.action,
+            think=reading.think,
             raw_text=completion.text,
-            problems=list(parsed.problems),
+            problems=list(reading.problems),
             usage=dict(completion.usage),
             latency_s=latency,
             error=None,

@@ -59,6 +59,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="use a --template, --coord-space or pixel budget that differs from the checkpoint's "
         "phone_r1.json (recorded in the results header as an override)",
     )
+    from agent.adapters import ADAPTERS, DEFAULT_ADAPTER
+
+    run.add_argument(
+        "--agent",
+        default=DEFAULT_ADAPTER,
+        metavar="NAME",
+        help=f"prompt and answer grammar to ask in (default {DEFAULT_ADAPTER}): "
+        + ", ".join(ADAPTERS)
+        + "; or a dotted path my_pkg.mod:Adapter",
+    )
+    run.add_argument(
+        "--agent-prompt",
+        type=Path,
+        metavar="FILE",
+        help="replace the adapter's instruction text with FILE (e.g. a model's official prompt; "
+        "${width}, ${height}, ${task}, ${history} are filled in)",
+    )
     run.add_argument("--min-pixels", type=int, help="pixel budget (default: the checkpoint's)")
     run.add_argument("--max-pixels", type=int, help="pixel budget (default: the checkpoint's)")
     run.add_argument(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from agent.adapters import DEFAULT_ADAPTER
 from eval.metrics import HEADLINE, compute_metrics
 from eval.results import read_results, step_correct
 
@@ -75,9 +76,11 @@ def _pct(value: float | None, signed: bool = False) -> str:
 def format_comparison(comparison: dict[str, Any], *, max_flips: int = 20) -> str:
     """The comparison as text for a terminal: a metric table then the flipped steps."""
     ma, mb = comparison["metrics"]["a"], comparison["metrics"]["b"]
+    headers = comparison.get("headers") or {}
+    agents = {side: (headers.get(side) or {}).get("agent") or DEFAULT_ADAPTER for side in ("a", "b")}
     lines = [
-        f"A: {comparison['a']}",
-        f"B: {comparison['b']}",
+        f"A: {comparison['a']} (agent {agents['a']})",
+        f"B: {comparison['b']} (agent {agents['b']})",
         f"{comparison['shared_steps']} shared steps (only in A: {comparison['only_a']}, only in B: "
         f"{comparison['only_b']}); protocol {ma.get('protocol')}",
         "",

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from agent.adapters.base import NO_COUNTERPART
 from eval.results import Results, iter_records
 
 # Predicted-type labels for steps without a predicted action.
@@ -125,6 +126,8 @@ def compute_metrics(
     confusion: Counter[tuple[str, str]] = Counter()
     reasons: Counter[str] = Counter()
     errors: Counter[str] = Counter()
+    # Answers naming an action the ten types cannot express (home, enter, key, menu): scored wrong, counted.
+    no_counterpart: Counter[str] = Counter()
     grounding: list[bool] = []
     parsed: list[bool] = []
     format_totals: list[float] = []
@@ -148,6 +151,9 @@ def compute_metrics(
             errors[record["error"].get("kind", "unknown")] += 1
         if not ok:
             reasons[reason_category(record, verdict)] += 1
+        for problem in record.get("problems") or ():
+            if isinstance(problem, str) and problem.startswith(NO_COUNTERPART):
+                no_counterpart[problem.removeprefix(NO_COUNTERPART)] += 1
         parsed.append(record.get("prediction") is not None and not record.get("error"))
         reward = record.get("reward") or {}
         rewards.append(float(reward.get("total", 0.0)))
@@ -179,6 +185,10 @@ def compute_metrics(
         "mean_reward": _mean(rewards),
         "mean_action_reward": _mean(action_rewards),
         "errors": {"total": sum(errors.values()), "by_kind": dict(sorted(errors.items()))},
+        "no_counterpart": {
+            "total": sum(no_counterpart.values()),
+            "by_kind": dict(sorted(no_counterpart.items())),
+        },
         "failure_reasons": dict(reasons.most_common()),
         "per_type": {
             t: {"n": len(v["sr"]), "sr": _rate(v["sr"]), "tm": _rate(v["tm"])}

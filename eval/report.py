@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from agent.adapters import DEFAULT_ADAPTER
 from eval.metrics import HEADLINE, compute_metrics, predicted_type
 from eval.provenance import header_warnings
 from eval.results import read_results, step_correct
@@ -49,6 +50,10 @@ def _headline_rows(metrics: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("episodes", str(metrics["n_episodes"])),
         ("grounding steps (click / long_click)", str(metrics["n_grounding"])),
         ("failed requests", f"{metrics['errors']['total']} {metrics['errors']['by_kind'] or ''}".strip()),
+        (
+            "answers with no counterpart (scored wrong)",
+            f"{nc['total']} {nc['by_kind'] or ''}".strip() if (nc := metrics.get("no_counterpart")) else "0",
+        ),
     ]
     return rows
 
@@ -84,7 +89,8 @@ def render_markdown(
     lines = ["# Evaluation report", ""]
     if header:
         lines += [
-            f"- model: `{header.get('model')}` at `{header.get('endpoint')}`",
+            f"- model: `{header.get('model')}` at `{header.get('endpoint')}`, agent adapter: "
+            f"`{header.get('agent') or DEFAULT_ADAPTER}`",
             f"- protocol: `{metrics.get('protocol')}`, coordinate space: `{header.get('coord_space')}`, "
             f"pixels: {header.get('min_pixels')}–{header.get('max_pixels')}, "
             f"template hash: `{header.get('template_hash')}`",
@@ -152,7 +158,8 @@ def render_html(
     if header:
         parts.append(
             f"<p>model <code>{html.escape(str(header.get('model')))}</code> at "
-            f"<code>{html.escape(str(header.get('endpoint')))}</code>; protocol "
+            f"<code>{html.escape(str(header.get('endpoint')))}</code>; agent adapter "
+            f"<code>{html.escape(str(header.get('agent') or DEFAULT_ADAPTER))}</code>; protocol "
             f"<code>{html.escape(str(metrics.get('protocol')))}</code>; coordinate space "
             f"<code>{html.escape(str(header.get('coord_space')))}</code>; pixels "
             f"{header.get('min_pixels')}–{header.get('max_pixels')}; created "

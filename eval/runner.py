@@ -263,6 +263,7 @@ def make_header(
         protocol=protocol,
         extra={
             "template": agent.template,
+            "agent": agent.adapter.name,
             "history": history,
             **(rewards or RewardMix.build()).to_json(),
             **(extra or {}),
@@ -306,12 +307,35 @@ def _settings(args: Any) -> tuple[str, str, Any, dict[str, Any]]:
     return meta.prompt_template, meta.coord_space, budget, extra
 
 
+def build_adapter(args: Any, template: str, coord_space: str, budget: Any) -> Any:
+    """The `--agent` adapter; one answering in resized pixels refuses to guess the serving pixel budget."""
+    from agent.adapters import DEFAULT_ADAPTER, make_adapter
+
+    name = getattr(args, "agent", None) or DEFAULT_ADAPTER
+    prompt = getattr(args, "agent_prompt", None)
+    if name == DEFAULT_ADAPTER:
+        if prompt:
+            raise ValueError(
+                "--agent-prompt replaces another agent's prompt; the phone-r1 format uses --template"
+            )
+        return make_adapter(name, budget=budget, template=template, coord_space=coord_space)
+    adapter = make_adapter(name, budget=budget, prompt_file=prompt)
+    if adapter.needs_budget and not (args.max_pixels or args.local or args.checkpoint_meta):
+        raise ValueError(
+            f"--agent {name} answers in resized pixels (smart_resize of the screenshot), so its answers can "
+            "only be mapped back with the server's pixel budget: pass --max-pixels (and --min-pixels) as the "
+            "serving processor uses them"
+        )
+    return adapter
+
+
 def build_agent(args: Any) -> tuple[Any, str, str, dict[str, Any]]:
     """The agent for `eval run`'s arguments, with the model name, endpoint and extra fields (checkpoint,
     overrides) for the header."""
     from agent.agent import PhoneAgent
 
     template, coord_space, budget, extra = _settings(args)
+    adapter = build_adapter(args, template, coord_space, budget)
     if args.base_url:
         if not args.model:
             raise ValueError("--model is required with --base-url (the served model name)")
@@ -326,6 +350,7 @@ def build_agent(args: Any) -> tuple[Any, str, str, dict[str, Any]]:
             timeout=args.timeout,
             max_retries=args.max_retries,
             max_tokens=args.max_tokens,
+            adapter=adapter,
         )
         return agent, args.model, args.base_url, extra
     if args.local:
@@ -333,10 +358,10 @@ def build_agent(args: Any) -> tuple[Any, str, str, dict[str, Any]]:
 
         # The processor resizes at the resolved budget, the one the prompt states.
         local = TransformersBackend(args.local, budget=budget, max_new_tokens=args.max_tokens)
-        agent = PhoneAgent(local, template=template, coord_space=coord_space, budget=budget)
+        agent = PhoneAgent(local, template=template, coord_space=coord_space, budget=budget, adapter=adapter)
         return agent, args.model or str(args.local), f"local:{Path(args.local).resolve()}", extra
     backend = PredictionsBackend(args.predictions)
-    agent = PhoneAgent(backend, template=template, coord_space=coord_space, budget=budget)
+    agent = PhoneAgent(backend, template=template, coord_space=coord_space, budget=budget, adapter=adapter)
     return agent, args.model or "predictions", f"predictions:{Path(args.predictions).resolve()}", extra
 
 

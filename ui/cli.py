@@ -41,6 +41,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--base-url", help="OpenAI-compatible endpoint for 'Run this step' (e.g. http://127.0.0.1:8000/v1)"
     )
     p.add_argument("--model", help="served model name at --base-url")
+    p.add_argument(
+        "--agent",
+        metavar="NAME",
+        help="agent adapter for the live step (agent.adapters; default: the shown run's, else phone-r1)",
+    )
     p.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the endpoint's API key")
     p.add_argument(
         "--checkpoint-meta",
@@ -89,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         header,
         checkpoint_meta=args.checkpoint_meta,
         override_checkpoint_meta=args.override_checkpoint_meta,
+        agent=args.agent,
     )
     print(f"phone-r1 ui: {len(data.episodes)} episodes on http://{args.host}:{args.port}", flush=True)
     launch_app(data, live, host=args.host, port=args.port, auth=args.auth, block=True)

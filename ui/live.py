@@ -32,6 +32,7 @@ class LiveConfig:
     # The checkpoint whose phone_r1.json the live call must match (default: the one the header names).
     checkpoint_meta: Path | None = None
     override_checkpoint_meta: bool = False
+    agent: str | None = None  # adapter name (agent.adapters); default: the shown run's, else phone-r1
 
     @property
     def protocol(self) -> str:
@@ -71,11 +72,13 @@ def live_settings(config: LiveConfig) -> tuple[str, str, Any]:
 
     header = config.run_header or {}
     checkpoint = config.checkpoint_meta or header.get("checkpoint")
+    # Another agent's run records its own grammar's template and space; only the budget is comparable.
+    seed_format = (header.get("agent") or "phone-r1") == "phone-r1"
     meta, _ = resolve_settings(
         checkpoint,
         allow_override=config.override_checkpoint_meta,
-        prompt_template=header.get("template"),
-        coord_space=header.get("coord_space"),
+        prompt_template=header.get("template") if seed_format else None,
+        coord_space=header.get("coord_space") if seed_format else None,
         min_pixels=header.get("min_pixels"),
         max_pixels=header.get("max_pixels"),
     )
@@ -85,13 +88,22 @@ def live_settings(config: LiveConfig) -> tuple[str, str, Any]:
 def endpoint_agent(config: LiveConfig) -> Any:
     """A `PhoneAgent` on the configured endpoint, asked with the shown run's template, coordinate space
     and pixel budget (from its results header, checked against the checkpoint) so the live answer is
-    comparable with the stored one."""
+    comparable with the stored one; in the shown run's agent grammar unless `config.agent` names one."""
     from agent import PhoneAgent
 
+    header = config.run_header or {}
     template, coord_space, budget = live_settings(config)
-    kwargs: dict[str, Any] = {"template": template, "coord_space": coord_space, "budget": budget}
+    kwargs: dict[str, Any] = {"budget": budget}
     if config.api_key_env:
         kwargs["api_key_env"] = config.api_key_env
+    name = config.agent or header.get("agent") or "phone-r1"
+    if name != "phone-r1":
+        from agent.adapters import make_adapter
+
+        kwargs["adapter"] = make_adapter(name, budget=budget)
+    elif (header.get("agent") or "phone-r1") == "phone-r1":
+        # The seed format's template and space come from a run that used it, not another agent's run.
+        kwargs.update(template=template, coord_space=coord_space)
     return PhoneAgent.from_endpoint(config.base_url, config.model, **kwargs)
 
 

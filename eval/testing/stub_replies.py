@@ -146,3 +146,27 @@ def gold_replies(
         return found[0][1]
 
     return reply
+
+
+def adapter_gold_replies(steps: Iterable[Any], adapter: Any, *, unknown: str = "") -> ReplyFn:
+    """A reply function answering each step's gold action in `adapter`'s own grammar.
+
+    Other agents' prompts hold no step JSON, so steps are found by the current screenshot as sent (the
+    last image; the client must send the files unresized). Golds the grammar cannot express (an
+    inquiry, an open_app for agents that open apps by tapping) are answered with `unknown`.
+    """
+    from agent.prompt import screen_size_of
+
+    by_image: dict[str, str] = {}
+    for step in steps:
+        text = adapter.render(step.gold, screen_size_of(step))
+        digest = hashlib.sha256(base64.b64encode(Path(step.current_screenshot).read_bytes())).hexdigest()
+        by_image[digest] = text if text is not None else unknown
+
+    def reply(step_input: dict[str, Any] | None, messages: list[dict[str, Any]]) -> str:
+        sent = _last_image_base64(messages)
+        if sent is None:
+            return unknown
+        return by_image.get(hashlib.sha256(sent.encode("ascii", "replace")).hexdigest(), unknown)
+
+    return reply

@@ -307,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-pixels", type=int)
     parser.add_argument("--max-pixels", type=int)
     parser.add_argument("--model", default="stub-model")
+    parser.add_argument("--agent", help="answer in this agent adapter's grammar (agent.adapters)")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds slept per request")
     parser.add_argument("--error-rate", type=float, default=0.0)
@@ -319,12 +320,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.episodes:
         from episodes.readers import iter_steps
 
-        reply = gold_replies(
-            iter_steps(args.episodes),
-            coord_space=args.coord_space,
-            min_pixels=args.min_pixels,
-            max_pixels=args.max_pixels,
-        )
+        if args.agent:
+            from actions.coords import PixelBudget
+            from agent.adapters import make_adapter
+            from eval.testing.stub_replies import adapter_gold_replies
+
+            pixels = (args.min_pixels, args.max_pixels)
+            adapter = make_adapter(args.agent, budget=PixelBudget(*pixels) if all(pixels) else None)
+            reply = adapter_gold_replies(iter_steps(args.episodes), adapter)
+        else:
+            reply = gold_replies(
+                iter_steps(args.episodes),
+                coord_space=args.coord_space,
+                min_pixels=args.min_pixels,
+                max_pixels=args.max_pixels,
+            )
     faults = Faults(args.latency, args.error_rate, args.delay_rate, args.delay, args.drop_rate, args.seed)
     server = StubServer(reply, faults=faults, model=args.model, port=args.port)
     base_url = server.start()

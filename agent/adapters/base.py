@@ -1,0 +1,215 @@
+"""What every agent adapter shares: the reading it returns, coordinate mapping, direction words, problems.
+
+An adapter speaks one public agent's language: it turns a `Step` into that agent's chat messages and
+reads the agent's raw answer back into one of the ten typed `actions` in ORIGINAL pixels, with named
+problems. `parse` never raises. `render` writes a typed action in the agent's own grammar (the scripted
+server answers with it in tests, so every parser is checked against its own renderer).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from string import Template
+from typing import Any, ClassVar
+
+from actions.types import Action, Swipe
+
+logger = logging.getLogger(__name__)
+
+# Coordinate spaces an adapter may answer in. `norm999` is Qwen3-VL's 0-999 grid (x / 999 * W).
+ADAPTER_SPACES: tuple[str, ...] = ("original", "resized", "norm1000", "norm999")
+# Problem prefixes: an answer whose action has no counterpart among the ten types, and an answer that is
+# not in the adapter's grammar at all.
+NO_COUNTERPART = "no_counterpart:"
+EXPECTED_GRAMMAR = "expected_grammar:"
+# Informational: a `type` whose text ended in a newline (submit) had it split off.
+TYPE_SUBMIT_SPLIT = "type_submit_split"
+# Fraction of the screen a swipe given only as a direction travels (from the anchor or the centre).
+SWIPE_FRACTION = 0.3
+DIRECTIONS: tuple[str, ...] = ("up", "down", "left", "right")
+OPPOSITE = {"up": "down", "down": "up", "left": "right", "right": "left"}
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One answer read by an adapter: the action in original pixels (or None), problems, the thought."""
+
+    action: Action | None
+    problems: list[str] = field(default_factory=list)
+    think: dict[str, Any] | None = None
+
+
+class Adapter:
+    """Base class: subclasses set the class attributes and implement `messages`, `_parse` and `render`.
+
+    `budget` is the serving processor's `actions.coords.PixelBudget`; adapters answering in `resized`
+    pixels cannot map answers back without it. `prompt_file` replaces the adapter's instruction text
+    with a user's file (for example a model's official prompt), `${width}`/`${height}` filled in.
+    """
+
+    name: ClassVar[str] = ""
+    coord_space: ClassVar[str] = "original"
+    grammar: ClassVar[str] = ""  # the answer shape, as problem messages and docs show it
+    scroll_means: ClassVar[str] = "finger"  # what a direction word names: `finger` path or `content`
+    max_images: ClassVar[int] = 1
+    reproduced_from: ClassVar[str] = "code"  # `code` or `readme`: where the prompt and grammar were read
+
+    def __init__(
+        self, budget: Any = None, *, round_coords: bool = True, prompt_file: str | Path | None = None
+    ) -> None:
+        self.budget = budget
+        self.round_coords = round_coords
+        self.prompt_file = Path(prompt_file) if prompt_file else None
+        self._prompt_override = (
+            self.prompt_file.read_text(encoding="utf-8") if self.prompt_file is not None else None
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, budget={self.budget!r})"
+
+    @property
+    def needs_budget(self) -> bool:
+        return self.coord_space == "resized"
+
+    # -- prompts ---------------------------------------------------------------------------------
+    def messages(self, step: Any, screen: tuple[int, int]) -> list[dict[str, Any]]:
+        """Generic chat messages for one step (image parts as `{"type": "image", "image": path}`)."""
+        raise NotImplementedError
+
+    def instruction(self, default: str, screen: tuple[int, int], **fields: str) -> str:
+        """The adapter's instruction text (or the user's prompt file) with `${width}`, `${height}` (the
+        model-space screen size) and any `fields` (`${task}`, `${history}`) filled in."""
+        width, height = self.model_screen(screen)
+        text = self._prompt_override if self._prompt_override is not None else default
+        return Template(text).safe_substitute(width=width, height=height, **fields)
+
+    def template_hash(self) -> str:
+        """Short hash naming this adapter's prompt (its name, class and any prompt file's text)."""
+        digest = hashlib.sha256()
+        for part in (self.name, type(self).__qualname__, self._prompt_override or ""):
+            digest.update(part.encode("utf-8") + b"\0")
+        return digest.hexdigest()[:16]
+
+    # -- answers ---------------------------------------------------------------------------------
+    def parse(self, text: Any, screen: tuple[int, int]) -> Reading:
+        """The typed action (original pixels) and problems of one raw answer; never raises."""
+        if not isinstance(text, str):
+            return Reading(None, ["not_text", self.expected_grammar()])
+        try:
+            reading = self._parse(text, screen)
+        except Exception:  # A parser bug must cost one step, never a run.
+            logger.exception("%s adapter failed on %.200r", self.name, text)
+            return Reading(None, ["internal_error"])
+        if reading.action is None and not any(
+            p.startswith((NO_COUNTERPART, EXPECTED_GRAMMAR)) for p in reading.problems
+        ):
+            reading.problems.append(self.expected_grammar())
+        return reading
+
+    def _parse(self, text: str, screen: tuple[int, int]) -> Reading:
+        raise NotImplementedError
+
+    def render(self, action: Action, screen: tuple[int, int]) -> str | None:
+        """`action` (original pixels) as this agent would answer it; None where its grammar lacks it."""
+        raise NotImplementedError
+
+    def expected_grammar(self) -> str:
+        return f"{EXPECTED_GRAMMAR}{self.name}"
+
+    # -- coordinates -----------------------------------------------------------------------------
+    def model_screen(self, screen: tuple[int, int]) -> tuple[int, int]:
+        """`(width, height)` of the screen in the adapter's coordinate space (the size a prompt states)."""
+        from actions.coords import model_screen_size
+
+        if self.coord_space == "norm999":
+            return 999, 999
+        if self.coord_space == "resized" and self.budget is None:
+            raise ValueError(
+                f"adapter {self.name!r} answers in resized pixels and needs the serving pixel budget "
+                "(pass --max-pixels and --min-pixels as the server's processor uses them)"
+            )
+        return tuple(model_screen_size(self.coord_space, screen, self.budget))
+
+    def to_original(self, point: Any, screen: tuple[int, int]) -> tuple[float, float]:
+        """A model-space point back to original pixels, clamped to the screen."""
+        width, height = int(screen[0]), int(screen[1])
+        mw, mh = self.model_screen(screen)
+        x = min(max(float(point[0]) * width / mw, 0.0), float(width))
+        y = min(max(float(point[1]) * height / mh, 0.0), float(height))
+        if self.round_coords:
+            return (int(round(x)), int(round(y)))
+        return (x, y)
+
+    def to_model(self, point: Any, screen: tuple[int, int]) -> tuple[int, int]:
+        """An original-pixel point in the adapter's space, as integers (what the agent would write)."""
+        width, height = int(screen[0]), int(screen[1])
+        mw, mh = self.model_screen(screen)
+        return (int(round(float(point[0]) * mw / width)), int(round(float(point[1]) * mh / height)))
+
+    def point_action(self, cls: type, point: Any, screen: tuple[int, int]) -> Action:
+        """A click or long click at a model-space point (a zero-size box in original pixels)."""
+        x, y = self.to_original(point, screen)
+        return cls(box=(x, y, x, y))
+
+    def swipe_from_direction(
+        self, word: str, screen: tuple[int, int], anchor: Any = None, *, means: str | None = None
+    ) -> Swipe | None:
+        """The finger path for a direction word; `means` `content` names where content appears (reversed)."""
+        word = word.strip().lower()
+        if word not in DIRECTIONS:
+            return None
+        if (means or self.scroll_means) == "content":
+            word = OPPOSITE[word]
+        width, height = int(screen[0]), int(screen[1])
+        start = self.to_original(anchor, screen) if anchor is not None else (width // 2, height // 2)
+        dx = {"left": -1, "right": 1}.get(word, 0) * SWIPE_FRACTION * width
+        dy = {"up": -1, "down": 1}.get(word, 0) * SWIPE_FRACTION * height
+        end = (min(max(start[0] + dx, 0), width), min(max(start[1] + dy, 0), height))
+        if self.round_coords:
+            end = (int(round(end[0])), int(round(end[1])))
+        return Swipe(start=start, end=end)
+
+    def direction_word(self, swipe: Swipe, *, means: str | None = None) -> str:
+        """The word this agent uses for a finger swipe (the content's direction when `means` is `content`)."""
+        from actions.match import swipe_directions
+
+        word = sorted(swipe_directions(swipe) - {"none"} or {"up"})[0]
+        return OPPOSITE[word] if (means or self.scroll_means) == "content" else word
+
+
+def numbers(text: str) -> list[float]:
+    """Every number in `text`, in order (coordinates written as `(x,y)`, `[x, y]`, `<point>x y</point>`)."""
+    return [float(n) for n in _NUMBER.findall(text)]
+
+
+def point_of(values: list[float]) -> tuple[float, float] | None:
+    """A point from 2 numbers, or the centre of a box from 4; None otherwise."""
+    if len(values) == 2:
+        return (values[0], values[1])
+    if len(values) == 4:
+        return ((values[0] + values[2]) / 2, (values[1] + values[3]) / 2)
+    return None
+
+
+def split_submit(text: str, problems: list[str]) -> str:
+    """`type` text with a trailing newline (the agent's way to press enter) split off, noted in problems."""
+    if text.endswith(("\n", "\\n")):
+        problems.append(TYPE_SUBMIT_SPLIT)
+        return text.removesuffix("\n").removesuffix("\\n")
+    return text
+
+
+def image_part(path: Any) -> dict[str, Any]:
+    return {"type": "image", "image": os.path.abspath(path)}
+
+
+def step_instruction(step: Any) -> str | None:
+    """The step's low-level instruction (AndroidControl Low, AITZ), when the step file carries one."""
+    value = getattr(step, "instruction", None) or (step.input or {}).get("step_instruction")
+    return str(value) if value else None

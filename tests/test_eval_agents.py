@@ -1,0 +1,172 @@
+"""`eval run --agent NAME` end to end: the scripted server answers the gold in each adapter's grammar."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agent.adapters import ADAPTERS, make_adapter
+from agent.adapters.base import NO_COUNTERPART
+from episodes.readers import read_steps
+from eval.metrics import compute_metrics
+from eval.results import read_results
+from eval.testing.stub_replies import adapter_gold_replies
+from eval.testing.stub_server import StubServer
+from phone_r1.cli import main as cli_main
+from tests.helpers.eval import demo_or_generated
+
+PIXELS = ["--min-pixels", "3136", "--max-pixels", "1003520"]
+
+
+@pytest.fixture(scope="module")
+def episodes(tmp_path_factory):
+    return demo_or_generated(tmp_path_factory.mktemp("eval_agents"))
+
+
+@pytest.fixture(scope="module")
+def steps(episodes):
+    return read_steps(episodes)
+
+
+def run(episodes, out, source, *extra):
+    return cli_main(
+        ["eval", "run", "--episodes", str(episodes), "-o", str(out), "--no-progress", "--timeout", "10"]
+        + list(source)
+        + list(map(str, extra))
+    )
+
+
+@pytest.mark.parametrize("name", list(ADAPTERS))
+def test_gold_in_the_adapters_grammar_scores_every_expressible_step(name, episodes, steps, tmp_path, capsys):
+    from actions.coords import PixelBudget
+
+    adapter = make_adapter(name, budget=PixelBudget(3136, 1003520))
+    expressible = {s.step_id for s in steps if adapter.render(s.gold, s.screen_size) is not None}
+    assert len(expressible) >= 8  # taps and back at least, in every grammar
+    out = tmp_path / "results.jsonl"
+    with StubServer(adapter_gold_replies(steps, adapter)) as server:
+        rc = run(episodes, out, ["--base-url", server.base_url, "--model", "stub"], "--agent", name, *PIXELS)
+    assert rc == 0, capsys.readouterr().err
+    results = read_results(out)
+    assert results.header["agent"] == name
+    assert len(results.records) == len(steps)
+    wrong = {
+        sid: r["verdict"]["reason"]
+        for sid, r in results.records.items()
+        if sid in expressible and not r["verdict"]["correct"]
+    }
+    assert not wrong
+    assert compute_metrics(list(results.records[s] for s in expressible))["sr"] == 1.0
+    if name == "phone-r1":
+        assert len(expressible) == len(steps)  # the seed format expresses every gold: 100% on the whole set
+
+
+def test_resized_adapter_without_budget_refuses_to_start(episodes, tmp_path, capsys):
+    rc = run(
+        episodes, tmp_path / "r.jsonl", ["--predictions", str(tmp_path / "p.jsonl")], "--agent", "qwen2.5-vl"
+    )
+    assert rc == 2
+    assert "--max-pixels" in capsys.readouterr().err
+    assert not (tmp_path / "r.jsonl").exists()
+
+
+def test_unknown_adapter_lists_the_known_ones(episodes, tmp_path, capsys):
+    (tmp_path / "p.jsonl").write_text("")
+    rc = run(episodes, tmp_path / "r.jsonl", ["--predictions", str(tmp_path / "p.jsonl")], "--agent", "qwen9")
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "qwen9" in err and "os-atlas" in err and "ui-tars-1.5" in err
+
+
+def test_help_lists_the_adapters(capsys):
+    assert cli_main(["eval", "run", "--help"]) == 0
+    out = "".join(capsys.readouterr().out.split())  # argparse wraps lines at hyphens
+    for name in ADAPTERS:
+        assert name in out
+
+
+def test_predictions_from_another_harness_are_parsed_by_the_chosen_adapter(episodes, steps, tmp_path, capsys):
+    """An OS-Atlas prediction file is scored as it is; home presses are counted as having no counterpart."""
+    adapter = make_adapter("os-atlas")
+    lines = []
+    homes = 0
+    for step in steps:
+        raw = adapter.render(step.gold, step.screen_size)
+        if raw is None:
+            raw, homes = "thoughts:\ngo home\nactions:\nPRESS_HOME", homes + 1
+        lines.append(json.dumps({"step_id": step.step_id, "raw": raw}, ensure_ascii=False))
+    predictions = tmp_path / "p.jsonl"
+    predictions.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "r.jsonl"
+    assert run(episodes, out, ["--predictions", str(predictions)], "--agent", "os-atlas") == 0
+    results = read_results(out)
+    metrics = compute_metrics(results)
+    assert metrics["sr"] == pytest.approx((len(steps) - homes) / len(steps))
+    assert metrics["no_counterpart"] == {"total": homes, "by_kind": {"home": homes}} if homes else True
+    assert all(
+        f"{NO_COUNTERPART}home" in r["problems"]
+        for r in results.records.values()
+        if not r["verdict"]["correct"]
+    )
+
+    assert cli_main(["eval", "report", str(out), "-o", str(tmp_path / "rep")]) == 0
+    report = (tmp_path / "rep" / "report.md").read_text(encoding="utf-8")
+    assert "agent adapter: `os-atlas`" in report
+    assert f"answers with no counterpart (scored wrong) | {homes}" in report
+
+    # The same answers read by the seed format are unreadable, and compare names both adapters.
+    seed = tmp_path / "seed.jsonl"
+    assert run(episodes, seed, ["--predictions", str(predictions)]) == 0
+    capsys.readouterr()
+    assert cli_main(["eval", "compare", str(seed), str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "(agent phone-r1)" in text and "(agent os-atlas)" in text
+    assert all("expected_grammar:phone-r1" in r["problems"] for r in read_results(seed).records.values())
+
+
+def test_live_step_uses_the_shown_runs_adapter():
+    from ui.live import LiveConfig, endpoint_agent
+
+    header = {"agent": "ui-tars-1.0", "coord_space": "norm1000", "min_pixels": 3136, "max_pixels": 1003520}
+    agent = endpoint_agent(LiveConfig("http://127.0.0.1:9/v1", "m", None, header))
+    assert agent.adapter.name == "ui-tars-1.0"
+    agent = endpoint_agent(LiveConfig("http://127.0.0.1:9/v1", "m", None, header, agent="os-atlas"))
+    assert agent.adapter.name == "os-atlas"
+    assert endpoint_agent(LiveConfig("http://127.0.0.1:9/v1", "m", None, {})).adapter.name == "phone-r1"
+
+
+def test_stub_server_process_speaks_an_adapters_grammar(episodes, steps, tmp_path):
+    """The README tour's run: `python -m eval.testing.stub_server --agent os-atlas`, then
+    `eval run --agent os-atlas`."""
+    from eval.testing.stub_server import StubServerProcess
+
+    adapter = make_adapter("os-atlas")
+    expressible = sum(adapter.render(s.gold, s.screen_size) is not None for s in steps)
+    out = tmp_path / "r.jsonl"
+    with StubServerProcess(["--episodes", str(episodes), "--agent", "os-atlas"]) as server:
+        assert (
+            run(episodes, out, ["--base-url", server.base_url, "--model", "stub"], "--agent", "os-atlas") == 0
+        )
+    assert compute_metrics(read_results(out))["sr"] == pytest.approx(expressible / len(steps))
+
+
+def test_agent_prompt_with_the_seed_format_is_refused(episodes, tmp_path, capsys):
+    (tmp_path / "p.jsonl").write_text("")
+    rc = run(
+        episodes,
+        tmp_path / "r.jsonl",
+        ["--predictions", str(tmp_path / "p.jsonl")],
+        "--agent-prompt",
+        "x.txt",
+    )
+    assert rc == 2
+    assert "--template" in capsys.readouterr().err
+
+
+def test_live_seed_format_does_not_take_another_agents_space():
+    from ui.live import LiveConfig, endpoint_agent
+
+    header = {"agent": "qwen3-vl", "coord_space": "norm999", "template": "qwen3-vl"}
+    agent = endpoint_agent(LiveConfig("http://127.0.0.1:9/v1", "m", None, header, agent="phone-r1"))
+    assert agent.adapter.name == "phone-r1" and agent.coord_space == "original"
