@@ -22,7 +22,14 @@ VLLM_PY := $(VLLM_VENV)/bin/python
 # 1: fail when the vLLM venv cannot be built (CI); 0: say why and skip.
 VLLM_REQUIRED ?= 0
 
-.PHONY: install test test-fast lint demo clean verl-venv verl-check vllm-check
+# The users' stack: the CUDA build of torch with torchvision (runs on CPU too), in its own venv.
+TV_VENV ?= .venv-tv
+TV_TORCH ?= torch==2.14.1 torchvision==0.29.1
+TV_PY := $(TV_VENV)/bin/python
+# 1: fail when the torchvision stack cannot be built (CI); 0: say why and skip.
+TV_REQUIRED ?= 0
+
+.PHONY: install test test-fast lint demo clean install-tv test-tv verl-venv verl-check vllm-venv vllm-check
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,13 +41,17 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 install: $(VENV)/.installed
 
+# Under a lock: .ci/run builds it in the background while the suite runs, and the suite's veRL test
+# asks for it too; the second caller waits for the first and then finds the stamp.
 $(VENV_VERL)/.installed: requirements-verl.txt
-	$(PYTHON) -m venv $(VENV_VERL)
-	$(VENV_VERL)/bin/pip install --upgrade pip
-	$(VENV_VERL)/bin/pip install $(VERL_TORCH)
-	$(VENV_VERL)/bin/pip install --no-deps "verl==$(VERL_VERSION)"
-	$(VENV_VERL)/bin/pip install -r requirements-verl.txt
-	touch $@
+	@flock $(VENV_VERL).lock sh -ec '\
+	if [ -f $@ ] && [ $@ -nt requirements-verl.txt ]; then exit 0; fi; \
+	$(PYTHON) -m venv $(VENV_VERL); \
+	$(VENV_VERL)/bin/pip install --quiet --upgrade pip; \
+	$(VENV_VERL)/bin/pip install --quiet $(VERL_TORCH); \
+	$(VENV_VERL)/bin/pip install --quiet --no-deps "verl==$(VERL_VERSION)"; \
+	$(VENV_VERL)/bin/pip install --quiet -r requirements-verl.txt; \
+	touch $@'
 
 verl-venv: $(VENV_VERL)/.installed
 
@@ -66,8 +77,30 @@ $(VLLM_VENV)/.installed: pyproject.toml constraints.txt
 	$(VLLM_VENV)/bin/pip install --quiet "vllm==$(VLLM_VERSION)" "$$(grep -E '^trl==' constraints.txt)"; \
 	touch $@
 
+vllm-venv: $(VLLM_VENV)/.installed
+
 vllm-check: install $(VLLM_VENV)/.installed
 	@if [ -f $(VLLM_VENV)/.installed ]; then $(PY) -m serving.vllm_check --vllm-python $(VLLM_PY); fi
+# Built only where pip can get both wheels (checked with a dry run, seconds); the stamp keeps the venv
+# between runs so CI re-installs only when pyproject.toml or constraints.txt change.
+$(TV_VENV)/.installed: pyproject.toml constraints.txt
+	@if ! why="$$($(PYTHON) -m pip install --dry-run --quiet --no-deps --ignore-installed $(TV_TORCH) 2>&1)"; then \
+		echo "torchvision stack skipped: pip cannot get $(TV_TORCH) here: $$(echo "$$why" | grep -E 'ERROR' | head -1)"; \
+		if [ "$(TV_REQUIRED)" = "1" ]; then exit 1; fi; \
+		exit 0; \
+	fi; \
+	set -e; \
+	$(PYTHON) -m venv $(TV_VENV); \
+	$(TV_VENV)/bin/pip install --quiet --upgrade pip; \
+	$(TV_VENV)/bin/pip install --quiet $(TV_TORCH); \
+	$(TV_VENV)/bin/pip install --quiet -c constraints.txt -e ".[dev]"; \
+	touch $@
+
+install-tv: $(TV_VENV)/.installed
+
+# The whole suite on the torchvision stack (ruff runs once, in `make test`).
+test-tv: install-tv
+	@if [ -f $(TV_VENV)/.installed ]; then $(TV_PY) -m pytest $(PYTEST_ARGS); fi
 
 test: install
 	$(PY) -m ruff format --check .
@@ -85,4 +118,4 @@ demo: install
 	$(VENV)/bin/phone-r1 demo $(DEMO_ARGS)
 
 clean:
-	rm -rf $(VENV) $(VENV_VERL) $(VLLM_VENV) runs .pytest_cache
+	rm -rf $(VENV) $(TV_VENV) $(VENV_VERL) $(VLLM_VENV) runs .pytest_cache

@@ -1,35 +1,44 @@
-"""Build a Qwen2.5-VL processor on machines without torchvision.
+"""Build a Qwen2.5-VL processor on machines without torchvision; repair checkpoints saved before.
 
-`Qwen2_5_VLProcessor.__init__` takes a `video_processor`, and the Qwen2-VL video processor needs
-torchvision. Without torchvision `AutoProcessor.from_pretrained` does not fail: it silently returns
-only the tokenizer, so GRPO then dies with `KeyError: 'pixel_values'` and `transformers serve` drops
-every image. The subclass below has no `video_processor` argument (transformers derives a processor's
-parts from its `__init__` signature), so it builds from the image processor and tokenizer alone.
+What was observed, with transformers 5.23.0:
 
-`register_processor()` makes `AutoProcessor` pick it for every `Qwen2_5_VLConfig`. Registration lives
-in the process that calls it; it is never done at import time.
+- torch 2.13.0 (CPU wheel, no torchvision): `AutoProcessor.from_pretrained` on a checkpoint whose
+  `processor_config.json` names the stock `Qwen2_5_VLProcessor` raises `ImportError`
+  ("Qwen2VLVideoProcessor requires the Torchvision library"): the stock processor always builds a video
+  processor, and that needs torchvision. On a checkpoint naming a class transformers does not know it
+  returns a bare `Qwen2Tokenizer`, without a warning.
+- torch 2.14.1 + torchvision 0.29.1: the stock name loads the stock processor (images give
+  `pixel_values` and `image_grid_thw`); an unknown name (`Qwen2_5_VLImageOnlyProcessor`, what
+  phone-r1 wrote before) again returns a bare `Qwen2Tokenizer`, so training, `transformers serve` and
+  vLLM lose every image.
 
-Reaching a `transformers serve` process: that server loads processors through `AutoProcessor` in its
-own process, so the registration must happen inside it. Start the server through this module instead
-of the `transformers` script; it registers, then hands the argument list to transformers' own CLI::
+So checkpoints name the stock class and carry a video-processor config, which makes them stock
+checkpoints wherever torchvision exists. Without torchvision, phone-r1 builds them with the subclass
+below: it has no `video_processor` argument (transformers derives a processor's parts from its
+`__init__` signature), and it carries the stock class name, because `save_pretrained` writes the
+class name into `processor_config.json` and `tokenizer_config.json`.
+
+`load_processor` calls the class of this stack directly, bypassing `AutoProcessor`, so it loads new
+and old checkpoints on both stacks; it warns on an old one and names `phone-r1 checkpoint repair`.
+
+`register_processor()` is for code that goes through a bare `AutoProcessor` (a `transformers serve`
+process): where torchvision is missing it points the stock name at the subclass, in this process only
+and never at import time. Start such a server through this module; it registers, then hands the
+argument list to transformers' own CLI::
 
     python -m agent.processor serve --host 127.0.0.1 --port 8000 /path/to/checkpoint
 
 (`run_transformers_cli(["serve", ...])` does the same from Python.)
 
-Checkpoints saved with this processor name its class in `processor_config.json`; transformers falls
-back to the stock `Qwen2_5_VLProcessor` for that unknown name where torchvision is installed (GPU
-machines, vLLM), and resolves it to this class where it is registered. A checkpoint that names the
-stock class (one saved elsewhere) is still loaded by `load_processor`, which bypasses `AutoProcessor`,
-but not by a bare `AutoProcessor` call without torchvision.
-
-When this module can go: once torchvision is installed wherever phone-r1 runs, or once transformers
-builds `Qwen2_5_VLProcessor` without a video processor when torchvision is missing. Then
-`load_processor` reduces to `AutoProcessor.from_pretrained` and `register_processor` to a no-op.
+When this module can go: once every phone-r1 stack has torchvision, or once transformers builds
+`Qwen2_5_VLProcessor` without torchvision when no video is processed. Then `load_processor` reduces
+to `AutoProcessor.from_pretrained` plus the pixel budget, and `register_processor` to a no-op. The
+repair (`repair_checkpoint`) can go once no checkpoint naming the old class is in use.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from pathlib import Path
@@ -38,6 +47,14 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 _REGISTERED: type | None = None
+
+# The class checkpoints name in processor_class: the stock one, so stock loaders accept them.
+STOCK_PROCESSOR_CLASS = "Qwen2_5_VLProcessor"
+# Names phone-r1 wrote before; `repair_checkpoint` replaces them.
+LEGACY_PROCESSOR_CLASSES = ("Qwen2_5_VLImageOnlyProcessor",)
+REPAIR_COMMAND = "phone-r1 checkpoint repair"
+# Where transformers records the processor class in a saved checkpoint.
+CLASS_FILES = ("processor_config.json", "tokenizer_config.json", "preprocessor_config.json")
 
 # Qwen2-VL's video processor defaults. Saved checkpoints carry them in processor_config.json so that a
 # machine with torchvision (vLLM, GPU training) can build the stock `Qwen2_5_VLProcessor` from them:
@@ -67,10 +84,10 @@ def _processor_class() -> type:
     global _REGISTERED
     if _REGISTERED is not None:
         return _REGISTERED
-    from transformers import Qwen2_5_VLProcessor
+    from transformers import Qwen2_5_VLProcessor as StockProcessor
     from transformers.processing_utils import ProcessorMixin
 
-    class Qwen2_5_VLImageOnlyProcessor(Qwen2_5_VLProcessor):
+    class ImageOnlyProcessor(StockProcessor):
         """`Qwen2_5_VLProcessor` without the video processor (which needs torchvision)."""
 
         def __init__(self, image_processor=None, tokenizer=None, chat_template=None, **kwargs):
@@ -90,7 +107,10 @@ def _processor_class() -> type:
             data.setdefault("video_processor", dict(VIDEO_PROCESSOR_DEFAULTS))
             return data
 
-    _REGISTERED = Qwen2_5_VLImageOnlyProcessor
+    # save_pretrained records type(self).__name__ as processor_class; under the stock name what this
+    # class saves is a stock checkpoint.
+    ImageOnlyProcessor.__name__ = ImageOnlyProcessor.__qualname__ = STOCK_PROCESSOR_CLASS
+    _REGISTERED = ImageOnlyProcessor
     return _REGISTERED
 
 
@@ -100,21 +120,64 @@ def _torchvision_available() -> bool:
     return importlib.util.find_spec("torchvision") is not None
 
 
-def register_processor() -> type:
-    """Make `AutoProcessor` build the image-only Qwen2.5-VL processor. Idempotent.
-
-    Returns the processor class in use. With torchvision installed the stock processor works and is
-    left in place (its class is returned).
-    """
-    from transformers import AutoProcessor, Qwen2_5_VLConfig
-
+def processor_class() -> type:
+    """The class that builds a Qwen2.5-VL processor on this stack: the stock one, or the video-free one."""
     if _torchvision_available():
         from transformers import Qwen2_5_VLProcessor
 
         return Qwen2_5_VLProcessor
-    cls = _processor_class()
+    return _processor_class()
+
+
+def register_processor() -> type:
+    """Make a bare `AutoProcessor` build an image-capable Qwen2.5-VL processor here. Idempotent.
+
+    Returns the processor class in use. With torchvision installed the stock processor works and is
+    left in place (its class is returned).
+    """
+    cls = processor_class()
+    if _torchvision_available():
+        return cls
+    import transformers.models.qwen2_5_vl as qwen2_5_vl
+    from transformers import AutoProcessor, Qwen2_5_VLConfig
+
     AutoProcessor.register(Qwen2_5_VLConfig, cls, exist_ok=True)
+    # AutoProcessor resolves a saved processor_class by name in the model's module before looking at
+    # registrations, so the stock name must lead to the subclass there.
+    setattr(qwen2_5_vl, STOCK_PROCESSOR_CLASS, cls)
     return cls
+
+
+def legacy_files(folder: str | Path) -> list[Path]:
+    """The processor files in `folder` that name a class phone-r1 no longer writes (see the docstring)."""
+    found = []
+    for name in CLASS_FILES:
+        path = Path(folder) / name
+        if path.is_file():
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and data.get("processor_class") in LEGACY_PROCESSOR_CLASSES:
+                found.append(path)
+    return found
+
+
+def repair_checkpoint(folder: str | Path) -> list[Path]:
+    """Make a checkpoint saved with an old processor class name load as a stock Qwen2.5-VL checkpoint.
+
+    Rewrites `processor_class` to the stock name in the processor files of `folder` and of its
+    `checkpoint-*` sub-folders (a training output), and adds the video-processor config the stock
+    processor needs where it is missing. Idempotent. Returns the files it changed.
+    """
+    folder = Path(folder)
+    changed = []
+    for checkpoint in [folder, *sorted(p for p in folder.glob("checkpoint-*") if p.is_dir())]:
+        for path in legacy_files(checkpoint):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            data["processor_class"] = STOCK_PROCESSOR_CLASS
+            if path.name == "processor_config.json":
+                data.setdefault("video_processor", dict(VIDEO_PROCESSOR_DEFAULTS))
+            path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            changed.append(path)
+    return changed
 
 
 def load_processor(path: str | Path, min_pixels: int | None = None, max_pixels: int | None = None) -> Any:
@@ -122,17 +185,24 @@ def load_processor(path: str | Path, min_pixels: int | None = None, max_pixels: 
 
     `min_pixels` / `max_pixels` override the saved pixel budget of the image processor. Raises
     ValueError when what loads cannot process images (so a tokenizer is never mistaken for a
-    processor).
+    processor). A checkpoint naming the old processor class still loads, with a warning naming the
+    repair command.
     """
-    from transformers import AutoProcessor
-
-    cls = register_processor()
-    if _torchvision_available():
-        processor = AutoProcessor.from_pretrained(str(path))
-    else:
-        # Called directly rather than through AutoProcessor: a checkpoint saved elsewhere names the
-        # stock `Qwen2_5_VLProcessor` in processor_class, and that name wins over the registration.
-        processor = cls.from_pretrained(str(path))
+    legacy = legacy_files(path)
+    if legacy:
+        logger.warning(
+            "%s names the processor class %s, which stock transformers and vLLM do not load (they fall "
+            "back to the tokenizer where torchvision is installed); fix it in place with: %s %s",
+            legacy[0],
+            json.loads(legacy[0].read_text(encoding="utf-8"))["processor_class"],
+            REPAIR_COMMAND,
+            path,
+        )
+    # Called directly rather than through AutoProcessor, which resolves the saved processor_class by
+    # name: that fails without torchvision for the stock name and yields a tokenizer for the old one.
+    # An old checkpoint may lack the video config the stock class needs; the video-free class does not.
+    cls = _processor_class() if legacy else processor_class()
+    processor = cls.from_pretrained(str(path))
     image_processor = getattr(processor, "image_processor", None)
     if image_processor is None:
         raise ValueError(

@@ -27,6 +27,7 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
     ("train", "training.cli", "register"),
     ("serve", "serving.cli", "register"),
     ("merge", "serving.cli", "register_merge"),
+    ("checkpoint", "agent.cli", "register"),
     ("eval", "eval.cli", "register"),
     ("ui", "ui.cli", "register"),
     ("demo", "phone_r1.demo", "register"),

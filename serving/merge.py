@@ -73,6 +73,10 @@ def merge_adapter(
     for name in PROCESSOR_FILES:
         if (source / name).is_file():
             shutil.copy2(source / name, out_dir / name)
+    # A base or adapter saved by an older phone-r1 names a processor class stock loaders do not know.
+    from agent.processor import repair_checkpoint
+
+    repair_checkpoint(out_dir)
 
     meta_source = next((f for f in folders if (f / META_FILENAME).is_file()), None)
     if meta_source is not None:

@@ -14,7 +14,8 @@ from serving.vllm_check import build_plan, report, run_probe
 
 ROOT = Path(__file__).resolve().parents[1]
 VLLM_PYTHON = ROOT / ".venv-vllm" / "bin" / "python"
-HAS_VLLM = (ROOT / ".venv-vllm" / "bin" / "vllm").is_file()
+# The stamp, not the interpreter: .ci/run may still be installing the venv in the background.
+HAS_VLLM = (ROOT / ".venv-vllm" / ".installed").is_file()
 
 
 def _result(plan):

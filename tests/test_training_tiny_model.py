@@ -74,30 +74,6 @@ def test_pixel_budget_override_changes_image_grid(tiny):
         load_processor(tiny, min_pixels=10_000, max_pixels=5_000)
 
 
-def test_plain_auto_processor_needs_the_registration(tiny):
-    """Without registration AutoProcessor silently returns a tokenizer; with it, a processor with images."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys\n"
-        "from transformers import AutoProcessor\n"
-        "before = type(AutoProcessor.from_pretrained(sys.argv[1])).__name__\n"
-        "from agent.processor import register_processor\n"
-        "register_processor(); register_processor()\n"
-        "after = AutoProcessor.from_pretrained(sys.argv[1])\n"
-        "print(before, type(after).__name__, hasattr(after, 'image_processor'))\n"
-    )
-    import importlib.util
-
-    if importlib.util.find_spec("torchvision") is not None:
-        pytest.skip("torchvision installed: the stock processor works without the registration")
-    out = subprocess.run([sys.executable, "-c", code, str(tiny)], capture_output=True, text=True, check=True)
-    before, after, has_images = out.stdout.split()
-    assert before == "Qwen2Tokenizer"
-    assert after != "Qwen2Tokenizer" and has_images == "True"
-
-
 def test_tokenizer_keeps_completions_short_and_round_trips(tiny):
     from transformers import AutoTokenizer
 

@@ -4,7 +4,8 @@ The checkpoint has the real architecture (vision tower, merger, M-RoPE text mode
 byte-level BPE tokenizer trained on the fly on the prompt and action vocabulary (Chinese included,
 so completions stay short in tokens), Qwen2.5-VL's chat template and the image processor config.
 It loads with `Qwen2_5_VLForConditionalGeneration.from_pretrained(dir)` and
-`agent.processor.load_processor(dir)`.
+`agent.processor.load_processor(dir)`, and where torchvision is installed with a stock
+`AutoProcessor.from_pretrained(dir)` too (it names the stock `Qwen2_5_VLProcessor`).
 """
 
 from __future__ import annotations
