@@ -14,7 +14,7 @@ VERL_TORCH ?= torch==2.14.1 torchvision==0.29.1
 
 # Extras installed with the project; `deepspeed` runs the ZeRO tests (skipped where it is missing).
 EXTRAS ?= dev,deepspeed
-# vLLM's own code checks the serving path (serving.vllm_check), in a venv of its own: vLLM pins its own
+# vLLM's own code checks the serving path (phone_r1.vllm_check), in a venv of its own: vLLM pins its own
 # torch and transformers. VLLM_VERSION is the version the `gpu` extra pins; TRL's comes from constraints.txt.
 VLLM_VENV ?= .venv-vllm
 VLLM_VERSION ?= 0.33.0
@@ -80,7 +80,7 @@ $(VLLM_VENV)/.installed: pyproject.toml constraints.txt
 vllm-venv: $(VLLM_VENV)/.installed
 
 vllm-check: install $(VLLM_VENV)/.installed
-	@if [ -f $(VLLM_VENV)/.installed ]; then $(PY) -m serving.vllm_check --vllm-python $(VLLM_PY); fi
+	@if [ -f $(VLLM_VENV)/.installed ]; then $(PY) -m phone_r1.vllm_check --vllm-python $(VLLM_PY); fi
 # Built only where pip can get both wheels (checked with a dry run, seconds); the stamp keeps the venv
 # between runs so CI re-installs only when pyproject.toml or constraints.txt change.
 $(TV_VENV)/.installed: pyproject.toml constraints.txt

@@ -1,9 +1,9 @@
-"""The vLLM side of `serving.vllm_check`: run with the vLLM environment's python and `VLLM_TARGET_DEVICE=cpu`.
+"""The vLLM side of `phone_r1.vllm_check`: run with the vLLM environment's python and `VLLM_TARGET_DEVICE=cpu`.
 
     VLLM_TARGET_DEVICE=cpu .venv-vllm/bin/python -m serving.vllm_probe PLAN.json RESULT.json
 
 Imports nothing of phone-r1 (its pins conflict with vLLM's, so phone-r1 need not be importable here):
-it reads the plan `serving.vllm_check` wrote and answers with what vLLM's own code made of it.
+it reads the plan `phone_r1.vllm_check` wrote and answers with what vLLM's own code made of it.
 
 - Each `vllm serve` argv goes through the parser `vllm serve` builds (`make_arg_parser` under vLLM's
   CLI), vLLM's post-parse validation, `AsyncEngineArgs.from_cli_args` and `create_model_config()`;

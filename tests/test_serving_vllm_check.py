@@ -1,4 +1,4 @@
-"""vLLM's own code reads our serve commands and preprocesses our prompts (`serving.vllm_check`).
+"""vLLM's own code reads our serve commands and preprocesses our prompts (`phone_r1.vllm_check`).
 
 The end-to-end test needs the vLLM venv that `make vllm-check` builds (`.venv-vllm`, about 9 GB);
 without it the test is skipped with the reason. The report logic is tested everywhere.
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from serving.vllm_check import build_plan, report, run_probe
+from phone_r1.vllm_check import build_plan, report, run_probe
 
 ROOT = Path(__file__).resolve().parents[1]
 VLLM_PYTHON = ROOT / ".venv-vllm" / "bin" / "python"

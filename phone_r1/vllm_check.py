@@ -1,6 +1,6 @@
 """Check `phone-r1 serve --engine vllm` against vLLM's own code, on a CPU machine.
 
-    .venv/bin/python -m serving.vllm_check --vllm-python .venv-vllm/bin/python     (`make vllm-check`)
+    .venv/bin/python -m phone_r1.vllm_check --vllm-python .venv-vllm/bin/python     (`make vllm-check`)
 
 This side runs in phone-r1's environment. It builds a tiny checkpoint (plus a LoRA adapter and its
 merge), prints every kind of command `phone-r1 serve --engine vllm --dry-run` can print, and computes
@@ -380,7 +380,7 @@ def report(plan: dict[str, Any], result: dict[str, Any]) -> tuple[str, int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m serving.vllm_check", description=__doc__.split("\n\n")[0]
+        prog="python -m phone_r1.vllm_check", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument(
         "--vllm-python", required=True, help="python of the vLLM environment (.venv-vllm/bin/python)"
