@@ -1,4 +1,4 @@
-"""The vLLM side of `phone_r1.vllm_check`: run with the vLLM environment's python and `VLLM_TARGET_DEVICE=cpu`.
+"""The vLLM side of `phone_r1.vllm_check`: run with the vLLM venv's python and `VLLM_TARGET_DEVICE=cpu`.
 
     VLLM_TARGET_DEVICE=cpu .venv-vllm/bin/python -m serving.vllm_probe PLAN.json RESULT.json
 
