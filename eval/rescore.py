@@ -46,7 +46,7 @@ def trajectory_change(results: Results, protocol: str, contexts: Mapping[str, An
         if before != after:
             was, now = ("right", "wrong") if before else ("wrong", "right")
             return (
-                f"a {history!r}-history run: step {record['step_id']} was {was} under the run's protocol "
+                f"{history!r}-history run: step {record['step_id']} was {was} under the run's protocol "
                 f"and would be {now} under {protocol!r}, which changes what the agent was asked next; "
                 "re-run with --protocol instead"
             )
