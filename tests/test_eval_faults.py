@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 
 import pytest
@@ -17,7 +12,7 @@ from eval.metrics import compute_metrics
 from eval.results import read_results
 from eval.testing.stub_server import Faults, StubServer, render_reply, scripted_replies, step_key
 from phone_r1.cli import main as cli_main
-from tests.helpers.eval import REPO, many_episodes
+from tests.helpers.eval import kill_eval_mid_run, many_episodes
 
 pytestmark = pytest.mark.slow
 
@@ -111,25 +106,7 @@ def test_kill_9_mid_run_then_resume_equals_an_uninterrupted_run(tmp_path, capsys
         ]
         assert cli_main(["eval", "run", *map(str, args), "-o", str(whole)]) == 0
 
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "phone_r1.cli", "eval", "run", *map(str, args), "-o", str(killed)],
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline and proc.poll() is None:
-                if killed.exists() and killed.read_text().count("\n") > 12:
-                    break
-                time.sleep(0.02)
-            assert proc.poll() is None, "the run ended before it could be killed"
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        kill_eval_mid_run(args, killed, after_lines=12)
         interrupted = len(read_results(killed).records)
         assert 0 < interrupted < len(steps)
         capsys.readouterr()

@@ -178,14 +178,8 @@ def test_replay_ui_shows_the_history_each_step_saw_and_where_it_stopped(tmp_path
 @pytest.mark.slow
 @pytest.mark.parametrize("history", ["own", "own-patched"])
 def test_kill_9_mid_run_then_resume_gives_the_same_episode_metrics(tmp_path, capsys, history):
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
     from eval.testing.stub_server import Faults, StubServer, render_reply, scripted_replies, step_key
-    from tests.helpers.eval import REPO, many_episodes
+    from tests.helpers.eval import kill_eval_mid_run, many_episodes
 
     episodes = many_episodes(tmp_path / "episodes", 12, 5)
     steps = read_steps(episodes)
@@ -201,25 +195,7 @@ def test_kill_9_mid_run_then_resume_gives_the_same_episode_metrics(tmp_path, cap
         args = ["--episodes", episodes, "--base-url", server.base_url, "--model", "stub-model"]
         args += ["--no-progress", "--concurrency", "3", "--history", history]
         assert main(["eval", "run", *map(str, args), "-o", str(whole)]) == 0
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "phone_r1.cli", "eval", "run", *map(str, args), "-o", str(killed)],
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline and proc.poll() is None:
-                if killed.exists() and killed.read_text().count("\n") > 15:
-                    break
-                time.sleep(0.02)
-            assert proc.poll() is None, "the run ended before it could be killed"
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        kill_eval_mid_run(args, killed, after_lines=15)
         interrupted = len(read_results(killed).records)
         assert 0 < interrupted < len(records(whole))
         capsys.readouterr()

@@ -141,3 +141,30 @@ def predictions_file(path: Path, predictions: dict[str, str]) -> Path:
         encoding="utf-8",
     )
     return path
+
+
+def kill_eval_mid_run(args: list[str], results: Path, *, after_lines: int, timeout_s: float = 120.0) -> None:
+    """Start `phone-r1 eval run ARGS -o RESULTS` in a subprocess and SIGKILL it once the results file has
+    more than `after_lines` lines (asserting it had not finished by then)."""
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "phone_r1.cli", "eval", "run", *map(str, args), "-o", str(results)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and proc.poll() is None:
+            if results.exists() and results.read_text().count("\n") > after_lines:
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, "the run ended before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
