@@ -102,10 +102,7 @@ class AgentCPMGUIAdapter(Adapter):
                 return None
             to = obj.get("to")
             if isinstance(to, str):
-                swipe = self.swipe_from_direction(to, screen, point)
-                if swipe is None:
-                    problems.append("bad_direction")
-                return swipe
+                return self.swipe_from_direction(to, screen, point, problems=problems)
             if isinstance(to, list) and len(to) == 2:
                 return Swipe(start=self.to_original(point, screen), end=self.to_original(to, screen))
             duration = obj.get("duration")

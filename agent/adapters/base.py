@@ -158,11 +158,21 @@ class Adapter:
         return cls(box=(x, y, x, y))
 
     def swipe_from_direction(
-        self, word: str, screen: tuple[int, int], anchor: Any = None, *, means: str | None = None
+        self,
+        word: str,
+        screen: tuple[int, int],
+        anchor: Any = None,
+        *,
+        means: str | None = None,
+        problems: list[str] | None = None,
     ) -> Swipe | None:
-        """The finger path for a direction word; `means` `content` names where content appears (reversed)."""
+        """The finger path for a direction word; `means` `content` names where content appears (reversed).
+
+        A word that is no direction gives None, noted as `bad_direction` in `problems` when given."""
         word = word.strip().lower()
         if word not in DIRECTIONS:
+            if problems is not None:
+                problems.append("bad_direction")
             return None
         if (means or self.scroll_means) == "content":
             word = OPPOSITE[word]

@@ -73,10 +73,7 @@ class GUIR1Adapter(AnswerListAdapter):
         if name == "scroll":
             point = obj.get("point")
             anchor = point if isinstance(point, list) and len(point) == 2 and min(point) >= 0 else None
-            swipe = self.swipe_from_direction(text, screen, anchor)
-            if swipe is None:
-                problems.append("bad_direction")
-            return swipe
+            return self.swipe_from_direction(text, screen, anchor, problems=problems)
         if name == "open_app":
             return OpenApp(app=text)
         if name == "press_back":

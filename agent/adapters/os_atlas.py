@@ -123,10 +123,7 @@ class OSAtlasAdapter(Adapter):
             value = _BRACKET.search(rest.split("\n\n", 1)[0])
             return TypeText(text=split_submit(value.group(1) if value else rest.strip(), problems))
         if command == "SCROLL":
-            swipe = self.swipe_from_direction(value, screen)
-            if swipe is None:
-                problems.append("bad_direction")
-            return swipe
+            return self.swipe_from_direction(value, screen, problems=problems)
         if command == "OPEN_APP":
             return OpenApp(app=value)
         if command == "PRESS_BACK":

@@ -141,10 +141,7 @@ class UITars15Adapter(Adapter):
             end = self._point(args, ("end_box", "end_point"), problems)
             if end is not None and start is not None:  # 1.0's scroll(start_box, end_box) is a finger path
                 return Swipe(start=self.to_original(start, screen), end=self.to_original(end, screen))
-            swipe = self.swipe_from_direction(args.get("direction", ""), screen, start)
-            if swipe is None:
-                problems.append("bad_direction")
-            return swipe
+            return self.swipe_from_direction(args.get("direction", ""), screen, start, problems=problems)
         if name == "drag":
             end = self._point(args, ("end_box", "end_point"), problems)
             if start is None or end is None:
