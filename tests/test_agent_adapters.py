@@ -246,6 +246,19 @@ CASES = [
 ]
 
 
+# A scroll whose direction word is none of up/down/left/right: no action, and the problem is named.
+CASES += [
+    ("os-atlas", "actions:\nSCROLL [SIDEWAYS]", (None, "bad_direction")),
+    ("ui-tars-1.5", "Action: scroll(start_box='(300,700)', direction='sideways')", (None, "bad_direction")),
+    (
+        "gui-r1",
+        "<answer>[{'action': 'scroll', 'point': [10, 10], 'input_text': 'sideways'}]</answer>",
+        (None, "bad_direction"),
+    ),
+    ("agentcpm-gui", '{"POINT":[723,536],"to":"sideways"}', (None, "bad_direction")),
+]
+
+
 @pytest.mark.parametrize(("name", "raw", "expected"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_real_shaped_answers(name, raw, expected):
     reading = adapter(name).parse(raw, SCREEN)
