@@ -1,0 +1,171 @@
+"""One registry shape for every family users extend (rewards, protocols, adapters, importers, ...).
+
+A `Registry` maps names to `module:attr` targets with a one-line summary. Listing names, building
+`--help` text and validating a recipe import nothing; an entry is imported the first time it is
+loaded. Users name their own entry by dotted path (`my_pkg.mod:attr`). An unknown name is an
+`UnknownName` (a `ValueError`) listing the known names with a did-you-mean; the CLIs turn it into exit
+status 2 (`Registry.arg_type` does that for argparse).
+
+    ADAPTERS = Registry("agent adapter", {
+        "phone-r1": ("agent.adapters.phone_r1:PhoneR1Adapter", "this project's think/answer JSON"),
+    }, example="my_pkg.mod:MyAdapter", check=is_adapter_class)
+
+Only the standard library is imported here: every CLI's `--help` reads registries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import importlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registered name: where its object lives and one line for `--help` and the docs."""
+
+    name: str
+    target: str  # "package.module:attr"
+    summary: str
+
+
+class UnknownName(ValueError):
+    """A name that is neither registered nor a loadable dotted path."""
+
+
+def split_target(target: str, *, dot_form: bool = False) -> tuple[str, str]:
+    """`(module, attr)` of `module:attr` (or `module.attr` where `dot_form` allows it)."""
+    module, sep, attr = target.partition(":")
+    if not sep and dot_form:
+        module, _, attr = target.rpartition(".")
+    if not module or not attr or ":" in attr:
+        raise ValueError(f"expected a dotted path like my_pkg.module:name, found {target!r}")
+    return module, attr
+
+
+def load_target(target: str, *, what: str = "object", dot_form: bool = False) -> Any:
+    """The object at `module:attr`; a ValueError says which part failed to load."""
+    module_name, attr = split_target(target, dot_form=dot_form)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ValueError(f"{what} {target!r}: cannot import module {module_name!r}: {exc}") from exc
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise ValueError(f"{what} {target!r}: module {module_name!r} has no {attr!r}") from None
+
+
+class Registry(Generic[T]):
+    """Names of one family, each resolved lazily to a `module:attr` target.
+
+    `family` names the family in messages ("match protocol"); `example` is the dotted path shown in
+    errors; `check(obj)` returns a problem sentence (or None) for a loaded object, so a user's dotted
+    path to the wrong kind of thing is refused with the reason; `dot_form` also accepts
+    `module.attr` for users' own entries (TRL's form for reward functions).
+    """
+
+    def __init__(
+        self,
+        family: str,
+        entries: Mapping[str, tuple[str, str]],
+        *,
+        example: str = "my_pkg.module:name",
+        check: Callable[[Any], str | None] | None = None,
+        dot_form: bool = False,
+    ) -> None:
+        self.family = family
+        self.example = example
+        self._check = check
+        self._dot_form = dot_form
+        self._entries: dict[str, Entry] = {
+            name: Entry(name, target, summary) for name, (target, summary) in entries.items()
+        }
+        self._loaded: dict[str, T] = {}
+
+    # --- the names -------------------------------------------------------------------------------
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __repr__(self) -> str:
+        return f"Registry({self.family!r}, {list(self._entries)})"
+
+    def names(self) -> list[str]:
+        return list(self._entries)
+
+    def entries(self) -> list[Entry]:
+        return list(self._entries.values())
+
+    def entry(self, name: str) -> Entry:
+        self.check_name(name, load=False)
+        return self._entries[name]
+
+    def summary(self, name: str) -> str:
+        return self.entry(name).summary
+
+    def help(self, sep: str = "; ") -> str:
+        """One `name: summary` per entry, for `--help`."""
+        return sep.join(f"{e.name}: {e.summary}" for e in self._entries.values())
+
+    def is_dotted(self, name: str) -> bool:
+        """True for a user's entry named by import path rather than by a registered name."""
+        if name in self._entries:
+            return False
+        return ":" in name or (self._dot_form and "." in name)
+
+    # --- validation and loading ------------------------------------------------------------------
+    def unknown(self, name: object) -> UnknownName:
+        """The error for a name that is not registered, with a did-you-mean where one is close."""
+        close = difflib.get_close_matches(str(name), self.names(), n=1) if isinstance(name, str) else []
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return UnknownName(
+            f"unknown {self.family} {name!r}: expected one of {self.names()} "
+            f"or a dotted path like {self.example}{hint}"
+        )
+
+    def check_name(self, name: str, *, load: bool = True) -> str:
+        """`name` if it is registered or (with `load`) a loadable dotted path; else UnknownName."""
+        if isinstance(name, str) and name in self._entries:
+            return name
+        if isinstance(name, str) and self.is_dotted(name):
+            if load:
+                self.load(name)
+            return name
+        raise self.unknown(name)
+
+    def load(self, name: str) -> T:
+        """The object a registered name or a dotted path points to (imported once, then cached)."""
+        if name in self._loaded:
+            return self._loaded[name]
+        if name in self._entries:
+            obj = load_target(self._entries[name].target, what=f"{self.family} {name!r}")
+        elif isinstance(name, str) and self.is_dotted(name):
+            obj = load_target(name, what=self.family, dot_form=self._dot_form)
+        else:
+            raise self.unknown(name)
+        problem = self._check(obj) if self._check else None
+        if problem:
+            raise ValueError(f"{self.family} {name!r}: {problem}")
+        self._loaded[name] = obj
+        return obj
+
+    def arg_type(self, value: str) -> str:
+        """An argparse `type=`: registered names and dotted paths pass; others exit 2 with the reason.
+
+        Dotted paths are loaded here, so a bad one is refused before any work starts.
+        """
+        try:
+            return self.check_name(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
