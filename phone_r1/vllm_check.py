@@ -166,7 +166,7 @@ def training_tokens(checkpoint: Path, step: Any, budget: tuple[int, int]) -> dic
     from trl.data_utils import prepare_multimodal_messages
 
     from agent.processor import load_processor
-    from training.data.dataset import DatasetSpec, materialize, step_row
+    from training.dataset import DatasetSpec, materialize, step_row
 
     spec = DatasetSpec(template="zh", coord_space="resized", min_pixels=budget[0], max_pixels=budget[1])
     row = step_row(step, spec)

@@ -4,7 +4,7 @@
 for k = 0.. — step k's current screen is `<id>_<k>.jpg` and its previous screen is step k-1's
 current one (the same file, as in the seed's `43688_2.jpg`, `43688_3.jpg`); step 0 has only the
 current screen. Tasks, the planned `task_path`, the `history_path_all` so far and the gold actions
-come from the scenarios in `synth_scenarios`, whose gold boxes are the drawn elements' boxes.
+come from the scenarios in `episodes.synth.scenarios`, whose gold boxes are the drawn elements' boxes.
 
 The same seed gives the same files byte for byte: each episode draws from its own
 `random.Random(f"{seed}:{index}")`, and Pillow's JPEG encoder is deterministic.
@@ -30,7 +30,7 @@ _MAX_REDRAWS = 50
 
 
 def _draw_episode(seed: int, index: int, size: tuple[int, int] | None, exclude: set[str]):
-    from training.data.synth_scenarios import SCENARIOS, Recorder
+    from episodes.synth.scenarios import SCENARIOS, Recorder
 
     scenario = SCENARIOS[index % len(SCENARIOS)]
     for attempt in range(_MAX_REDRAWS):
@@ -98,7 +98,7 @@ def synthesize(
         raise ValueError(f"expected --episodes >= 1, found {episodes}")
     if not 1 <= quality <= 95:
         raise ValueError(f"expected JPEG quality in 1..95, found {quality}")
-    from training.data.synth_draw import font_path
+    from episodes.synth.draw import font_path
 
     font_path()  # warn once, up front, when no CJK font is installed
     out = Path(output)
