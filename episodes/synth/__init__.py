@@ -20,7 +20,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from episodes.step import DEFAULT_ACTION_TYPE_LIST
+from episodes.step import DEFAULT_ACTION_TYPE_LIST, Step, step_input
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +54,19 @@ def write_episode(rec: Any, episode_dir: Path, quality: int) -> list[dict[str, A
     records = []
     for k, (canvas, action) in enumerate(rec.steps):
         canvas.save(episode_dir / f"{episode_id}_{k}.jpg", quality)
-        inp: dict[str, Any] = {"task_content": rec.task, "task_path": dict(plan)}
-        if k > 0:
-            inp["screen_path1"] = f"{episode_id}_{k - 1}.jpg"
-        inp["screen_path2"] = f"{episode_id}_{k}.jpg"
-        inp["history_path_all"] = [a.description for _, a in rec.steps[:k]]
-        inp["app_name"] = rec.app
-        inp["action_type_list"] = dict(DEFAULT_ACTION_TYPE_LIST)
-        record = {"input": inp, "output": action.to_json()}
+        step = Step(
+            episode_id=episode_id,
+            index=k,
+            task=rec.task,
+            task_path=dict(plan),
+            history=[a.description for _, a in rec.steps[:k]],
+            app=rec.app,
+            screenshots=tuple(episode_dir / f"{episode_id}_{i}.jpg" for i in range(max(k - 1, 0), k + 1)),
+            screen_size=rec.size,
+            gold=action,
+            action_type_list=dict(DEFAULT_ACTION_TYPE_LIST),
+        )
+        record = {"input": step_input(step), "output": action.to_json()}
         (episode_dir / f"step_{k}.json").write_text(
             json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
