@@ -43,7 +43,7 @@ def measure_lengths(
 
     `processing_class` is the run's processor, loaded at the rows' pixel budget. An SFT target counts
     as the tokens generation produces for it, the end-of-turn token included."""
-    from training.data.dataset import prompt_messages
+    from training.dataset import prompt_messages
 
     tokenizer = getattr(processing_class, "tokenizer", processing_class)
     kwargs = dict(chat_template_kwargs or {})
@@ -73,7 +73,7 @@ def _generated_target(processing_class: Any, row: dict[str, Any], prompt_text: s
     """The text a model trained on `row` generates: the template's rendering of the target after the
     generation prompt, up to and including the end-of-turn token (Qwen3.5's template moves white space
     around the think block, so the target's own length would be off)."""
-    from training.data.dataset import prompt_messages
+    from training.dataset import prompt_messages
 
     tokenizer = getattr(processing_class, "tokenizer", processing_class)
     completion = [{"role": "assistant", "content": [{"type": "text", "text": row["target"]}]}]

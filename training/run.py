@@ -161,7 +161,7 @@ def _outside_zero3_init() -> Iterator[None]:
 
 def build_dataset_for(plan_: Plan, arrow_dir: str | Path | None = None):
     """The lazy dataset of the recipe (prompts in the recipe's template, space and budget)."""
-    from training.data.dataset import DatasetSpec, load_steps_dataset
+    from training.dataset import DatasetSpec, load_steps_dataset
 
     s = plan_.script
     spec = DatasetSpec(
@@ -264,7 +264,7 @@ def build_trainer(plan_: Plan, dataset: Any = None, callbacks: list[Any] | None 
         from training.image_accounting import AccountedGRPOTrainer
         from training.rewards import build_reward_funcs
 
-        # TRL renders GRPO prompts with these; SFT rows carry them (`training.data.dataset`).
+        # TRL renders GRPO prompts with these; SFT rows carry them (`training.dataset`).
         config.chat_template_kwargs = dict(plan_.chat_template_kwargs or {})
         trainer = AccountedGRPOTrainer(
             model=model,

@@ -32,7 +32,7 @@ from typing import Any
 
 from actions.coords import PixelBudget, check_space, model_screen_size, to_model_space
 from actions.vocab import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_TEMPLATE, DEFAULT_TILE
-from agent.prompt import build_messages, has_step_instruction, screen_size_of, system_text
+from agent.prompt import build_messages, screen_size_of, system_text
 from episodes.step import Step
 
 logger = logging.getLogger(__name__)
@@ -135,7 +135,7 @@ def step_row(step: Step, spec: DatasetSpec) -> dict[str, Any]:
         "min_pixels": spec.min_pixels,
         "max_pixels": spec.max_pixels,
         "tile": int(spec.tile or 0),
-        "step_instruction": has_step_instruction(step),
+        "step_instruction": step.instruction is not None,
     }
     if spec.chat_template_kwargs:
         row[TEMPLATE_KWARGS_COLUMN] = json.dumps(spec.chat_template_kwargs, sort_keys=True)
