@@ -178,7 +178,7 @@ def _agent_for(spec: str, device: str, args: argparse.Namespace, settings: tuple
     from agent.agent import PhoneAgent
     from agent.backends.transformers_backend import TransformersBackend
 
-    template, coord_space, budget = settings
+    template, coord_space, budget, thinking = settings
     if _is_endpoint(spec):
         return PhoneAgent.from_endpoint(
             spec,
@@ -191,6 +191,7 @@ def _agent_for(spec: str, device: str, args: argparse.Namespace, settings: tuple
             timeout=args.timeout,
             max_tokens=args.max_tokens,
             temperature=0.0,
+            **thinking,
         )
     path = Path(spec)
     if not path.is_dir():
@@ -198,23 +199,24 @@ def _agent_for(spec: str, device: str, args: argparse.Namespace, settings: tuple
             f"{spec}: expected an http(s):// endpoint or a checkpoint folder, found neither"
         )
     # Greedy, with the pixel budget the endpoint side uses, so both see the same pixels.
-    backend = TransformersBackend(path, device=device, budget=budget, max_new_tokens=args.max_tokens)
+    backend = TransformersBackend(
+        path, device=device, budget=budget, max_new_tokens=args.max_tokens, **thinking
+    )
     return PhoneAgent(backend, template=template, coord_space=coord_space, budget=budget)
 
 
-def _settings(args: argparse.Namespace) -> tuple[str, str, Any]:
-    """Template, coordinate space and pixel budget from `--checkpoint-meta` (or a local side's checkpoint),
-    read as serving reads them, so both sides see the pixels the server sees."""
-    from actions.coords import PixelBudget
-    from agent.checkpoint import CheckpointMeta, checkpoint_budget
+def _settings(args: argparse.Namespace) -> tuple[str, str, Any, dict[str, Any]]:
+    """Template, coordinate space, pixel budget and the chat template's switches (with the think block
+    its generation prompt opens) from `--checkpoint-meta` (or a local side's checkpoint), read as
+    serving reads them, so both sides see the pixels and the prompt the server sees."""
+    from agent.checkpoint import CheckpointMeta
 
     meta_dir = args.checkpoint_meta or next(
         (Path(s) for s in (args.a, args.b) if not _is_endpoint(s) and Path(s).is_dir()), None
     )
-    if meta_dir is None:
-        return CheckpointMeta().prompt_template, CheckpointMeta().coord_space, PixelBudget()
-    meta = CheckpointMeta.load_or_default(meta_dir)
-    return meta.prompt_template, meta.coord_space, checkpoint_budget(meta_dir)
+    meta = CheckpointMeta.load_or_default(meta_dir) if meta_dir is not None else CheckpointMeta()
+    thinking = {"chat_template_kwargs": meta.chat_template_kwargs, "answer_prefix": meta.answer_prefix}
+    return meta.prompt_template, meta.coord_space, meta.budget, thinking
 
 
 async def run_parity(agent_a: Any, agent_b: Any, steps: list[Any]) -> list[StepPair]:

@@ -285,7 +285,6 @@ def _settings(args: Any) -> tuple[str, str, Any, dict[str, Any]]:
     """Template, coordinate space, pixel budget and the header fields naming the checkpoint and any
     overrides: the checkpoint's `phone_r1.json`, with flags that differ from it refused unless
     `--override-checkpoint-meta` (see `agent.checkpoint.resolve_settings`)."""
-    from actions.coords import PixelBudget
     from agent.checkpoint import assumed_defaults_warning, resolve_settings
 
     meta_dir = args.local or args.checkpoint_meta
@@ -305,8 +304,18 @@ def _settings(args: Any) -> tuple[str, str, Any, dict[str, Any]]:
             logger.warning("%s", warning)
     if overrides:
         extra["overrides"] = overrides
-    budget = PixelBudget(int(meta.min_pixels), int(meta.max_pixels))
-    return meta.prompt_template, meta.coord_space, budget, extra
+    if meta_dir is not None and meta.chat_template_kwargs:
+        extra["chat_template_kwargs"] = meta.chat_template_kwargs
+    return meta.prompt_template, meta.coord_space, meta.budget, extra
+
+
+def template_settings(args: Any) -> dict[str, Any]:
+    """The chat template's switches and the think block its generation prompt opens, from the
+    checkpoint (`agent.thinking`); nothing without `--local` or `--checkpoint-meta`."""
+    meta = checkpoint_meta(args)
+    if meta is None:
+        return {"chat_template_kwargs": None, "answer_prefix": ""}
+    return {"chat_template_kwargs": meta.chat_template_kwargs, "answer_prefix": meta.answer_prefix}
 
 
 def build_adapter(args: Any, template: str, coord_space: str, budget: Any) -> Any:
@@ -338,6 +347,7 @@ def build_agent(args: Any) -> tuple[Any, str, str, dict[str, Any]]:
 
     template, coord_space, budget, extra = _settings(args)
     adapter = build_adapter(args, template, coord_space, budget)
+    thinking = template_settings(args)
     if args.base_url:
         if not args.model:
             raise ValueError("--model is required with --base-url (the served model name)")
@@ -353,13 +363,14 @@ def build_agent(args: Any) -> tuple[Any, str, str, dict[str, Any]]:
             max_retries=args.max_retries,
             max_tokens=args.max_tokens,
             adapter=adapter,
+            **thinking,
         )
         return agent, args.model, args.base_url, extra
     if args.local:
         from agent.backends.transformers_backend import TransformersBackend
 
         # The processor resizes at the resolved budget, the one the prompt states.
-        local = TransformersBackend(args.local, budget=budget, max_new_tokens=args.max_tokens)
+        local = TransformersBackend(args.local, budget=budget, max_new_tokens=args.max_tokens, **thinking)
         agent = PhoneAgent(local, template=template, coord_space=coord_space, budget=budget, adapter=adapter)
         return agent, args.model or str(args.local), f"local:{Path(args.local).resolve()}", extra
     backend = PredictionsBackend(args.predictions)

@@ -218,9 +218,9 @@ def _max_model_len(args: argparse.Namespace, meta: Any, meta_dir: Path, notes: l
 
 def _plan(args: argparse.Namespace) -> dict[str, Any]:
     """The command, environment, health URL, banner and any merge to do first (nothing is run here)."""
+    import json
     import os
 
-    from actions.coords import PixelBudget
     from agent.checkpoint import OVERRIDE_FLAG, assumed_defaults_warning, resolve_settings
     from serving.adapter import Adapter
     from serving.snippet import banner
@@ -252,7 +252,7 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
         notes.append(f"warning: {assumed}")
     for name, change in overrides.items():
         notes.append(f"{OVERRIDE_FLAG}: {name} {change['checkpoint']} -> {change['given']}")
-    budget = PixelBudget(meta.min_pixels, meta.max_pixels)  # checks 0 < min_pixels <= max_pixels
+    budget = meta.budget  # checks 0 < min_pixels <= max_pixels; carries the family's tile
     min_pixels, max_pixels = budget.min_pixels, budget.max_pixels
     env = dict(os.environ)
     if engine == "vllm":
@@ -312,6 +312,9 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
             "--dtype",
             args.dtype or "auto",
         ]
+        if meta.chat_template_kwargs:
+            # The template's switches the checkpoint was trained with (Qwen3.5: enable_thinking).
+            cmd += ["--chat-template-kwargs", json.dumps(meta.chat_template_kwargs, sort_keys=True)]
     client_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
     base_url = f"http://{client_host}:{args.port}/v1"
     text = banner(

@@ -21,11 +21,23 @@ from actions.coords import PixelBudget
 from actions.reward_registry import DEFAULT_REWARDS, REWARDS, check_reward_name, is_dotted
 from actions.vocab import (
     COORD_SPACES,
-    DEFAULT_MAX_PIXELS,
-    DEFAULT_MIN_PIXELS,
     DEFAULT_TEMPLATE,
     TEMPLATE_NAMES,
 )
+
+
+def _budget_help() -> str:
+    """Each family's tile and default budget, from the family records (so the help never goes stale)."""
+    from agent.families import FAMILIES, family_of
+
+    parts = []
+    for name in FAMILIES:
+        family = family_of(name)
+        if family.has_pixel_budget:
+            parts.append(f"{name} tile {family.tile}, {family.min_pixels}..{family.max_pixels}")
+        else:
+            parts.append(f"{name} none ({family.image_note})")
+    return "; ".join(parts)
 
 
 class RecipeError(ValueError):
@@ -51,11 +63,17 @@ class PhoneR1Arguments:
         default="original",
         metadata={"help": f"Coordinate space the model answers in: one of {', '.join(COORD_SPACES)}."},
     )
-    min_pixels: int = field(
-        default=DEFAULT_MIN_PIXELS, metadata={"help": "Pixel budget: smallest image area (multiple of 784)."}
+    min_pixels: int | None = field(
+        default=None,
+        metadata={
+            "help": "Pixel budget: smallest image area; default the model family's. The processor rounds "
+            "each side to the family's tile (one image token per tile x tile pixels), so budgets read "
+            f"best in tile-squared units. Per family: {_budget_help()}."
+        },
     )
-    max_pixels: int = field(
-        default=DEFAULT_MAX_PIXELS, metadata={"help": "Pixel budget: largest image area."}
+    max_pixels: int | None = field(
+        default=None,
+        metadata={"help": "Pixel budget: largest image area; default the model family's (see min_pixels)."},
     )
     max_prompt_length: int | None = field(
         default=None,
@@ -112,10 +130,11 @@ class PhoneR1Arguments:
             raise RecipeError(
                 f"coord_space: expected one of {list(COORD_SPACES)}, found {self.coord_space!r}"
             )
-        try:
-            PixelBudget(int(self.min_pixels), int(self.max_pixels))
-        except ValueError as err:
-            raise RecipeError(f"min_pixels/max_pixels: {err}") from None
+        if self.min_pixels is not None and self.max_pixels is not None:
+            try:
+                PixelBudget(int(self.min_pixels), int(self.max_pixels))
+            except ValueError as err:
+                raise RecipeError(f"min_pixels/max_pixels: {err}") from None
         if self.sft_target not in ("think", "json"):
             raise RecipeError(f"sft_target: expected 'think' or 'json', found {self.sft_target!r}")
         unknown = [name for name in self.reward_funcs if name not in REWARDS and not is_dotted(name)]
@@ -134,9 +153,32 @@ class PhoneR1Arguments:
         if not self.reward_funcs:
             raise RecipeError(f"reward_funcs: expected at least one of {list(REWARDS)}, found none")
 
-    @property
-    def budget(self) -> PixelBudget:
-        return PixelBudget(int(self.min_pixels), int(self.max_pixels))
+    def budget_for(self, family: Any) -> PixelBudget:
+        """The run's processor geometry: the model family's tile, the recipe's budget over its defaults.
+
+        A RecipeError names what does not fit the family: a bad budget, a budget smaller than one tile,
+        a pixel budget for a family without one, or a coordinate space the family cannot answer in.
+        """
+        try:
+            family.check_space(self.coord_space)
+        except ValueError as err:
+            raise RecipeError(f"coord_space: {err}") from None
+        given = (self.min_pixels, self.max_pixels)
+        if not family.has_pixel_budget and given != (None, None):
+            raise RecipeError(
+                f"min_pixels/max_pixels: {family.title} ({family.name}) has no pixel budget "
+                f"({family.image_note}); remove them from the recipe"
+            )
+        try:
+            budget = family.budget(self.min_pixels, self.max_pixels)
+        except ValueError as err:
+            raise RecipeError(f"min_pixels/max_pixels for {family.name}: {err}") from None
+        if budget.tile is not None and budget.max_pixels < budget.tile * budget.tile:
+            raise RecipeError(
+                f"max_pixels: {budget.max_pixels} is smaller than one {budget.tile}x{budget.tile} tile of "
+                f"{family.title}; expected at least {budget.tile * budget.tile}"
+            )
+        return budget
 
 
 def _world_size() -> int:

@@ -67,7 +67,6 @@ def live_settings(config: LiveConfig) -> tuple[str, str, Any]:
     """(template, coordinate space, pixel budget) for the live call: the shown run's header, checked
     against the checkpoint's `phone_r1.json` (`--checkpoint-meta`, else the checkpoint the header names)
     like `eval run` checks its flags; raises `CheckpointMismatchError` unless overriding."""
-    from actions.coords import PixelBudget
     from agent.checkpoint import resolve_settings
 
     header = config.run_header or {}
@@ -82,7 +81,7 @@ def live_settings(config: LiveConfig) -> tuple[str, str, Any]:
         min_pixels=header.get("min_pixels"),
         max_pixels=header.get("max_pixels"),
     )
-    return meta.prompt_template, meta.coord_space, PixelBudget(int(meta.min_pixels), int(meta.max_pixels))
+    return meta.prompt_template, meta.coord_space, meta.budget
 
 
 def endpoint_agent(config: LiveConfig) -> Any:

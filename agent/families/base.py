@@ -29,9 +29,10 @@ class ModelFamily:
       same class without its video processor (`agent.processor`).
     - `answer_space`: the coordinate grid the released instruct models answer in (`answer_space_note`
       says where that is documented).
-    - `opens_think`: the released chat template ends its generation prompt inside an opened
-      `<think>` block; `chat_template_kwargs` are what training, evaluation and serving pass to the
-      template so that the whole answer stays one `<think>…</think><answer>…</answer>`.
+    - `think_prefix`: what the released chat template's generation prompt ends in when it opens a
+      `<think>` block ("" when it opens none); `chat_template_kwargs` are what training, evaluation
+      and serving pass to the template so that the whole answer stays one
+      `<think>…</think><answer>…</answer>` (`agent.thinking`).
     - `fused_experts`: parameter names of the decoder's fused MoE expert weights (3-D tensors, not
       `nn.Linear`), adapted by LoRA through peft's `target_parameters`; empty for dense families.
     """
@@ -47,7 +48,7 @@ class ModelFamily:
     answer_space_note: str
     video_processor: dict[str, Any] = field(default_factory=dict)
     no_resized_reason: str = ""
-    opens_think: bool = False
+    think_prefix: str = ""
     chat_template_kwargs: dict[str, Any] = field(default_factory=dict)
     fused_experts: tuple[str, ...] = ()
     image_note: str = ""
@@ -59,6 +60,10 @@ class ModelFamily:
             )
         if self.tile is None and not self.no_resized_reason:
             raise ValueError(f"family {self.name}: a family without a tile must say why (no_resized_reason)")
+
+    @property
+    def opens_think(self) -> bool:
+        return bool(self.think_prefix)
 
     @property
     def has_pixel_budget(self) -> bool:

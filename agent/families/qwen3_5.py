@@ -23,6 +23,8 @@ from agent.families.qwen_vl import QWEN3_VIDEO
 
 _GRID = "relative 0-1000, as Qwen3-VL (the Qwen3.5 model cards point to Qwen3-VL's grounding format)"
 _THINKING = {"enable_thinking": True}
+# What the public template's generation prompt ends in with thinking on.
+THINK_PREFIX = "<think>\n"
 
 QWEN3_5 = ModelFamily(
     name="qwen3_5",
@@ -35,7 +37,7 @@ QWEN3_5 = ModelFamily(
     answer_space="norm1000",
     answer_space_note=_GRID,
     video_processor=QWEN3_VIDEO,
-    opens_think=True,
+    think_prefix=THINK_PREFIX,
     chat_template_kwargs=_THINKING,
 )
 
@@ -50,7 +52,7 @@ QWEN3_5_MOE = ModelFamily(
     answer_space="norm1000",
     answer_space_note=_GRID,
     video_processor=QWEN3_VIDEO,
-    opens_think=True,
+    think_prefix=THINK_PREFIX,
     chat_template_kwargs=_THINKING,
     fused_experts=("mlp.experts.gate_up_proj", "mlp.experts.down_proj"),
 )
