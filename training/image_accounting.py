@@ -200,11 +200,20 @@ def expected_tokens(processing_class: Any, inputs: Sequence[dict[str, Any]]) -> 
 
 
 class AccountedGRPOTrainer(GRPOTrainer):
-    """TRL's GRPOTrainer with every built batch's images counted; nothing else differs.
+    """TRL's GRPOTrainer with every built batch's images counted, and image prompts safe through vLLM.
 
     Only `_generate_and_score_completions` is wrapped (the one place a batch's prompts, images and
-    processor output meet); generation, scoring and the loss are TRL's own.
+    processor output meet); generation, scoring and the loss are TRL's own. With `use_vllm`, the
+    trainer's vLLM generation object gets phone-r1's seam (`training.vllm_generation`): vLLM expands
+    each screenshot once and generates from exactly the prompt the trainer scores, or the step stops.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.use_vllm:
+            from training.vllm_generation import make_image_safe
+
+            make_image_safe(self.vllm_generation, self.processing_class)
 
     def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
         counts = check_inputs(inputs)
