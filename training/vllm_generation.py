@@ -9,9 +9,9 @@ image tokens: `<|image_pad|>` x N for the Qwen families, `<img>` + `<IMG_CONTEXT
   vLLM's renderer runs the model's multimodal processor on the images and expands the image
   placeholders in `ids` itself, so the expanded prompt is expanded a second time. `make vllm-check`
   puts exactly that through vLLM 0.33's own renderer on CPU: for every family the prompt vLLM would
-  generate from is longer than the one the trainer scores (the first image token of each image's run
-  grows into a whole image, the rest of the runs become text tokens), for uniform screens as for a
-  batch mixing 1080x2400 and 1440x3120 screens. TRL issues #6294 and #6401 report it; the fix PRs
+  generate from is longer than the one the trainer scores (the prompt's first image tokens, one per
+  screenshot, each grow into a whole image; every other image token stays in the prompt as a plain
+  token), for uniform screens as for a batch mixing 1080x2400 and 1440x3120 screens. TRL issues #6294 and #6401 report it; the fix PRs
   #6718/#6719 were open in August 2026. vLLM also resizes with the processor config saved in the
   model folder (TRL builds `LLM(model=...)` without the recipe's pixel budget).
 - server: the images go alone to the server's `/v1/chat/completions/render`, and the features it
