@@ -188,7 +188,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     from episodes.importers import IMPORTERS
 
-    formats = "\n".join(f"  {name:22s}{line}" for name, (_, line) in IMPORTERS.items())
+    formats = "\n".join(f"  {e.name:22s}{e.summary}" for e in IMPORTERS.entries())
     p = sub.add_parser(
         "import",
         help="import a public benchmark (AndroidControl, AITZ, GUI-Odyssey, AMEX) as raw episodes",
@@ -196,7 +196,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "dataset_card.json (counts, conventions, dropped steps). Formats:\n" + formats,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("format", metavar="FORMAT", help=f"one of {', '.join(IMPORTERS)}, or module:function")
+    p.add_argument(
+        "format",
+        type=IMPORTERS.arg_type,
+        metavar="FORMAT",
+        help=f"one of {', '.join(IMPORTERS)}, or a dotted path like {IMPORTERS.example}",
+    )
     p.add_argument("src", metavar="SRC", help="the downloaded data set (folder, shard or JSONL file)")
     p.add_argument("-o", "--output", required=True, help="output folder (new or empty)")
     p.add_argument(
