@@ -269,3 +269,11 @@ def test_openai_pre_resize_sends_what_the_servers_processor_feeds_the_model(name
     grid = processor.image_processor(images=[sent], return_tensors="pt")["image_grid_thw"][0].tolist()
     patch = processor.image_processor.patch_size
     assert (grid[2] * patch, grid[1] * patch) == sent.size
+
+
+def test_every_family_has_a_row_in_the_docs_table():
+    from pathlib import Path
+
+    table = (Path(__file__).resolve().parents[1] / "docs" / "families.md").read_text(encoding="utf-8")
+    for name in FAMILIES:
+        assert f"| `{name}` |" in table, name
