@@ -73,6 +73,10 @@ def test_tiny_checkpoint_names_its_family_and_its_own_processor_class(name):
     if name.startswith("qwen3_5"):
         template = (folder / "chat_template.jinja").read_text()
         assert "enable_thinking" in template
+    from agent.processor import load_processor
+
+    # Loaded (on either stack) as its own class, never relabelled as Qwen2.5-VL's.
+    assert type(load_processor(folder)).__name__ == family.processor_class
 
 
 @pytest.mark.parametrize("name", [n for n in FAMILY_NAMES if family_of(n).tile is not None])
@@ -277,3 +281,20 @@ def test_every_family_has_a_row_in_the_docs_table():
     table = (Path(__file__).resolve().parents[1] / "docs" / "families.md").read_text(encoding="utf-8")
     for name in FAMILIES:
         assert f"| `{name}` |" in table, name
+
+
+@pytest.mark.parametrize("name", ["qwen3_vl", "qwen2_5_vl"])
+def test_dataset_prompts_state_the_familys_resized_size(name, tmp_path):
+    from episodes.readers import read_steps
+    from tests.helpers.tiny import write_episodes
+    from training.dataset import DatasetSpec, build_dataset
+
+    family = family_of(name)
+    budget = family.budget(3136, 1003520)
+    data = write_episodes(tmp_path / "eps", n_episodes=1, steps=1, size=(1080, 2400))
+    spec = DatasetSpec(coord_space="resized", min_pixels=3136, max_pixels=1003520, tile=budget.tile)
+    row = build_dataset(read_steps(data), spec)[0]
+    system = row["prompt"][0]["content"][0]["text"]
+    width, height = model_screen_size("resized", (1080, 2400), budget)
+    assert (width, height) == ((672, 1472) if name == "qwen3_vl" else (672, 1484))
+    assert f"{height}" in system and row["tile"] == budget.tile

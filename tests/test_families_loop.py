@@ -201,22 +201,22 @@ def test_sft_records_exact_lengths_and_saves_the_families_own_processor(family_l
 
 
 def test_merged_checkpoint_loads_with_stock_classes(family_loop):
-    import subprocess
-    import sys
+    from transformers import AutoModelForImageTextToText
 
     merged = family_loop["merged"]
     assert CheckpointMeta.load(merged).family == family_loop["name"]
-    loader = "AutoProcessor.from_pretrained" if HAS_TORCHVISION else "load_processor"
-    code = (
-        "from transformers import AutoModelForImageTextToText, AutoProcessor\n"
-        "from agent.processor import load_processor\n"
-        f"p = {loader}({str(merged)!r})\n"
-        f"m = AutoModelForImageTextToText.from_pretrained({str(merged)!r})\n"
-        "print(type(p).__name__, type(m).__name__)\n"
+    if HAS_TORCHVISION:
+        from transformers import AutoProcessor
+
+        processor = AutoProcessor.from_pretrained(merged)  # nothing registered: stock classes only
+    else:
+        from agent.processor import load_processor
+
+        processor = load_processor(merged)
+    assert type(processor).__name__ == family_of(family_loop["name"]).processor_class
+    assert type(AutoModelForImageTextToText.from_pretrained(merged)).__name__.endswith(
+        "ForConditionalGeneration"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.split()[0] == family_of(family_loop["name"]).processor_class
 
 
 def test_served_checkpoint_evaluates_and_matches_in_process_generation(family_loop, episodes, capsys):
