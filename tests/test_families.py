@@ -210,7 +210,12 @@ def test_recipe_budget_is_checked_against_the_family(tmp_path):
     qwen3 = [*base, "--model_name_or_path", str(tiny_model_dir(family="qwen3_vl"))]
     with pytest.raises(RecipeError, match="max_pixels: 900 is smaller than one 32x32 tile"):
         plan("grpo", [*qwen3, "--min_pixels", "100", "--max_pixels", "900"])
-    assert plan("grpo", qwen3).budget.tile == 32
+    from training.run import checkpoint_meta
+
+    qwen3_plan = plan("grpo", qwen3)
+    meta = checkpoint_meta(qwen3_plan)
+    assert qwen3_plan.budget.tile == 32
+    assert (meta.family, meta.tile, meta.processor_class) == ("qwen3_vl", 32, "Qwen3VLProcessor")
 
 
 # The family each shipped recipe's model belongs to (its config.json model_type on the hub).

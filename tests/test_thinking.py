@@ -49,6 +49,9 @@ def test_a_perfect_answer_scores_as_one_only_with_the_opened_tag_put_back():
     assert whole_action([GENERATED], **COLUMNS) == [1.0]
     conversational = [[{"role": "assistant", "content": GENERATED}]]
     assert whole_format(conversational) == [1.0]
+    # A completion TRL parsed with a response template (think block split out) is joined back.
+    parsed = [[{"role": "assistant", "reasoning_content": FIELDS, "content": f"<answer>{ANSWER}</answer>"}]]
+    assert whole_format(parsed) == [1.0]
     assert with_answer_prefix(format_reward, "") is format_reward  # nothing opened: the reward as it is
     assert action_reward([GENERATED], **COLUMNS) == [1.0]  # the action alone never needed the tag
 
