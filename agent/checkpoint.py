@@ -101,8 +101,9 @@ class CheckpointMeta:
         return cls.load(directory) if path.is_file() else default_meta(directory)
 
 
-def _saved_processor_budget(path: Path) -> tuple[int, int] | None:
+def saved_processor_budget(path: str | Path) -> tuple[int, int] | None:
     """`(min_pixels, max_pixels)` from the processor files, or None when they do not say."""
+    path = Path(path)
     for name in ("processor_config.json", "preprocessor_config.json"):
         file = path / name
         if not file.is_file():
@@ -133,7 +134,7 @@ def checkpoint_budget(path: str | Path) -> Any:
     if (path / META_FILENAME).is_file():
         return CheckpointMeta.load(path).budget
     family = _family_of_folder(path)
-    saved = _saved_processor_budget(path)
+    saved = saved_processor_budget(path)
     if saved is not None:
         logger.info("%s: no %s; using the processor's saved pixel budget %s", path, META_FILENAME, saved)
     if family is not None:

@@ -132,6 +132,7 @@ def _export_verl(args: argparse.Namespace) -> int:
         coord_space=args.coord_space or meta.coord_space,
         min_pixels=args.min_pixels or meta.min_pixels,
         max_pixels=args.max_pixels or meta.max_pixels,
+        tile=meta.tile or 0,
         embed_images=not args.image_paths,
         image_root=args.image_root,
         progress=True,

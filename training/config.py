@@ -66,7 +66,8 @@ class PhoneR1Arguments:
     min_pixels: int | None = field(
         default=None,
         metadata={
-            "help": "Pixel budget: smallest image area; default the model family's. The processor rounds "
+            "help": "Pixel budget: smallest image area; default the checkpoint processor's saved budget, "
+            "else the model family's. The processor rounds "
             "each side to the family's tile (one image token per tile x tile pixels), so budgets read "
             f"best in tile-squared units. Per family: {_budget_help()}."
         },
@@ -145,8 +146,9 @@ class PhoneR1Arguments:
         if not self.reward_funcs:
             raise RecipeError(f"reward_funcs: expected at least one of {REWARDS.names()}, found none")
 
-    def budget_for(self, family: Any) -> PixelBudget:
-        """The run's processor geometry: the model family's tile, the recipe's budget over its defaults.
+    def budget_for(self, family: Any, saved: tuple[int, int] | None = None) -> PixelBudget:
+        """The run's processor geometry: the model family's tile, the recipe's budget over the budget the
+        checkpoint's processor files hold (`saved`), over the family's defaults.
 
         A RecipeError names what does not fit the family: a bad budget, a budget smaller than one tile,
         a pixel budget for a family without one, or a coordinate space the family cannot answer in.
@@ -161,8 +163,12 @@ class PhoneR1Arguments:
                 f"min_pixels/max_pixels: {family.title} ({family.name}) has no pixel budget "
                 f"({family.image_note}); remove them from the recipe"
             )
+        low, high = self.min_pixels, self.max_pixels
+        if saved is not None and family.has_pixel_budget:
+            low = saved[0] if low is None else low
+            high = saved[1] if high is None else high
         try:
-            budget = family.budget(self.min_pixels, self.max_pixels)
+            budget = family.budget(low, high)
         except ValueError as err:
             raise RecipeError(f"min_pixels/max_pixels for {family.name}: {err}") from None
         if budget.tile is not None and budget.max_pixels < budget.tile * budget.tile:

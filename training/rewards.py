@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from actions.reward_registry import RewardFunc, build_reward
-from agent.thinking import reattach
+from agent.thinking import join_reasoning, reattach
 
 
 def with_answer_prefix(func: RewardFunc, prefix: str) -> RewardFunc:
@@ -28,7 +28,11 @@ def with_answer_prefix(func: RewardFunc, prefix: str) -> RewardFunc:
             return reattach(completion, prefix)
         if isinstance(completion, list) and completion and isinstance(completion[0], dict):
             first = dict(completion[0])
-            if isinstance(first.get("content"), str):
+            reasoning = first.pop("reasoning_content", None)
+            if isinstance(reasoning, str):
+                # TRL parses completions itself where the tokenizer ships a response template.
+                first["content"] = join_reasoning(reasoning, first.get("content"), prefix)
+            elif isinstance(first.get("content"), str):
                 first["content"] = reattach(first["content"], prefix)
             return [first, *completion[1:]]
         return completion

@@ -52,6 +52,19 @@ def model_family(model_args: Any, script: PhoneR1Arguments) -> Any:
         raise RecipeError(f"model_name_or_path {model_args.model_name_or_path}: {err}") from None
 
 
+def _check_expert_lora(model_args: Any, family: Any) -> None:
+    """LoRA on fused MoE experts goes through peft's `target_parameters`, which refuses dropout; say so
+    before the model loads rather than letting peft fail inside the trainer."""
+    targets_experts = model_args.lora_target_parameters is None and bool(family.fused_experts)
+    targets_experts = targets_experts or bool(model_args.lora_target_parameters)
+    if model_args.use_peft and targets_experts and model_args.lora_dropout:
+        raise RecipeError(
+            f"lora_dropout: {model_args.lora_dropout} with LoRA on the fused MoE experts of {family.title} "
+            "(peft target_parameters, which supports no dropout); set lora_dropout: 0, or "
+            "lora_target_parameters: [] to adapt only attention and dense layers"
+        )
+
+
 def _chat_template_kwargs(config: Any, family: Any) -> dict[str, Any]:
     """The family's template switches with the recipe's own (GRPO's `chat_template_kwargs`) on top;
     a recipe turning off what the family needs (Qwen3.5's thinking) is refused, naming why."""
@@ -82,8 +95,12 @@ def plan(kind: str, argv: list[str]) -> Plan:
     script, config, model_args = parse_recipe(kind, argv)
     if not model_args.model_name_or_path:
         raise RecipeError("model_name_or_path: expected a checkpoint folder or hub id, found none")
+    from agent.checkpoint import saved_processor_budget
+
     family = model_family(model_args, script)
-    budget = script.budget_for(family)
+    _check_expert_lora(model_args, family)
+    model_path = Path(model_args.model_name_or_path)
+    budget = script.budget_for(family, saved_processor_budget(model_path) if model_path.is_dir() else None)
     chat_kwargs = _chat_template_kwargs(config, family)
     data = Path(script.dataset_path)
     if not data.exists():

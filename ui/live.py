@@ -103,7 +103,19 @@ def endpoint_agent(config: LiveConfig) -> Any:
     elif (header.get("agent") or "phone-r1") == "phone-r1":
         # The seed format's template and space come from a run that used it, not another agent's run.
         kwargs.update(template=template, coord_space=coord_space)
+        kwargs.update(_template_switches(config))
     return PhoneAgent.from_endpoint(config.base_url, config.model, **kwargs)
+
+
+def _template_switches(config: LiveConfig) -> dict[str, Any]:
+    """The chat template's switches and the think block it opens, from the checkpoint (`agent.thinking`)."""
+    from agent.checkpoint import CheckpointMeta
+
+    checkpoint = config.checkpoint_meta or (config.run_header or {}).get("checkpoint")
+    if not checkpoint:
+        return {}
+    meta = CheckpointMeta.load_or_default(checkpoint)
+    return {"chat_template_kwargs": meta.chat_template_kwargs, "answer_prefix": meta.answer_prefix}
 
 
 AgentFactory = Callable[[LiveConfig], Any]
