@@ -32,6 +32,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from phone_r1.vllm_check_report import SERVER_WITH_BUDGET, SERVER_WITHOUT_BUDGET, report
+
 logger = logging.getLogger(__name__)
 
 SCREENS = ((1080, 2400), (1440, 3120))
@@ -45,10 +47,6 @@ API_KEY = "sk-vllm-check"
 LORA_RANK = 12
 # The family whose checkpoint also gets LoRA adapters and a merge (every kind of serve command).
 FULL_FAMILY = "qwen2_5_vl"
-# The two servers of the generation check: as the recipe documents it (its pixel budget passed to the
-# server's processor), and without the budget (the served folder's processor config decides).
-SERVER_WITH_BUDGET = "server, trl vllm-serve --mm-processor-kwargs (as the recipe)"
-SERVER_WITHOUT_BUDGET = "server, trl vllm-serve without --mm-processor-kwargs"
 RECIPE = Path(__file__).resolve().parents[1] / "training/recipes/qwen2.5-vl-7b/grpo_vllm.yaml"
 
 
@@ -434,7 +432,6 @@ def run_probe(plan: dict[str, Any], python: str, workdir: Path, timeout: float =
 
 def main(argv: list[str] | None = None) -> int:
     from agent.families import FAMILIES
-    from phone_r1.vllm_check_report import report
 
     parser = argparse.ArgumentParser(
         prog="python -m phone_r1.vllm_check", description=__doc__.split("\n\n")[0]

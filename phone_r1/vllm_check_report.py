@@ -13,8 +13,12 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from phone_r1.vllm_check import SERVER_WITH_BUDGET
 from training.vllm_generation import TRL_ISSUES, ImageExpansion, VLLMPromptError, check_server_features
+
+# The two servers of the generation check: as the recipe documents it (its pixel budget passed to the
+# server's processor), and without the budget (the served folder's processor config decides).
+SERVER_WITH_BUDGET = "server, trl vllm-serve --mm-processor-kwargs (as the recipe)"
+SERVER_WITHOUT_BUDGET = "server, trl vllm-serve without --mm-processor-kwargs"
 
 
 def format_table(header: list[str], rows: list[list[str]]) -> str:

@@ -1,9 +1,9 @@
 """TRL's GRPO generation inputs through vLLM's own input processing (part of `serving.vllm_probe`).
 
-Runs in the vLLM venv, which holds TRL too, and imports nothing of phone-r1. For one batch of prompts
-(token ids as TRL's `GRPOTrainer._tokenize_prompts` made them, the screenshots as files), it puts
-exactly what `trl/generation/vllm_generation.py` (TRL 1.16) would send through vLLM, short of the
-engine (which does not run on CPU):
+Runs in the vLLM venv, which holds TRL too, and imports nothing of phone-r1 but `serving.vllm_render`.
+For one batch of prompts (token ids as TRL's `GRPOTrainer._tokenize_prompts` made them, the
+screenshots as files), it puts exactly what `trl/generation/vllm_generation.py` (TRL 1.16) would
+send through vLLM, short of the engine (which does not run on CPU):
 
 - colocate: the engine arguments `VLLMGeneration._init_vllm` gives `LLM(...)`, the prompt dicts its
   colocate branch builds, `OfflineInferenceMixin._preprocess_cmpl` (what `LLM.generate` renders them
@@ -23,7 +23,7 @@ import io
 import json
 from typing import Any
 
-from serving.vllm_probe import RenderServer, parse_command, trl_serve_command, vllm_error
+from serving.vllm_render import RenderServer, parse_command, trl_serve_command, vllm_error
 
 
 def _engine_request(vllm_config: Any, renderer: Any, engine_input: Any, n: int) -> dict[str, Any]:

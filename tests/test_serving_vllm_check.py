@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from phone_r1.vllm_check import SERVER_WITH_BUDGET, SERVER_WITHOUT_BUDGET, build_plan, run_probe
-from phone_r1.vllm_check_report import report
+from phone_r1.vllm_check import build_plan, run_probe
+from phone_r1.vllm_check_report import SERVER_WITH_BUDGET, SERVER_WITHOUT_BUDGET, report
 
 ROOT = Path(__file__).resolve().parents[1]
 VLLM_PYTHON = ROOT / ".venv-vllm" / "bin" / "python"

@@ -11,9 +11,10 @@ image tokens: `<|image_pad|>` x N for the Qwen families, `<img>` + `<IMG_CONTEXT
   puts exactly that through vLLM 0.33's own renderer on CPU: for every family the prompt vLLM would
   generate from is longer than the one the trainer scores (the prompt's first image tokens, one per
   screenshot, each grow into a whole image; every other image token stays in the prompt as a plain
-  token), for uniform screens as for a batch mixing 1080x2400 and 1440x3120 screens. TRL issues #6294 and #6401 report it; the fix PRs
-  #6718/#6719 were open in August 2026. vLLM also resizes with the processor config saved in the
-  model folder (TRL builds `LLM(model=...)` without the recipe's pixel budget).
+  token), for uniform screens as for a batch mixing 1080x2400 and 1440x3120 screens. TRL issues
+  #6294 and #6401 report it; the fix PRs #6718/#6719 were open in August 2026. vLLM also resizes
+  with the processor config saved in the model folder (TRL builds `LLM(model=...)` without the
+  recipe's pixel budget).
 - server: the images go alone to the server's `/v1/chat/completions/render`, and the features it
   returns are moved onto the runs of image tokens of the trainer's ids (`_place_features`). That is
   right as long as the server's processor gives every image as many tokens as the trainer's did; a
