@@ -151,7 +151,7 @@ def register_processor() -> type:
     Returns Qwen2.5-VL's processor class in use. With torchvision installed the stock processors work
     and are left in place.
     """
-    from agent.families import FAMILIES, family_of
+    from agent.families import MODEL_FAMILIES, family_of
 
     if _torchvision_available():
         return processor_class()
@@ -161,7 +161,7 @@ def register_processor() -> type:
     from transformers import AutoProcessor
     from transformers.models.auto.processing_auto import PROCESSOR_MAPPING_NAMES, model_type_to_module_name
 
-    for name in FAMILIES:
+    for name in MODEL_FAMILIES:
         family = family_of(name)
         cls = processor_class(family)
         AutoProcessor.register(getattr(transformers, family.config_class), cls, exist_ok=True)

@@ -212,12 +212,12 @@ def main() -> None:
 
     import torch
 
-    from agent.families import FAMILIES, family_of
+    from agent.families import MODEL_FAMILIES, family_of
     from training.tiny_model import build_tiny_model
 
     torch.set_num_threads(args.threads)
     ratios = {}
-    for family in args.family or FAMILIES.names():
+    for family in args.family or MODEL_FAMILIES.names():
         with tempfile.TemporaryDirectory() as tmp:
             model_dir = build_tiny_model(Path(tmp) / "tiny", seed=0, family=family)
             dataset = bare_dataset(args.episodes, family)

@@ -17,7 +17,7 @@ from PIL import Image
 
 from actions.coords import model_screen_size
 from actions.registry import UnknownName
-from agent.families import FAMILIES, family_for, family_of
+from agent.families import MODEL_FAMILIES, family_for, family_of
 from tests.helpers.tiny import FAMILY_NAMES, tiny_model_dir
 
 HAS_TORCHVISION = importlib.util.find_spec("torchvision") is not None
@@ -27,8 +27,8 @@ SCREENS = [(1080, 2400), (1440, 3120), (720, 1600)]
 def test_every_registered_family_loads_and_has_a_tiny_builder():
     from training.tiny_families import SPECS
 
-    assert FAMILIES.names() == list(FAMILY_NAMES)
-    for name in FAMILIES:
+    assert MODEL_FAMILIES.names() == list(FAMILY_NAMES)
+    for name in MODEL_FAMILIES:
         family = family_of(name)
         assert family.name == name
         assert name in SPECS
@@ -284,7 +284,7 @@ def test_every_family_has_a_row_in_the_docs_table():
     from pathlib import Path
 
     table = (Path(__file__).resolve().parents[1] / "docs" / "families.md").read_text(encoding="utf-8")
-    for name in FAMILIES:
+    for name in MODEL_FAMILIES:
         assert f"| `{name}` |" in table, name
 
 

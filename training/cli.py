@@ -106,7 +106,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report.add_argument("--fail-on-alarm", action="store_true", help="exit 1 when any alarm trips")
     report.set_defaults(func=_report)
 
-    from agent.families import DEFAULT_FAMILY, FAMILIES
+    from agent.families import DEFAULT_FAMILY, MODEL_FAMILIES
 
     tiny = sub.add_parser(
         "tiny",
@@ -120,7 +120,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     tiny.add_argument(
         "--family",
         default=DEFAULT_FAMILY,
-        choices=FAMILIES.names(),
-        help=f"model family (config.model_type); default {DEFAULT_FAMILY}. " + FAMILIES.help(),
+        choices=MODEL_FAMILIES.names(),
+        help=f"model family (config.model_type); default {DEFAULT_FAMILY}. " + MODEL_FAMILIES.help(),
     )
     tiny.set_defaults(func=_tiny)

@@ -28,10 +28,10 @@ from actions.vocab import (
 
 def _budget_help() -> str:
     """Each family's tile and default budget, from the family records (so the help never goes stale)."""
-    from agent.families import FAMILIES, family_of
+    from agent.families import MODEL_FAMILIES, family_of
 
     parts = []
-    for name in FAMILIES:
+    for name in MODEL_FAMILIES:
         family = family_of(name)
         if family.has_pixel_budget:
             parts.append(f"{name} tile {family.tile}, {family.min_pixels}..{family.max_pixels}")

@@ -1,6 +1,6 @@
 """Model families: the record of each base model phone-r1 trains, serves and evaluates.
 
-`FAMILIES` is the one registry, keyed by a checkpoint's `config.model_type`: training, the processor
+`MODEL_FAMILIES` is the one registry, keyed by a checkpoint's `config.model_type`: training, the processor
 loader, serving, evaluation, `phone-r1 train tiny --family` and the docs table all read it. A model
 type without an entry is refused with the list of supported ones (a generic path would have to guess
 the tile, the template and the coordinate grid, which is what made Qwen3 checkpoints train silently
@@ -20,9 +20,9 @@ from pathlib import Path
 from actions.registry import Registry, UnknownName
 from agent.families.base import ModelFamily, is_family
 
-__all__ = ["FAMILIES", "DEFAULT_FAMILY", "ModelFamily", "family_of", "family_for", "read_model_type"]
+__all__ = ["MODEL_FAMILIES", "DEFAULT_FAMILY", "ModelFamily", "family_of", "family_for", "read_model_type"]
 
-FAMILIES: Registry[ModelFamily] = Registry(
+MODEL_FAMILIES: Registry[ModelFamily] = Registry(
     "model family",
     {
         "qwen2_5_vl": ("agent.families.qwen_vl:QWEN2_5_VL", "Qwen2.5-VL: tile 28, resized pixels"),
@@ -44,6 +44,7 @@ FAMILIES: Registry[ModelFamily] = Registry(
     },
     example="my_pkg.families:MY_VLM",
     check=is_family,
+    docs="docs/families.md",
 )
 
 # The family of checkpoints that predate the family record (every phone-r1 checkpoint until then).
@@ -53,7 +54,7 @@ DEFAULT_FAMILY = "qwen2_5_vl"
 def family_of(name: str) -> ModelFamily:
     """The record of a `config.model_type` (or a dotted path); UnknownName lists the supported ones."""
     try:
-        return FAMILIES.load(name)
+        return MODEL_FAMILIES.load(name)
     except UnknownName as err:
         raise UnknownName(
             f"{err}. phone-r1 reads each family's tile, pixel budget, chat template and coordinate grid "
