@@ -142,16 +142,16 @@ class PhoneAgent:
         cls, path: str | Path, *, device: str = "cpu", max_new_tokens: int = 512, **backend_kwargs: Any
     ) -> PhoneAgent:
         """An agent on a local transformers model; template, coordinate space and budget come from
-        the checkpoint's `phone_r1.json` (without one: defaults, and the processor's saved budget)."""
+        the checkpoint's `phone_r1.json` (without one: defaults, and the processor's saved budget), by
+        the rule of `agent.spec`."""
         from agent.backends.transformers_backend import TransformersBackend
-        from agent.checkpoint import CheckpointMeta, checkpoint_budget
+        from agent.spec import resolve_spec
 
-        meta = CheckpointMeta.load_or_default(path)
-        budget = checkpoint_budget(path)
+        spec = resolve_spec(path, engine="local", location=path)
         backend = TransformersBackend(
-            path, device=device, budget=budget, max_new_tokens=max_new_tokens, **backend_kwargs
+            path, device=device, budget=spec.budget, max_new_tokens=max_new_tokens, **backend_kwargs
         )
-        return cls(backend, template=meta.prompt_template, coord_space=meta.coord_space, budget=budget)
+        return cls(backend, template=spec.template, coord_space=spec.coord_space, budget=spec.budget)
 
     def messages(self, step: Step) -> list[dict[str, Any]]:
         """The generic chat messages this agent sends for `step`."""
