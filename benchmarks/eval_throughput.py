@@ -54,7 +54,7 @@ def count_steps(root: Path) -> int:
 
 def make_episodes(root: Path, steps: int) -> Path:
     """Synthetic phone-sized episodes (the data area's generator) until there are `steps` steps."""
-    from training.data.synth import synthesize
+    from episodes.synth import synthesize
 
     root.mkdir(parents=True, exist_ok=True)
     start = 30001

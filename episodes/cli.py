@@ -13,7 +13,6 @@ from actions.vocab import (
     DEFAULT_TEMPLATE,
     TEMPLATE_NAMES,
 )
-from agent.spec import add_agent_flags
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +33,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _convert(args: argparse.Namespace) -> int:
-    from training.data.convert import ConvertError, convert
+    from episodes.convert import ConvertError, convert
 
     try:
         summary = convert(
@@ -55,7 +54,7 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _stats(args: argparse.Namespace) -> int:
-    from training.data.stats import compute_stats, render_stats
+    from episodes.stats import compute_stats, render_stats
 
     stats = compute_stats(args.root, image_root=args.image_root, progress=not args.json)
     if args.json:
@@ -66,7 +65,7 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _synth(args: argparse.Namespace) -> int:
-    from training.data.synth import existing_tasks, synthesize
+    from episodes.synth import existing_tasks, synthesize
 
     if (args.width is None) != (args.height is None):
         print("phone-r1 data synth: expected --width and --height together", file=sys.stderr)
@@ -91,7 +90,7 @@ def _synth(args: argparse.Namespace) -> int:
 
 def _export_verl(args: argparse.Namespace) -> int:
     from agent.spec import spec_from_args
-    from training.data.verl import export_verl
+    from episodes.verl import export_verl
 
     # The rows hold the prompt the checkpoint will be asked with: the agent spec's one rule for the
     # flags against the checkpoint's phone_r1.json.
@@ -122,8 +121,8 @@ def _export_verl(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from training.data.importers import run_import
-    from training.data.importers.base import ImportOptions
+    from episodes.importers import run_import
+    from episodes.importers.base import ImportOptions
 
     options = ImportOptions(
         split=args.split,
@@ -191,7 +190,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--rejects", default=None, help="rejects file (default: <output>.rejects.jsonl)")
     p.set_defaults(func=_convert)
 
-    from training.data.importers import IMPORTERS
+    from episodes.importers import IMPORTERS
 
     formats = "\n".join(f"  {name:22s}{line}" for name, (_, line) in IMPORTERS.items())
     p = sub.add_parser(
@@ -270,6 +269,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, help="output folder")
     p.add_argument("--split", default="train", help="split name, also the parquet file name (default: train)")
     p.add_argument("--data-source", default="phone_r1", help="data_source column (default: phone_r1)")
+    from agent.spec import add_agent_flags  # the flags every command that asks a model shares
+
     add_agent_flags(
         p,
         "checkpoint",
