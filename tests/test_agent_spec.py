@@ -130,3 +130,17 @@ def test_serve_banner_shows_the_spec(ckpt, capsys):
     assert main(["serve", str(ckpt), "--engine", "vllm", "--dry-run", "--port", "8123"]) == 0
     out = capsys.readouterr().out
     assert "--port 8123" in out and json.dumps({"max_pixels": 12544})[1:-1] in out
+
+
+def test_the_live_step_takes_the_default_adapter_from_the_registry(monkeypatch):
+    """ui.live names no adapter itself: renaming the registry's default renames the live step's."""
+    import agent.adapters as adapters
+    from ui.live import LiveConfig, live_spec
+
+    monkeypatch.setitem(adapters.ADAPTERS, "seed", adapters.ADAPTERS[adapters.DEFAULT_ADAPTER])
+    monkeypatch.setattr(adapters, "DEFAULT_ADAPTER", "seed")
+    assert live_spec(LiveConfig("http://127.0.0.1:9/v1", "m", None, {})).adapter == "seed"
+    # A run recorded by the default adapter lends the live step its template and space.
+    header = {"agent": "seed", "template": "en", "coord_space": "norm1000", "min_pixels": 3136}
+    spec = live_spec(LiveConfig("http://127.0.0.1:9/v1", "m", None, header))
+    assert (spec.adapter, spec.template, spec.coord_space) == ("seed", "en", "norm1000")
