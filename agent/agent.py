@@ -143,15 +143,17 @@ class PhoneAgent:
     ) -> PhoneAgent:
         """An agent on a local transformers model; template, coordinate space and budget come from
         the checkpoint's `phone_r1.json` (without one: defaults, and the processor's saved budget), by
-        the rule of `agent.spec`."""
+        the rule every command uses (`agent.checkpoint.resolve_settings`, through `agent.spec`)."""
+        from actions.coords import PixelBudget
         from agent.backends.transformers_backend import TransformersBackend
-        from agent.spec import resolve_spec
+        from agent.checkpoint import resolve_settings
 
-        spec = resolve_spec(path, engine="local", location=path)
+        meta, _ = resolve_settings(path)
+        budget = PixelBudget(int(meta.min_pixels), int(meta.max_pixels))
         backend = TransformersBackend(
-            path, device=device, budget=spec.budget, max_new_tokens=max_new_tokens, **backend_kwargs
+            path, device=device, budget=budget, max_new_tokens=max_new_tokens, **backend_kwargs
         )
-        return cls(backend, template=spec.template, coord_space=spec.coord_space, budget=spec.budget)
+        return cls(backend, template=meta.prompt_template, coord_space=meta.coord_space, budget=budget)
 
     def messages(self, step: Step) -> list[dict[str, Any]]:
         """The generic chat messages this agent sends for `step`."""

@@ -318,17 +318,6 @@ def port_or_zero(value: str) -> int:
     return 0 if value.strip() == "0" else port_number(value)
 
 
-def _adapter_help() -> str:
-    from agent.adapters import ADAPTERS
-
-    default = default_adapter()
-    return (
-        f"prompt and answer grammar to ask in (default {default}): "
-        + ", ".join(ADAPTERS)
-        + "; or a dotted path my_pkg.mod:Adapter"
-    )
-
-
 # flag -> (argparse keyword arguments, default help); `help=` and `defaults=` of `add_agent_flags`
 # replace the help text or default where a command means something more specific.
 _FLAGS: dict[str, tuple[dict[str, Any], str]] = {
@@ -349,7 +338,7 @@ _FLAGS: dict[str, tuple[dict[str, Any], str]] = {
     ),
     "min-pixels": ({"type": int}, "pixel budget: smallest image area (default: the checkpoint's)"),
     "max-pixels": ({"type": int}, "pixel budget: largest image area (default: the checkpoint's)"),
-    "agent": ({"metavar": "NAME"}, ""),
+    "agent": ({}, "agent adapter (prompt and answer grammar) to ask in"),
     "agent-prompt": (
         {"type": Path, "metavar": "FILE"},
         "replace the adapter's instruction text with FILE (e.g. a model's official prompt; ${width}, "
@@ -385,9 +374,13 @@ def add_agent_flags(
                 wanted.append(flag)
     for flag in wanted:
         kwargs, text = _FLAGS[flag]
-        kwargs = dict(kwargs)
-        if flag == "agent":
-            text = _adapter_help()
+        kwargs = {**kwargs, "help": help.get(flag, text)}
         if flag in defaults:
             kwargs["default"] = defaults[flag]
-        parser.add_argument(f"--{flag}", help=help.get(flag, text), **kwargs)
+        if flag == "agent":
+            # The adapter registry's own flag: every name and summary in the help, exit 2 with a
+            # did-you-mean for an unknown one.
+            from agent.adapters import ADAPTERS
+
+            kwargs = ADAPTERS.argument(kwargs["help"], default=kwargs.get("default"))
+        parser.add_argument(f"--{flag}", **kwargs)

@@ -135,9 +135,13 @@ def test_serve_banner_shows_the_spec(ckpt, capsys):
 def test_the_live_step_takes_the_default_adapter_from_the_registry(monkeypatch):
     """ui.live names no adapter itself: renaming the registry's default renames the live step's."""
     import agent.adapters as adapters
+    from actions.registry import Registry
     from ui.live import LiveConfig, live_spec
 
-    monkeypatch.setitem(adapters.ADAPTERS, "seed", adapters.ADAPTERS[adapters.DEFAULT_ADAPTER])
+    seed = adapters.ADAPTERS.entry(adapters.DEFAULT_ADAPTER)
+    entries = {e.name: (e.target, e.summary) for e in adapters.ADAPTERS.entries()}
+    renamed = Registry("agent adapter", {**entries, "seed": (seed.target, seed.summary)})
+    monkeypatch.setattr(adapters, "ADAPTERS", renamed)
     monkeypatch.setattr(adapters, "DEFAULT_ADAPTER", "seed")
     assert live_spec(LiveConfig("http://127.0.0.1:9/v1", "m", None, {})).adapter == "seed"
     # A run recorded by the default adapter lends the live step its template and space.
