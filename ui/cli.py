@@ -80,11 +80,16 @@ def run(args: argparse.Namespace) -> int:
         )
     # No analytics or version check: the app often runs where nothing outside can be reached.
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from episodes.readers import NotEpisodes
     from ui.app import launch_app
     from ui.live import LiveConfig
     from ui.replay import load_replay
 
-    data = load_replay(args.episodes, args.results, args.results_b)
+    try:
+        data = load_replay(args.episodes, args.results, args.results_b)
+    except NotEpisodes as exc:  # one episode's folder, or a folder without episodes
+        print(f"phone-r1 ui: --episodes: {exc}", file=sys.stderr)
+        return 2
     header = data.runs[0].header if data.runs else None
     live = LiveConfig(
         args.base_url,
