@@ -148,11 +148,12 @@ class PhoneAgent:
     ) -> PhoneAgent:
         """An agent on a local transformers model; template, coordinate space, budget and the chat
         template's switches come from the checkpoint's `phone_r1.json` (without one: defaults, the
-        family its `config.json` names and the processor's saved budget)."""
+        family its `config.json` names and the processor's saved budget), by the rule every command
+        uses (`agent.checkpoint.resolve_settings`, through `agent.spec`)."""
         from agent.backends.transformers_backend import TransformersBackend
-        from agent.checkpoint import CheckpointMeta
+        from agent.checkpoint import resolve_settings
 
-        meta = CheckpointMeta.load_or_default(path)
+        meta, _ = resolve_settings(path)
         budget = meta.budget
         backend_kwargs.setdefault("chat_template_kwargs", meta.chat_template_kwargs)
         backend = TransformersBackend(
