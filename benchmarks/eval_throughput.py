@@ -51,7 +51,7 @@ def make_episodes(root: Path, steps: int) -> Path:
 
     root.mkdir(parents=True, exist_ok=True)
     start = 30001
-    while (have := count_steps(root)) < steps:
+    while (have := count_steps(root) if any(root.iterdir()) else 0) < steps:
         batch = max(4, (steps - have) // 5)  # about five steps per episode
         synthesize(root, episodes=batch, seed=start, start_id=start, overwrite=False)
         start += batch

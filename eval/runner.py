@@ -98,7 +98,7 @@ def build_record(
 
 def count_steps(root: str | Path) -> int:
     """Number of steps under an episode folder (directory listings only) or in a converted JSONL."""
-    from episodes.readers import JSONL, STEP_FILE, layout, list_episodes, list_step_files
+    from episodes.readers import JSONL, STEP_FILE, layout, list_step_files, require_episodes
 
     root = Path(root)
     if layout(root) == STEP_FILE:
@@ -106,7 +106,7 @@ def count_steps(root: str | Path) -> int:
     if layout(root) == JSONL:
         with open(root, "rb") as f:
             return sum(1 for line in f if line.strip())
-    return sum(len(list_step_files(ep, strict=False)) for ep in list_episodes(root))
+    return sum(len(list_step_files(root / ep, strict=False)) for ep in require_episodes(root))
 
 
 def _limited(steps: Iterable[Any], limit: int | None) -> Iterator[Any]:
