@@ -370,6 +370,9 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
         min_pixels=min_pixels,
         max_pixels=max_pixels,
         api_key_env=args.api_key_env,
+        tile=meta.tile,
+        chat_template_kwargs=meta.chat_template_kwargs,
+        answer_prefix=meta.answer_prefix,
     )
     return {
         "cmd": cmd,

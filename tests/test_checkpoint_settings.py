@@ -198,3 +198,30 @@ def test_report_flags_a_header_that_differs_from_the_checkpoint_it_names(tmp_pat
     assert "max_pixels: the results header has 12544 but" in err and "not made with the checkpoint's" in err
     metrics = json.loads((tmp_path / "changed" / "metrics.json").read_text())
     assert len(metrics["checkpoint_warnings"]) == 1
+
+
+def test_a_phone_r1_json_written_before_model_families_reads_as_qwen2_5_vl(tmp_path):
+    import json
+
+    from actions.coords import PixelBudget
+
+    old = {
+        "coord_space": "resized",
+        "min_pixels": 3136,
+        "max_pixels": 12544,
+        "prompt_template": "zh",
+        "base_model": "Qwen/Qwen2.5-VL-3B-Instruct",
+        "rewards": ["format", "action"],
+        "reward_weights": None,
+        "max_prompt_length": 900,
+        "max_completion_length": 100,
+    }
+    (tmp_path / "phone_r1.json").write_text(json.dumps(old))
+    meta = CheckpointMeta.load(tmp_path)
+    assert (meta.family, meta.tile, meta.chat_template_kwargs, meta.answer_prefix) == (
+        "qwen2_5_vl",
+        28,
+        None,
+        "",
+    )
+    assert meta.budget == PixelBudget(3136, 12544, 28)
