@@ -79,7 +79,7 @@ def step_statistics(rollouts: Sequence[Rollout], credits: Sequence[Credit]) -> d
     """Per step index k: mean reward, return and advantage over the rollouts that reached k, the share
     of rollouts that diverged first at k; per rollout: mean patches, share stopped, share never diverged.
 
-    Keys: `semi_online/{reward,return,advantage}/step_{k}`, `semi_online/diverged_at/step_{k}`,
+    Keys: `semi_online/{reward,return,advantage,advantage_abs}/step_{k}`, `semi_online/diverged_at/step_{k}`,
     `semi_online/patches`, `semi_online/stopped`, `semi_online/no_divergence`, `semi_online/steps`.
     """
     flat_returns = [row for c in credits for row in c.returns]
@@ -92,6 +92,8 @@ def step_statistics(rollouts: Sequence[Rollout], credits: Sequence[Credit]) -> d
         out[f"semi_online/reward/step_{k}"] = sum(rollouts[i].rewards[k] for i in reached) / n
         out[f"semi_online/return/step_{k}"] = sum(flat_returns[i][k] for i in reached) / n
         out[f"semi_online/advantage/step_{k}"] = sum(flat_adv[i][k] for i in reached) / n
+        # Normalised advantages average to about 0 per step; their size shows how much a step is pushed.
+        out[f"semi_online/advantage_abs/step_{k}"] = sum(abs(flat_adv[i][k]) for i in reached) / n
         out[f"semi_online/diverged_at/step_{k}"] = sum(r.divergence == k for r in rollouts) / len(rollouts)
     total = max(len(rollouts), 1)
     out["semi_online/patches"] = sum(r.patches for r in rollouts) / total
