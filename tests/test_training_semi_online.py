@@ -24,6 +24,7 @@ from tests.helpers.tiny import JudgeServer, tiny_model_dir, write_episodes
 from tests.test_training_distributed import RANK_SCRIPT
 from tests.test_training_grpo import grpo_args
 from training.config import RecipeError
+from training.credit import credit
 from training.run import build_dataset_for, build_trainer, plan
 from training.semi_online import join_step_outputs
 
@@ -79,7 +80,7 @@ def test_semi_online_run_logs_per_step_index_and_trains_on_own_history(tmp_path,
     assert any(not torch.equal(before[k], after[k]) for k in before), "weights did not change"
 
 
-def test_semi_online_stop_policy_masks_finished_rollouts(tmp_path, toy, judge):
+def test_semi_online_stop_policy_trains_with_the_semi_online_credit(tmp_path, toy, judge):
     torch.set_num_threads(2)
     plan_ = plan(
         "grpo", semi_args(tmp_path / "run", toy, judge, "--max_steps", "1", "--semi_online_patch", "stop")
@@ -100,6 +101,38 @@ def test_semi_online_stop_policy_masks_finished_rollouts(tmp_path, toy, judge):
     assert out["completion_ids"].shape[0] == 2
     entry = next(e for e in trainer.state.log_history if "semi_online/stopped" in e)
     assert entry["semi_online/stopped"] == 1.0 and entry["semi_online/steps"] == 1.0
+    # The trained advantages are the semi-online credit of the rewards TRL scored, not TRL's own.
+    per_func, _ = trainer._captured
+    rewards = (per_func * trainer.reward_weights.unsqueeze(0)).nansum(dim=1).tolist()
+    expected = credit([[r] for r in rewards], gamma=0.5, step_weight=1.0).advantages
+    assert out["advantages"].tolist() == pytest.approx([a[0] for a in expected], abs=1e-5)
+
+
+@pytest.mark.slow
+def test_semi_online_masks_the_rows_of_a_finished_rollout(tmp_path, judge):
+    torch.set_num_threads(2)
+    # Two episodes per batch, 3 and 2 steps: at step index 2 the shorter one's two rows are fillers.
+    toy = write_episodes(tmp_path / "toy", n_episodes=2, steps=STEPS, single_first=True)
+    (toy / "101" / f"step_{STEPS - 1}.json").unlink()
+    args = ["--max_steps", "1", "--semi_online_max_patches", "-1", "--per_device_train_batch_size", "4"]
+    plan_ = plan("grpo", semi_args(tmp_path / "run", toy, judge, *args))
+    trainer = build_trainer(plan_, build_dataset_for(plan_))
+    batches = []
+    generate = trainer._generate_and_score_completions
+
+    def spy(inputs):
+        out = generate(inputs)
+        batches.append(out)
+        return out
+
+    trainer._generate_and_score_completions = spy
+    trainer.train()
+    (out,) = batches
+    assert out["completion_ids"].shape[0] == 4 * STEPS
+    empty = (out["completion_mask"].sum(dim=1) == 0).tolist()
+    assert sum(empty) == 2
+    assert all(out["advantages"][i] == 0 for i, e in enumerate(empty) if e)
+    assert out["num_items_in_batch"] == out["completion_mask"].sum()
 
 
 def test_join_step_outputs_pads_each_side_and_refuses_unknown_fields():
