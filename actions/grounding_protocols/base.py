@@ -112,7 +112,8 @@ class GroundingProtocol:
     divides by (`image`: the screenshot's header, `declared`: the size written in the annotation,
     `none`: the rule compares pixels); `edges` whether a point on the border is inside; `refusal` how
     refusal items and refusing answers count. `breakdowns` are the category keys the benchmark's own
-    report groups by; `headline` the keys its headline number is a plain mean over (empty: the micro
+    report groups by (`a/b`: each pair of values of keys a and b, as a table of a by b; `box_type` is
+    the target's kind); `headline` the keys its headline number is a plain mean over (empty: the micro
     accuracy over every counted item). `counts(case)` decides the denominator.
     """
 

@@ -47,5 +47,5 @@ PROTOCOL = GroundingProtocol(
     edges="inclusive (box corners ordered first); polygons by ray casting",
     refusal="refusal items counted; right when the answer refuses",
     judge=judge,
-    breakdowns=("platform", "ui_type"),
+    breakdowns=("platform", "ui_type", "box_type"),
 )

@@ -55,6 +55,6 @@ PROTOCOL = GroundingProtocol(
     edges="inclusive; corners as written",
     refusal="no refusal items; a refusal answer is wrong",
     judge=judge,
-    breakdowns=("platform", "ui_type"),
+    breakdowns=("platform", "ui_type", "platform/ui_type"),
     quirks=("every data_type other than 'text' is counted as icon",),
 )

@@ -52,5 +52,5 @@ PROTOCOL = GroundingProtocol(
     edges="inclusive; corners as written",
     refusal="no refusal items released; a refusal answer is wrong",
     judge=judge,
-    breakdowns=("group", "application", "platform", "ui_type"),
+    breakdowns=("group", "ui_type", "group/ui_type", "application", "platform"),
 )
