@@ -58,7 +58,7 @@ def describe_action(action: Any, labels: dict[str, str] | None = None) -> str:
 
 
 def gold_description(step: Any) -> str:
-    return describe_action(step.gold, step.action_type_list)
+    return describe_action(step.gold, step.labels)
 
 
 def _episodes(steps: Iterable[Any]) -> Iterator[list[Any]]:
@@ -74,11 +74,8 @@ def _episodes(steps: Iterable[Any]) -> Iterator[list[Any]]:
 
 
 def with_history(step: Any, history: list[str]) -> Any:
-    """`step` asked with `history` instead of its recorded one (in its fields and its input JSON)."""
-    data = dict(step.input)
-    if data:
-        data["history_path_all"] = list(history)
-    return dataclasses.replace(step, history=list(history), input=data)
+    """`step` asked with `history` instead of its recorded one (its input JSON is derived from it)."""
+    return dataclasses.replace(step, history=list(history))
 
 
 @dataclasses.dataclass
@@ -168,7 +165,7 @@ async def run_own_history(
                     episode_length=len(episode),
                     stopped=stops,
                     # What this step adds to the next step's history, and whose it is.
-                    next_history=describe_action(result.action, step.action_type_list)
+                    next_history=describe_action(result.action, step.labels)
                     if own_entry
                     else gold_description(step),
                     next_history_own=own_entry,

@@ -23,7 +23,7 @@ from phone_r1 import __version__
 
 # (subcommand, module, its registering function)
 SUBCOMMANDS: list[tuple[str, str, str]] = [
-    ("data", "training.data.cli", "register"),
+    ("data", "episodes.cli", "register"),
     ("train", "training.cli", "register"),
     ("serve", "serving.cli", "register"),
     ("merge", "serving.cli", "register_merge"),

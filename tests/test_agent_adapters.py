@@ -508,7 +508,7 @@ def test_messages_hold_goal_history_and_the_agents_number_of_images(name, demo_s
     if name not in ("ui-r1", "agentcpm-gui"):  # these two send the instruction only, no history
         assert demo_step.task in text
         assert demo_step.history[-1] in text
-    low = dataclasses.replace(demo_step, input={**demo_step.input, "step_instruction": "tap the search bar"})
+    low = dataclasses.replace(demo_step, instruction="tap the search bar")
     assert "tap the search bar" in _text(a.messages(low, low.screen_size))
 
 

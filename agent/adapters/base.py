@@ -217,9 +217,3 @@ def split_submit(text: str, problems: list[str]) -> str:
 
 def image_part(path: Any) -> dict[str, Any]:
     return {"type": "image", "image": os.path.abspath(path)}
-
-
-def step_instruction(step: Any) -> str | None:
-    """The step's low-level instruction (AndroidControl Low, AITZ), when the step file carries one."""
-    value = getattr(step, "instruction", None) or (step.input or {}).get("step_instruction")
-    return str(value) if value else None

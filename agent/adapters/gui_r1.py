@@ -27,7 +27,6 @@ from actions.types import (
 )
 from agent.adapters.answer_list import AnswerListAdapter
 from agent.adapters.base import NO_COUNTERPART, image_part, split_submit
-from agent.adapters.base import step_instruction as instruction_of
 
 _ANSWER = re.compile(r"<answer>(.*?)(?:</answer>|$)", re.DOTALL)
 _THINK = re.compile(r"<think>(.*?)</think>", re.DOTALL)
@@ -49,7 +48,7 @@ class GUIR1Adapter(AnswerListAdapter):
 
     def messages(self, step: Any, screen: tuple[int, int]) -> list[dict[str, Any]]:
         task = step.task
-        instruction = instruction_of(step)
+        instruction = step.instruction
         if instruction:
             task += f" (current step: {instruction})"
         history = "; ".join(step.history) or "None"

@@ -24,9 +24,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from training.data.importers import geometry as g
-from training.data.importers.base import DatasetWriter, ImportOptions, Screen, SourceEpisode, SourceStep
-from training.data.importers.tfrecord import FramingError, Node, iter_records, parse_example, parse_forest
+from episodes.importers import geometry as g
+from episodes.importers.base import DatasetWriter, ImportOptions, Screen, SourceEpisode, SourceStep
+from episodes.importers.tfrecord import FramingError, Node, iter_records, parse_example, parse_forest
 
 FORMAT_VERSION = "android_control TFRecord (GZIP), README of google-research/android_control"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

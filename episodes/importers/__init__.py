@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-# name -> (module under training.data.importers, one line for --help and the docs table)
+# name -> (module under episodes.importers, one line for --help and the docs table)
 IMPORTERS: dict[str, tuple[str, str]] = {
     "androidcontrol": ("androidcontrol", "AndroidControl GZIP TFRecord shards (+ splits.json)"),
     "androidcontrol-jsonl": (
@@ -44,7 +44,7 @@ def resolve(name: str) -> tuple[Callable[..., None], str]:
 
 def run_import(fmt: str, src: str | Path, out: str | Path, options: Any) -> dict[str, Any]:
     """Import `src` in format `fmt` into the raw episode folder `out`; returns the dataset card."""
-    from training.data.importers.base import DatasetWriter
+    from episodes.importers.base import DatasetWriter
 
     fn, version = resolve(fmt)
     src, out = Path(src), Path(out)

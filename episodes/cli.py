@@ -34,7 +34,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _convert(args: argparse.Namespace) -> int:
-    from training.data.convert import ConvertError, convert
+    from episodes.convert import ConvertError, convert
 
     try:
         summary = convert(
@@ -55,7 +55,7 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _stats(args: argparse.Namespace) -> int:
-    from training.data.stats import compute_stats, render_stats
+    from episodes.stats import compute_stats, render_stats
 
     stats = compute_stats(args.root, image_root=args.image_root, progress=not args.json)
     if args.json:
@@ -66,7 +66,7 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _synth(args: argparse.Namespace) -> int:
-    from training.data.synth import existing_tasks, synthesize
+    from episodes.synth import existing_tasks, synthesize
 
     if (args.width is None) != (args.height is None):
         print("phone-r1 data synth: expected --width and --height together", file=sys.stderr)
@@ -91,7 +91,7 @@ def _synth(args: argparse.Namespace) -> int:
 
 def _export_verl(args: argparse.Namespace) -> int:
     from agent.checkpoint import CheckpointMeta
-    from training.data.verl import export_verl
+    from episodes.verl import export_verl
 
     # Explicit flags win; otherwise the checkpoint's recorded settings; otherwise the project defaults.
     meta = CheckpointMeta.load(args.checkpoint) if args.checkpoint else CheckpointMeta()
@@ -117,8 +117,8 @@ def _export_verl(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from training.data.importers import run_import
-    from training.data.importers.base import ImportOptions
+    from episodes.importers import run_import
+    from episodes.importers.base import ImportOptions
 
     options = ImportOptions(
         split=args.split,
@@ -186,7 +186,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--rejects", default=None, help="rejects file (default: <output>.rejects.jsonl)")
     p.set_defaults(func=_convert)
 
-    from training.data.importers import IMPORTERS
+    from episodes.importers import IMPORTERS
 
     formats = "\n".join(f"  {name:22s}{line}" for name, (_, line) in IMPORTERS.items())
     p = sub.add_parser(
