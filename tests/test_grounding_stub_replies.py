@@ -34,9 +34,9 @@ def wire(messages):
 @pytest.mark.parametrize("name", GROUNDING_ADAPTERS.names())
 def test_every_item_is_answered_in_the_grammar_and_lands_in_its_target(tmp_path, name):
     # Items 0 and 2 share a screenshot; item 6's instruction contains item 0's ("press button 0").
-    lines = [item_line(i) for i in range(4)] + [
-        item_line(6, image="images/s0.png", instruction="press button 0 twice")
-    ]
+    polygon = item_line(1)["target"]
+    twice = item_line(6, image="images/s0.png", instruction="press button 0 twice", target=polygon)
+    lines = [item_line(i) for i in range(4)] + [twice]
     items = read_grounding_items(write_set(tmp_path / "set", lines))
     adapter = make_grounding_adapter(name, budget=PixelBudget())
     reply = grounding_replies(items, adapter, unknown="no idea")
