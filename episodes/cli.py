@@ -19,6 +19,10 @@ log = logging.getLogger(__name__)
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from episodes.grounding import is_grounding_set
+
+    if is_grounding_set(args.root):
+        return _validate_grounding(args)
     from episodes.validate import validate
 
     report = validate(args.root, image_root=args.image_root, decode=args.decode, progress=True)
@@ -31,6 +35,34 @@ def _validate(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 2 if errors else 0  # bad data is bad input
+
+
+def _validate_grounding(args: argparse.Namespace) -> int:
+    from episodes.grounding import validate_grounding
+
+    report = validate_grounding(args.root, decode=args.decode)
+    for problem in report.problems:
+        print(problem)
+    errors = len(report.errors)
+    print(
+        f"{report.items} grounding items: {errors} error(s), {len(report.problems) - errors} warning(s)",
+        file=sys.stderr,
+    )
+    return 2 if errors else 0
+
+
+def _grounding_set(args: argparse.Namespace) -> int:
+    from episodes.grounding_steps import write_grounding_set
+    from episodes.records import RecordError
+
+    try:
+        card = write_grounding_set(args.root, args.output)
+    except (RecordError, FileNotFoundError, FileExistsError) as exc:
+        print(f"phone-r1 data grounding-set: {exc}", file=sys.stderr)
+        return 2
+    skipped = ", ".join(f"{n} {why}" for why, n in card["skipped"].items()) or "none"
+    print(f"wrote {card['items_out']} grounding items to {args.output} (steps skipped: {skipped})")
+    return 0
 
 
 def _convert(args: argparse.Namespace) -> int:
@@ -162,7 +194,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             help="for a JSONL file: folder its image paths are relative to (default: the file's folder)",
         )
 
-    p = sub.add_parser("validate", help="report every problem with file and line; exit 2 if any")
+    p = sub.add_parser(
+        "validate",
+        help="report every problem with file and line (episodes or a grounding set); exit 2 if any",
+    )
     root_arg(p)
     p.add_argument(
         "--decode", action="store_true", help="decode every screenshot (slow; catches truncated files)"
@@ -235,6 +270,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="androidcontrol: shards read in parallel processes (default 1; not with --limit)",
     )
     p.set_defaults(func=_import)
+
+    p = sub.add_parser(
+        "grounding-set",
+        help="a grounding set from navigation episodes: each click on a box, with its step instruction "
+        "(or description) as the instruction",
+        description="Write the UI elements the click and long-press steps of raw episodes target as a "
+        "grounding set (OUT/grounding.jsonl and images/), for grounding evaluation or training.",
+    )
+    p.add_argument("root", help="raw episode folder or converted JSONL")
+    p.add_argument("-o", "--output", required=True, help="output folder (new or empty)")
+    p.set_defaults(func=_grounding_set)
 
     p = sub.add_parser("stats", help="counts per action type, app, steps per episode, screen sizes")
     root_arg(p)
