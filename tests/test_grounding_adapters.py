@@ -295,3 +295,15 @@ def test_registry_refuses_what_is_not_a_grounding_adapter():
         ValueError, match="expected a subclass of agent.adapters.grounding.base.GroundingAdapter"
     ):
         GROUNDING_ADAPTERS.load("agent.adapters.phone_r1:PhoneR1Adapter")
+
+
+def test_docs_table_and_sources_name_every_grounding_adapter():
+    import sys
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "eval.md").read_text(encoding="utf-8")
+    grounding = text[text.index("### Grounding adapters") :]
+    for name in GROUNDING_ADAPTERS.names():
+        cls = GROUNDING_ADAPTERS.load(name)
+        assert f"| `{name}` |" in grounding, name
+        assert cls.name == name and cls.source and cls.grammar and cls.__doc__, name
+        assert sys.modules[cls.__module__].__doc__, name

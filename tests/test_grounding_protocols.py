@@ -233,3 +233,13 @@ def test_every_protocol_gives_a_well_formed_verdict(name, target, answer):
     assert isinstance(verdict.reason, str) and verdict.reason
     if not answer.parsed:
         assert verdict.outcome == "wrong_format"
+
+
+def test_docs_have_a_card_per_grounding_protocol():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "eval.md").read_text(encoding="utf-8")
+    grounding = text[text.index("## Grounding") :]
+    cards = set(re.findall(r"^### `([a-z0-9-]+)`", grounding, flags=re.M))
+    assert set(GROUNDING_PROTOCOLS.names()) <= cards, set(GROUNDING_PROTOCOLS.names()) - cards
