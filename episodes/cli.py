@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import sys
+from collections.abc import Callable
 
 from actions.vocab import (
     COORD_SPACES,
@@ -16,8 +18,30 @@ from actions.vocab import (
 )
 
 log = logging.getLogger(__name__)
+Handler = Callable[[argparse.Namespace], int]
 
 
+def _bad_input_is_one_line(command: str) -> Callable[[Handler], Handler]:
+    """A missing path, a folder that holds no episodes or a bad record read strictly: one line, exit 2."""
+
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        def run(args: argparse.Namespace) -> int:
+            from episodes.readers import NotEpisodes
+            from episodes.records import RecordError
+
+            try:
+                return handler(args)
+            except (FileNotFoundError, NotEpisodes, RecordError) as exc:
+                print(f"phone-r1 data {command}: {exc}", file=sys.stderr)
+                return 2
+
+        return run
+
+    return wrap
+
+
+@_bad_input_is_one_line("validate")
 def _validate(args: argparse.Namespace) -> int:
     from episodes.grounding import is_grounding_set
 
@@ -65,6 +89,7 @@ def _grounding_set(args: argparse.Namespace) -> int:
     return 0
 
 
+@_bad_input_is_one_line("convert")
 def _convert(args: argparse.Namespace) -> int:
     from episodes.convert import ConvertError, convert
 
@@ -86,6 +111,7 @@ def _convert(args: argparse.Namespace) -> int:
     return 0
 
 
+@_bad_input_is_one_line("stats")
 def _stats(args: argparse.Namespace) -> int:
     from episodes.stats import compute_stats, render_stats
 
@@ -97,6 +123,7 @@ def _stats(args: argparse.Namespace) -> int:
     return 0
 
 
+@_bad_input_is_one_line("synth")
 def _synth(args: argparse.Namespace) -> int:
     from episodes.synth import existing_tasks, synthesize
 
@@ -121,6 +148,7 @@ def _synth(args: argparse.Namespace) -> int:
     return 0
 
 
+@_bad_input_is_one_line("export-verl")
 def _export_verl(args: argparse.Namespace) -> int:
     from agent.checkpoint import CheckpointMeta
     from episodes.verl import export_verl
@@ -167,6 +195,12 @@ def _import(args: argparse.Namespace) -> int:
         # ImportFailure (a bad source record) is a ValueError: file, record and reason are in its text.
         print(f"phone-r1 data import: {exc}", file=sys.stderr)
         return 2
+    if card.get("kind") == "grounding":
+        print(
+            f"wrote {card['items_out']} grounding items to {args.output} (rejected {card['rejected']}, "
+            f"protocol {card['protocol']}); card: dataset_card.json"
+        )
+        return 0
     print(
         f"wrote {card['episodes_out']} episodes, {card['steps_out_total']} steps to {args.output} "
         f"(dropped {sum(card['dropped'].values())}, rejected {card['rejected']}); card: dataset_card.json"
@@ -223,22 +257,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     from episodes.importers import IMPORTERS
 
-    formats = "\n".join(f"  {name:22s}{line}" for name, (_, line) in IMPORTERS.items())
+    formats = "\n".join(f"  {e.name:22s}{e.summary}" for e in IMPORTERS.entries())
     p = sub.add_parser(
         "import",
-        help="import a public benchmark (AndroidControl, AITZ, GUI-Odyssey, AMEX) as raw episodes",
+        help="import a public benchmark (AndroidControl, AITZ, GUI-Odyssey, AMEX) as raw episodes, or a "
+        "grounding benchmark (ScreenSpot, ScreenSpot-v2, ScreenSpot-Pro, OSWorld-G, UI-Vision, MMBench-GUI) "
+        "as a grounding set",
         description="Import a public GUI-agent data set as raw episodes with the gold context and a "
-        "dataset_card.json (counts, conventions, dropped steps). Formats:\n" + formats,
+        "dataset_card.json (counts, conventions, dropped steps), or a grounding benchmark as a grounding set "
+        "(grounding.jsonl and images/). Formats:\n" + formats,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("format", metavar="FORMAT", help=f"one of {', '.join(IMPORTERS)}, or module:function")
+    p.add_argument(
+        "format",
+        type=IMPORTERS.arg_type,
+        metavar="FORMAT",
+        help=f"one of {', '.join(IMPORTERS)}, or a dotted path like {IMPORTERS.example}",
+    )
     p.add_argument("src", metavar="SRC", help="the downloaded data set (folder, shard or JSONL file)")
     p.add_argument("-o", "--output", required=True, help="output folder (new or empty)")
     p.add_argument(
         "--split",
         default=None,
         help="split to import (AndroidControl: splits.json key; AITZ: train|test folder; "
-        "GUI-Odyssey: [random|task|device|app/]train|test); default: everything",
+        "GUI-Odyssey: [random|task|device|app/]train|test; ScreenSpot: mobile|desktop|web; ScreenSpot-Pro: an "
+        "annotation file's stem; UI-Vision: basic|functional|spatial; MMBench-GUI: basic|advanced); "
+        "default: everything",
     )
     p.add_argument(
         "--setting",
@@ -246,7 +290,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="high",
         help="low puts each step instruction in the prompt (input.step_instruction); default: high",
     )
-    p.add_argument("--limit", type=int, default=None, help="stop after N episodes")
+    p.add_argument("--limit", type=int, default=None, help="stop after N episodes (grounding: N items)")
     p.add_argument(
         "--add-finish",
         action="store_true",
@@ -261,7 +305,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--screenshots",
         default=None,
         metavar="DIR",
-        help="androidcontrol-jsonl: folder holding the screenshots the JSONL names",
+        help="androidcontrol-jsonl, grounding formats: folder holding the screenshots the annotations name "
+        "(grounding default: the release's own images folder)",
     )
     p.add_argument(
         "--workers",

@@ -47,10 +47,9 @@ def describe_action(action: Any, labels: dict[str, str] | None = None) -> str:
         x, y = action.point
         return f"{label} ({round(x)},{round(y)})"
     if kind == "swipe":
-        (x1, y1), (x2, y2) = action.start, action.end
-        dx, dy = x2 - x1, y2 - y1
-        direction = ("right" if dx > 0 else "left") if abs(dx) > abs(dy) else ("down" if dy > 0 else "up")
-        return f"{label} {direction}"
+        from actions.directions import main_direction
+
+        return f"{label} {main_direction(action.start, action.end, unit='pixel', zero='up')}"
     text = getattr(action, "text", None) or getattr(action, "app", None)
     if text:
         return f"{label}{text}"

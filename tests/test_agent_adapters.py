@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from actions import Back, Click, LongClick, OpenApp, Swipe, TaskCompleted, TaskImpossible, TypeText, Wait
 from actions.coords import PixelBudget
-from actions.match import match_step, swipe_directions
+from actions.directions import directions
+from actions.match import match_step
 from agent.adapters import ADAPTERS, adapter_class, make_adapter
 from agent.adapters.base import ADAPTER_SPACES, EXPECTED_GRAMMAR, NO_COUNTERPART, TYPE_SUBMIT_SPLIT, Adapter
 
@@ -273,7 +274,7 @@ def test_real_shaped_answers(name, raw, expected):
     if kind in ("click", "long_click"):
         assert action.point == pytest.approx(expected[1], abs=1)
     elif kind == "swipe":
-        assert swipe_directions(action) == {expected[1]}
+        assert directions(action.start, action.end, unit="pixel") == {expected[1]}
     elif kind == "type":
         assert action.text == expected[1]
     elif kind == "open_app":

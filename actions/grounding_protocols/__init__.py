@@ -62,6 +62,7 @@ GROUNDING_PROTOCOLS: Registry[GroundingProtocol] = Registry(
     },
     example="my_pkg.mod:PROTOCOL",
     check=is_grounding_protocol,
+    docs="docs/eval.md",
 )
 
 

@@ -21,6 +21,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from actions.directions import main_direction
 from episodes.importers import geometry as g
 from episodes.importers.base import DatasetWriter, ImportOptions, Screen, SourceEpisode, SourceStep
 
@@ -74,7 +75,10 @@ def convert_step(
         return wired, None, context, action
     if action == "SCROLL":
         start, end = _scale(info[0], screen), _scale(info[1], screen)
-        context = {"scroll_direction": g.direction_of(start, end), "scroll_direction_means": "finger"}
+        context = {
+            "scroll_direction": main_direction(start, end, unit="pixel", zero="up"),
+            "scroll_direction_means": "finger",
+        }
         return g.swipe(start, end, screen, description), None, context, action
     if action in ("TEXT", "TYPE"):
         return g.wire("type", str(info or ""), description), None, {}, action

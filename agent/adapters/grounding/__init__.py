@@ -54,6 +54,7 @@ GROUNDING_ADAPTERS: Registry[type] = Registry(
     },
     example="my_pkg.mod:MyGrounding",
     check=is_grounding_adapter,
+    docs="docs/eval.md",
 )
 
 
