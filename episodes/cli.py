@@ -280,9 +280,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--split",
         default=None,
         help="split to import (AndroidControl: splits.json key; AITZ: train|test folder; "
-        "GUI-Odyssey: [random|task|device|app/]train|test; ScreenSpot: mobile|desktop|web; ScreenSpot-Pro: an "
-        "annotation file's stem; UI-Vision: basic|functional|spatial; MMBench-GUI: basic|advanced); "
-        "default: everything",
+        "GUI-Odyssey: [random|task|device|app/]train|test; ScreenSpot: mobile|desktop|web; "
+        "ScreenSpot-Pro: an annotation file's stem; UI-Vision: basic|functional|spatial; "
+        "MMBench-GUI: basic|advanced); default: everything",
     )
     p.add_argument(
         "--setting",

@@ -30,7 +30,7 @@ FAMILIES: Registry[Registry[Any]] = Registry(
         "importer": ("episodes.importers:IMPORTERS", "dataset importers, data import FORMAT"),
         "grounding-protocol": (
             "actions.grounding_protocols:GROUNDING_PROTOCOLS",
-            "grounding benchmarks' point-in-target rules, eval run|report|rescore --protocol on grounding sets",
+            "grounding benchmarks' point-in-target rules, eval run|report|rescore --protocol on grounding",
         ),
         "grounding-adapter": (
             "agent.adapters.grounding:GROUNDING_ADAPTERS",

@@ -199,3 +199,18 @@ def test_a_used_output_folder_is_refused(tmp_path):
     _, out = imported(tmp_path, "osworld-g")
     with pytest.raises(FileExistsError, match="expected an empty or new output folder"):
         run_grounding_import(OSWORLD_G, "osworld-g", tmp_path / "src", out, ImportOptions())
+
+
+def test_data_import_writes_a_grounding_set_and_names_bad_records(tmp_path, capsys):
+    from phone_r1.cli import main
+
+    src = release.osworld_g(tmp_path / "src")
+    assert main(["data", "import", "osworld-g", str(src), "-o", str(tmp_path / "out")]) == 0
+    assert "wrote 3 grounding items" in capsys.readouterr().out
+    assert main(["data", "validate", str(tmp_path / "out")]) == 0
+    _break(src / "OSWorld-G.json", 2, box_type="ellipse")
+    assert main(["data", "import", "osworld-g", str(src), "-o", str(tmp_path / "bad")]) == 2
+    err = capsys.readouterr().err
+    assert "OSWorld-G.json: record 2: expected box_type bbox, polygon or refusal, found 'ellipse'" in err
+    code = main(["data", "import", "osworld-g", str(src), "-o", str(tmp_path / "skip"), "--skip-invalid"])
+    assert code == 0 and "rejected 1" in capsys.readouterr().out

@@ -4,8 +4,8 @@
 (names, help, exit 2 with a did-you-mean), the docs and the tests read it. Each entry is the
 `import_episodes(src, options, writer)` function of a module of this package whose docstring names the
 source format it reads and what differs; a grounding benchmark's entry is a
-`grounding_base.GroundingImporter`, which writes a grounding set instead of episodes. A user's own importer is named by dotted path,
-`my_pkg.my_module:import_episodes`, with the same signature.
+`grounding_base.GroundingImporter`, which writes a grounding set instead of episodes. A user's own
+importer is named by dotted path, `my_pkg.my_module:import_episodes`, with the same signature.
 
 Only the standard library is imported here, so the CLI's `--help` stays fast.
 """
