@@ -23,7 +23,7 @@ from actions.registry import Registry
 def _is_importer(obj: Any) -> str | None:
     if callable(obj) and not isinstance(obj, type):
         return None
-    if type(obj).__name__ == "GroundingImporter":  # checked by name: its module loads only when used
+    if is_grounding_importer(obj):  # checked by name: its module loads only when used
         return None
     return (
         "expected a function import_episodes(src, options, writer) or an "
@@ -83,9 +83,22 @@ IMPORTERS: Registry[Callable[..., None]] = Registry(
 
 
 def resolve(name: str) -> tuple[Callable[..., None], str]:
-    """`(import_episodes function, format version)` for a registry name or a `module:function` path."""
+    """`(import function, format version)` for a registry name or a `module:function` path (a grounding
+    importer's reader and the release it was written against)."""
     fn = IMPORTERS.load(name)
+    if is_grounding_importer(fn):
+        return fn.read, fn.version  # type: ignore[attr-defined]
     return fn, getattr(sys.modules.get(fn.__module__), "FORMAT_VERSION", "")
+
+
+def is_grounding_importer(obj: Any) -> bool:
+    """True for a `grounding_base.GroundingImporter` (it writes a grounding set, not episodes)."""
+    return type(obj).__name__ == "GroundingImporter"
+
+
+def grounding_formats() -> list[str]:
+    """The names of the formats that import grounding benchmarks."""
+    return [name for name in IMPORTERS if is_grounding_importer(IMPORTERS.load(name))]
 
 
 def run_import(fmt: str, src: str | Path, out: str | Path, options: Any) -> dict[str, Any]:

@@ -1,6 +1,7 @@
-"""MMBench-GUI L2 element grounding as released (OpenGVLab/MMBench-GUI on the Hugging Face hub;
-open-compass/MMBench-GUI README "Data prepare"): `L2_annotations.json` and
-`offline_images/<platform>/<image_path>`.
+"""MMBench-GUI L2 element grounding as released.
+
+Source: OpenGVLab/MMBench-GUI on the Hugging Face hub (open-compass/MMBench-GUI README "Data
+prepare"): `L2_annotations.json` and `offline_images/<platform>/<image_path>`.
 
 Each item: `image_path` (relative to its platform's folder: the evaluator prefixes `platform/`,
 `benchmarks/l2_element_grounding.py` lines 66-70), `platform` (os_windows, os_mac, os_linux,
@@ -10,6 +11,8 @@ and `image_size`. The box is kept as written: `unit` when its four values lie in
 evaluator decides, line 194), otherwise `pixel` (the evaluator then divides by the image's size, a
 -1 read as 0). Categories: `grounding_type`, `platform`, `ui_type` (`data_type`), `app_name`,
 `category`. Ids are the item's `index` where it has one, else its position.
+
+What differs: nothing; the L1, L3 and L4 annotations are not grounding and are not read.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""OSWorld-G as released (xlang-ai/OSWorld-G `benchmark/`): `OSWorld-G.json`, `images/` and
-`classification_result.json`.
+"""OSWorld-G as released.
+
+Source: xlang-ai/OSWorld-G `benchmark/`: `OSWorld-G.json`, `images/` and `classification_result.json`.
 
 Each item: `id`, `image_path` (relative to `images/`), `image_size` `[w, h]`, `instruction`,
 `box_type` (`bbox`, `polygon` or `refusal`), `box_coordinates` (`bbox`: `[x, y, w, h]` pixels, the
@@ -12,6 +13,9 @@ A box becomes `[x, y, x + w, y + h]` pixels, a polygon its vertices in order, a 
 `refuse` target; categories: `capability` (a list), `gui_types` (a list). The source may also be the
 JSON file itself (for a refined variant of the set), with `images/` and `classification_result.json`
 beside it.
+
+What differs: the `[x, y, w, h]` reading of `bbox` items comes from the official evaluation's callers
+(the evaluator itself could not be read here).
 """
 
 from __future__ import annotations

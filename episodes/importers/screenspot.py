@@ -1,6 +1,6 @@
 """ScreenSpot and ScreenSpot-v2 as released: one JSON per platform, one screenshots folder.
 
-ScreenSpot (njucckevin/SeeClick README: the "ScreenSpot" annotations and `screenspot_imgs/`):
+Source: ScreenSpot (njucckevin/SeeClick README: the "ScreenSpot" annotations and `screenspot_imgs/`):
 `screenspot_{mobile,desktop,web}.json`; ScreenSpot-v2 (OS-Copilot/ScreenSpot-v2 on the Hugging Face
 hub): `screenspot_{mobile,desktop,web}_v2.json` beside `screenspotv2_image.zip`, extracted to
 `screenspotv2_image/`. Each item: `img_filename`, `bbox` `[x, y, w, h]` in pixels, `instruction`,
@@ -9,8 +9,11 @@ hub): `screenspot_{mobile,desktop,web}_v2.json` beside `screenspotv2_image.zip`,
 The box becomes `[x, y, x + w, y + h]` pixels (SeeClick's `screenspot_test.py` line 69 does the same
 addition); categories: `platform` (the file's: mobile, desktop, web), `ui_type` (`data_type`),
 `source` (`data_source`). Ids are `<platform>/<index in the file>`. `--split mobile|desktop|web`
-imports one file. A box whose four values all lie in [0, 1] is refused: that is the HongxinLi/
-ScreenSpot_v2 mirror's normalised `[x1, y1, x2, y2]`, not this release's pixels.
+imports one file.
+
+What differs: nothing is dropped or changed beyond the box arithmetic; a box whose four values all lie
+in [0, 1] is refused: that is the HongxinLi/ScreenSpot_v2 mirror's normalised `[x1, y1, x2, y2]`,
+not this release's pixels.
 """
 
 from __future__ import annotations

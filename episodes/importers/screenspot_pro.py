@@ -1,4 +1,6 @@
-"""ScreenSpot-Pro as released (likaixin/ScreenSpot-Pro on the Hugging Face hub): `annotations/` holds
+"""ScreenSpot-Pro as released.
+
+Source: likaixin/ScreenSpot-Pro on the Hugging Face hub: `annotations/` holds
 one JSON per application and platform (`android_studio_macos.json`, ...), `images/` the screenshots
 under the relative path each item names (`img_filename`).
 
@@ -8,6 +10,8 @@ Office, OS), `platform`, `application` (fields read by `eval_screenspot_pro.py` 
 403-416). The box is kept as written; `img_size` is kept as the declared size (the protocol divides by
 it); `instruction_cn` becomes the `cn` instruction (the evaluator's `--language cn`). `--split NAME`
 imports `annotations/NAME.json` only.
+
+What differs: nothing; the evaluator's negative items (`--gt_type negative`) are not in the release.
 """
 
 from __future__ import annotations

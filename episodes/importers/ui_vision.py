@@ -1,4 +1,6 @@
-"""UI-Vision element grounding as released (ServiceNow/ui-vision on the Hugging Face hub):
+"""UI-Vision element grounding as released.
+
+Source: ServiceNow/ui-vision on the Hugging Face hub:
 `annotations/element_grounding/element_grounding_{basic,functional,spatial}.json` and `images/`.
 
 Each item: `image_path` (relative to `images/`), `prompt_to_evaluate` (the instruction the evaluator
@@ -7,6 +9,8 @@ sends), `bbox` `[x1, y1, x2, y2]` in pixels, `image_size` `[w, h]`, `element_typ
 as written, inverted corners included (the evaluator swaps them; its protocol does too); categories:
 `setting` (basic, functional or spatial: the file's), `platform`, `element_type`, `category`. Ids are
 `<setting>/<index in the file>`. `--split basic|functional|spatial` imports one file.
+
+What differs: layout grounding (`annotations/layout_grounding/`, scored by IoU) is not imported.
 """
 
 from __future__ import annotations
