@@ -3,7 +3,14 @@ import re
 
 import pytest
 
-from actions import ACTION_TYPES, THINK_FIELDS, PixelBudget, model_screen_size, parse_action, parse_completion
+from actions import (
+    SEED_ACTION_TYPES,
+    THINK_FIELDS,
+    PixelBudget,
+    model_screen_size,
+    parse_action,
+    parse_completion,
+)
 from agent.prompt import (
     PROMPTS_DIR,
     available_templates,
@@ -87,13 +94,13 @@ def test_template_carries_fields_actions_think_and_valid_examples(template):
         "history_path_all",
         "app_name",
         "action_type_list",
-        *ACTION_TYPES,
+        *SEED_ACTION_TYPES,
         *THINK_FIELDS,
     ]:
         assert name in text, name
     # Every one-line action example is valid wire JSON, one per action type.
     examples = [json.loads(line) for line in text.splitlines() if line.startswith('{"action_type"')]
-    assert sorted(parse_action(e).action_type for e in examples) == sorted(ACTION_TYPES)
+    assert sorted(parse_action(e).action_type for e in examples) == sorted(SEED_ACTION_TYPES)
     # The full output example parses with no problems.
     shape = re.search(r"^<think>.*</answer>$", text, re.M).group(0)
     parsed = parse_completion(shape)

@@ -55,6 +55,10 @@ class Protocol:
     counts: Callable[[Action], bool] = field(default=lambda gold: True, repr=False)
     context: tuple[str, ...] = ()
     quirks: tuple[str, ...] = ()
+    # What still differs from the official evaluator's verdicts, each with its reason (the card lists them).
+    deviations: tuple[str, ...] = ()
+    # How the protocol was checked against the official code (cases, agreement), for the card.
+    checked: str = ""
 
     def step_rule(self) -> dict[str, str]:
         """The rule per kind of action, as docs and reports print it."""

@@ -56,6 +56,10 @@ ADAPTERS: Registry[type] = Registry(
             "agent.adapters.ui_venus:UIVenusAdapter",
             "UI-Venus-Navi 1.0 <action>Click(box=...)</action>, resized pixels",
         ),
+        "ui-venus-2": (
+            "agent.adapters.ui_venus:UIVenus2Adapter",
+            "UI-Venus-2 <action>Click(point=...)</action>, 0-999 grid (x / 1000 * W)",
+        ),
         "gui-owl": (
             "agent.adapters.gui_owl:GUIOwlAdapter",
             "GUI-Owl <thinking> + mobile_use call + <conclusion>, resized pixels",

@@ -1,7 +1,7 @@
 """What every agent adapter shares: the reading it returns, coordinate mapping, direction words, problems.
 
 An adapter speaks one public agent's language: it turns a `Step` into that agent's chat messages and
-reads the agent's raw answer back into one of the ten typed `actions` in ORIGINAL pixels, with named
+reads the agent's raw answer back into one of the typed `actions` in ORIGINAL pixels, with named
 problems. `parse` never raises. `render` writes a typed action in the agent's own grammar (the scripted
 server answers with it in tests, so every parser is checked against its own renderer).
 """
@@ -24,8 +24,8 @@ logger = logging.getLogger(__name__)
 
 # Coordinate spaces an adapter may answer in. `norm999` is Qwen3-VL's 0-999 grid (x / 999 * W).
 ADAPTER_SPACES: tuple[str, ...] = ("original", "resized", "norm1000", "norm999")
-# Problem prefixes: an answer whose action has no counterpart among the ten types, and an answer that is
-# not in the adapter's grammar at all.
+# Problem prefixes: an answer whose action has no counterpart among the typed actions, and an answer that
+# is not in the adapter's grammar at all.
 NO_COUNTERPART = "no_counterpart:"
 EXPECTED_GRAMMAR = "expected_grammar:"
 # Informational: a `type` whose text ended in a newline (submit) had it split off.
@@ -58,6 +58,9 @@ class Adapter:
     scroll_means: ClassVar[str] = "finger"  # what a direction word names: `finger` path or `content`
     max_images: ClassVar[int] = 1
     reproduced_from: ClassVar[str] = "code"  # `code` or `readme`: where the prompt and grammar were read
+    # The system key presses beyond back (`actions.types.KEY_ACTION_TYPES`) this agent's grammar can say;
+    # a gold step of another key has no counterpart in its answers.
+    keys: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self, budget: Any = None, *, round_coords: bool = True, prompt_file: str | Path | None = None
@@ -120,6 +123,12 @@ class Adapter:
 
     def expected_grammar(self) -> str:
         return f"{EXPECTED_GRAMMAR}{self.name}"
+
+    def expresses(self, action_type: str) -> bool:
+        """Whether this agent's grammar can say an action of `action_type` (key presses per `keys`)."""
+        from actions.types import KEY_ACTION_TYPES
+
+        return action_type not in KEY_ACTION_TYPES or action_type in self.keys
 
     # -- coordinates -----------------------------------------------------------------------------
     def model_screen(self, screen: tuple[int, int]) -> tuple[int, int]:
