@@ -243,3 +243,13 @@ def test_docs_have_a_card_per_grounding_protocol():
     grounding = text[text.index("## Grounding") :]
     cards = set(re.findall(r"^### `([a-z0-9-]+)`", grounding, flags=re.M))
     assert set(GROUNDING_PROTOCOLS.names()) <= cards, set(GROUNDING_PROTOCOLS.names()) - cards
+
+
+def test_docs_cards_are_the_registry_cards():
+    """docs/eval.md holds `python -m actions.grounding_protocols.cards`'s output."""
+    from pathlib import Path
+
+    from actions.grounding_protocols.cards import cards_markdown
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "eval.md").read_text(encoding="utf-8")
+    assert cards_markdown() in text, "regenerate: python -m actions.grounding_protocols.cards"

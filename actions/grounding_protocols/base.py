@@ -114,7 +114,9 @@ class GroundingProtocol:
     refusal items and refusing answers count. `breakdowns` are the category keys the benchmark's own
     report groups by (`a/b`: each pair of values of keys a and b, as a table of a by b; `box_type` is
     the target's kind); `headline` the keys its headline number is a plain mean over (empty: the micro
-    accuracy over every counted item). `counts(case)` decides the denominator.
+    accuracy over every counted item). `counts(case)` decides the denominator. `evidence` names the
+    source lines behind each part of the rule, `checked` how it was compared with the source's code;
+    docs/eval.md's cards are written from these fields (`python -m actions.grounding_protocols.cards`).
     """
 
     name: str
@@ -129,7 +131,9 @@ class GroundingProtocol:
     headline: tuple[str, ...] = ()
     counts: Callable[[GroundingCase], bool] = field(default=_always, repr=False)
     quirks: tuple[str, ...] = ()
-    differs: str = ""
+    differs: str = ""  # what is known to differ from the source
+    evidence: tuple[str, ...] = ()  # the source lines each part of the rule comes from
+    checked: str = ""  # how the rule was checked against the source's own code
 
     def rule(self) -> dict[str, str]:
         """The rule in words, as docs and reports print it."""

@@ -85,4 +85,19 @@ PROTOCOL = GroundingProtocol(
         "a box value of -1 is read as 0",
         "a box outside the screen aborts the evaluation",
     ),
+    evidence=(
+        "l2_element_grounding.py lines 178-179: the screenshot file's own size",
+        "lines 181-208: a box with all four values in [0, 1] is normalised; otherwise each value, a -1 "
+        "read as 0, is divided by the image size",
+        "lines 210-213: a box still outside [0, 1] aborts the whole evaluation (here the item is refused by "
+        "name)",
+        "lines 221-228: the answer divided by the image size when either coordinate exceeds 1, both axes",
+        "lines 230-232: edges count; lines 244-247: an unreadable answer is an error, never correct",
+        "matrics.py lines 91-165: a level's score is its item-weighted mean over platforms; the Average is "
+        "the plain mean of basic and advanced",
+    ),
+    checked="`GUIElementGrounding.evaluate` and `level2_calculate_scores` with the UI-TARS parse function "
+    "(`models/local_uitars.py`) on 300 generated answers give the same Average, Basic and Advanced scores",
+    differs="the division sees the adapter's point in screenshot pixels; a parse function that returns "
+    "fractions (UI-TARS's) differs only for answers off the screen",
 )

@@ -61,7 +61,18 @@ def not_refusal(case: GroundingCase) -> bool:
 
 
 _COMMON = dict(
-    source="xlang-ai/OSWorld-G benchmark/ (rule as its callers and ports show it; see the module docstring)",
+    source="xlang-ai/OSWorld-G benchmark/ (the rule as its callers and ports show it)",
+    evidence=(
+        "Onifin/Holo3.1-OSWorld-G `evaluation/holo_osworld_g.py` (a copy of the official `evaluation/`): "
+        "`box_coordinates[:2]` the corner, `[2:]` the size; polygons as vertices; refusal items as "
+        "[-1, -1, -1, -1]; `accuracy = correct / total` over every item",
+        "lmms-eval `lmms_eval/tasks/osworld_g/utils.py` and ClawGUI `judge/osworld_g_judge.py`: "
+        "`left <= x <= left + w`, ray casting, a refusal right only on a refusal item",
+    ),
+    checked="ClawGUI's judge (`evaluate_single` with `uivenus15_parse`) on 300 generated answers (boxes, "
+    "concave polygons, refusal items) judges every item as these protocols do, with and without "
+    "`--include_refusal`",
+    differs="not checked against the official `GroundingEval._eval`, which could not be read here",
     compare="pixels",
     screen_size="none (the answer is scaled to the screenshot's pixels by the adapter)",
     edges="inclusive for boxes; polygons by ray casting",

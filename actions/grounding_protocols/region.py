@@ -48,4 +48,5 @@ PROTOCOL = GroundingProtocol(
     refusal="refusal items counted; right when the answer refuses",
     judge=judge,
     breakdowns=("platform", "ui_type", "box_type"),
+    differs="no published evaluator: the rule for sets without one (such as `data grounding-set` output)",
 )

@@ -57,4 +57,16 @@ PROTOCOL = GroundingProtocol(
     judge=judge,
     breakdowns=("platform", "ui_type", "platform/ui_type"),
     quirks=("every data_type other than 'text' is counted as icon",),
+    evidence=(
+        "line 69: the box `[x, y, w, h]` becomes corners (done at import)",
+        "lines 66, 70-71: divided by the screenshot file's own size, per axis",
+        "line 87: `bbox[0] <= x <= bbox[2] and bbox[1] <= y <= bbox[3]`",
+        "lines 102-108: an answer that cannot be read is counted wrong",
+        "lines 89-98, 110-114: text accuracy over `data_type == 'text'`, icon over the rest; one accuracy "
+        "per file, no overall",
+    ),
+    checked="the script run on 360 generated answers (its model replaced by the answers) gives the same "
+    "nine accuracies and wrong-format counts as this protocol",
+    differs="the answer is read by the grounding adapter, not by SeeClick's own `pred_2_point`; the headline "
+    "is the micro accuracy (papers average either way)",
 )

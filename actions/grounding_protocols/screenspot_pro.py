@@ -53,4 +53,15 @@ PROTOCOL = GroundingProtocol(
     refusal="no refusal items released; a refusal answer is wrong",
     judge=judge,
     breakdowns=("group", "ui_type", "group/ui_type", "application", "platform"),
+    evidence=(
+        "lines 137-142: the box divided by the annotation's `img_size`, per axis",
+        "line 144: the wrapper's point as a fraction of the screen (`models/qwen2_5vl.py` line 208)",
+        "lines 146-147, 114-116: no point is `wrong_format`, counted and wrong",
+        "line 149: edges count, corners as written",
+        "lines 112-134, 267-310: overall accuracy, by group, by application, text and icon within each",
+    ),
+    checked="`eval_screenspot_pro.py` with `models/qwen2_5vl.py`'s parsing (its model replaced by 360 "
+    "generated answers, max_pixels 99999999) judges every item as this protocol does: same overall and "
+    "group accuracies",
+    differs="the negative items of `--gt_type negative` are not released, so they are not judged",
 )

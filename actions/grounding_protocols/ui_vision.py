@@ -56,4 +56,14 @@ PROTOCOL = GroundingProtocol(
     breakdowns=("setting", "platform", "element_type"),
     headline=("setting",),
     quirks=("a box with x1 > x2 or y1 > y2 is swapped, not rejected",),
+    evidence=(
+        "lines 155-160: inverted corners swapped, then divided by the annotation's `image_size`",
+        "lines 164-169: no point is `wrong_format`, counted and wrong",
+        "line 171: edges count",
+        "lines 274-330: one file per run; the README's Final Avg is the plain mean of the three files "
+        "(UI-TARS-7B: 20.10, 24.30, 8.37 -> 17.60)",
+    ),
+    checked="`process_element_eval` with `models/osatlas7b.py`'s parsing (its model replaced by 300 "
+    "generated answers, a third of the boxes inverted) judges every item as this protocol does; same three "
+    "accuracies",
 )
