@@ -70,6 +70,11 @@ class GroundingItem:
     source: str = ""
 
     @property
+    def step_id(self) -> str:
+        """The item's id under the name a step's key has (results records, recorded predictions)."""
+        return self.id
+
+    @property
     def refusal(self) -> bool:
         """True when no element matches the instruction (the right answer is to refuse)."""
         return isinstance(self.target, Refusal)
@@ -327,24 +332,26 @@ def iter_grounding_records(path: str | os.PathLike[str]) -> Iterator[GroundingRe
                 yield read_grounding_line(text, path=file, line=number)
 
 
-def read_grounding_items(path: str | os.PathLike[str], *, strict: bool = True) -> list[GroundingItem]:
+def read_grounding_items(
+    path: str | os.PathLike[str], *, strict: bool = True, skipped: list[str] | None = None
+) -> list[GroundingItem]:
     """The items of a set. Strict: the first bad line raises `RecordError` naming file and line;
-    otherwise bad lines are skipped (validation reports them)."""
+    otherwise bad lines are skipped (validation reports them), each named in `skipped` when given."""
     items: list[GroundingItem] = []
     seen: dict[str, str] = {}
     for record in iter_grounding_records(path):
         error = record.strict_error()
+        if error is None and record.item is not None and record.item.id in seen:
+            error = RecordError(
+                record.source, f"duplicate id {record.item.id!r} (first at {seen[record.item.id]})"
+            )
         if error is not None:
             if strict:
                 raise error
+            if skipped is not None:
+                skipped.append(str(error))
             continue
         assert record.item is not None
-        if record.item.id in seen:
-            if strict:
-                raise RecordError(
-                    record.source, f"duplicate id {record.item.id!r} (first at {seen[record.item.id]})"
-                )
-            continue
         seen[record.item.id] = record.source
         items.append(record.item)
     return items

@@ -28,7 +28,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Score an agent on every step of some episodes with the gold history (teacher forcing). "
         "Records are appended to the results file as steps finish; rerunning with the same file resumes.",
     )
-    run.add_argument("--episodes", type=Path, required=True, help="raw episode folder or converted JSONL")
+    run.add_argument(
+        "--episodes",
+        type=Path,
+        required=True,
+        help="raw episode folder or converted JSONL, or a grounding set (grounding.jsonl; docs/eval.md, "
+        "Grounding)",
+    )
     source = run.add_mutually_exclusive_group(required=True)
     source.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
     source.add_argument("--local", type=Path, metavar="CHECKPOINT", help="in-process transformers checkpoint")
@@ -54,10 +60,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         defaults={"api-key-env": "OPENAI_API_KEY", "agent": default_adapter()},
         help={
             "api-key-env": "environment variable holding the API key (default OPENAI_API_KEY)",
-            "agent": "prompt and answer grammar to ask in",
+            "agent": "prompt and answer grammar to ask in (an agent adapter on episodes, a grounding adapter "
+            "on a grounding set)",
+            "agent-prompt": "replace the adapter's prompt with FILE (a model's official text; ${width}, "
+            "${height}, ${task}, ${history}, and on a grounding set ${instruction}, are filled in)",
         },
+        grounding=True,
     )
-    run.add_argument("--protocol", **PROTOCOLS.argument("match protocol (docs/eval.md)", default="box"))
+    from actions.grounding_protocols import GROUNDING_PROTOCOLS
+    from actions.registry import argument_across
+
+    run.add_argument(
+        "--protocol",
+        **argument_across(
+            [PROTOCOLS, GROUNDING_PROTOCOLS],
+            "how answers are judged (default box on episodes; on a grounding set, its benchmark's, from "
+            "dataset_card.json, else region)",
+        ),
+    )
+    run.add_argument(
+        "--temperature", type=float, default=0.0, help="sampling temperature (default 0: greedy), recorded"
+    )
+    run.add_argument(
+        "--language",
+        metavar="LANG",
+        help="grounding: send the instruction in this language (an item's `instructions` key, e.g. cn)",
+    )
     run.add_argument(
         "--history",
         choices=HISTORY_MODES,
