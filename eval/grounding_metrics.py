@@ -23,6 +23,7 @@ left out of every accuracy and reported apart.
 
 from __future__ import annotations
 
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -75,7 +76,11 @@ def grounding_metrics(
     counted = [r for r in rows if r["verdict"].get("counted", True)]
     outcomes = Counter(r["verdict"].get("outcome", "wrong") for r in counted)
     correct = sum(1 for r in counted if r["verdict"].get("correct"))
-    rng = np.random.default_rng(seed)
+
+    def rng(name: str) -> np.random.Generator:
+        # One stream per statistic, so an interval depends only on its own cells (the same accuracy gets
+        # the same interval under every protocol, whatever breakdowns come before it).
+        return np.random.default_rng([seed, zlib.crc32(name.encode())])
 
     breakdowns: dict[str, dict[str, Any]] = {}
     macros: dict[str, dict[str, Any]] = {}
@@ -83,17 +88,19 @@ def grounding_metrics(
         cells = _cells(counted, key.split("/"))
         breakdowns[key] = {"/".join(k): _cell(*v) for k, v in sorted(cells.items())}
         if "/" not in key and cells:
-            macros[key] = _macro(cells, rng, n_resamples)
+            macros[key] = _macro(cells, rng(key), n_resamples)
 
     micro = {
         "value": correct / len(counted) if counted else None,
-        "ci95": _ci_micro(correct, len(counted), rng, n_resamples),
+        "ci95": _ci_micro(correct, len(counted), rng("micro"), n_resamples),
     }
     if protocol.headline:
         key = "/".join(protocol.headline)
         if key not in macros:  # a headline over keys the breakdowns do not list alone
-            macros[key] = _macro(_cells(counted, protocol.headline), rng, n_resamples)
-        headline = {"definition": f"macro over {key}", **macros[key]}
+            macros[key] = _macro(_cells(counted, protocol.headline), rng(key), n_resamples)
+        found = macros[key]
+        missing = "" if found["over"] else f" (no item has {key})"
+        headline = {"definition": f"macro over {key}{missing}", **found}
     else:
         headline = {"definition": "micro", **micro}
     uncounted = [r for r in rows if not r["verdict"].get("counted", True)]
@@ -148,6 +155,8 @@ def _ci(ci: Sequence[float]) -> str:
 
 
 def _value(stat: Mapping[str, Any]) -> str:
+    if stat["value"] is None:
+        return "-"
     return f"{_pct(stat['value'])}  95% CI {_ci(stat['ci95'])}"
 
 
@@ -168,6 +177,8 @@ def format_grounding_metrics(metrics: Mapping[str, Any]) -> str:
         u = metrics["uncounted"]
         lines.append(f"not counted by this protocol: {u['n']} items ({u['correct']} answered right)")
     for key, table in metrics["breakdowns"].items():
+        if not table:  # no item has this category
+            continue
         lines.append(f"by {key}:")
         for value, cell in table.items():
             lines.append(f"  {value:<32} {_pct(cell['accuracy']):>7}  ({cell['correct']}/{cell['n']})")

@@ -134,12 +134,13 @@ def format_grounding_rescore(table: Mapping[str, Any]) -> str:
         if "not_applicable" in entry:
             continue
         low, high = entry["headline_ci95"]
+        interval = f"[{100 * low:.1f}, {100 * high:.1f}]" if entry["headline"] is not None else "–"
         mark = " (the run's)" if entry["run_protocol"] else ""
         rows.append(
             [
                 f"{name}{mark}",
                 _pct(entry["headline"]),
-                f"[{100 * low:.1f}, {100 * high:.1f}]",
+                interval,
                 _pct(entry["micro"]),
                 f"{entry['counted']}/{entry['items']}",
                 entry["headline_definition"],
@@ -309,6 +310,8 @@ def _md_table(head: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
 
 def _averages(metrics: Mapping[str, Any]) -> list[list[str]]:
     def ci(stat: Mapping[str, Any]) -> str:
+        if stat["value"] is None:
+            return "–"
         low, high = stat["ci95"]
         return f"[{100 * low:.1f}, {100 * high:.1f}]"
 
@@ -374,7 +377,12 @@ def render_grounding_markdown(
         u = metrics["uncounted"]
         lines += [f"Not counted by this protocol: {u['n']} items ({u['correct']} answered right).", ""]
     for key, table in metrics["breakdowns"].items():
-        lines += [f"## By {key}", "", *_md_table([key, "accuracy %", "correct/n"], _breakdown_rows(table))]
+        if table:  # a category no item has gets no table
+            lines += [
+                f"## By {key}",
+                "",
+                *_md_table([key, "accuracy %", "correct/n"], _breakdown_rows(table)),
+            ]
     lines += [
         "## Every grounding protocol (eval rescore)",
         "",
@@ -426,6 +434,8 @@ def render_grounding_html(
         "<h2>Averages</h2>" + _html_table(["average", "accuracy %", "95% bootstrap CI"], _averages(metrics)),
     ]
     for key, table in metrics["breakdowns"].items():
+        if not table:
+            continue
         parts.append(
             f"<h2>By {html.escape(key)}</h2>"
             + _html_table([key, "accuracy %", "correct/n"], _breakdown_rows(table))

@@ -116,3 +116,20 @@ def test_outcomes_are_counted_over_counted_items():
     ]
     m = grounding_metrics(records, get_grounding_protocol("region"))
     assert m["outcomes"] == {"correct": 1, "wrong": 1, "wrong_format": 1, "refused": 0}
+
+
+def test_an_interval_depends_only_on_its_own_cells_not_on_the_protocols_other_breakdowns():
+    rows = [
+        {
+            "categories": {"platform": p, "setting": s},
+            "box_type": "box",
+            "verdict": {"correct": c, "counted": True},
+        }
+        for p, s, c in [("web", "basic", True), ("mobile", "basic", False), ("web", "functional", True)] * 400
+    ]
+    # few resamples: the interval's ends move with any change in the random draws behind them
+    micro = {
+        name: grounding_metrics(rows, get_grounding_protocol(name), n_resamples=40)["micro"]
+        for name in ("region", "ui-vision")
+    }
+    assert micro["region"] == micro["ui-vision"]

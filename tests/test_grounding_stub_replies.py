@@ -66,3 +66,23 @@ def test_an_unknown_screenshot_gets_the_unknown_answer(tmp_path):
     reply = grounding_replies(items[:0], make_grounding_adapter("os-atlas"), unknown="?")
     assert reply(None, wire(make_grounding_adapter("os-atlas").messages(items[0]))) == "?"
     assert reply(None, [{"role": "user", "content": "no image"}]) == "?"
+
+
+def test_a_miss_rate_answers_outside_the_target_on_a_seeded_share_of_items(tmp_path):
+    from eval.testing.grounding_replies import missing_answers
+
+    polygon = item_line(1)["target"]
+    lines = [item_line(i, target=polygon if i % 2 else item_line(0)["target"]) for i in range(40)]
+    items = read_grounding_items(write_set(tmp_path / "set", lines))
+    adapter = make_grounding_adapter("ui-venus-1.5")
+    region = get_grounding_protocol("region")
+    answer = missing_answers(adapter, 0.3, seed=5)
+    right = [region.verdict(i, adapter.parse(answer(i), i.screen)).correct for i in items]
+    assert 6 <= right.count(False) <= 18  # about 30% of 40
+    assert (
+        right
+        == [region.verdict(i, adapter.parse(answer(i), i.screen)).correct for i in reversed(items)][::-1]
+    )
+    assert all(
+        region.verdict(i, adapter.parse(missing_answers(adapter, 0.0)(i), i.screen)).correct for i in items
+    )

@@ -47,6 +47,6 @@ PROTOCOL = GroundingProtocol(
     edges="inclusive (box corners ordered first); polygons by ray casting",
     refusal="refusal items counted; right when the answer refuses",
     judge=judge,
-    breakdowns=("platform", "ui_type", "box_type"),
+    breakdowns=("platform", "ui_type", "app", "box_type"),
     differs="no published evaluator: the rule for sets without one (such as `data grounding-set` output)",
 )

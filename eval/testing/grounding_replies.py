@@ -65,3 +65,34 @@ def grounding_replies(
         return unknown
 
     return reply
+
+
+def off_target_point(item: Any) -> tuple[float, float]:
+    """A point of the screen outside the item's target (a screen corner; the centre for a refusal)."""
+    from actions.regions import Box, Polygon, point_in_box, point_in_polygon
+
+    width, height = item.screen
+    target = item.target
+    if not isinstance(target, (Box, Polygon)):
+        return width / 2, height / 2
+    for corner in ((1.0, 1.0), (width - 2.0, 1.0), (1.0, height - 2.0), (width - 2.0, height - 2.0)):
+        if isinstance(target, Box):
+            inside = point_in_box(corner, Box(target.pixels(item.screen)).ordered())
+        else:
+            inside = point_in_polygon(corner, target.pixels(item.screen))
+        if not inside:
+            return corner
+    return -1.0, -1.0  # a target covering the whole screen: a point off it
+
+
+def missing_answers(adapter: Any, miss_rate: float, seed: int = 0) -> Callable[[Any], str | None]:
+    """`answer` for `grounding_replies`: the target's centre, except on a seeded `miss_rate` share of
+    the items (drawn per item id, so any order and concurrency sees the same misses): a point outside it."""
+
+    def answer(item: Any) -> str | None:
+        digest = hashlib.sha256(f"{seed}|{item.id}".encode()).digest()
+        if int.from_bytes(digest[:8], "big") / 2**64 < miss_rate:
+            return adapter.render_point(adapter.to_model(off_target_point(item), item.screen))
+        return adapter.render(item.target, item.screen)
+
+    return answer

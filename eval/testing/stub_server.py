@@ -314,6 +314,12 @@ def main(argv: list[str] | None = None) -> int:
         help="answer each item of this grounding set with its target's centre, in --agent's grammar",
     )
     parser.add_argument("--language", help="--grounding: the instruction language the client sends (e.g. cn)")
+    parser.add_argument(
+        "--miss-rate",
+        type=float,
+        default=0.0,
+        help="--grounding: answer a point outside the target on this share of the items (seeded by --seed)",
+    )
     parser.add_argument("--coord-space", default="original")
     parser.add_argument("--min-pixels", type=int)
     parser.add_argument("--max-pixels", type=int)
@@ -345,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         from actions.coords import PixelBudget
         from agent.adapters.grounding import make_grounding_adapter
         from episodes.grounding import read_grounding_items
-        from eval.testing.grounding_replies import grounding_replies
+        from eval.testing.grounding_replies import grounding_replies, missing_answers
 
         try:
             name = GROUNDING_ADAPTERS.check_name(args.agent or "phone-r1")
@@ -354,7 +360,9 @@ def main(argv: list[str] | None = None) -> int:
         given = {"min_pixels": args.min_pixels, "max_pixels": args.max_pixels}
         budget = PixelBudget(**{k: v for k, v in given.items() if v}) if args.max_pixels else None
         adapter = make_grounding_adapter(name, budget=budget)
-        reply = grounding_replies(read_grounding_items(args.grounding), adapter, language=args.language)
+        answer = missing_answers(adapter, args.miss_rate, args.seed) if args.miss_rate else None
+        items = read_grounding_items(args.grounding)
+        reply = grounding_replies(items, adapter, language=args.language, answer=answer)
     elif args.episodes:
         from episodes.readers import iter_steps
 
