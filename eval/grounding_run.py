@@ -402,6 +402,29 @@ def build_grounding_agent(args: Any) -> tuple[Any, GroundingAgent]:
     return spec, agent
 
 
+def grounding_summary_line(summary: Any, results: Any, items: list[Any]) -> str:
+    """The one line `eval run` prints for a grounding run: its accuracy is the protocol's micro (correct
+    over the items it counts: OSWorld-G's no-refusal variant leaves the refusal items out)."""
+    from eval.results import read_results
+
+    records = read_results(results).records
+    verdicts = [records[i.id]["verdict"] for i in items if i.id in records]
+    counted = [v for v in verdicts if v.get("counted", True)]
+    right = sum(1 for v in counted if v.get("correct"))
+    accuracy = f"{right / len(counted):.4f}" if counted else "n/a"
+    left_out = (
+        f" ({len(verdicts) - len(counted)} not counted by the protocol)"
+        if len(counted) < len(verdicts)
+        else ""
+    )
+    errors = summary.errors or "none"
+    invalid = f"; {summary.invalid} invalid item(s) skipped" if summary.invalid else ""
+    return (
+        f"{summary.total} items ({summary.ran} run, {summary.skipped} already done) in "
+        f"{summary.wall_s:.1f} s; accuracy {accuracy}{left_out}; errors {errors}{invalid}"
+    )
+
+
 def run_grounding_command(args: Any) -> int:
     """`phone-r1 eval run` on a grounding set: resume or start the results file, ask and judge every item."""
     import sys
@@ -411,7 +434,7 @@ def run_grounding_command(args: Any) -> int:
     from agent.loop import run
     from episodes.grounding import read_grounding_items
     from eval.results import HeaderMismatchError, ResultsWriter, golds_fingerprint
-    from eval.run import PROG, SHOWN_INVALID, summary_line
+    from eval.run import PROG, SHOWN_INVALID
 
     invalid: list[str] = []
     try:
@@ -483,8 +506,7 @@ def run_grounding_command(args: Any) -> int:
     finally:
         writer.close()
     summary.invalid = len(invalid)
-    line = summary_line(summary).replace(" steps (", " items (", 1).replace("; SR ", "; accuracy ", 1)
-    print(line.replace("invalid step(s)", "invalid item(s)"))
+    print(grounding_summary_line(summary, args.output, items[: args.limit] if args.limit else items))
     if summary.errors:
         print("failed items count as wrong; rerun with --retry-errors to retry them", file=sys.stderr)
     print(f"results: {args.output} (protocol {protocol}; `phone-r1 eval report` for the breakdowns)")

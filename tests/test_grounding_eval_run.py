@@ -247,3 +247,18 @@ def test_invalid_items_stop_the_run_unless_skipped(tmp_path, capsys):
     assert "skipping invalid item" in captured.err and "grounding.jsonl:2" in captured.err
     assert "1 invalid item(s) skipped" in captured.out
     assert sorted(records(out)) == ["set/0", "set/3"]
+
+
+def test_the_printed_accuracy_leaves_out_what_the_protocol_does_not_count(tmp_path, capsys):
+    lines = [item_line(0), item_line(2), item_line(3), item_line(5)]  # box, refusal, box, refusal
+    root = write_set(tmp_path / "set", lines)
+    answers = {"set/0": "[175,250]", "set/2": "[-1,-1]", "set/3": "[900,900]", "set/5": "[-1,-1]"}
+    preds = predictions_file(tmp_path / "p.jsonl", answers)
+    for name, printed in (
+        ("osworld-g-no-refusal", "accuracy 0.5000 (2 not counted by the protocol)"),
+        ("osworld-g", "accuracy 0.7500;"),
+    ):
+        out = tmp_path / f"{name}.jsonl"
+        args = run_args(root, out, "--predictions", str(preds), "--agent", "ui-venus-1.5", "--protocol", name)
+        assert cli_main(args) == 0
+        assert printed in capsys.readouterr().out
