@@ -262,6 +262,15 @@ def resolve_spec(
     return spec
 
 
+def engine_from_args(args: argparse.Namespace) -> tuple[str, Any]:
+    """`(engine, location)` of a command's mutually exclusive `--base-url` / `--local` / `--predictions`."""
+    if getattr(args, "base_url", None):
+        return "endpoint", args.base_url
+    if getattr(args, "local", None):
+        return "local", args.local
+    return "predictions", getattr(args, "predictions", None)
+
+
 def spec_from_args(
     args: argparse.Namespace,
     *,

@@ -279,18 +279,33 @@ def settings_rows(header: Mapping[str, Any] | None) -> list[tuple[str, str]]:
 
 
 def item_thumbnail(record: Mapping[str, Any], width: int = 260) -> bytes | None:
-    """The item's screenshot with its target (green) and the answered point (red), or None."""
-    from actions.regions import region_from_json
-    from ui.overlay import marks_for_point_answer, marks_for_region, render_overlay
+    """The item's screenshot with its target (green outline) and the answered point (red), or None."""
+    from PIL import Image, ImageDraw
 
-    screen = tuple(record["screen"])
-    marks = marks_for_region(region_from_json(record["target"]), screen, GOLD_COLOUR, "target")
-    marks += marks_for_point_answer(record.get("answer") or {}, ANSWER_COLOUR, "answer")
+    from actions.regions import Box, Polygon, region_from_json
+
     try:
-        image = render_overlay(record["image"], marks, max_width=width, max_height=2 * width)
+        with Image.open(record["image"]) as source:
+            image = source.convert("RGB")
     except OSError as exc:
         logger.warning("item %s: cannot draw %s: %s", record.get("step_id"), record.get("image"), exc)
         return None
+    screen = tuple(record["screen"])
+    # Screen pixels to thumbnail pixels (the file may not be the declared screen size).
+    sx, sy = width / screen[0], width * image.height / image.width / screen[1]
+    image = image.resize((width, max(1, round(image.height * width / image.width))))
+    draw = ImageDraw.Draw(image)
+    target = region_from_json(record["target"])
+    if isinstance(target, Box):
+        x1, y1, x2, y2 = Box(target.pixels(screen)).ordered()
+        draw.rectangle([x1 * sx, y1 * sy, x2 * sx, y2 * sy], outline=GOLD_COLOUR, width=2)
+    elif isinstance(target, Polygon):
+        points = [(x * sx, y * sy) for x, y in target.pixels(screen)]
+        draw.line([*points, points[0]], fill=GOLD_COLOUR, width=2)
+    point = (record.get("answer") or {}).get("point")
+    if point is not None:
+        cx, cy, r = point[0] * sx, point[1] * sy, 5
+        draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=ANSWER_COLOUR, outline=(255, 255, 255))
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()

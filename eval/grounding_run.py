@@ -26,6 +26,9 @@ from actions.grounding_protocols.base import GroundingAnswer
 logger = logging.getLogger(__name__)
 
 TASK = "grounding"
+PROG = "phone-r1 eval run"
+# Malformed items named one per line before the run starts (the rest are counted).
+SHOWN_INVALID = 5
 
 
 @dataclass(frozen=True)
@@ -377,11 +380,10 @@ def build_grounding_agent(args: Any) -> tuple[Any, GroundingAgent]:
     import argparse
 
     from agent.adapters.grounding import GROUNDING_ADAPTERS
-    from agent.spec import spec_from_args
-    from eval.run import _engine
+    from agent.spec import engine_from_args, spec_from_args
 
     name = GROUNDING_ADAPTERS.check_name(args.agent)
-    engine, location = _engine(args)
+    engine, location = engine_from_args(args)
     # The spec decides engine, endpoint, budget and checkpoint; the adapter is grounding's own.
     plain = argparse.Namespace(**{**vars(args), "agent": None, "agent_prompt": None})
     spec = spec_from_args(
@@ -434,7 +436,6 @@ def run_grounding_command(args: Any) -> int:
     from agent.loop import run
     from episodes.grounding import read_grounding_items
     from eval.results import HeaderMismatchError, ResultsWriter, golds_fingerprint
-    from eval.run import PROG, SHOWN_INVALID
 
     invalid: list[str] = []
     try:

@@ -96,20 +96,12 @@ def check_context(steps: Any, protocol: str) -> Iterator[Any]:
         yield step
 
 
-def _engine(args: argparse.Namespace) -> tuple[str, Any]:
-    if args.base_url:
-        return "endpoint", args.base_url
-    if args.local:
-        return "local", args.local
-    return "predictions", args.predictions
-
-
 def build(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     """The agent spec, the agent and the reward mix of `eval run`'s flags (ValueError/OSError: bad input)."""
-    from agent.spec import spec_from_args
+    from agent.spec import engine_from_args, spec_from_args
     from eval.partial_reward import RewardMix
 
-    engine, location = _engine(args)
+    engine, location = engine_from_args(args)
     # A local checkpoint's own phone_r1.json decides; --checkpoint-meta names the folder otherwise.
     checkpoint = args.local or args.checkpoint_meta
     spec = spec_from_args(args, checkpoint=checkpoint, engine=engine, location=location)
