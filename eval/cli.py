@@ -298,9 +298,21 @@ def _compare(args: argparse.Namespace) -> int:
 def _rescore(args: argparse.Namespace) -> int:
     import json
 
+    from actions.grounding_protocols import GROUNDING_PROTOCOLS
+    from actions.protocols import PROTOCOLS
+    from actions.registry import argument_across
     from eval.rescore import format_table, load_contexts, protocol_names, rescore
     from eval.results import read_results
 
+    # Names first (a did-you-mean over both families); which family applies is the run's to say.
+    check = argument_across([PROTOCOLS, GROUNDING_PROTOCOLS], "")["type"]
+    for name in args.protocol:
+        if name != "all":
+            try:
+                check(name)
+            except argparse.ArgumentTypeError as err:
+                print(f"phone-r1 eval rescore: --protocol: {err}", file=sys.stderr)
+                return 2
     try:
         results = read_results(args.results)
         from eval.grounding_report import is_grounding
