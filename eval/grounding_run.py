@@ -296,6 +296,7 @@ async def run_grounding(
         agent, writer, protocol=protocol, retry_errors=retry_errors, progress=progress, total=bar_total
     )
     run.bar.unit = "item"
+    run.bar.set_description("eval (grounding)", refresh=False)
 
     def units() -> Iterator[Any]:
         for item in limited(items, limit):
