@@ -93,12 +93,12 @@ def episode_dataset(step_dataset: Any) -> tuple[Any, list[str]]:
 def read_episodes(path: str, step_ids: Sequence[str]) -> dict[str, list[Any]]:
     """The `Step`s of `step_ids` under `path`, grouped by episode in index order."""
     from episodes.history import group_episodes
-    from episodes.readers import iter_steps
+    from training.dataset import source_steps
 
     wanted = set(step_ids)
     return {
         episode[0].episode_id: episode
-        for episode in group_episodes(s for s in iter_steps(path) if s.step_id in wanted)
+        for episode in group_episodes(s for s in source_steps(path) if s.step_id in wanted)
     }
 
 
