@@ -174,12 +174,12 @@ def semi_online_row(args) -> None:
         for _ in range(args.rounds):
             plain += [t / BATCH for t in run_phone_r1(model_dir, args.episodes, args.steps)]
             times, trainer = _phone_r1_trainer_times(model_dir, args.episodes, args.steps, extra=semi)
-            trained = [
-                e["semi_online/steps"] * BATCH for e in trainer.state.log_history if "semi_online/steps" in e
-            ]
-            online += [t / n for t, n in zip(times, trained[1:], strict=True)]
+            log = trainer.state.log_history
+            trained = [e["semi_online/steps"] * BATCH for e in log if "semi_online/steps" in e]
+            # The first step of each run is warm-up, as on the plain side.
+            online += [t / n for t, n in zip(times[1:], trained[1:], strict=True)]
             building += trainer.prompt_build_s
-            spent += sum(times) + (trained and 0.0)
+            spent += sum(times)
     p, o = statistics.median(plain), statistics.median(online)
     print(
         f"model: tiny Qwen2.5-VL; batch {BATCH}, {GENERATIONS} generations, {COMPLETION} completion tokens, "

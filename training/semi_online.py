@@ -150,6 +150,20 @@ def join_step_outputs(outputs: Sequence[dict[str, Any]], pad_id: int) -> dict[st
     return joined
 
 
+def answer_adapter(spec: Any) -> Any:
+    """The adapter reading the rollout's answers: the one the rows are built for.
+
+    Prompts come from `training.dataset.step_row(step, spec)`; a spec naming another agent's grammar
+    (`spec.seed_format` false, with `spec.adapter()`) is read with that agent's adapter, otherwise with
+    the seed format's in the recipe's template and coordinate space.
+    """
+    if not getattr(spec, "seed_format", True):
+        return spec.adapter()
+    from agent.adapters.phone_r1 import PhoneR1Adapter
+
+    return PhoneR1Adapter(spec.budget, template=spec.template, coord_space=spec.coord_space)
+
+
 class SemiOnlineGRPOTrainer(AccountedGRPOTrainer):
     """`AccountedGRPOTrainer` whose training batches are semi-online rollouts of whole episodes."""
 
@@ -163,13 +177,11 @@ class SemiOnlineGRPOTrainer(AccountedGRPOTrainer):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        from agent.adapters.phone_r1 import PhoneR1Adapter
-
         self._episodes = episodes
         self._spec = spec
         self.semi_online = settings
         self._answer_prefix = answer_prefix
-        self._adapter = PhoneR1Adapter(spec.budget, template=spec.template, coord_space=spec.coord_space)
+        self._adapter = answer_adapter(spec)
         self._captured: tuple[Any, list[Any]] | None = None
 
     # -- the seam ------------------------------------------------------------------------------
