@@ -29,7 +29,18 @@ SOLVED = 0.9  # progress of the warm start above which nothing is left to learn
 
 def own_progress(checkpoint: Path, episodes: Path, out: Path) -> float:
     code = main(
-        ["eval", "run", str(episodes), "--local", str(checkpoint), "--history", "own", "-o", str(out)]
+        [
+            "eval",
+            "run",
+            "--episodes",
+            str(episodes),
+            "--local",
+            str(checkpoint),
+            "--history",
+            "own",
+            "-o",
+            str(out),
+        ]
     )
     assert code == 0
     return own_history_metrics(read_results(out).records.values())["progress"]
