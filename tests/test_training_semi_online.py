@@ -80,6 +80,7 @@ def test_semi_online_run_logs_per_step_index_and_trains_on_own_history(tmp_path,
     assert any(not torch.equal(before[k], after[k]) for k in before), "weights did not change"
 
 
+@pytest.mark.slow
 def test_semi_online_stop_policy_trains_with_the_semi_online_credit(tmp_path, toy, judge):
     torch.set_num_threads(2)
     plan_ = plan(
