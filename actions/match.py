@@ -17,6 +17,7 @@ from actions.context import GoldContext
 from actions.coords import PixelBudget, check_screen, check_space, to_original_space
 from actions.parse import ParsedCompletion, parse_completion
 from actions.protocols import MissingContext, get_protocol
+from actions.protocols.base import Answer
 from actions.protocols.box import swipe_directions
 from actions.similarity import text_similarity
 from actions.types import (
@@ -216,20 +217,27 @@ def match_step(
     step_id: str = "",
     coord_space: str = "original",
     budget: PixelBudget | None = None,
+    answer: Answer | None = None,
 ) -> Verdict:
     """Match verdict of a predicted step under a registered protocol (`actions.protocols.PROTOCOLS`).
 
     `context` is the step's gold context; a protocol that needs context the step lacks raises
     `MissingContext` (a ValueError) naming `step_id` and the missing key, and never falls back silently.
+    `answer` is the raw answer with the run's agent: a protocol whose source was written for that agent's
+    grammar judges the raw text itself, the way the source's script reads it.
     """
     proto = get_protocol(protocol)
     gold_action = read_gold(gold)
     screen = check_screen(screen)
     check_space(coord_space)
-    pred, problems = read_prediction(prediction, screen, coord_space, budget)
-    if pred is None:
-        return Verdict(False, False, _unreadable(problems), protocol, proto.counts(gold_action))
     try:
+        if proto.reads_raw(answer):
+            assert answer is not None and proto.judge_raw is not None
+            j = proto.judge_raw(answer, gold_action, screen, context or EMPTY_CONTEXT)
+            return Verdict(j.correct, j.type_match, j.reason, protocol, j.counted)
+        pred, problems = read_prediction(prediction, screen, coord_space, budget)
+        if pred is None:
+            return Verdict(False, False, _unreadable(problems), protocol, proto.counts(gold_action))
         j = proto.judge(pred, gold_action, screen, context or EMPTY_CONTEXT)
     except MissingContext as err:
         where = f"step {step_id}: protocol {protocol!r}" if step_id else f"protocol {protocol!r}"

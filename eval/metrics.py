@@ -30,13 +30,21 @@ ERROR = "error"
 GROUNDING_TYPES = ("click", "long_click")
 
 
-def rematch(record: dict[str, Any], protocol: str, contexts: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The record's verdict under another protocol, from its stored prediction, gold, screen and the
-    step's gold context (`contexts` by step id)."""
+def rematch(
+    record: dict[str, Any],
+    protocol: str,
+    contexts: Mapping[str, Any] | None,
+    header: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The record's verdict under another protocol, from its stored raw answer (with the run's agent from
+    `header`), prediction, gold, screen and the step's gold context (`contexts` by step id)."""
     from actions import match_step, parse_action
     from actions.protocols import get_protocol
+    from eval.raw_answer import answer_from_record
 
-    if record.get("prediction") is None or record.get("error"):
+    answer = answer_from_record(record, header) if record.get("screen") else None
+    raw_read = get_protocol(protocol).reads_raw(answer)
+    if (record.get("prediction") is None and not raw_read) or record.get("error"):
         counted = get_protocol(protocol).counts(parse_action(record["gold"]))
         return {**record["verdict"], **({} if counted else {"counted": False})}
     screen = record.get("screen")
@@ -45,13 +53,15 @@ def rematch(record: dict[str, Any], protocol: str, contexts: Mapping[str, Any] |
             f"step {record.get('step_id')}: rescoring under protocol {protocol!r} needs the record's "
             "'screen' [width, height], which this results file lacks"
         )
+    prediction = record.get("prediction")
     verdict = match_step(
-        _parsed(orjson.dumps(record["prediction"]), strict=False),
+        _parsed(orjson.dumps(prediction), strict=False) if prediction is not None else None,
         _parsed(orjson.dumps(record["gold"]), strict=True),
         (int(screen[0]), int(screen[1])),
         protocol=protocol,
         context=(contexts or {}).get(record["step_id"]),
         step_id=record["step_id"],
+        answer=answer,
     )
     return verdict.as_dict()
 
@@ -144,7 +154,8 @@ def compute_metrics(
     elif protocol is None:
         verdicts = [r["verdict"] for r in rows]
     else:
-        verdicts = [rematch(r, protocol, contexts) for r in rows]
+        header = records.header if isinstance(records, Results) else None
+        verdicts = [rematch(r, protocol, contexts, header) for r in rows]
     n_total = len(rows)
     kept = [(r, v) for r, v in zip(rows, verdicts, strict=True) if v.get("counted", True)]
     rows, verdicts = [r for r, _ in kept], [v for _, v in kept]

@@ -48,27 +48,36 @@ def build_record(
     *,
     coord_space: str = "original",
     budget: Any = None,
+    adapter_name: str | None = None,
 ) -> dict[str, Any]:
     """The results-file record of one answered (or failed) step; the prediction is in original pixels.
+
+    `adapter_name` is the agent whose grammar the raw answer is in: a protocol written for it reads the
+    raw text, even where phone-r1 read no action.
 
     `reward.total` is the recipe's reward mix (`rewards`, default: format and action weighed equally)
     over the raw answer in the agent's `coord_space` and pixel `budget`.
     """
     from actions import action_score, format_score, match_step
     from actions.coords import DEFAULT_BUDGET
+    from actions.protocols import get_protocol
     from agent.prompt import screen_size_of
+    from eval.raw_answer import answer_of
 
     screen = screen_size_of(step)
     prediction = result.action
     error = result.error.to_json() if result.error is not None else None
+    answer = (
+        None if error is not None else answer_of(result.raw_text, adapter_name, screen, coord_space, budget)
+    )
     if error is not None:
         verdict = {"correct": False, "type_match": False, "reason": f"error: {error['kind']}"}
-    elif prediction is None:
+    elif prediction is None and not get_protocol(protocol).reads_raw(answer):
         problems = ", ".join(result.problems) or "no action"
         verdict = {"correct": False, "type_match": False, "reason": f"unparseable: {problems}"}
     else:
         verdict = match_step(
-            prediction, step.gold, screen, protocol, context=step.context, step_id=step.step_id
+            prediction, step.gold, screen, protocol, context=step.context, step_id=step.step_id, answer=answer
         ).as_dict()
     fmt = format_score(result.raw_text or "").as_dict()
     act = action_score(prediction if prediction is not None else "", step.gold, screen).as_dict()
@@ -135,6 +144,7 @@ async def run_eval(
     """
     rewards = rewards or RewardMix.build()
     coord_space, budget = getattr(agent, "coord_space", "original"), getattr(agent, "budget", None)
+    adapter_name = getattr(getattr(agent, "adapter", None), "name", None)
     from tqdm.auto import tqdm
 
     if concurrency < 1:
@@ -184,7 +194,15 @@ async def run_eval(
     async def work() -> None:
         while (step := await queue.get()) is not None:
             result = await agent.astep(step)
-            record = build_record(step, result, protocol, rewards, coord_space=coord_space, budget=budget)
+            record = build_record(
+                step,
+                result,
+                protocol,
+                rewards,
+                coord_space=coord_space,
+                budget=budget,
+                adapter_name=adapter_name,
+            )
             writer.write(record)
             summary.ran += 1
             note(record)

@@ -119,7 +119,8 @@ CASES = {
     "agentcpm": [
         (tap(620, 1100), GOLD, UI, True),  # inside the nearest box enlarged 1.2x
         (tap(621, 1100), GOLD, UI, False),  # outside and 0.121 > 0.04
-        (tap(540, 1100), GOLD, GoldContext(ui_boxes=()), True),  # exactly 0.04
+        (tap(539, 1100), GOLD, GoldContext(ui_boxes=()), True),  # 0.039 <= 0.04
+        (tap(541, 1100), GOLD, GoldContext(ui_boxes=()), False),
         (UP, DOWN, None, False),
         (DIAGONAL, Swipe(start=(0, 0), end=(0, 10)), None, True),  # a norm tie snaps to down (listed first)
         (TypeText(text=""), TypeText(text="hello"), None, True),
@@ -161,11 +162,11 @@ CASES = {
         (Click(box=(430, 1030, 600, 1200)), GOLD, GoldContext(point=(402, 1002)), False),
         (UP, DOWN, None, False),
         (
-            Swipe(start=(0, 0), end=(100, 90)),
+            Swipe(start=(0, 0), end=(100, 181)),
             Swipe(start=(0, 0), end=(0, 100)),
             None,
             True,
-        ),  # 0.9 ratio: vertical
+        ),  # 0.1 x 0.0905 norm on the 1000x2000 screen: |dy| >= 0.9 |dx| in norm units, vertical
         (TypeText(text=""), TypeText(text="hello"), None, True),
         (LongClick(box=(480, 1080, 520, 1120)), GOLD, None, True),  # long_click is click
         (Home(), Home(), None, True),  # press: the same button

@@ -35,7 +35,21 @@ class Judgement:
     counted: bool = True
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A raw answer as the agent wrote it, for a protocol that reads answers the way its source does.
+
+    `agent` is the run's adapter name and `model_screen` the screen size in the agent's coordinate
+    space (the resized image for agents answering in resized pixels).
+    """
+
+    text: str
+    agent: str
+    model_screen: tuple[int, int]
+
+
 Judge = Callable[[Action, Action, Screen, GoldContext], Judgement]
+RawJudge = Callable[[Answer, Action, Screen, GoldContext], Judgement]
 
 
 @dataclass(frozen=True)
@@ -55,10 +69,18 @@ class Protocol:
     counts: Callable[[Action], bool] = field(default=lambda gold: True, repr=False)
     context: tuple[str, ...] = ()
     quirks: tuple[str, ...] = ()
+    # Agents whose answer grammar the source was written for: their raw answers go to `judge_raw`,
+    # which reads them the way the source's script does (its regexes, its field reading).
+    raw_agents: tuple[str, ...] = ()
+    judge_raw: RawJudge | None = field(default=None, repr=False)
     # What still differs from the official evaluator's verdicts, each with its reason (the card lists them).
     deviations: tuple[str, ...] = ()
     # How the protocol was checked against the official code (cases, agreement), for the card.
     checked: str = ""
+
+    def reads_raw(self, answer: Answer | None) -> bool:
+        """Whether `answer` is judged as raw text (its agent's grammar is the source's own)."""
+        return answer is not None and self.judge_raw is not None and answer.agent in self.raw_agents
 
     def step_rule(self) -> dict[str, str]:
         """The rule per kind of action, as docs and reports print it."""

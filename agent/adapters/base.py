@@ -64,7 +64,7 @@ class Adapter:
     keys: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
-        self, budget: Any = None, *, round_coords: bool = True, prompt_file: str | Path | None = None
+        self, budget: Any = None, *, round_coords: bool = False, prompt_file: str | Path | None = None
     ) -> None:
         self.budget = budget
         self.round_coords = round_coords
