@@ -97,18 +97,6 @@ class Action:
         """`to_json()` serialised as the seed writes it (non-ASCII kept)."""
         return json.dumps(self.to_json(), ensure_ascii=False)
 
-    @classmethod
-    def from_json(cls, obj: dict[str, Any] | str, strict: bool = True) -> Action:
-        """Parse wire JSON into a typed action; with a concrete class, the type must match it."""
-        from actions.wire import parse_action
-
-        action = parse_action(obj, strict=strict)
-        if cls is not Action and not isinstance(action, cls):
-            raise ActionParseError(
-                f"expected action_type {cls.action_type!r}, found {action.action_type!r}", "wrong_action_type"
-            )
-        return action
-
 
 @dataclass(frozen=True)
 class OpenApp(Action):

@@ -208,9 +208,3 @@ def test_lenient_inquiry_with_malformed_candidates_notes_the_problem():
     assert notes == ["bad_candidates"]
     with pytest.raises(ValueError, match="CandidatesList"):
         parse_action(wire)
-
-
-def test_from_json_checks_the_class():
-    assert Click.from_json(SEED_CLICK).box == (49, 721, 1368, 1008)
-    with pytest.raises(ValueError, match="expected action_type 'swipe', found 'click'"):
-        Swipe.from_json(SEED_CLICK)

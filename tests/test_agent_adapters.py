@@ -23,7 +23,8 @@ from actions import (
     Wait,
 )
 from actions.coords import PixelBudget
-from actions.match import match_step, swipe_directions
+from actions.directions import directions
+from actions.match import match_step
 from agent.adapters import ADAPTERS, adapter_class, make_adapter
 from agent.adapters.base import ADAPTER_SPACES, EXPECTED_GRAMMAR, NO_COUNTERPART, TYPE_SUBMIT_SPLIT, Adapter
 
@@ -303,7 +304,7 @@ def test_real_shaped_answers(name, raw, expected):
     if kind in ("click", "long_click"):
         assert action.point == pytest.approx(expected[1], abs=1)
     elif kind == "swipe":
-        assert swipe_directions(action) == {expected[1]}
+        assert directions(action.start, action.end, unit="pixel") == {expected[1]}
     elif kind == "type":
         assert action.text == expected[1]
     elif kind == "open_app":
@@ -555,7 +556,7 @@ def test_messages_hold_goal_history_and_the_agents_number_of_images(name, demo_s
     if name not in ("ui-r1", "agentcpm-gui"):  # these two send the instruction only, no history
         assert demo_step.task in text
         assert demo_step.history[-1] in text
-    low = dataclasses.replace(demo_step, input={**demo_step.input, "step_instruction": "tap the search bar"})
+    low = dataclasses.replace(demo_step, instruction="tap the search bar")
     assert "tap the search bar" in _text(a.messages(low, low.screen_size))
 
 

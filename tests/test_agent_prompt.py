@@ -59,10 +59,12 @@ def test_first_step_with_one_screenshot_has_one_image(tmp_path):
     assert "screen_path1" not in json.loads(parts[0]["text"])
 
 
-def test_step_without_input_dict_gets_one_from_its_fields(tmp_path):
+def test_step_input_is_derived_from_its_fields(tmp_path):
     from dataclasses import replace
 
-    step = replace(make_step(tmp_path), input={})
+    from episodes.step import DEFAULT_ACTION_TYPE_LIST
+
+    step = replace(make_step(tmp_path), action_type_list=dict(DEFAULT_ACTION_TYPE_LIST))
     data = json.loads(step_text(step))
     assert data["task_content"] == step.task and data["screen_path1"] == "<image>"
     assert data["action_type_list"]["click"] == "点击"

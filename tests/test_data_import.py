@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from episodes.importers.tfrecord import frame, parse_example
 from episodes.validate import validate
 from phone_r1.cli import main
 from tests.helpers.importers import (
@@ -21,7 +22,6 @@ from tests.helpers.importers import (
     write_amex,
     write_odyssey,
 )
-from training.data.importers.tfrecord import frame, parse_example
 
 
 def seed_convert(root: Path, prefix: str = "PROMPT") -> list[dict]:
@@ -75,7 +75,7 @@ def check_valid(out: Path) -> list[dict]:
         assert set(json.loads(path.read_text(encoding="utf-8"))["context"]) <= CONTEXT_KEYS, path
     report = validate(out)
     assert report.ok, [str(p) for p in report.problems]
-    from training.data.convert import convert
+    from episodes.convert import convert
 
     convert(out, out.parent / f"{out.name}.jsonl")
     return seed_convert(out)

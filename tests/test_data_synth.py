@@ -10,9 +10,9 @@ import pytest
 
 from actions import SEED_ACTION_TYPES
 from episodes.readers import read_steps
+from episodes.synth import existing_tasks, synthesize
+from episodes.synth.draw import font_path
 from episodes.validate import validate
-from training.data.synth import existing_tasks, synthesize
-from training.data.synth_draw import font_path
 
 SMALL = (360, 800)  # a third of 1080x2400: same layouts, quicker to draw
 

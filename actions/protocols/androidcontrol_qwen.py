@@ -19,6 +19,7 @@ import math
 
 from actions.context import GoldContext
 from actions.coords import PixelBudget, model_screen_size
+from actions.directions import main_direction
 from actions.protocols.base import (
     Judgement,
     MissingContext,
@@ -27,7 +28,6 @@ from actions.protocols.base import (
     content_direction,
     gold_point,
     inside,
-    main_axis_direction,
     norm_distance,
     scaled,
 )
@@ -109,7 +109,7 @@ def _judge(pred: Action, gold: Action, screen: Screen, context: GoldContext, *, 
     if isinstance(gold, Swipe):
         if uis1:
             return Judgement(True, True, "any swipe is correct (direction check commented out in the source)")
-        said, stated = main_axis_direction(pred.start, pred.end), content_direction(gold, context)
+        said, stated = main_direction(pred.start, pred.end, unit="pixel"), content_direction(gold, context)
         hit = said is not None and said == stated
         return Judgement(hit, True, f"predicted finger direction {said} vs stated direction {stated}")
     if isinstance(gold, (TypeText, OpenApp)):

@@ -40,7 +40,7 @@ def card(protocol: Protocol) -> str:
 
 def cards_markdown() -> str:
     """Every registered protocol's card, between the markers docs/eval.md keeps them in."""
-    return "\n\n".join([BEGIN, *(card(p) for p in PROTOCOLS.values()), END])
+    return "\n\n".join([BEGIN, *(card(p) for _, p in PROTOCOLS.items()), END])
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from __future__ import annotations
 from rapidfuzz.distance import Levenshtein
 
 from actions.context import GoldContext
+from actions.directions import main_direction
 from actions.protocols.base import (
     Judgement,
     Protocol,
@@ -49,15 +50,6 @@ def command_text(text: str) -> str:
     return text.split(":", 1)[0].strip()
 
 
-def scroll_word(start: tuple[float, float], end: tuple[float, float], screen: Screen) -> str:
-    """`decode_action`'s word for a finger path, on 0-1000 (here norm) units: the larger axis, a tie
-    vertical; up only when the finger rises, left only when it moves left (no length is "down")."""
-    dx, dy = (end[0] - start[0]) / screen[0], (end[1] - start[1]) / screen[1]
-    if abs(dx) > abs(dy):
-        return "left" if dx < 0 else "right"
-    return "up" if dy < 0 else "down"
-
-
 def text_matches(pred: str, gold: str) -> bool:
     """Stripped containment, or 1 - Levenshtein distance / longer length >= 0.5 (case-sensitive)."""
     p, g = command_text(pred), command_text(gold)
@@ -85,11 +77,13 @@ def judge(pred: Action, gold: Action, screen: Screen, context: GoldContext) -> J
         hit = text_matches(pred.parameter(), gold.parameter())
         return Judgement(hit, True, "text matches" if hit else "text differs")
     if isinstance(gold, Swipe):
-        said = scroll_word(pred.start, pred.end, screen)
+        # decode_action's word: the larger axis in 0-1000 (norm) units, a tie vertical, "up" only when the
+        # finger rises and "left" only when it moves left, so a scroll of no length is "down".
+        said = main_direction(pred.start, pred.end, unit="norm", screen=screen, zero="down")
         want = (
             finger_direction(gold, context)
             if context.scroll_direction
-            else scroll_word(gold.start, gold.end, screen)
+            else main_direction(gold.start, gold.end, unit="norm", screen=screen, zero="down")
         )
         hit = said == want
         return Judgement(hit, True, f"scroll {said} vs {want} (finger)")

@@ -30,7 +30,6 @@ from actions.types import (
 )
 from actions.wire import literal_eval
 from agent.adapters.base import NO_COUNTERPART, Adapter, Reading, image_part, split_submit
-from agent.adapters.base import step_instruction as instruction_of
 
 LONG_PRESS_MS = 200  # a POINT held longer than this is a long press (the schema's convention)
 
@@ -62,7 +61,7 @@ class AgentCPMGUIAdapter(Adapter):
     reproduced_from = "code"
 
     def messages(self, step: Any, screen: tuple[int, int]) -> list[dict[str, Any]]:
-        question = instruction_of(step) or step.task
+        question = step.instruction or step.task
         return [
             {"role": "system", "content": self.instruction(_SYSTEM, screen)},
             {

@@ -17,6 +17,7 @@ from pathlib import Path
 from string import Template
 from typing import Any, ClassVar
 
+from actions.directions import DIRECTIONS, directions, finger_word
 from actions.types import Action, Swipe
 
 logger = logging.getLogger(__name__)
@@ -31,8 +32,6 @@ EXPECTED_GRAMMAR = "expected_grammar:"
 TYPE_SUBMIT_SPLIT = "type_submit_split"
 # Fraction of the screen a swipe given only as a direction travels (from the anchor or the centre).
 SWIPE_FRACTION = 0.3
-DIRECTIONS: tuple[str, ...] = ("up", "down", "left", "right")
-OPPOSITE = {"up": "down", "down": "up", "left": "right", "right": "left"}
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
@@ -183,8 +182,7 @@ class Adapter:
             if problems is not None:
                 problems.append("bad_direction")
             return None
-        if (means or self.scroll_means) == "content":
-            word = OPPOSITE[word]
+        word = finger_word(word, means or self.scroll_means)
         width, height = int(screen[0]), int(screen[1])
         start = self.to_original(anchor, screen) if anchor is not None else (width // 2, height // 2)
         dx = {"left": -1, "right": 1}.get(word, 0) * SWIPE_FRACTION * width
@@ -196,10 +194,8 @@ class Adapter:
 
     def direction_word(self, swipe: Swipe, *, means: str | None = None) -> str:
         """The word this agent uses for a finger swipe (the content's direction when `means` is `content`)."""
-        from actions.match import swipe_directions
-
-        word = sorted(swipe_directions(swipe) - {"none"} or {"up"})[0]
-        return OPPOSITE[word] if (means or self.scroll_means) == "content" else word
+        word = sorted(directions(swipe.start, swipe.end, unit="pixel") - {"none"} or {"up"})[0]
+        return finger_word(word, means or self.scroll_means)
 
 
 def numbers(text: str) -> list[float]:
@@ -226,9 +222,3 @@ def split_submit(text: str, problems: list[str]) -> str:
 
 def image_part(path: Any) -> dict[str, Any]:
     return {"type": "image", "image": os.path.abspath(path)}
-
-
-def step_instruction(step: Any) -> str | None:
-    """The step's low-level instruction (AndroidControl Low, AITZ), when the step file carries one."""
-    value = getattr(step, "instruction", None) or (step.input or {}).get("step_instruction")
-    return str(value) if value else None

@@ -31,7 +31,6 @@ from actions.types import (
 )
 from agent.adapters.answer_list import AnswerListAdapter
 from agent.adapters.base import image_part, split_submit
-from agent.adapters.base import step_instruction as instruction_of
 
 _ANSWER = re.compile(r"<answer>(.*?)(?:</answer>|$)", re.DOTALL)
 _THINK = re.compile(r"<think>(.*?)</think>", re.DOTALL)
@@ -54,7 +53,7 @@ class GUIR1Adapter(AnswerListAdapter):
 
     def messages(self, step: Any, screen: tuple[int, int]) -> list[dict[str, Any]]:
         task = step.task
-        instruction = instruction_of(step)
+        instruction = step.instruction
         if instruction:
             task += f" (current step: {instruction})"
         history = "; ".join(step.history) or "None"
@@ -77,7 +76,9 @@ class GUIR1Adapter(AnswerListAdapter):
             return TypeText(text=split_submit(text, problems))
         if name == "scroll":
             point = obj.get("point")
-            anchor = point if isinstance(point, list) and len(point) == 2 and min(point) >= 0 else None
+            numeric = isinstance(point, list) and len(point) == 2
+            numeric = numeric and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in point)
+            anchor = point if numeric and min(point) >= 0 else None
             return self.swipe_from_direction(text, screen, anchor, problems=problems)
         if name == "open_app":
             return OpenApp(app=text)

@@ -37,7 +37,6 @@ from agent.adapters.base import (
     Reading,
     image_part,
     split_submit,
-    step_instruction,
 )
 
 _TOOL_CALL = re.compile(r"<tool_call>(.*?)(?:</tool_call>|$)", re.DOTALL)
@@ -115,7 +114,7 @@ class MobileUseAdapter(Adapter):
 
     def messages(self, step: Any, screen: tuple[int, int]) -> list[dict[str, Any]]:
         user = f"{self.preamble}The user query: {step.task}\n"
-        instruction = step_instruction(step)
+        instruction = step.instruction
         if instruction:
             user += f"Current step query: {instruction}\n"
         user += "Task progress (You have done the following operation on the current device): " + (

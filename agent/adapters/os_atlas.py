@@ -31,7 +31,6 @@ from actions.types import (
     Wait,
 )
 from agent.adapters.base import Adapter, Reading, image_part, numbers, point_of, split_submit
-from agent.adapters.base import step_instruction as instruction_of
 
 _INSTRUCTION = """You are a phone-operating agent working in executable language grounding mode: you look \
 at the screenshot, the task and the history, and answer with your thoughts and the next action.
@@ -76,7 +75,7 @@ class OSAtlasAdapter(Adapter):
 
     def messages(self, step: Any, screen: tuple[int, int]) -> list[dict[str, Any]]:
         task = step.task
-        instruction = instruction_of(step)
+        instruction = step.instruction
         if instruction:
             task += f" You need to: {instruction}"
         history = "".join(f"Step {i}: {text}\n" for i, text in enumerate(step.history, start=1)) or "None\n"

@@ -35,7 +35,6 @@ from actions.types import (
     Wait,
 )
 from agent.adapters.base import NO_COUNTERPART, Adapter, Reading, image_part, numbers, point_of, split_submit
-from agent.adapters.base import step_instruction as instruction_of
 from agent.adapters.calls import parse_call
 
 _TEMPLATE_15 = """You operate an Android phone to complete the user's task. You see the task, the earlier \
@@ -83,7 +82,7 @@ class UITars15Adapter(Adapter):
 
     def messages(self, step: Any, screen: tuple[int, int]) -> list[dict[str, Any]]:
         text = self.instruction(self.template, screen) + step.task
-        instruction = instruction_of(step)
+        instruction = step.instruction
         if instruction:
             text += f"\nCurrent step: {instruction}"
         messages: list[dict[str, Any]] = [

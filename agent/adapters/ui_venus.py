@@ -34,7 +34,6 @@ from actions.types import (
     Wait,
 )
 from agent.adapters.base import NO_COUNTERPART, Adapter, Reading, image_part, numbers, point_of, split_submit
-from agent.adapters.base import step_instruction as instruction_of
 from agent.adapters.calls import parse_call
 
 _TAG = r"<{0}>(.*?)</{0}>"
@@ -81,7 +80,7 @@ class UIVenusAdapter(Adapter):
 
     def messages(self, step: Any, screen: tuple[int, int]) -> list[dict[str, Any]]:
         task = step.task
-        instruction = instruction_of(step)
+        instruction = step.instruction
         if instruction:
             task += f" (current step: {instruction})"
         history = (

@@ -269,11 +269,9 @@ class ACSource(Source):
     import_flags = ("--split", "test", "--add-finish")
 
     def generate(self, rng: random.Random, n: int, root: Path) -> list[dict[str, Any]]:
-        try:
-            from episodes.importers.tfrecord import frame
-        except ImportError:  # before the data layer moved below training
-            from training.data.importers.tfrecord import frame
         import gzip
+
+        from episodes.importers.tfrecord import frame
 
         src = root / "source"
         src.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 from PIL import Image
 
-from training.data.importers.tfrecord import frame
+from episodes.importers.tfrecord import frame
 
 W, H = 108, 240  # a 1080x2400 phone at a tenth of the size
 

@@ -27,8 +27,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from training.data.importers import geometry as g
-from training.data.importers.base import DatasetWriter, ImportOptions, Screen, SourceEpisode, SourceStep
+from actions.directions import main_direction
+from episodes.importers import geometry as g
+from episodes.importers.base import DatasetWriter, ImportOptions, Screen, SourceEpisode, SourceStep
 
 FORMAT_VERSION = "GUI-Odyssey annotations (v1 and v2 field names)"
 SPLIT_KINDS = ("random", "task", "device", "app")
@@ -75,15 +76,6 @@ def _scale(point: Any, screen: tuple[int, int]) -> tuple[float, float]:
     )
 
 
-def scroll_word(start: Any, end: Any) -> str:
-    """`decode_action`'s SCROLL word for a finger path in 0-1000 units: the larger axis (a tie is
-    vertical); UP only when the finger rises, LEFT only when it moves left."""
-    dx, dy = float(end[0]) - float(start[0]), float(end[1]) - float(start[1])
-    if abs(dx) > abs(dy):
-        return "left" if dx < 0 else "right"
-    return "up" if dy < 0 else "down"
-
-
 def convert_step(
     step: dict[str, Any], screen: tuple[int, int], description: str
 ) -> tuple[dict[str, Any] | None, str | None, dict[str, Any], str]:
@@ -109,7 +101,11 @@ def convert_step(
         return wired, None, context, action
     if action == "SCROLL":
         start, end = _scale(info[0], screen), _scale(info[1], screen)
-        context = {"scroll_direction": scroll_word(info[0], info[1]), "scroll_direction_means": "finger"}
+        # decode_action's word, from the 0-1000 points as given: larger axis, a tie vertical, no length down.
+        context = {
+            "scroll_direction": main_direction(info[0], info[1], unit="pixel", zero="down"),
+            "scroll_direction_means": "finger",
+        }
         return g.swipe(start, end, screen, description), None, context, action
     if action in ("TEXT", "TYPE"):
         return g.wire("type", str(info or ""), description), None, {}, action

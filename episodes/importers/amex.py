@@ -21,8 +21,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from training.data.importers import geometry as g
-from training.data.importers.base import DatasetWriter, ImportOptions, Screen, SourceEpisode, SourceStep
+from actions.directions import main_direction
+from episodes.importers import geometry as g
+from episodes.importers.base import DatasetWriter, ImportOptions, Screen, SourceEpisode, SourceStep
 
 FORMAT_VERSION = "AMEX v1 (instruction_anno, element_anno, screenshot)"
 IMAGE_KEYS = ("image_path", "screenshot", "image")
@@ -50,7 +51,11 @@ def convert_step(
         return wired, None, {**context, **ui, "box_from": how}, action
     if action == "SWIPE":
         start, end = step["touch_coord"], step["lift_coord"]
-        context = {"scroll_direction": g.direction_of(start, end), "scroll_direction_means": "finger", **ui}
+        context = {
+            "scroll_direction": main_direction(start, end, unit="pixel", zero="up"),
+            "scroll_direction_means": "finger",
+            **ui,
+        }
         return g.swipe(start, end, screen, description), None, context, action
     if action == "TYPE":
         return g.wire("type", str(step.get("type_text", "")), description), None, {}, action
