@@ -236,7 +236,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--split",
         default=None,
         help="split to import (AndroidControl: splits.json key; AITZ: train|test folder; "
-        "GUI-Odyssey: [random|task|device|app/]train|test); default: everything",
+        "GUI-Odyssey: [random|task|device|app/]train|test; AMEX: train|test as amex_to_qa.py splits "
+        "level 3); default: everything",
     )
     p.add_argument(
         "--setting",
