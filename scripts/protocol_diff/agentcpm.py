@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from scripts.protocol_diff import aitz_data
-from scripts.protocol_diff.common import TEXTS, Source, text_variant, write_png
+from scripts.protocol_diff.common import TEXTS, TIE_DRAWS, Source, text_variant, write_png
 
 TIE_DELTA = 1e-9
 APPS = ("Settings", "Chrome", "Gmail")
@@ -378,7 +378,7 @@ class ACSource(Source):
             action = json.loads(src["action"])
             if "x" in action:  # a float tie: the verdict flips when the gold point moves by TIE_DELTA
                 moved = set()
-                for _ in range(2):
+                for _ in range(TIE_DRAWS):
                     action.update(x=action["x"] + rng.uniform(-1, 1) * TIE_DELTA * w)
                     action.update(y=action["y"] + rng.uniform(-1, 1) * TIE_DELTA * h)
                     again = tools["build_test_data"](dict(action_data, action=json.dumps(action)))
@@ -436,7 +436,7 @@ class AitzSource(Source):
             verdict = _judge(tools["evaluator"], tools, entry, case["raw"])
             if entry["result_touch_yx"] != "[-1.0, -1.0]":  # a float tie: the verdict flips when moved
                 moved = set()
-                for _ in range(2):
+                for _ in range(TIE_DRAWS):
                     again = dict(entry)
                     for key in ("result_touch_yx", "result_lift_yx"):
                         y, x = json.loads(entry[key])

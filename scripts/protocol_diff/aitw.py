@@ -8,7 +8,7 @@ box centre, a swipe as a DUAL_POINT from start to end, the other types by their 
 no id for get one no gold has).
 
 JAX computes in float32 by default. Each case is judged as released, with `jax_enable_x64`, and with every
-coordinate moved by up to `TIE_DELTA` (four random draws); a case whose verdicts differ is a float tie (a
+coordinate moved by up to `TIE_DELTA` (three random draws in each precision); a case whose verdicts differ is a float tie (a
 distance, an edge or a main-axis comparison within rounding of its threshold), reported apart.
 """
 
@@ -94,10 +94,10 @@ class AitwSource(Source):
             return out
 
         as_released = judge_all()
-        moved_32 = [judge_all(TIE_DELTA) for _ in range(2)]
+        moved_32 = [judge_all(TIE_DELTA) for _ in range(3)]
         jax.config.update("jax_enable_x64", True)
         exact = judge_all()
-        moved_64 = [judge_all(TIE_DELTA) for _ in range(2)]
+        moved_64 = [judge_all(TIE_DELTA) for _ in range(3)]
         out = []
         for i, verdict in enumerate(as_released):
             others = {exact[i], *(m[i] for m in moved_32 + moved_64)}

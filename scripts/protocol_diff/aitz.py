@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from scripts.protocol_diff import aitz_data
-from scripts.protocol_diff.common import Source, numbers_of, read_seed_answer
+from scripts.protocol_diff.common import TIE_DRAWS, Source, numbers_of, read_seed_answer
 
 TIE_DELTA = 1e-9
 
@@ -82,7 +82,7 @@ class AitzSource(Source):
         out = []
         for case in cases:
             result = verdict(case, 0.0)
-            moved = {bool(verdict(case, TIE_DELTA)["exact_match"]) for _ in range(2)}
+            moved = {bool(verdict(case, TIE_DELTA)["exact_match"]) for _ in range(TIE_DRAWS)}
             tie = moved != {bool(result["exact_match"])}
             out.append(
                 {

@@ -27,6 +27,9 @@ THINK = {
     "action_validation": "v",
 }
 _PNG_CACHE: dict[tuple[int, int], bytes] = {}
+# Random moves of a case's coordinates by a source's TIE_DELTA that decide whether its verdict is a float
+# tie (an exact diagonal flips with probability 1/2 per move, so one move is not enough).
+TIE_DRAWS = 6
 
 
 class Source:

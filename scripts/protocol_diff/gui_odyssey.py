@@ -25,6 +25,7 @@ from typing import Any
 from scripts.protocol_diff.common import (
     SCREENS,
     TEXTS,
+    TIE_DRAWS,
     Source,
     fmt,
     number,
@@ -228,7 +229,7 @@ class OdysseySource(Source):
         out = []
         for case in cases:
             correct, detail = verdict(case, 0.0)
-            moved = {verdict(case, TIE_DELTA)[0] for _ in range(2)}
+            moved = {verdict(case, TIE_DELTA)[0] for _ in range(TIE_DRAWS)}
             tie = moved != {correct}
             out.append({"counted": True, "correct": correct, "tie": tie, "detail": detail})
         return out
