@@ -8,8 +8,9 @@ box centre, a swipe as a DUAL_POINT from start to end, the other types by their 
 no id for get one no gold has).
 
 JAX computes in float32 by default. Each case is judged as released, with `jax_enable_x64`, and with every
-coordinate moved by up to `TIE_DELTA` (three random draws in each precision); a case whose verdicts differ is a float tie (a
-distance, an edge or a main-axis comparison within rounding of its threshold), reported apart.
+coordinate moved by up to `TIE_DELTA` (three random draws in each precision); a case whose verdicts differ
+is a float tie (a distance, an edge or a main-axis comparison within rounding of its threshold), reported
+apart.
 """
 
 from __future__ import annotations
