@@ -27,14 +27,18 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _phone_r1(*args: str) -> str:
-    """Run the `phone-r1` CLI of this checkout; its stdout, or SystemExit naming the failed command."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run(
-        [sys.executable, "-m", "phone_r1.cli", *args], capture_output=True, text=True, env=env, cwd=REPO
-    )
-    if proc.returncode != 0:
-        raise SystemExit(f"phone-r1 {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    return proc.stdout
+    """Run a `phone-r1` command of this checkout in this process; its stdout, or SystemExit naming it."""
+    import contextlib
+    import io
+
+    from phone_r1.cli import main as phone_r1
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = phone_r1(list(args))
+    if code != 0:
+        raise SystemExit(f"phone-r1 {' '.join(args)} failed ({code}):\n{err.getvalue()[-3000:]}")
+    return out.getvalue()
 
 
 def run_official(name: str, python: str, checkout: Path, cases_path: Path, out: Path) -> list[dict[str, Any]]:

@@ -375,13 +375,16 @@ class ACSource(Source):
                 out.append({"counted": False, "correct": False, "detail": "dropped by process_ac.py"})
                 continue
             verdict = _judge(evaluator, tools, gt, case["raw"])
-            action = json.loads(src["action"])
-            if "x" in action:  # a float tie: the verdict flips when the gold point moves by TIE_DELTA
+            if json.loads(gt["result_touch_yx"]) != [-1.0, -1.0]:
+                # a float tie: the verdict flips when the gold point moves by TIE_DELTA
                 moved = set()
                 for _ in range(TIE_DRAWS):
-                    action.update(x=action["x"] + rng.uniform(-1, 1) * TIE_DELTA * w)
-                    action.update(y=action["y"] + rng.uniform(-1, 1) * TIE_DELTA * h)
-                    again = tools["build_test_data"](dict(action_data, action=json.dumps(action)))
+                    y, x = json.loads(gt["result_touch_yx"])
+                    dy, dx = rng.uniform(-1, 1) * TIE_DELTA, rng.uniform(-1, 1) * TIE_DELTA
+                    y2, x2 = json.loads(gt["result_lift_yx"])
+                    again = dict(
+                        gt, result_touch_yx=str([y + dy, x + dx]), result_lift_yx=str([y2 + dy, x2 + dx])
+                    )
                     moved.add(_judge(evaluator, tools, again, case["raw"])["correct"])
                 verdict["tie"] = moved != {verdict["correct"]}
             out.append(verdict)
