@@ -325,6 +325,16 @@ AC = Protocol(
         "an empty typed text always matches",
         "a POINT with a duration under 200 is a stop; DEEP_LINK and CLEAR are stops",
     ),
+    deviations=(
+        "open_app steps, which process_ac.py drops, stay in the data and are left out of the denominator",
+        "the synthetic finish step process_ac.py appends to every episode is there only when the data was "
+        "imported with --add-finish",
+        "an AndroidControl scroll given with x and y (the released data has none) starts process_ac.py's "
+        "0.3-long path there, clipped at the screen's edge, which can leave it no direction; phone-r1 uses "
+        "the stated word",
+        "answers of other agents (the source reads only AgentCPM-GUI's) are judged as the AgentCPM action "
+        "their typed action is: a click a POINT, a long click a POINT held longer, a swipe its path",
+    ),
     raw_agents=(AGENT,),
     judge_raw=judge_raw_ac,
 )
@@ -350,6 +360,12 @@ AITZ = Protocol(
         "any stop matches any stop, wait included; interrupt and need_feedback are stops",
         "an empty typed text always matches",
         "a POINT with a duration under 200 is a stop; DEEP_LINK and CLEAR are stops",
+    ),
+    deviations=(
+        "a DUAL_POINT is a tap when touch and lift are at most 0.04 apart; the importer measures with "
+        "math.dist, the source with numpy's norm, which can differ within rounding of 0.04",
+        "answers of other agents (the source reads only AgentCPM-GUI's) are judged as the AgentCPM action "
+        "their typed action is",
     ),
     raw_agents=(AGENT,),
     judge_raw=judge_raw_aitz,

@@ -112,4 +112,9 @@ PROTOCOL = Protocol(
         "typed text is compared only up to its first ':'",
         "a scroll of no length is DOWN",
     ),
+    deviations=(
+        "a v2 click step whose sam2_bbox is empty makes the source raise (scored wrong by its loop); "
+        "phone-r1 judges it by the 0.14 distance (every v2 click has a box, says the dataset card)",
+        "the Odyssey agent answers points; a phone-r1 click is judged at its box's centre",
+    ),
 )
