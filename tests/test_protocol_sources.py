@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from actions import Click, Home, LongClick, Swipe, TaskCompleted, TypeText, Wait, match_step
 from actions.context import ContextSource, GoldContext
@@ -132,6 +134,7 @@ def test_agentcpm_degenerate_swipes(text, gold, correct, counted):
         ('{"POINT":[500.5,500]}', None),  # a fraction is not
         ('{"POINT":[1001,500]}', None),  # out of 0-1000
         ('{"POINT":[true,500]}', None),
+        ('{"POINT":[' + "9" * 400 + ",500]}", None),  # an integer too large for a float, out of range
         ('{"POINT":[500,500],"x":1}', None),  # additionalProperties: false
         ('{"POINT":[500,500],"PRESS":"BACK"}', None),  # two actions
         ('{"to":"up"}', None),  # `to` needs POINT
@@ -265,3 +268,30 @@ def test_aitz_gold_type_and_direction_come_from_coat_action_desc():
     assert verdict("aitz", Swipe(start=(500, 500), end=(100, 500)), gold, scroll)
     press = GoldContext(step_instruction="press the home button", source=source)
     assert verdict("aitz", Home(), Home(), press)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=60),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(
+                    st.sampled_from(["POINT", "to", "duration", "PRESS", "TYPE", "STATUS", "x"]), inner
+                )
+            ),
+            max_leaves=8,
+        ).map(lambda obj: json.dumps(obj)),
+    )
+)
+def test_agentcpm_reading_never_raises(text):
+    kind, _ = read_answer(text)
+    assert kind in (None, "click", "long_point", "scroll", "type", "press", "stop")
+    context = GoldContext(point=(540, 1200), ui_boxes=((0, 0, 10, 10),))
+    for gold in (Click(box=(540, 1200, 540, 1200)), Swipe(start=(0, 0), end=(0, 500)), Wait()):
+        v = match_step(
+            None, gold, SCREEN, "agentcpm", context=context, answer=Answer(text, "agentcpm-gui", (1000, 1000))
+        )
+        assert isinstance(v.correct, bool)

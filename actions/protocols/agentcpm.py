@@ -52,12 +52,11 @@ _WORDS = ("up", "down", "left", "right")
 
 def _integer(value: Any) -> bool:
     # JSON Schema's integer: a number with no fractional part (500.0 is one), never a boolean.
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, (int, float))
-        and math.isfinite(value)
-        and float(value).is_integer()
-    )
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, float) and math.isfinite(value) and value.is_integer()
 
 
 def _location(value: Any) -> bool:
