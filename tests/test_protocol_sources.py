@@ -92,6 +92,17 @@ def test_swipe_axis_units(protocol, pred, gold, correct):
     assert verdict(protocol, pred, gold) is correct
 
 
+def test_odyssey_an_exact_diagonal_in_0_1000_is_vertical():
+    # decode_action compares the agent's 0-1000 numbers: (363, 253) -> (604, 494) is a tie, DOWN; the same
+    # path mapped to pixels and back is compared at 1e-9, so float noise does not decide it.
+    from actions.coords import point_to_original
+
+    start, end = (point_to_original(p, "norm1000", SCREEN, integer=False) for p in ((363, 253), (604, 494)))
+    pred = Swipe(start=start, end=end)
+    assert verdict("gui-odyssey", pred, Swipe(start=(0, 0), end=(0, 500)))
+    assert not verdict("gui-odyssey", pred, Swipe(start=(0, 0), end=(500, 0)))
+
+
 # ---- degenerate answers -----------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from rapidfuzz.distance import Levenshtein
 
 from actions.context import GoldContext
-from actions.directions import main_direction
+from actions.directions import delta, main_direction
 from actions.protocols.base import (
     Judgement,
     Protocol,
@@ -50,6 +50,15 @@ def command_text(text: str) -> str:
     return text.split(":", 1)[0].strip()
 
 
+def scroll_word(start: tuple[float, float], end: tuple[float, float], screen: Screen) -> str:
+    """decode_action's SCROLL word for a finger path, in 0-1000 (norm) units: the larger axis, a tie
+    vertical; "up" only when the finger rises and "left" only when it moves left (no length is "down")."""
+    # The source compares the 0-1000 numbers the agent wrote, so a path written on an exact diagonal is a
+    # tie there; these norm deltas come back through pixels, so they are compared at 1e-9.
+    dx, dy = (round(v, 9) for v in delta(start, end, unit="norm", screen=screen))
+    return main_direction((0, 0), (dx, dy), unit="pixel", zero="down") or "down"
+
+
 def text_matches(pred: str, gold: str) -> bool:
     """Stripped containment, or 1 - Levenshtein distance / longer length >= 0.5 (case-sensitive)."""
     p, g = command_text(pred), command_text(gold)
@@ -77,13 +86,11 @@ def judge(pred: Action, gold: Action, screen: Screen, context: GoldContext) -> J
         hit = text_matches(pred.parameter(), gold.parameter())
         return Judgement(hit, True, "text matches" if hit else "text differs")
     if isinstance(gold, Swipe):
-        # decode_action's word: the larger axis in 0-1000 (norm) units, a tie vertical, "up" only when the
-        # finger rises and "left" only when it moves left, so a scroll of no length is "down".
-        said = main_direction(pred.start, pred.end, unit="norm", screen=screen, zero="down")
+        said = scroll_word(pred.start, pred.end, screen)
         want = (
             finger_direction(gold, context)
             if context.scroll_direction
-            else main_direction(gold.start, gold.end, unit="norm", screen=screen, zero="down")
+            else scroll_word(gold.start, gold.end, screen)
         )
         hit = said == want
         return Judgement(hit, True, f"scroll {said} vs {want} (finger)")
