@@ -315,6 +315,9 @@ AC = Protocol(
     "drops open_app steps, judges a gold long press as a click, and lets wait and finish stand for each "
     "other.",
     judge=judge_ac,
+    checked="3,000 generated cases (AndroidControl shards with forests, AgentCPM-GUI's raw answers; 2,794 "
+    "in the source's denominator): 1.0000 step agreement, no disagreement; python -m scripts.protocol_diff "
+    "agentcpm --official CHECKOUT --python PY --cases 3000 --seed 1",
     counts=_counts,
     context=("ui_boxes (required for click steps: every a11y bounds_in_screen box)", "point"),
     quirks=(
@@ -353,6 +356,9 @@ AITZ = Protocol(
     differs_from_box="uses the UI boxes holding the gold point enlarged 1.2x plus a 0.14 rule and lets wait "
     "and finish stand for each other.",
     judge=judge_aitz,
+    checked="3,005 generated cases (AITZ gold, AgentCPM-GUI's raw answers): 1.0000 step agreement, no "
+    "disagreement; python -m scripts.protocol_diff agentcpm-aitz --official CHECKOUT --python PY "
+    "--cases 3000 --seed 1",
     counts=_counts,
     context=("ui_boxes (else the 0.14 rule alone, as the source does on Odyssey)", "point"),
     quirks=(
