@@ -156,7 +156,13 @@ async def run_own_history(
                 asked = with_history(step, history)
                 result = await agent.astep(asked)
                 record = build_record(
-                    asked, result, protocol, rewards, coord_space=coord_space, budget=budget
+                    asked,
+                    result,
+                    protocol,
+                    rewards,
+                    coord_space=coord_space,
+                    budget=budget,
+                    adapter_name=getattr(getattr(agent, "adapter", None), "name", None),
                 )
                 matched = step_correct(record)
                 stops = not matched and mode == "own"

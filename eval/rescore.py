@@ -42,7 +42,7 @@ def trajectory_change(results: Results, protocol: str, contexts: Mapping[str, An
         return None
     for record in results.records.values():
         before = bool(record["verdict"].get("correct"))
-        after = bool(rematch(record, protocol, contexts).get("correct"))
+        after = bool(rematch(record, protocol, contexts, results.header).get("correct"))
         if before != after:
             was, now = ("right", "wrong") if before else ("wrong", "right")
             return (

@@ -32,12 +32,26 @@ class RunSummary:
     skipped: int = 0  # already in the results file
     ran: int = 0
     errors: dict[str, int] = field(default_factory=dict)
-    correct: int = 0  # over all steps in scope, old and new
+    correct: int = 0  # over all steps in scope, old and new (before the protocol's denominator rule)
     wall_s: float = 0.0
+    step_ids: list[str] = field(default_factory=list)  # the steps in scope, in order
 
     @property
     def sr(self) -> float | None:
+        """Right steps over all steps in scope, before the protocol's denominator (see `run_sr`)."""
         return self.correct / self.total if self.total else None
+
+
+def run_sr(path: str | Path, step_ids: Iterable[str]) -> float | None:
+    """SR of the steps `step_ids` of a results file under its protocol's own denominator rule: the number
+    `eval report` and `eval rescore` give for the same steps."""
+    from eval.metrics import compute_metrics
+    from eval.results import Results, read_results
+
+    results = read_results(path)
+    wanted = set(step_ids)
+    scope = {sid: r for sid, r in results.records.items() if sid in wanted}
+    return compute_metrics(Results(results.header, scope), n_resamples=1)["sr"]
 
 
 def build_record(
@@ -48,8 +62,12 @@ def build_record(
     *,
     coord_space: str = "original",
     budget: Any = None,
+    adapter_name: str | None = None,
 ) -> dict[str, Any]:
     """The results-file record of one answered (or failed) step; the prediction is in original pixels.
+
+    `adapter_name` is the agent whose grammar the raw answer is in (a protocol written for it reads the
+    raw text), `coord_space` and `budget` that agent's coordinate space and pixel budget.
 
     `reward.total` is the recipe's reward mix (`rewards`, default: format and action weighed equally)
     over the raw answer in the agent's `coord_space` and pixel `budget`.
@@ -57,19 +75,28 @@ def build_record(
     from actions import action_score, format_score, match_step
     from actions.coords import DEFAULT_BUDGET
     from agent.prompt import screen_size_of
+    from eval.raw_answer import answer_of
 
     screen = screen_size_of(step)
     prediction = result.action
     error = result.error.to_json() if result.error is not None else None
+    answer = (
+        None if error is not None else answer_of(result.raw_text, adapter_name, screen, coord_space, budget)
+    )
+    # Every answer goes through the protocol, the unreadable ones and failed requests too: its own rule
+    # says whether such a step is in its denominator (the same call `eval rescore` makes).
+    verdict = match_step(
+        prediction,
+        step.gold,
+        screen,
+        protocol,
+        context=step.context,
+        step_id=step.step_id,
+        answer=answer,
+        problems=list(result.problems),
+    ).as_dict()
     if error is not None:
-        verdict = {"correct": False, "type_match": False, "reason": f"error: {error['kind']}"}
-    elif prediction is None:
-        problems = ", ".join(result.problems) or "no action"
-        verdict = {"correct": False, "type_match": False, "reason": f"unparseable: {problems}"}
-    else:
-        verdict = match_step(
-            prediction, step.gold, screen, protocol, context=step.context, step_id=step.step_id
-        ).as_dict()
+        verdict["reason"] = f"error: {error['kind']}"
     fmt = format_score(result.raw_text or "").as_dict()
     act = action_score(prediction if prediction is not None else "", step.gold, screen).as_dict()
     mix = rewards or RewardMix.build()
@@ -135,6 +162,7 @@ async def run_eval(
     """
     rewards = rewards or RewardMix.build()
     coord_space, budget = getattr(agent, "coord_space", "original"), getattr(agent, "budget", None)
+    adapter_name = getattr(getattr(agent, "adapter", None), "name", None)
     from tqdm.auto import tqdm
 
     if concurrency < 1:
@@ -157,6 +185,8 @@ async def run_eval(
     def note(record: dict[str, Any]) -> None:
         nonlocal n_correct
         ok = step_correct(record)
+        if record["step_id"] not in correct:
+            summary.step_ids.append(record["step_id"])
         n_correct += ok - correct.get(record["step_id"], False)
         correct[record["step_id"]] = ok
         if record.get("error"):
@@ -184,7 +214,15 @@ async def run_eval(
     async def work() -> None:
         while (step := await queue.get()) is not None:
             result = await agent.astep(step)
-            record = build_record(step, result, protocol, rewards, coord_space=coord_space, budget=budget)
+            record = build_record(
+                step,
+                result,
+                protocol,
+                rewards,
+                coord_space=coord_space,
+                budget=budget,
+                adapter_name=adapter_name,
+            )
             writer.write(record)
             summary.ran += 1
             note(record)
@@ -468,7 +506,8 @@ def run_command(args: Any) -> int:
         print(_own_summary_line(summary, history))
         print(f"results: {args.output}")
         return 0
-    sr = f"{summary.sr:.4f}" if summary.sr is not None else "n/a"
+    value = run_sr(args.output, summary.step_ids)
+    sr = f"{value:.4f}" if value is not None else "n/a"
     print(
         f"{summary.total} steps ({summary.ran} run, {summary.skipped} already done) in "
         f"{summary.wall_s:.1f} s; "

@@ -13,12 +13,13 @@ from actions.protocols import (
     aitz,
     androidcontrol_osatlas,
     androidcontrol_qwen,
+    androidcontrol_uis1,
     box,
     gui_odyssey,
     gui_r1,
     ui_r1,
 )
-from actions.protocols.base import Judgement, MissingContext, Protocol
+from actions.protocols.base import Answer, Judgement, MissingContext, Protocol, StepOutcome
 
 PROTOCOLS: dict[str, Protocol] = {
     p.name: p
@@ -26,7 +27,7 @@ PROTOCOLS: dict[str, Protocol] = {
         box.PROTOCOL,
         aitw.PROTOCOL,
         androidcontrol_qwen.QWEN,
-        androidcontrol_qwen.UIS1,
+        androidcontrol_uis1.UIS1,
         androidcontrol_osatlas.PROTOCOL,
         agentcpm.AC,
         agentcpm.AITZ,
@@ -46,4 +47,4 @@ def get_protocol(name: str) -> Protocol:
         raise ValueError(f"expected protocol in {list(PROTOCOLS)}, found {name!r}") from None
 
 
-__all__ = ["PROTOCOLS", "Judgement", "MissingContext", "Protocol", "get_protocol"]
+__all__ = ["PROTOCOLS", "Answer", "Judgement", "MissingContext", "Protocol", "StepOutcome", "get_protocol"]

@@ -55,6 +55,10 @@ ADAPTERS: dict[str, AdapterEntry] = {
         "agent.adapters.gui_owl:GUIOwlAdapter",
         "GUI-Owl <thinking> + mobile_use call + <conclusion>, resized pixels",
     ),
+    "ui-s1": AdapterEntry(
+        "agent.adapters.ui_s1:UIS1Adapter",
+        "UI-S1 <think> + <action>{mobile_use arguments}</action>, resized pixels",
+    ),
 }
 
 
