@@ -68,9 +68,8 @@ def test_a_protocol_missing_context_is_refused_naming_the_step(run, capsys):
     assert cli_main(["eval", "rescore", str(out), "--protocol", "androidcontrol-qwen", "box"]) == 0
     printed = capsys.readouterr().out
     # The first click step names the key (an open_app step reads missing candidate boxes as []).
-    assert re.search(
-        r"androidcontrol-qwen: step \S+: protocol 'androidcontrol-qwen' needs context\.candidate_boxes", printed
-    ), printed
+    refusal = r"androidcontrol-qwen: step \S+: protocol 'androidcontrol-qwen' needs context\.candidate_boxes"
+    assert re.search(refusal, printed), printed
 
 
 def test_unknown_protocol_lists_the_known_ones(run, capsys):
@@ -155,3 +154,25 @@ def test_report_under_a_context_protocol_reads_the_episodes(run, capsys):
     assert metrics["sr"] == metrics["protocols"]["androidcontrol-qwen"]["sr"]
     assert cli_main(["eval", "compare", str(out), str(out), "--protocol", "agentcpm"]) == 2
     assert "needs context.ui_boxes" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("protocol", list(PROTOCOLS))
+def test_run_report_and_rescore_give_one_sr_per_protocol(run, protocol, capsys):
+    """One denominator rule per protocol: the SR `eval run` prints, `eval report` writes and `eval rescore`
+    tables agree, unreadable answers included (here on an open_app step, which some protocols drop)."""
+    tmp, episodes, _ = run
+    answers = {**HAND_PREDICTIONS, "1/0": "I don't know", "3/0": "<answer>{broken"}
+    pred = predictions_file(tmp / f"pred-{protocol}.jsonl", answers)
+    out = tmp / f"one-sr-{protocol}.jsonl"
+    args = ["eval", "run", "--episodes", str(episodes), "--predictions", str(pred), "-o", str(out)]
+    assert cli_main([*args, "--no-progress", "--protocol", protocol]) == 0
+    printed = re.search(r"SR (\S+);", capsys.readouterr().out).group(1)
+    report = tmp / f"report-{protocol}"
+    assert cli_main(["eval", "report", str(out), "-o", str(report)]) == 0
+    reported = json.loads((report / "metrics.json").read_text(encoding="utf-8"))["sr"]
+    table = tmp / f"rescore-{protocol}.json"
+    rescore = ["eval", "rescore", str(out), "--episodes", str(episodes), "--protocol", protocol]
+    assert cli_main([*rescore, "-o", str(table)]) == 0
+    rescored = json.loads(table.read_text(encoding="utf-8"))["protocols"][protocol]["sr"]
+    assert reported == rescored
+    assert printed == ("n/a" if reported is None else f"{reported:.4f}")

@@ -114,8 +114,10 @@ class Protocol:
     metrics: Metrics | None = field(default=None, repr=False)
     # (name, meaning) of each value `metrics` returns, for docs and reports.
     metric_names: tuple[tuple[str, str], ...] = ()
-    # What is left that differs from the source, each with its reason (the card lists them).
+    # What still differs from the official evaluator's verdicts, each with its reason (the card lists them).
     deviations: tuple[str, ...] = ()
+    # How the protocol was checked against the official code (cases, agreement), for the card.
+    checked: str = ""
 
     def reads_raw(self, answer: Answer | None) -> bool:
         """Whether `answer` is judged as raw text (its agent's grammar is the source's own)."""

@@ -110,7 +110,7 @@ def judge_line(line: str) -> Judgement:
         return Judgement(True, True, "same type; text and direction are not checked", facts=facts)
     gold_numbers = _DIGITS.findall(gold_text)
     if len(gold_numbers) < 2:
-        return Judgement(False, True, "no gold point: the script raises (IndexError)", False, True, facts)
+        return Judgement(False, False, "no gold point: the script raises (IndexError)", False, True, facts)
     numbers = _DIGITS.findall(said_text or "")
     if len(numbers) <= 1:
         return Judgement(False, True, "fewer than two numbers: the step is not counted", False, facts=facts)
