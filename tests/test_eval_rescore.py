@@ -176,3 +176,43 @@ def test_run_report_and_rescore_give_one_sr_per_protocol(run, protocol, capsys):
     rescored = json.loads(table.read_text(encoding="utf-8"))["protocols"][protocol]["sr"]
     assert reported == rescored
     assert printed == ("n/a" if reported is None else f"{reported:.4f}")
+
+
+def test_each_protocol_s_own_figures_are_shown_under_their_own_names(run, capsys):
+    tmp, episodes, out = run
+    table = tmp / "own.json"
+    names = ["androidcontrol-osatlas", "gui-r1", "androidcontrol-uis1", "box"]
+    assert (
+        cli_main(
+            ["eval", "rescore", str(out), "--episodes", str(episodes), "--protocol", *names, "-o", str(table)]
+        )
+        == 0
+    )
+    printed = capsys.readouterr().out
+    for row in ("grounding", "all_type", "all_gr", "success_rate", "average_progress"):
+        assert re.search(rf"^{row}\s", printed, flags=re.M), (row, printed)
+    entries = json.loads(table.read_text(encoding="utf-8"))["protocols"]
+    assert set(entries["androidcontrol-osatlas"]["protocol_metrics"]) == {"grounding"}
+    assert entries["box"]["protocol_metrics"] == {}
+    report = tmp / "own-report"
+    assert (
+        cli_main(
+            [
+                "eval",
+                "report",
+                str(out),
+                "--protocol",
+                "androidcontrol-qwen",
+                "--episodes",
+                str(episodes),
+                "-o",
+                str(report),
+            ]
+        )
+        == 0
+    )
+    metrics = json.loads((report / "metrics.json").read_text(encoding="utf-8"))
+    assert set(metrics["protocol_metrics"]) == {"click_match_acc", "error_num"}
+    markdown = (report / "report.md").read_text(encoding="utf-8")
+    assert "The source's own figures (androidcontrol-qwen)" in markdown and "| click_match_acc |" in markdown
+    assert "click_match_acc" in (report / "report.html").read_text(encoding="utf-8")
