@@ -216,3 +216,43 @@ def test_each_protocol_s_own_figures_are_shown_under_their_own_names(run, capsys
     markdown = (report / "report.md").read_text(encoding="utf-8")
     assert "The source's own figures (androidcontrol-qwen)" in markdown and "| click_match_acc |" in markdown
     assert "click_match_acc" in (report / "report.html").read_text(encoding="utf-8")
+
+
+def test_rescoring_reads_the_raw_answer_with_the_run_s_agent(run, capsys):
+    """A gui-r1 answer with a decimal point: GUI-R1's regular expression reads no point there (so (0, 0)),
+    phone-r1's adapter reads the tap. `gui-r1` judges the raw text in the run and in the rescore alike;
+    `box` judges the adapter's action."""
+    tmp, episodes, _ = run
+    raw = "<answer>[{'action': 'click', 'point': [32.5, 36], 'input_text': 'no input text'}]</answer>"
+    pred = predictions_file(tmp / "decimal.jsonl", {"1/1": raw})
+    out = tmp / "decimal-run.jsonl"
+    args = [
+        "eval",
+        "run",
+        "--episodes",
+        str(episodes),
+        "--predictions",
+        str(pred),
+        "-o",
+        str(out),
+        "--limit",
+        "2",
+    ]
+    assert (
+        cli_main(
+            [*args, "--agent", "gui-r1", "--max-pixels", "1003520", "--protocol", "gui-r1", "--no-progress"]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    record = next(
+        r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines()) if r.get("step_id") == "1/1"
+    )
+    assert record["prediction"]["action_type"] == "click" and not record["verdict"]["correct"]
+    table = tmp / "decimal-rescore.json"
+    assert cli_main(["eval", "rescore", str(out), "--protocol", "gui-r1", "box", "-o", str(table)]) == 0
+    entries = json.loads(table.read_text(encoding="utf-8"))["protocols"]
+    # Under gui-r1 the one click (read at (0, 0)) misses, and an action type with no hit leaves GUI-R1's
+    # denominator: nothing is counted. Under box the adapter's tap is inside the gold box.
+    assert (entries["gui-r1"]["n_steps"], entries["gui-r1"]["gr"]) == (0, None)
+    assert entries["box"]["gr"] == 1.0

@@ -187,6 +187,7 @@ def test_uis1_an_unreadable_answer_is_a_raise():
         ("actions: WAIT", Wait(), False),  # and ends in a newline
         ("actions:\nWAIT\n", Wait(), False),  # a trailing newline: 'WAIT\n' != 'WAIT'
         ("thoughts:\nwait\nactions:\nWAIT<|im_end|>", Wait(), True),  # <|im_end|> stripped
+        ("actions:\n<|WAIT", Wait(), True),  # characters of the set, from both ends
         ("actions:\nSCROLL UP", Swipe(start=(500, 1500), end=(500, 500)), False),  # not 'SCROLL [DOWN]' form
         (
             "actions:\nSCROLL [DOWN]",
@@ -330,6 +331,7 @@ def test_ui_r1_scroll_by_type_alone_and_clicks_with_fewer_than_two_numbers_not_c
         ([0, 680], False),  # a zero coordinate misses
         ([388, 680], True),  # int(650.68...) = 650: 150 px
         ([389, 680], False),  # int(652.35...) = 652: 152 px >= 151.2
+        ([298, 774], True),  # (499, 1251): 151.003 px; rounding would give (500, 1252): 152 px
     ],
 )
 def test_ui_r1_rescales_by_fixed_factors_and_truncates(coordinate, correct):
