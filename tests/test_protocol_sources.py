@@ -219,6 +219,7 @@ def test_osatlas_grounding_is_click_right_over_click_answered_with_click():
         StepOutcome("e", 1, "click", False, True, True),
         StepOutcome("e", 2, "click", False, False, True),  # answered otherwise: not in the denominator
         StepOutcome("e", 3, "long_click", True, True, True),  # LONG_PRESS is not in it
+        StepOutcome("e", 4, "long_click", True, True, True),
     ]
     assert get_protocol("androidcontrol-osatlas").metrics(outcomes) == {"grounding": 0.5}
 
