@@ -54,6 +54,12 @@ def _headline_rows(metrics: Mapping[str, Any]) -> list[tuple[str, str]]:
             "answers with no counterpart (scored wrong)",
             f"{nc['total']} {nc['by_kind'] or ''}".strip() if (nc := metrics.get("no_counterpart")) else "0",
         ),
+        (
+            "gold steps the agent cannot express (scored wrong)",
+            f"{gc['total']} {gc['by_kind'] or ''}".strip()
+            if (gc := metrics.get("gold_no_counterpart"))
+            else "0",
+        ),
     ]
     return rows
 
@@ -77,11 +83,12 @@ def metric_value(value: Any) -> str:
 
 def _own_metrics_table(metrics: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
     """The run's protocol's own figures under its source's names (docs/eval.md, the protocol's card)."""
-    from actions.protocols import PROTOCOLS
+    from actions.protocols import get_protocol
 
-    own, protocol = metrics.get("protocol_metrics") or {}, PROTOCOLS.get(metrics.get("protocol") or "")
-    if not own or protocol is None:
+    own = metrics.get("protocol_metrics") or {}
+    if not own or not metrics.get("protocol"):
         return []
+    protocol = get_protocol(metrics["protocol"])
     meaning = dict(protocol.metric_names)
     rows = [[name, metric_value(value), meaning.get(name, "")] for name, value in own.items()]
     return [(f"The source's own figures ({protocol.name})", ["name", "value", "meaning"], rows)]

@@ -41,7 +41,7 @@ WORDS = {
     "open_app": "OPEN_APP",
     "back": "PRESS_BACK",
     "home": "PRESS_HOME",
-    "recent": "PRESS_RECENT",
+    "recent_apps": "PRESS_RECENT",
     "enter": "ENTER",
     "wait": "WAIT",
     "task_completed": "COMPLETE",

@@ -37,7 +37,7 @@ NAMES = {
     "open_app": "open_app",
     "back": "press_back",
     "home": "press_home",
-    "recent": "press_recent",
+    "recent_apps": "press_recent",
     "enter": "enter",
     "wait": "wait",
     "task_completed": "complete",

@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from actions.types import Action
-from agent.adapters.base import Reading, image_part, step_instruction
+from agent.adapters.base import Reading, image_part
 from agent.adapters.mobile_use import _ACTIONS, MobileUseAdapter
 
 _ACTION = re.compile(r"<action>(.*?)</action>", re.DOTALL)
@@ -54,7 +54,7 @@ class UIS1Adapter(MobileUseAdapter):
 
     def messages(self, step: Any, screen: tuple[int, int]) -> list[dict[str, Any]]:
         user = f"User Instruction: {step.task}\n"
-        instruction = step_instruction(step)
+        instruction = step.instruction
         if instruction:
             user += f"Current step: {instruction}\n"
         history = self.history_text(step)
