@@ -170,6 +170,9 @@ PROTOCOL = Protocol(
     metric_names=(
         ("grounding", "right CLICK steps ÷ CLICK steps answered with CLICK (the script's grounding acc)"),
     ),
+    checked="python -m scripts.protocol_diff osatlas --rounds 2 on AndroidControl's 8,444 test steps, two "
+    "random or adversarial os-atlas answers per step (16,888): agreement 1.0000 (correct, type match,"
+    " raise); Acc, type_match acc and grounding acc equal on the answers the script does not stop on",
     deviations=(
         "the gold's 0-1000 point is the gold point divided by the screen size times 1000, rounded to an "
         "integer: OS-Atlas's conversion of AndroidControl is not published",
