@@ -213,7 +213,11 @@ PROTOCOL = Protocol(
     "(correct, type match, counted, raise); the type and click tallies and the number of steps "
     "counted equal",
     deviations=(
-        "the script's input file is not published: the line layout is an assumption (module docstring)",
+        "the script's input file is not published, so its line layout is an assumption: one "
+        'json.dumps({"content": <gold>, "response": <answer>}) line per step, content first, the gold as '
+        "AndroidControl's action JSON (UI-R1's dataset/ac_test.json) and the answer as the text of its first "
+        "<answer>...</answer> (the whole answer without one) with the list brackets taken off; another "
+        "layout gives other verdicts, since the greedy patterns reach from one field into the next",
         "a line with none of the five type words (or a click gold without two numbers) makes the script stop "
         "with a KeyError (IndexError); phone-r1 leaves that step out and goes on",
         "an agent of another grammar is judged by type name and, for a click, its exact screen point "
