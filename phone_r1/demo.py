@@ -218,12 +218,12 @@ class Demo:
         print(f"  training report: {self.train_report_dir / 'report.html'}")
 
     def _evaluate(self, label: str, checkpoint: str) -> None:
-        from agent.checkpoint import CheckpointMeta
+        from agent.spec import resolve_spec
         from serving.launch import ServerFailed, free_port, stop, wait_for_health
 
         # Both runs are asked in the trained checkpoint's space, template and pixel budget, so the
         # before/after numbers compare the weights and nothing else.
-        meta = CheckpointMeta.load_or_default(self.grpo_dir)
+        meta = resolve_spec(self.grpo_dir).meta
         port = free_port(self.args.host)
         log = self.eval_dir / f"serve-{label}.log"
         name = f"phone-r1-{label}"
