@@ -136,12 +136,11 @@ QWEN = Protocol(
         ("click_match_acc", "right answers given as a click ÷ gold click steps the script did not raise on"),
         ("error_num", "steps on which the source's script raises (counted wrong)"),
     ),
-    checked="python -m scripts.protocol_diff infigui on AndroidControl's 8,444 test steps (UI-S1's copy, its "
-    "candidate boxes as check_pams), one random or adversarial answer per step, against "
-    "compute_scores: agreement 0.9999 on each of infigui-r1, qwen2.5-vl and gui-owl answers "
-    "(type_match, exact match and raise per step; the one case left is a candidate box with a "
-    "negative corner, which the importer clips to the screen); TM, SR, click_match_acc and error_num "
-    "equal but for that case",
+    checked="python -m scripts.protocol_diff infigui --rounds 2 on AndroidControl's 8,444 test steps (UI-S1's"
+    " copy, its candidate boxes as check_pams), two random or adversarial answers per step (16,888) "
+    "for each of the agents infigui-r1, qwen2.5-vl and gui-owl, against compute_scores: agreement "
+    "1.0000 (type match, exact match and raise per step); type_match_acc, extact_match_acc, "
+    "click_match_acc and error_num equal",
     deviations=(
         "an agent of another grammar is judged from its typed action written as mobile_use arguments in "
         "the resized image of InfiGUI-R1's budget (6400*28*28), exact values: the source has no reading of "
