@@ -12,6 +12,11 @@ module per source (`aitw`, `aitz`, `gui_odyssey`, `agentcpm`) says how to write 
 to generate and how to call its evaluator; `SOURCES` names them. A source module imports only the
 standard library at module level, because its `official` function runs in the official evaluator's
 interpreter, which has no phone-r1 installed.
+
+The AndroidControl sources (`ANDROIDCONTROL_SOURCES`: InfiGUI-R1, UI-S1, OS-Atlas, GUI-R1, UI-R1) take
+their gold from AndroidControl's real test set instead (UI-S1's JSONL copy, `--ac-jsonl`) and answer every
+step in the evaluator's own grammar; `androidcontrol.py` holds their shared side and options
+(`python -m scripts.protocol_diff infigui --checkout DIR --python PY --ac-jsonl FILE --work DIR`).
 """
 
 SOURCES: dict[str, str] = {
@@ -21,3 +26,4 @@ SOURCES: dict[str, str] = {
     "agentcpm": "scripts.protocol_diff.agentcpm:AC",
     "agentcpm-aitz": "scripts.protocol_diff.agentcpm:AITZ",
 }
+ANDROIDCONTROL_SOURCES: tuple[str, ...] = ("infigui", "uis1", "osatlas", "guir1", "uir1")

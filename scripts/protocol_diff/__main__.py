@@ -3,7 +3,8 @@
 Prints the step-by-step agreement (all cases, and off float ties where the source's precision decides a
 verdict), the SR each side gives (official; `eval run`, `eval rescore` and `eval report` for phone-r1)
 and the disagreeing cases. Exit 0 when the agreement off ties reaches `--min-agreement`, 1 otherwise,
-2 for bad usage.
+2 for bad usage. The AndroidControl sources (`infigui`, `uis1`, `osatlas`, `guir1`, `uir1`) are handed
+to `scripts.protocol_diff.androidcontrol`, with its own options.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from scripts.protocol_diff import SOURCES
+from scripts.protocol_diff import ANDROIDCONTROL_SOURCES, SOURCES
 from scripts.protocol_diff.official import load_source
 
 REPO = Path(__file__).resolve().parents[2]
@@ -138,10 +139,20 @@ def _show(row: tuple, width: int = 300) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one source's check; the AndroidControl sources have their own options (`androidcontrol.main`)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in ANDROIDCONTROL_SOURCES:
+        from scripts.protocol_diff import androidcontrol
+
+        return androidcontrol.main(argv)
     parser = argparse.ArgumentParser(
         prog="python -m scripts.protocol_diff", description=__doc__.split("\n\n")[0]
     )
-    parser.add_argument("source", choices=sorted(SOURCES), help="which official evaluator")
+    parser.add_argument(
+        "source",
+        choices=sorted(SOURCES),
+        help=f"which official evaluator (and {', '.join(ANDROIDCONTROL_SOURCES)}: see their own --help)",
+    )
     parser.add_argument(
         "--official", type=Path, required=True, metavar="CHECKOUT", help="checkout of the official code"
     )
