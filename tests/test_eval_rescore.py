@@ -181,7 +181,7 @@ def test_run_report_and_rescore_give_one_sr_per_protocol(run, protocol, capsys):
 def test_each_protocol_s_own_figures_are_shown_under_their_own_names(run, capsys):
     tmp, episodes, out = run
     table = tmp / "own.json"
-    names = ["androidcontrol-osatlas", "gui-r1", "androidcontrol-uis1", "box"]
+    names = ["androidcontrol-osatlas", "gui-r1", "androidcontrol-uis1", "agentcpm-aitz", "box"]
     assert (
         cli_main(
             ["eval", "rescore", str(out), "--episodes", str(episodes), "--protocol", *names, "-o", str(table)]
@@ -189,10 +189,11 @@ def test_each_protocol_s_own_figures_are_shown_under_their_own_names(run, capsys
         == 0
     )
     printed = capsys.readouterr().out
-    for row in ("grounding", "all_type", "all_gr", "success_rate", "average_progress"):
+    for row in ("grounding", "all_type", "all_gr", "success_rate", "average_progress", "goal_progress"):
         assert re.search(rf"^{row}\s", printed, flags=re.M), (row, printed)
     entries = json.loads(table.read_text(encoding="utf-8"))["protocols"]
     assert set(entries["androidcontrol-osatlas"]["protocol_metrics"]) == {"grounding"}
+    assert set(entries["agentcpm-aitz"]["protocol_metrics"]) == {"success_rate", "goal_progress"}
     assert entries["box"]["protocol_metrics"] == {}
     report = tmp / "own-report"
     assert (

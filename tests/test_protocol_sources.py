@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 from actions import Click, Home, LongClick, Swipe, TaskCompleted, TypeText, Wait, match_step
 from actions.context import ContextSource, GoldContext
+from actions.protocols import get_protocol
 from actions.protocols.agentcpm import read_answer, schema_valid
-from actions.protocols.base import Answer
+from actions.protocols.base import Answer, StepOutcome
 from episodes.importers import aitz, androidcontrol, gui_odyssey
 from episodes.importers.tfrecord import parse_forest
 
@@ -306,3 +307,25 @@ def test_agentcpm_reading_never_raises(text):
             None, gold, SCREEN, "agentcpm", context=context, answer=Answer(text, "agentcpm-gui", (1000, 1000))
         )
         assert isinstance(v.correct, bool)
+
+
+# ---- metrics: AgentCPM-GUI's episode figures (eval/utils/evaluator.py compute_episode_metrics) -----------
+
+
+@pytest.mark.parametrize("protocol", ["agentcpm", "agentcpm-aitz"])
+def test_agentcpm_episode_figures_are_the_matched_prefix_over_the_steps_it_scores(protocol):
+    def step(episode, index, correct, counted=True):
+        return StepOutcome(episode, index, "click", correct, correct, counted)
+
+    outcomes = [
+        # steps out of order on purpose: the source walks each episode in step order
+        step("a", 2, True),
+        step("a", 0, True),
+        step("a", 1, False),  # the first miss ends the prefix: 1 of 3
+        step("a", 3, False, counted=False),  # an open_app step process_ac.py drops
+        step("b", 0, True),
+        step("b", 1, True, counted=True),  # every step right: success, progress 1
+        step("c", 0, False, counted=False),  # no step in the denominator: not an episode of the source's
+    ]
+    figures = get_protocol(protocol).metrics(outcomes)
+    assert figures == {"success_rate": 0.5, "goal_progress": pytest.approx((1 / 3 + 1) / 2)}

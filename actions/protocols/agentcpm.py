@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from actions.context import Box, GoldContext
@@ -30,6 +32,7 @@ from actions.protocols.base import (
     MissingContext,
     Protocol,
     Screen,
+    StepOutcome,
     finger_direction,
     gold_point,
 )
@@ -282,6 +285,39 @@ def _counts(gold: Action) -> bool:
     return gold.action_type not in ("open_app", "inquiry")
 
 
+def episode_metrics(outcomes: Sequence[StepOutcome]) -> dict[str, Any]:
+    """`ActionEvaluator.compute_episode_metrics`: over the episodes of the steps in the source's denominator
+    (each in step order), success when every step is an exact match, progress the matched prefix over the
+    episode's steps; the source rounds both to 4 decimals, which is left to the reader here."""
+    episodes: dict[str, list[StepOutcome]] = defaultdict(list)
+    for o in outcomes:
+        if o.counted:  # steps process_ac.py drops are not in the source's episodes
+            episodes[o.episode_id].append(o)
+    success, progress = [], []
+    for steps in episodes.values():
+        steps = sorted(steps, key=lambda o: o.index)
+        done = 0
+        for o in steps:
+            if not o.correct:
+                break
+            done += 1
+        success.append(done == len(steps))
+        progress.append(done / len(steps))
+    return {
+        "success_rate": sum(success) / len(success) if success else None,
+        "goal_progress": sum(progress) / len(progress) if progress else None,
+    }
+
+
+_METRIC_NAMES = (
+    ("success_rate", "episodes whose every step in the denominator is an exact match ÷ episodes"),
+    (
+        "goal_progress",
+        "mean over episodes of the exactly matched prefix ÷ the episode's steps in the denominator",
+    ),
+)
+
+
 _RAW = (
     "AgentCPM-GUI's answers are read as its scripts read them: one JSON object valid under the action "
     "schema (else no action), any stop STATUS (finish, satisfied, impossible, interrupt, need_feedback) a "
@@ -339,6 +375,8 @@ AC = Protocol(
     ),
     raw_agents=(AGENT,),
     judge_raw=judge_raw_ac,
+    metrics=episode_metrics,
+    metric_names=_METRIC_NAMES,
 )
 
 AITZ = Protocol(
@@ -374,4 +412,6 @@ AITZ = Protocol(
     ),
     raw_agents=(AGENT,),
     judge_raw=judge_raw_aitz,
+    metrics=episode_metrics,
+    metric_names=_METRIC_NAMES,
 )
