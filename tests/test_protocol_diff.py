@@ -3,11 +3,13 @@ phone-r1, and the comparison counts agreement step by step (the official side ne
 
 from __future__ import annotations
 
+import importlib
 import random
 
 import pytest
 
-from scripts.protocol_diff import SOURCES
+from actions.protocols import get_protocol
+from scripts.protocol_diff import ANDROIDCONTROL_SOURCES, SOURCES
 from scripts.protocol_diff.__main__ import compare, main, run_phone_r1
 from scripts.protocol_diff.official import load_source
 
@@ -51,3 +53,21 @@ def test_the_official_checkout_must_exist(tmp_path, capsys):
     with pytest.raises(SystemExit) as err:
         main(["aitz", "--official", str(tmp_path / "missing")])
     assert err.value.code == 2 and "expected a checkout folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ANDROIDCONTROL_SOURCES)
+def test_androidcontrol_sources_take_their_own_options(name, capsys):
+    # One command for every source: the AndroidControl ones need the test set's JSONL, not --official.
+    with pytest.raises(SystemExit) as exc:
+        main([name, "--checkout", "nowhere", "--python", "python"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "--ac-jsonl" in err and "--official" not in err
+
+
+@pytest.mark.parametrize("name", ANDROIDCONTROL_SOURCES)
+def test_androidcontrol_sources_answer_in_the_grammar_their_protocol_reads(name):
+    module = importlib.import_module(f"scripts.protocol_diff.{name}")
+    protocol = get_protocol(module.PROTOCOL)
+    assert module.AGENTS and set(module.AGENTS) <= set(protocol.raw_agents)
+    assert callable(module.make_case) and callable(module.aggregates)
