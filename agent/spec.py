@@ -94,10 +94,17 @@ class AgentSpec:
 
     @property
     def budget(self) -> Any:
-        """The `actions.coords.PixelBudget` (checks 0 < min_pixels <= max_pixels)."""
-        from actions.coords import PixelBudget
+        """The `actions.coords.PixelBudget` with the family's tile (checks 0 < min_pixels <= max_pixels)."""
+        return self.meta.budget
 
-        return PixelBudget(int(self.meta.min_pixels), int(self.meta.max_pixels))
+    @property
+    def thinking(self) -> dict[str, Any]:
+        """The chat template's switches and the think block its generation prompt opens, as the
+        checkpoint recorded them (`agent.thinking`); none without a checkpoint."""
+        return {
+            "chat_template_kwargs": self.meta.chat_template_kwargs,
+            "answer_prefix": self.meta.answer_prefix,
+        }
 
     @property
     def seed_format(self) -> bool:
@@ -145,6 +152,8 @@ class AgentSpec:
             fields["checkpoint"] = str(Path(self.checkpoint).resolve())
         if self.overrides:
             fields["overrides"] = self.overrides
+        if self.checkpoint is not None and self.meta.chat_template_kwargs:
+            fields["chat_template_kwargs"] = self.meta.chat_template_kwargs
         return fields
 
     # --- building --------------------------------------------------------------------------------
@@ -188,13 +197,18 @@ class AgentSpec:
                 temperature=temperature,
                 adapter=adapter,
                 **settings,
+                **self.thinking,
             )
         if self.engine == "local":
             from agent.backends.transformers_backend import TransformersBackend
 
             # The processor resizes at the resolved budget, the one the prompt states.
             backend = TransformersBackend(
-                Path(str(self.location)), device=device, budget=self.budget, max_new_tokens=max_tokens
+                Path(str(self.location)),
+                device=device,
+                budget=self.budget,
+                max_new_tokens=max_tokens,
+                **self.thinking,
             )
             return PhoneAgent(backend, adapter=adapter, **settings)
         if self.engine == "predictions":
@@ -260,6 +274,15 @@ def resolve_spec(
                 "--min-pixels) as the serving processor uses them"
             )
     return spec
+
+
+def engine_from_args(args: argparse.Namespace) -> tuple[str, Any]:
+    """`(engine, location)` of a command's mutually exclusive `--base-url` / `--local` / `--predictions`."""
+    if getattr(args, "base_url", None):
+        return "endpoint", args.base_url
+    if getattr(args, "local", None):
+        return "local", args.local
+    return "predictions", getattr(args, "predictions", None)
 
 
 def spec_from_args(
@@ -360,9 +383,12 @@ def add_agent_flags(
     *names: str,
     help: dict[str, str] | None = None,  # noqa: A002 - argparse's own word
     defaults: dict[str, Any] | None = None,
+    grounding: bool = False,
 ) -> None:
     """Declare the shared flags `names` (or groups: `settings`, `pixels`, `checkpoint`, `adapter`) on
-    `parser`, with one spelling, type and help each; `help` / `defaults` adjust them per command."""
+    `parser`, with one spelling, type and help each; `help` / `defaults` adjust them per command.
+    `grounding`: `--agent` also takes grounding adapters (the command checks the name against the
+    family its input needs)."""
     help = help or {}
     defaults = defaults or {}
     wanted: list[str] = []
@@ -382,5 +408,13 @@ def add_agent_flags(
             # did-you-mean for an unknown one.
             from agent.adapters import ADAPTERS
 
-            kwargs = ADAPTERS.argument(kwargs["help"], default=kwargs.get("default"))
+            if grounding:
+                from actions.registry import argument_across
+                from agent.adapters.grounding import GROUNDING_ADAPTERS
+
+                kwargs = argument_across(
+                    [ADAPTERS, GROUNDING_ADAPTERS], kwargs["help"], default=kwargs.get("default")
+                )
+            else:
+                kwargs = ADAPTERS.argument(kwargs["help"], default=kwargs.get("default"))
         parser.add_argument(f"--{flag}", **kwargs)
