@@ -126,10 +126,10 @@ UIS1 = Protocol(
             "mean over episodes of right prefix ÷ steps, 0 for an episode the script raised on",
         ),
     ),
-    checked="python -m scripts.protocol_diff uis1 on AndroidControl's 8,444 test steps in 1,543 episodes, one"
-    " random or adversarial ui-s1 answer per step: every step's verdict (parse_response and "
-    "evaluate_android_control_action) and every episode's progress (process_line) equal; success rate"
-    " and average progress equal",
+    checked="python -m scripts.protocol_diff uis1 --rounds 2 on AndroidControl's 8,444 test steps in 1,543 "
+    "episodes, two random or adversarial ui-s1 answers per step (16,888): agreement 1.0000, every step's "
+    "verdict (parse_response and evaluate_android_control_action) and every episode's progress "
+    "(process_line) equal; success rate and average progress equal",
     deviations=(
         "an agent of another grammar is judged from its typed action written as the same action dict: the "
         "source reads only <action> JSON",
