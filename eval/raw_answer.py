@@ -27,16 +27,19 @@ def answer_of(
 
 
 def answer_from_record(record: Mapping[str, Any], header: Mapping[str, Any] | None) -> Answer | None:
-    """The `Answer` of a results-file record, with the agent, coordinate space and budget of its header
-    (a file written before the header named its agent was made with `phone-r1`)."""
+    """The `Answer` of a results-file record, with the agent, coordinate space and budget (the family's
+    tile included) of its header (a file written before the header named its agent was made with
+    `phone-r1`, one written before it named a tile with Qwen2.5-VL's 28 pixels)."""
     from actions.coords import PixelBudget
+    from eval.results import HEADER_DEFAULTS
 
     if record.get("error") or not record.get("screen"):
         return None
     header = header or {}
     budget = None
     if header.get("min_pixels") and header.get("max_pixels"):
-        budget = PixelBudget(int(header["min_pixels"]), int(header["max_pixels"]))
+        tile = header.get("tile", HEADER_DEFAULTS["tile"])
+        budget = PixelBudget(int(header["min_pixels"]), int(header["max_pixels"]), tile)
     screen = (int(record["screen"][0]), int(record["screen"][1]))
     agent = header.get("agent") or "phone-r1"
     return answer_of(record.get("raw"), agent, screen, header.get("coord_space") or "original", budget)

@@ -130,7 +130,7 @@ def header_for(spec: Any, agent: Any, episodes: EpisodeSet, args: argparse.Names
         history=args.history,
         episodes=str(Path(args.episodes).resolve()),
         fingerprint=episodes.fingerprint,
-        extra={**spec.header_fields(), "temperature": float(args.temperature)},
+        extra={**spec.header_fields(), "tile": spec.budget.tile, "temperature": float(args.temperature)},
     )
 
 
