@@ -153,3 +153,26 @@ def test_latest_checkpoint_state_is_used(tmp_path):
 def test_nan_values_are_skipped():
     entries = history(entropy=lambda s: math.nan if s % 2 else 2.0)
     assert find_alarms(entries) == []
+
+
+def test_semi_online_run_gets_its_panels_and_a_plain_run_does_not(tmp_path):
+    semi = {
+        "semi_online/return/step_0": lambda s: 1.0 + 0.01 * s,
+        "semi_online/return/step_1": lambda s: 0.5,
+        "semi_online/diverged_at/step_0": lambda s: 0.5,
+        "semi_online/diverged_at/step_1": lambda s: 0.25,
+        "semi_online/patches": lambda s: 0.75,
+        "semi_online/stopped": lambda s: 0.25,
+        "semi_online/no_divergence": lambda s: 0.25,
+        "semi_online/steps": lambda s: 1.75,
+    }
+    run = write_run(tmp_path / "semi", history(**semi))
+    page, _ = build_report(run)
+    text = page.read_text()
+    for png in ("semi_online_return", "semi_online_patches", "semi_online_divergence"):
+        assert (run / "report" / f"{png}.png").stat().st_size > 1000, png
+    assert "mean return by step index" in text and "first diverging at each step index" in text
+    plain = write_run(tmp_path / "plain", history())
+    build_report(plain)
+    assert not list((plain / "report").glob("semi_online_*.png"))
+    assert "Semi-online" not in (plain / "report" / "report.html").read_text()
