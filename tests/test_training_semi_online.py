@@ -81,11 +81,12 @@ def test_semi_online_run_logs_per_step_index_and_trains_on_own_history(tmp_path,
 
 
 @pytest.mark.slow
-def test_semi_online_stop_policy_trains_with_the_semi_online_credit(tmp_path, toy, judge):
+@pytest.mark.parametrize("weights", ["full", "lora"])
+def test_semi_online_stop_policy_trains_with_the_semi_online_credit(tmp_path, toy, judge, weights):
     torch.set_num_threads(2)
-    plan_ = plan(
-        "grpo", semi_args(tmp_path / "run", toy, judge, "--max_steps", "1", "--semi_online_patch", "stop")
-    )
+    lora = ["--use_peft", "true", "--lora_r", "4", "--lora_alpha", "8", "--lora_dropout", "0"]
+    args = ["--max_steps", "1", "--semi_online_patch", "stop", *(lora if weights == "lora" else [])]
+    plan_ = plan("grpo", semi_args(tmp_path / "run", toy, judge, *args))
     trainer = build_trainer(plan_, build_dataset_for(plan_))
     batches = []
     generate = trainer._generate_and_score_completions
