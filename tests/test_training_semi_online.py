@@ -25,7 +25,7 @@ from tests.test_training_distributed import RANK_SCRIPT
 from tests.test_training_grpo import grpo_args
 from training.config import RecipeError
 from training.credit import credit
-from training.run import build_dataset_for, build_trainer, plan
+from training.run import build_dataset_for, build_trainer, plan, train
 from training.semi_online import join_step_outputs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -228,3 +228,16 @@ def test_semi_online_two_ranks_agree_with_episodes_of_different_lengths(tmp_path
     ranks = [json.loads((reports / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert all(r["world"] == 2 and r["step"] == 2 and r["backend"] == "gloo" for r in ranks), ranks
     assert ranks[0]["hash"] == ranks[1]["hash"], "ranks disagree on the final weights"
+
+
+@pytest.mark.slow
+def test_semi_online_resumes_from_a_checkpoint(tmp_path, toy, judge):
+    torch.set_num_threads(2)
+    out = tmp_path / "run"
+    first = train(plan("grpo", grpo_args(out, toy, judge, "--semi_online", "true", "--max_steps", "1")))
+    assert first.state.global_step == 1 and (out / "checkpoint-1").is_dir()
+    resumed = ["--semi_online", "true", "--max_steps", "2", "--resume_from_checkpoint", "true"]
+    second = train(plan("grpo", grpo_args(out, toy, judge, *resumed)))
+    assert second.state.global_step == 2
+    logged = [e["step"] for e in second.state.log_history if "semi_online/steps" in e]
+    assert logged == [1, 2]  # step 1 restored from the checkpoint, step 2 rolled out after resuming
