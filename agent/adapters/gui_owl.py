@@ -25,6 +25,7 @@ class GUIOwlAdapter(MobileUseAdapter):
 
     def render(self, action: Action, screen: tuple[int, int]) -> str | None:
         call = super().render(action, screen)
-        return (
-            None if call is None else f"<thinking>scripted</thinking>{call}<conclusion>scripted</conclusion>"
-        )
+        if call is None:
+            return None
+        thought = self.render_thought
+        return f"<thinking>{thought}</thinking>{call}<conclusion>{thought}</conclusion>"
