@@ -51,10 +51,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "override-checkpoint-meta",
         "adapter",
         "pixels",
-        defaults={"api-key-env": "OPENAI_API_KEY", "agent": default_adapter()},
+        defaults={"api-key-env": "OPENAI_API_KEY"},
         help={
             "api-key-env": "environment variable holding the API key (default OPENAI_API_KEY)",
-            "agent": "prompt and answer grammar to ask in",
+            "agent": "prompt and answer grammar to ask in (default: the one the checkpoint's phone_r1.json "
+            f"records, else {default_adapter()})",
         },
     )
     run.add_argument("--protocol", **PROTOCOLS.argument("match protocol (docs/eval.md)", default="box"))

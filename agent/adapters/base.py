@@ -141,7 +141,8 @@ class Adapter:
 
         `grammar`: the answer is in the agent's grammar at all; `action`: a typed action was read;
         `clean`: reading it met no problem (a newline split off a `type` text does not count);
-        `thought`: the thought the grammar asks for is there (only where `has_thought`)."""
+        `thought`: the thought the grammar asks for is there, in an answer in the grammar (only where
+        `has_thought`)."""
         reading = self.parse(text, screen)
         problems = [p for p in reading.problems if p != TYPE_SUBMIT_SPLIT]
         unreadable = ("not_text", "internal_error")
@@ -153,8 +154,10 @@ class Adapter:
             "clean": float(not problems),
         }
         if self.has_thought:
+            # Free text before the action reads as a thought in some grammars: count it in one only.
             parts["thought"] = float(
-                bool(reading.think) and any(_has_words(v) for v in reading.think.values())
+                bool(parts["grammar"] and reading.think)
+                and any(_has_words(v) for v in reading.think.values())
             )
         return parts
 
