@@ -15,7 +15,7 @@ Read rows look like TRL's multimodal conversational format:
     completion (SFT only): [{"role": "assistant", "content": [{"type": "text", "text": target}]}]
 
 With `DatasetSpec.agent` naming another agent's adapter (`--agent`, the recipe's `agent`), a row stores
-that agent's prompt as built by `training.agent_prompts.agent_training_prompt` (the messages
+that agent's prompt as built by `agent.adapters.training.agent_training_prompt` (the messages
 `eval run --agent` sends, with image placeholders) in `prompt_json`, its name in `agent`, and the SFT
 target is the gold action in its grammar; `coord_space` is the adapter's own grid. A step whose gold
 the grammar cannot say is refused, naming it, or skipped and counted with `skip_inexpressible`.
@@ -38,15 +38,15 @@ from typing import Any
 
 from actions.coords import PixelBudget, check_space, model_screen_size, to_model_space
 from actions.vocab import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_TEMPLATE, DEFAULT_TILE
-from agent.prompt import build_messages, screen_size_of, system_text
-from episodes.step import Step
-from training.agent_prompts import (
+from agent.adapters.training import (
     InexpressibleStep,
     agent_target,
     agent_training_prompt,
     is_seed_agent,
     make_training_adapter,
 )
+from agent.prompt import build_messages, screen_size_of, system_text
+from episodes.step import Step
 
 logger = logging.getLogger(__name__)
 

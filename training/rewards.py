@@ -70,7 +70,7 @@ class AgentReader:
 
     def adapter(self, budget: Any) -> Any:
         if budget not in self._adapters:
-            from training.agent_prompts import make_training_adapter
+            from agent.adapters.training import make_training_adapter
 
             self._adapters[budget] = make_training_adapter(self.agent, budget, self.agent_prompt)
         return self._adapters[budget]

@@ -111,8 +111,8 @@ def agent_target(adapter: Any, step: Step) -> str:
     if text is None:
         raise InexpressibleStep(
             f"{step.source or step.step_id}: agent {adapter.name} cannot express the gold action "
-            f"{step.gold.action_type!r} in its grammar; drop such steps with skip_inexpressible "
-            "(--skip_inexpressible true), or train another agent"
+            f"{step.gold.action_type!r} in its grammar; skip such steps with the recipe field "
+            "skip_inexpressible (--skip-inexpressible for data export-verl), or pick another agent"
         )
     return text
 
