@@ -341,3 +341,37 @@ def test_recipe_agent_fields_are_checked_before_anything_loads(toy):
         plan("grpo", [*base, "--agent", "qwen3-vl", "--coord_space", "norm999"]).script.answer_space
         == "norm999"
     )
+
+
+def test_export_verl_in_an_agents_grammar_and_its_reward_file(tmp_path, capsys):
+    import importlib.util
+
+    import pyarrow.parquet as pq
+
+    from actions.match import read_gold
+    from phone_r1.cli import main
+
+    out = tmp_path / "verl"
+    flags = ["--agent", "ui-tars-1.5", "--min-pixels", "3136", "--max-pixels", "1003520"]
+    assert main(["data", "export-verl", str(DEMO), "-o", str(out), *flags]) == 2
+    assert "cannot express the gold action 'inquiry'" in capsys.readouterr().err
+    assert main(["data", "export-verl", str(DEMO), "-o", str(out), *flags, "--skip-inexpressible"]) == 0
+    assert "skipped 5 steps" in capsys.readouterr().out
+    rows = pq.read_table(out / "train.parquet").to_pylist()
+    assert len(rows) == 47
+    spec = importlib.util.spec_from_file_location("verl_reward", out / "reward.py")
+    reward = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reward)
+    adapter = make_training_adapter("ui-tars-1.5", GRIDS["tile28"])
+    for row in rows[:6]:
+        extra = row["extra_info"]
+        assert (extra["agent"], extra["coord_space"]) == ("ui-tars-1.5", "resized")
+        slots = sum(message["content"].count("<image>") for message in row["prompt"])
+        assert slots == len(row["images"]) >= 1
+        gold = row["reward_model"]["ground_truth"]
+        answer = adapter.render_target(read_gold(gold), (extra["screen_width"], extra["screen_height"]), "go")
+        scored = reward.compute_score(row["data_source"], answer, gold, extra)
+        assert scored["type_hit"] == 1.0 and scored["format"] == 1.0 and scored["format_thought"] == 1.0
+        # A scroll is said by its direction only: the end point earns partial credit.
+        assert scored["score"] == 1.0 or read_gold(gold).action_type == "swipe"
+        assert reward.compute_score(row["data_source"], "<answer>{}</answer>", gold, extra)["format"] == 0.0
