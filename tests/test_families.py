@@ -226,6 +226,7 @@ RECIPE_FAMILIES = {
     "qwen3-vl-8b": "qwen3_vl",
     "qwen3.5-9b": "qwen3_5",
     "ui-tars-1.5-7b": "qwen2_5_vl",
+    "gui-owl-1.5-8b": "qwen3_vl",
 }
 
 
