@@ -49,9 +49,43 @@ def demo_steps():
 @pytest.mark.parametrize("grid", sorted(GRIDS))
 @pytest.mark.parametrize("agent", AGENTS)
 def test_gold_renders_and_reads_back_for_every_expressible_step(agent, grid, demo_steps):
+    assert _round_trips(agent, grid, demo_steps) >= 20  # every grammar says the demo's clicks at least
+
+
+@pytest.fixture(scope="module")
+def imported_steps(tmp_path_factory):
+    """Steps of every public format the importers read, from the importer tests' small fixtures."""
+    from tests.helpers.importers import write_ac, write_aitz, write_amex, write_odyssey
+
+    root = tmp_path_factory.mktemp("imported")
+    sources = {
+        "androidcontrol": [str(write_ac(root / "ac"))],
+        "aitz": [str(write_aitz(root / "aitz")), "--split", "test"],
+        "gui-odyssey": [str(write_odyssey(root / "ody"))],
+        "amex": [str(write_amex(root / "amex"))],
+    }
+    from phone_r1.cli import main
+
+    steps = []
+    for fmt, args in sources.items():
+        out = root / f"out-{fmt}"
+        assert main(["data", "import", fmt, *args, "-o", str(out)]) == 0, fmt
+        steps += list(iter_steps(out))
+    return steps
+
+
+@pytest.mark.parametrize("grid", sorted(GRIDS))
+@pytest.mark.parametrize("agent", AGENTS)
+def test_imported_golds_render_and_read_back(agent, grid, imported_steps):
+    assert _round_trips(agent, grid, imported_steps) >= 1
+
+
+def _round_trips(agent: str, grid: str, steps: list) -> int:
+    """How many of `steps` `agent` can say; each one's target reads back as its gold (the matcher's
+    verdict), with every part of the agent's format score at 1."""
     adapter = make_training_adapter(agent, GRIDS[grid])
     said = 0
-    for step in demo_steps:
+    for step in steps:
         screen = screen_size_of(step)
         try:
             target = agent_target(adapter, step)
@@ -68,7 +102,7 @@ def test_gold_renders_and_reads_back_for_every_expressible_step(agent, grid, dem
         parts = adapter.well_formed(target, screen)
         assert set(parts) == set(adapter.format_parts())
         assert all(value == 1.0 for value in parts.values()), (step.step_id, target, parts, reading.problems)
-    assert said >= 20  # every grammar says the demo's clicks at least
+    return said
 
 
 def test_what_no_grammar_says_is_refused_naming_the_step_and_action(demo_steps):
