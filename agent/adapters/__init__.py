@@ -69,6 +69,10 @@ ADAPTERS: Registry[type] = Registry(
             "GUI-Owl-1.5 of Mobile-Agent-v3.5: Action sentence + mobile_use call, 0-1000",
         ),
         "mai-ui": ("agent.adapters.mai_ui:MAIUIAdapter", "MAI-UI <thinking> + mobile_use call, 0-999"),
+        "ui-s1": (
+            "agent.adapters.ui_s1:UIS1Adapter",
+            "UI-S1 <think> + <action>{mobile_use arguments}</action>, resized pixels",
+        ),
     },
     example="my_pkg.mod:MyAdapter",
     check=_is_adapter_class,
