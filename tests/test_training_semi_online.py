@@ -241,3 +241,28 @@ def test_semi_online_resumes_from_a_checkpoint(tmp_path, toy, judge):
     assert second.state.global_step == 2
     logged = [e["step"] for e in second.state.log_history if "semi_online/steps" in e]
     assert logged == [1, 2]  # step 1 restored from the checkpoint, step 2 rolled out after resuming
+
+
+@pytest.mark.slow
+def test_semi_online_in_an_agents_grammar(tmp_path, toy, judge):
+    # `--agent`: each step's row is the agent's own prompt (built from the rollout's history), and
+    # the answers are read with that agent's adapter.
+    torch.set_num_threads(2)
+    args = ["--max_steps", "1", "--semi_online_max_patches", "-1", "--agent", "ui-tars-1.5"]
+    plan_ = plan("grpo", semi_args(tmp_path / "run", toy, judge, *args, "--coord_space", "resized"))
+    trainer = build_trainer(plan_, build_dataset_for(plan_))
+    assert trainer._adapter.name == "ui-tars-1.5"
+    rows = []
+    row = trainer._row
+
+    def spy(step):
+        rows.append((step, row(step)))
+        return rows[-1][1]
+
+    trainer._row = spy
+    trainer.train()
+    assert trainer.state.global_step == 1
+    assert {r.get("agent") for _, r in rows} == {"ui-tars-1.5"}
+    later = [(s, r) for s, r in rows if s.index > 0]
+    assert later and all(s.history == ["打开APP", *["回退"] * s.index] for s, _ in later)
+    assert all("回退" in r["prompt_json"] for _, r in later)
