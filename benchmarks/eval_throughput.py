@@ -167,10 +167,11 @@ async def own_history_run(
     """`--history own` over the episodes holding the first `steps` steps: wall time, steps right, and the
     episode lengths in the order the runner takes them (for the ideal schedule)."""
     from agent.agent import PhoneAgent
-    from eval.own_history import _episodes, run_own_history
+    from episodes.history import group_episodes
+    from eval.own_history import run_own_history
 
     chosen = [s for _, s in zip(range(steps), iter_steps(episodes), strict=False)]
-    lengths = [len(e) for e in _episodes(chosen)]
+    lengths = [len(e) for e in group_episodes(chosen)]
     agent = PhoneAgent.from_endpoint(base_url, model, concurrency=concurrency, timeout=60, max_retries=0)
     header = make_header(agent, model=model, endpoint=base_url, protocol="box", history="own")
     writer = ResultsWriter(out, header)
@@ -495,8 +496,8 @@ def main() -> int:
         f"per item; speed-up {g_speedup:.1f}x; ideal {args.concurrency}x; "
         f"{100 * g_speedup / args.concurrency:.0f}% of ideal (target >= 90%)"
     )
-    print(f"eval_speedup: {speedup:.2f}")
     print(f"grounding_speedup: {g_speedup:.2f}")
+    print(f"eval_speedup: {speedup:.2f}")  # the headline, last
     return 0
 
 
