@@ -15,7 +15,15 @@ from PIL import Image
 
 from actions.vocab import THINK_FIELDS
 from episodes.step import Step
-from ui.overlay import GOLD_COLOR, PRED_B_COLOR, PRED_COLOR, Mark, marks_for_action, render_overlay
+from ui.overlay import (
+    GOLD_COLOR,
+    PRED_B_COLOR,
+    PRED_COLOR,
+    Mark,
+    marks_for_action,
+    placeholder,
+    render_overlay,
+)
 from ui.replay import ReplayData, Run
 
 logger = logging.getLogger(__name__)
@@ -147,9 +155,10 @@ def history_line(record: dict[str, Any]) -> str:
 def step_header(step: Step, position: int, total: int) -> str:
     history = " → ".join(step.history) if step.history else "(none)"
     path = " → ".join(step.task_path[k] for k in sorted(step.task_path, key=lambda k: (len(k), k)))
+    # An empty app name would render as `app ****` (bold around nothing).
+    app = f"app **{step.app}**" if (step.app or "").strip() else "no app name recorded"
     return (
-        f"**Episode {step.episode_id}, step {step.index}** ({position + 1} of {total} shown) · app "
-        f"**{step.app}**\n\n"
+        f"**Episode {step.episode_id}, step {step.index}** ({position + 1} of {total} shown) · {app}\n\n"
         f"**Task:** {step.task}\n\n**Planned path:** {path or '—'}\n\n**Done so far:** {history}"
     )
 
@@ -192,10 +201,19 @@ def render_step(
     step = steps[shown[position]]
     marks = step_marks(data, step) + list(extra_marks or [])
     records = [run.record(step.step_id) for run in data.runs]
+    current = _screenshot(data, step.current_screenshot, marks, max_width)
+    previous = _screenshot(data, step.previous_screenshot, [], max_width)
+    if previous is None and current is not None:
+        why = (
+            "first step:\nno previous screen"
+            if step.previous_screenshot is None
+            else "previous screen\nnot available"
+        )
+        previous = placeholder(current.size, why)
     return StepView(
         header=step_header(step, position, len(shown)),
-        previous=_screenshot(data, step.previous_screenshot, [], max_width),
-        current=_screenshot(data, step.current_screenshot, marks, max_width),
+        previous=previous,
+        current=current,
         gold=f"### Gold (green)\n\n{describe_action(step.gold)}",
         runs=[
             run_panel(run, rec, name)
