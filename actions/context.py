@@ -16,11 +16,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from actions.directions import DIRECTIONS, MEANINGS
+
 Point = tuple[float, float]
 Box = tuple[float, float, float, float]
 
-DIRECTIONS: tuple[str, ...] = ("up", "down", "left", "right")
-DIRECTION_MEANINGS: tuple[str, ...] = ("content", "finger")
 CONTEXT_KEYS: tuple[str, ...] = (
     "point",
     "candidate_boxes",
@@ -88,7 +88,7 @@ class GoldContext:
         }
         direction = _choice(obj.get("scroll_direction"), DIRECTIONS, f"{where}: context.scroll_direction")
         means = _choice(
-            obj.get("scroll_direction_means"), DIRECTION_MEANINGS, f"{where}: context.scroll_direction_means"
+            obj.get("scroll_direction_means"), MEANINGS, f"{where}: context.scroll_direction_means"
         )
         instruction = obj.get("step_instruction")
         if instruction is not None and not isinstance(instruction, str):

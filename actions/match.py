@@ -15,9 +15,9 @@ from typing import Any
 
 from actions.context import GoldContext
 from actions.coords import PixelBudget, check_screen, check_space, to_original_space
+from actions.directions import directions
 from actions.parse import ParsedCompletion, parse_completion
 from actions.protocols import MissingContext, get_protocol
-from actions.protocols.box import swipe_directions
 from actions.similarity import text_similarity
 from actions.types import (
     Action,
@@ -156,7 +156,8 @@ def _param_score(pred: Action, gold: Action, screen: tuple[int, int]) -> tuple[f
         d = _distance_to_box(point, box, screen)
         return max(0.0, 1.0 - d / DISTANCE_THRESHOLD), f"tap point outside gold box by {d:.3f} (normalised)"
     if isinstance(gold, Swipe):
-        same = bool(swipe_directions(pred) & swipe_directions(gold))
+        said = directions(pred.start, pred.end, unit="pixel")
+        same = bool(said & directions(gold.start, gold.end, unit="pixel"))
         closeness = (
             sum(
                 max(0.0, 1.0 - _distance(p, g, screen) / DISTANCE_THRESHOLD)

@@ -8,7 +8,13 @@ status 2 (`Registry.arg_type` does that for argparse).
 
     ADAPTERS = Registry("agent adapter", {
         "phone-r1": ("agent.adapters.phone_r1:PhoneR1Adapter", "this project's think/answer JSON"),
-    }, example="my_pkg.mod:MyAdapter", check=is_adapter_class)
+    }, example="my_pkg.mod:MyAdapter", check=is_adapter_class, docs="docs/eval.md")
+
+CLIs add a family's flag with `parser.add_argument("--agent", **ADAPTERS.argument(...))` (names in
+`--help`, unknown names exit 2), recipes validate a list with `check_names`, and `docs` names the page
+whose table rows or `###` cards list every entry (each name in backticks). `phone_r1.families.FAMILIES`
+lists every family (itself a `Registry`); the CLI's help, the contract test and the docs check loop
+over it, so adding a family is one entry there.
 
 Only the standard library is imported here: every CLI's `--help` reads registries.
 """
@@ -18,7 +24,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import importlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -54,11 +60,15 @@ def load_target(target: str, *, what: str = "object", dot_form: bool = False) ->
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ValueError(f"{what} {target!r}: cannot import module {module_name!r}: {exc}") from exc
+        raise ValueError(
+            f"{what} {target!r}: cannot load it: cannot import module {module_name!r}: {exc}"
+        ) from exc
     try:
         return getattr(module, attr)
     except AttributeError:
-        raise ValueError(f"{what} {target!r}: module {module_name!r} has no {attr!r}") from None
+        raise ValueError(
+            f"{what} {target!r}: cannot load it: module {module_name!r} has no {attr!r}"
+        ) from None
 
 
 class Registry(Generic[T]):
@@ -67,7 +77,8 @@ class Registry(Generic[T]):
     `family` names the family in messages ("match protocol"); `example` is the dotted path shown in
     errors; `check(obj)` returns a problem sentence (or None) for a loaded object, so a user's dotted
     path to the wrong kind of thing is refused with the reason; `dot_form` also accepts
-    `module.attr` for users' own entries (TRL's form for reward functions).
+    `module.attr` for users' own entries (TRL's form for reward functions); `docs` is the page (from
+    the repository root) whose table or cards name every entry.
     """
 
     def __init__(
@@ -78,9 +89,11 @@ class Registry(Generic[T]):
         example: str = "my_pkg.module:name",
         check: Callable[[Any], str | None] | None = None,
         dot_form: bool = False,
+        docs: str = "",
     ) -> None:
         self.family = family
         self.example = example
+        self.docs = docs
         self._check = check
         self._dot_form = dot_form
         self._entries: dict[str, Entry] = {
@@ -114,9 +127,24 @@ class Registry(Generic[T]):
     def summary(self, name: str) -> str:
         return self.entry(name).summary
 
+    def items(self) -> list[tuple[str, T]]:
+        """`(name, object)` for every registered entry (imports them all)."""
+        return [(name, self.load(name)) for name in self._entries]
+
     def help(self, sep: str = "; ") -> str:
         """One `name: summary` per entry, for `--help`."""
         return sep.join(f"{e.name}: {e.summary}" for e in self._entries.values())
+
+    def argument(self, text: str, *, default: str | None = None, metavar: str = "NAME") -> dict[str, Any]:
+        """`add_argument` keywords for a flag naming one entry: `text`, the default, every entry and the
+        dotted-path form in its help; a name that is neither exits 2 with a did-you-mean (`arg_type`)."""
+        shown = f" (default {default})" if default is not None else ""
+        return {
+            "type": self.arg_type,
+            "default": default,
+            "metavar": metavar,
+            "help": f"{text}{shown}: {self.help()}; or a dotted path like {self.example}",
+        }
 
     def is_dotted(self, name: str) -> bool:
         """True for a user's entry named by import path rather than by a registered name."""
@@ -143,6 +171,24 @@ class Registry(Generic[T]):
                 self.load(name)
             return name
         raise self.unknown(name)
+
+    def check_names(self, names: Iterable[str]) -> list[str]:
+        """Each name checked once (dotted paths loaded); every unknown one in one `UnknownName`."""
+        names = list(names)
+        unknown = [n for n in names if not (isinstance(n, str) and (n in self._entries or self.is_dotted(n)))]
+        if unknown:
+            hints = [
+                f"{n!r}: did you mean {close[0]!r}?"
+                for n in unknown
+                if isinstance(n, str) and (close := difflib.get_close_matches(n, self.names(), n=1))
+            ]
+            raise UnknownName(
+                f"unknown {self.family} {unknown}: expected names from {self.names()} "
+                f"or a dotted path like {self.example}" + (f" ({'; '.join(hints)})" if hints else "")
+            )
+        for name in names:
+            self.check_name(name)
+        return names
 
     def load(self, name: str) -> T:
         """The object a registered name or a dotted path points to (imported once, then cached)."""

@@ -1,4 +1,7 @@
-"""The ten typed phone actions and their exact round-trip with the seed's wire JSON.
+"""The typed phone actions and their exact round-trip with the seed's wire JSON.
+
+The seed's ten types, plus the system key presses the public benchmarks record (home, enter, recent
+apps), which public agents' grammars can express; the seed's prompt keeps listing its ten.
 
 Wire format (parameter always a string keyed by the action type):
 
@@ -21,8 +24,8 @@ Number = float  # ints are accepted wherever a float is (PEP 484 numeric tower)
 Point = tuple[Number, Number]
 Box = tuple[Number, Number, Number, Number]
 
-# The seed's action_type_list order.
-ACTION_TYPES: tuple[str, ...] = (
+# The seed's action_type_list order: the ten types its prompt lists.
+SEED_ACTION_TYPES: tuple[str, ...] = (
     "open_app",
     "click",
     "long_click",
@@ -34,6 +37,13 @@ ACTION_TYPES: tuple[str, ...] = (
     "wait",
     "back",
 )
+# System key presses beyond back: in AITW/AITZ, GUI-Odyssey, AndroidControl and AMEX, and in most public
+# agents' grammars; an agent whose grammar lacks one scores its steps as having no counterpart.
+KEY_ACTION_TYPES: tuple[str, ...] = ("home", "enter", "recent_apps")
+# Every wire type: the seed's ten, then the key presses.
+ACTION_TYPES: tuple[str, ...] = SEED_ACTION_TYPES + KEY_ACTION_TYPES
+# Types whose wire parameter is always "" (nothing to say beyond the type).
+NO_PARAMETER_TYPES: tuple[str, ...] = ("wait", "back", *KEY_ACTION_TYPES)
 
 
 class ActionParseError(ValueError):
@@ -61,7 +71,7 @@ def _join(values: tuple[float, ...]) -> str:
 
 @dataclass(frozen=True)
 class Action:
-    """Base class of the ten actions; `action_type` is the wire name of the concrete class."""
+    """Base class of the actions; `action_type` is the wire name of the concrete class."""
 
     action_type: ClassVar[str] = ""
     description: str = field(default="", kw_only=True)
@@ -86,18 +96,6 @@ class Action:
     def to_json_str(self) -> str:
         """`to_json()` serialised as the seed writes it (non-ASCII kept)."""
         return json.dumps(self.to_json(), ensure_ascii=False)
-
-    @classmethod
-    def from_json(cls, obj: dict[str, Any] | str, strict: bool = True) -> Action:
-        """Parse wire JSON into a typed action; with a concrete class, the type must match it."""
-        from actions.wire import parse_action
-
-        action = parse_action(obj, strict=strict)
-        if cls is not Action and not isinstance(action, cls):
-            raise ActionParseError(
-                f"expected action_type {cls.action_type!r}, found {action.action_type!r}", "wrong_action_type"
-            )
-        return action
 
 
 @dataclass(frozen=True)
@@ -195,13 +193,45 @@ class Wait(Action):
 
 
 @dataclass(frozen=True)
-class Back(Action):
-    """System back."""
+class KeyPress(Action):
+    """A system key press (back, home, enter, recent apps); `key` names the key."""
 
-    action_type: ClassVar[str] = "back"
+    key: ClassVar[str] = ""
 
     def parameter(self) -> str:
         return ""
+
+
+@dataclass(frozen=True)
+class Back(KeyPress):
+    """System back."""
+
+    action_type: ClassVar[str] = "back"
+    key: ClassVar[str] = "back"
+
+
+@dataclass(frozen=True)
+class Home(KeyPress):
+    """System home: leave the app for the launcher."""
+
+    action_type: ClassVar[str] = "home"
+    key: ClassVar[str] = "home"
+
+
+@dataclass(frozen=True)
+class Enter(KeyPress):
+    """The enter key (submit the focused field)."""
+
+    action_type: ClassVar[str] = "enter"
+    key: ClassVar[str] = "enter"
+
+
+@dataclass(frozen=True)
+class RecentApps(KeyPress):
+    """The recent-apps (app switcher) key."""
+
+    action_type: ClassVar[str] = "recent_apps"
+    key: ClassVar[str] = "recent_apps"
 
 
 @dataclass(frozen=True)
@@ -239,5 +269,8 @@ ACTION_CLASSES: dict[str, type[Action]] = {
         Inquiry,
         Wait,
         Back,
+        Home,
+        Enter,
+        RecentApps,
     )
 }

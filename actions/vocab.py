@@ -1,8 +1,9 @@
 """The words every package shares, defined once: import them, never retype them.
 
 Dependency-free (standard library only), so the CLIs' argument parsers can read it without loading
-any model library. Protocol names live with the matcher (`actions.match`); reward names are the keys
-of the reward registry (`actions.reward_registry.REWARDS`).
+any model library. The names of the families users extend live in their registries
+(`phone_r1.families`): match protocols in `actions.protocols.PROTOCOLS`, rewards in
+`actions.reward_registry.REWARDS`.
 """
 
 from __future__ import annotations

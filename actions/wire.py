@@ -13,9 +13,9 @@ from typing import Any
 from actions.types import (
     ACTION_CLASSES,
     ACTION_TYPES,
+    NO_PARAMETER_TYPES,
     Action,
     ActionParseError,
-    Back,
     Click,
     Inquiry,
     LongClick,
@@ -24,7 +24,6 @@ from actions.types import (
     TaskCompleted,
     TaskImpossible,
     TypeText,
-    Wait,
 )
 from actions.vocab import INQUIRY_KEYS
 
@@ -35,6 +34,14 @@ _TYPE_ALIASES = {
     "long_press": "long_click",
     "openapp": "open_app",
     "input": "type",
+    "pressback": "back",
+    "navigateback": "back",
+    "presshome": "home",
+    "navigatehome": "home",
+    "pressenter": "enter",
+    "recentapps": "recent_apps",
+    "pressrecent": "recent_apps",
+    "recent": "recent_apps",
 }
 _LITERAL_ERRORS = (ValueError, SyntaxError, TypeError, MemoryError, RecursionError)
 
@@ -148,7 +155,7 @@ def _text(value: Any, strict: bool, what: str) -> str:
 
 def _parameter_value(obj: dict[str, Any], action_type: str, strict: bool) -> Any:
     if "action_parameter" not in obj:
-        if strict or action_type not in ("wait", "back"):
+        if strict or action_type not in NO_PARAMETER_TYPES:
             raise ActionParseError(
                 "expected key 'action_parameter', found keys " + repr(sorted(map(str, obj))),
                 "missing_parameter",
@@ -168,7 +175,7 @@ def _parameter_value(obj: dict[str, Any], action_type: str, strict: bool) -> Any
             return param
         if len(param) == 1:
             return next(iter(param.values()))
-        if not param and action_type in ("wait", "back"):
+        if not param and action_type in NO_PARAMETER_TYPES:
             return ""
         raise ActionParseError(
             f"expected action_parameter {{{action_type!r}: ...}}, found {param!r}", "bad_parameter"
@@ -255,12 +262,12 @@ def _build(action_type: str, value: Any, strict: bool, notes: list[str] | None) 
         return Swipe(start=numbers[:2], end=numbers[2:])
     if action_type == "inquiry":
         return _inquiry(value, strict, notes)
-    if action_type in ("wait", "back"):
+    if action_type in NO_PARAMETER_TYPES:
         if strict and not isinstance(value, str):
             raise ActionParseError(
                 f"expected {action_type} parameter as a string, found {value!r}", "bad_parameter"
             )
-        return Wait() if action_type == "wait" else Back()
+        return ACTION_CLASSES[action_type]()
     text = _text(value, strict, f"{action_type} parameter")
     if action_type == "open_app":
         return OpenApp(app=text)

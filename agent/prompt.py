@@ -23,13 +23,11 @@ from typing import Any
 import orjson
 
 from actions.vocab import DEFAULT_TEMPLATE
-from episodes.records import IMAGE_KEYS
-from episodes.step import Step
+from episodes.step import Step, step_input
 
 PROMPTS_DIR = Path(__file__).with_name("prompts")
+# What the model sees in place of each screenshot's name in the step JSON.
 IMAGE_PLACEHOLDER = "<image>"
-# Input keys that name screenshots; their values are shown to the model as `<image>`.
-SCREEN_KEYS = IMAGE_KEYS
 
 
 def available_templates() -> list[str]:
@@ -37,11 +35,6 @@ def available_templates() -> list[str]:
     return sorted(
         p.stem for p in PROMPTS_DIR.glob("*.md") if (PROMPTS_DIR / f"{p.stem}.coords.json").is_file()
     )
-
-
-def has_step_instruction(step: Step) -> bool:
-    """True when the step carries a step instruction (the Low setting), which the prompt then describes."""
-    return bool(step.input.get("step_instruction"))
 
 
 @lru_cache(maxsize=32)
@@ -80,7 +73,7 @@ def system_text(
 
     `model_screen` is `(width, height)` as the model sees the screen
     (`actions.coords.model_screen_size(coord_space, screen, budget)`); `step_instruction` adds the
-    description of `input.step_instruction` (steps of the Low setting, `has_step_instruction`).
+    description of `input.step_instruction` (steps of the Low setting: `step.instruction is not None`).
     """
     width, height = (int(v) for v in model_screen)
     return _system_text(template, coord_space, width, height, bool(step_instruction))
@@ -97,27 +90,13 @@ def _system_text(
     return Template(text).substitute(coordinate_rules=rule, step_instruction_field=field)
 
 
-def _input_dict(step: Step) -> dict[str, Any]:
-    """The step's input as the model sees it; steps built without an input dict get one from their fields."""
-    if step.input:
-        data = dict(step.input)
-        for key in SCREEN_KEYS:
-            if data.get(key):
-                data[key] = IMAGE_PLACEHOLDER
-        return data
-    data: dict[str, Any] = {"task_content": step.task, "task_path": dict(step.task_path)}
-    if step.previous_screenshot is not None:
-        data["screen_path1"] = IMAGE_PLACEHOLDER
-    data["screen_path2"] = IMAGE_PLACEHOLDER
-    data["history_path_all"] = list(step.history)
-    data["app_name"] = step.app
-    data["action_type_list"] = dict(step.action_type_list)
-    return data
-
-
 def step_text(step: Step) -> str:
-    """The step's input JSON as one line, screenshots shown as `<image>`, key order as read (seed layout)."""
-    return json.dumps(_input_dict(step), ensure_ascii=False)
+    """The step's input JSON as one line, screenshots shown as `<image>`, keys in the seed's order.
+
+    The JSON is `episodes.step.step_input`, the one derivation of a step's input.
+    """
+    placeholders = [IMAGE_PLACEHOLDER] * len(step.screenshots)
+    return json.dumps(step_input(step, screens=placeholders), ensure_ascii=False)
 
 
 def screen_size_of(step: Step) -> tuple[int, int]:
@@ -146,7 +125,7 @@ def build_messages(
     `budget` is an `actions.coords.PixelBudget` (needed for `resized`).
     """
     system = system_text(
-        template, coord_space, model_screen_for(step, coord_space, budget), has_step_instruction(step)
+        template, coord_space, model_screen_for(step, coord_space, budget), step.instruction is not None
     )
     content: list[dict[str, Any]] = [{"type": "text", "text": step_text(step)}]
     content += [{"type": "image", "image": os.path.abspath(path)} for path in step.screenshots]

@@ -47,7 +47,7 @@ from eval.testing.stub_server import StubServerProcess  # noqa: E402
 
 def make_episodes(root: Path, steps: int) -> Path:
     """Synthetic phone-sized episodes (the data area's generator) until there are `steps` steps."""
-    from training.data.synth import synthesize
+    from episodes.synth import synthesize
 
     root.mkdir(parents=True, exist_ok=True)
     start = 30001

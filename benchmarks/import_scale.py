@@ -30,8 +30,8 @@ ACTIONS = 6  # per episode; with --episodes 1500 that is 9,000 steps
 
 CHILD = """
 import json, sys, time
-from training.data.importers import run_import
-from training.data.importers.base import ImportOptions
+from episodes.importers import run_import
+from episodes.importers.base import ImportOptions
 t = time.perf_counter()
 card = run_import("androidcontrol", sys.argv[1], sys.argv[2], ImportOptions(split="test", progress=False))
 seconds = time.perf_counter() - t
@@ -41,8 +41,8 @@ print(json.dumps({"steps": card["steps_out_total"], "episodes": card["episodes_o
 
 def write_shard(folder: Path, episodes: int, seed: int = 0) -> int:
     """A shard of `episodes` episodes plus splits.json (all in test); returns the number of actions."""
+    from episodes.importers.tfrecord import frame
     from tests.helpers.importers import encode_example, encode_forest, encode_node, png
-    from training.data.importers.tfrecord import frame
 
     rng = random.Random(seed)
     size = (270, 600)

@@ -118,7 +118,7 @@ def bare_dataset(episodes: Path):
     import datasets
 
     from episodes.readers import iter_steps
-    from training.data.dataset import DatasetSpec, build_dataset
+    from training.dataset import DatasetSpec, build_dataset
 
     lazy = build_dataset(
         itertools.islice(iter_steps(episodes), 8),

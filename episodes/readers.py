@@ -1,7 +1,9 @@
 """Read episodes from disk: every step record in order, or the typed `Step`s.
 
 Two layouts are understood (see `episodes.records`): a raw episode folder
-`ROOT/<episode_id>/step_<n>.json`, and the seed's converted JSONL.
+`ROOT/<episode_id>/step_<n>.json`, and the seed's converted JSONL; one `step_<n>.json` given on its own
+is read as that one step. A path that is none of these (missing, one episode's folder instead of the
+root, a folder without episodes) is refused, saying what was expected (`layout`).
 
 Episodes are ordered as the seed's conversion script orders them: folders whose names are all digits
 come first, by numeric value; other folders follow, sorted by name, with a logged warning because the
@@ -25,9 +27,31 @@ from episodes.step import Step
 log = logging.getLogger(__name__)
 
 
+ROOT_SHAPE = "ROOT/<episode_id>/step_<n>.json"
+STEP_FILE, JSONL, FOLDER = "step_file", "jsonl", "folder"
+
+
+class NotEpisodes(ValueError):
+    """A folder that holds no episodes where a folder of episodes was expected."""
+
+
+def layout(path: str | os.PathLike[str]) -> str:
+    """What `path` holds: one step file (`step_<n>.json`), a converted JSONL (any other file) or a
+    folder of episodes; a path that does not exist is a FileNotFoundError saying what was expected."""
+    path = Path(path)
+    if path.is_file():
+        return STEP_FILE if STEP_FILE_RE.match(path.name) else JSONL
+    if not path.is_dir():
+        raise FileNotFoundError(
+            f"{path}: expected a folder of episodes ({ROOT_SHAPE}) or a converted JSONL file, "
+            "found no such file or folder"
+        )
+    return FOLDER
+
+
 def is_jsonl(path: str | os.PathLike[str]) -> bool:
-    """True when `path` is a file (the converted JSONL layout) rather than an episode folder."""
-    return Path(path).is_file()
+    """True when `path` is a converted JSONL file rather than a folder of episodes or one step file."""
+    return layout(path) == JSONL
 
 
 def episode_sort_key(name: str) -> tuple[int, int, str]:
@@ -44,9 +68,18 @@ def list_episodes(root: str | os.PathLike[str]) -> list[Path]:
 def episode_names(root: str | os.PathLike[str]) -> list[str]:
     """Episode folder names under `root` in the seed's order (names only: cheap at 17k episodes)."""
     root = Path(root)
-    if not root.is_dir():
-        raise FileNotFoundError(f"{root}: expected a folder of episodes, found no such folder")
+    if layout(root) != FOLDER:
+        raise NotEpisodes(f"{root}: expected a folder of episodes ({ROOT_SHAPE}), found a file")
     names = [e.name for e in os.scandir(root) if e.is_dir() and not e.name.startswith(".")]
+    if not names:
+        # An episode's own folder, or an empty one, would otherwise read as zero steps without a word.
+        if any(STEP_FILE_RE.match(e.name) for e in os.scandir(root)):
+            found = (
+                f"an episode folder (its step files); pass the folder holding it, {root.absolute().parent}"
+            )
+        else:
+            found = "no episode folders"
+        raise NotEpisodes(f"{root}: expected a folder of episodes ({ROOT_SHAPE}), found {found}")
     names.sort(key=episode_sort_key)
     odd = [n for n in names if not n.isdigit()]
     if odd:
@@ -114,7 +147,11 @@ def iter_step_records(
     """
     root = Path(root)
     sizes = sizes if sizes is not None else ImageSizes()
-    if is_jsonl(root):
+    kind = layout(root)
+    if kind == STEP_FILE:
+        yield read_record(root, sizes=sizes)
+        return
+    if kind == JSONL:
         yield from iter_jsonl_records(
             root, Path(image_root) if image_root is not None else root.parent, sizes
         )

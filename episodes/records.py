@@ -25,7 +25,7 @@ from typing import Any
 
 from actions.context import GoldContext
 from episodes.images import ImageSizes
-from episodes.step import DEFAULT_ACTION_TYPE_LIST, Step
+from episodes.step import Step
 
 STEP_FILE_RE = re.compile(r"^step_(\d+)\.json$")
 INPUT_KEYS = ("task_content", "task_path", "history_path_all", "app_name")
@@ -378,7 +378,25 @@ def read_record(
             )
     if inp is None or any(p.code in BLOCKING for p in rec.problems):
         return rec
-    rec.step = Step(
+    rec.step = typed_step(rec, inp, gold, context)
+    return rec
+
+
+def typed_step(rec: StepRecord, inp: dict[str, Any], gold: Any, context: GoldContext | None) -> Step:
+    """The `Step` of a checked record: each input key goes to its field, the rest to `extra` as read."""
+    instruction = inp.get("step_instruction")
+    if not (isinstance(instruction, str) and instruction):
+        instruction = None  # an empty or non-text one stays in `extra`, shown as read
+    labels = inp.get("action_type_list")
+    modelled = {"task_content", "task_path", "history_path_all", "app_name", "action_type_list"}
+    extra = {
+        key: value
+        for key, value in inp.items()
+        if key not in modelled
+        and not (key in IMAGE_KEYS and value)  # a named screenshot is in `screenshots`
+        and not (key == "step_instruction" and instruction is not None)
+    }
+    return Step(
         episode_id=rec.episode_id,
         index=rec.index,
         task=inp["task_content"],
@@ -388,9 +406,9 @@ def read_record(
         screenshots=tuple(rec.screenshots),
         screen_size=rec.screen_size,
         gold=gold,
-        action_type_list=dict(inp.get("action_type_list") or DEFAULT_ACTION_TYPE_LIST),
-        input=inp,
+        action_type_list=dict(labels) if labels is not None else None,
+        instruction=instruction,
+        extra=extra,
         source=rec.source,
         context=context,
     )
-    return rec

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from episodes.images import ImageSizes
-from episodes.readers import is_jsonl, iter_jsonl_records, jsonl_lines, list_episodes
+from episodes.readers import JSONL, STEP_FILE, iter_jsonl_records, jsonl_lines, layout, list_episodes
 from episodes.records import ERROR, STEP_FILE_RE, WARNING, Problem, StepRecord, read_record
 
 log = logging.getLogger(__name__)
@@ -153,7 +153,11 @@ def validate(
     """Every problem in a raw episode folder or a converted JSONL file (see the module docstring)."""
     root = Path(root)
     sizes = ImageSizes(decode)
-    if is_jsonl(root):
+    kind = layout(root)
+    if kind == STEP_FILE:
+        rec = read_record(root, sizes=sizes)
+        return Report(problems=list(rec.problems), episodes=1, steps=1)
+    if kind == JSONL:
         return _validate_jsonl(root, Path(image_root) if image_root else root.parent, sizes, progress)
     report = Report()
     episodes = list_episodes(root)

@@ -12,16 +12,11 @@ from actions.vocab import COORD_SPACES, DEFAULT_HISTORY, HISTORY_MODES
 logger = logging.getLogger(__name__)
 
 
-def _protocol_names() -> list[str]:
-    # The registry is pure Python (no model, torch or client), cheap enough for `--help`.
-    from actions.protocols import PROTOCOLS
-
-    return list(PROTOCOLS)
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `eval` and its subcommands to the `phone-r1` parser."""
-    protocols = _protocol_names()
+    # The registries are lazy (names and summaries only), cheap enough for `--help`.
+    from actions.protocols import PROTOCOLS
+
     parser = subparsers.add_parser("eval", help="offline step-accuracy evaluation and reports")
     sub = parser.add_subparsers(dest="eval_command", metavar="EVAL_COMMAND")
     parser.set_defaults(func=lambda args: (parser.print_help(), 0)[1])
@@ -70,12 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from agent.adapters import ADAPTERS, DEFAULT_ADAPTER
 
     run.add_argument(
-        "--agent",
-        default=DEFAULT_ADAPTER,
-        metavar="NAME",
-        help=f"prompt and answer grammar to ask in (default {DEFAULT_ADAPTER}): "
-        + ", ".join(ADAPTERS)
-        + "; or a dotted path my_pkg.mod:Adapter",
+        "--agent", **ADAPTERS.argument("prompt and answer grammar to ask in", default=DEFAULT_ADAPTER)
     )
     run.add_argument(
         "--agent-prompt",
@@ -86,9 +76,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--min-pixels", type=int, help="pixel budget (default: the checkpoint's)")
     run.add_argument("--max-pixels", type=int, help="pixel budget (default: the checkpoint's)")
-    run.add_argument(
-        "--protocol", choices=protocols, default="box", help="match protocol (default box; see docs/eval.md)"
-    )
+    run.add_argument("--protocol", **PROTOCOLS.argument("match protocol (docs/eval.md)", default="box"))
     run.add_argument(
         "--history",
         choices=HISTORY_MODES,
@@ -119,7 +107,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report.add_argument("results", type=Path, help="results JSONL written by `phone-r1 eval run`")
     report.add_argument("-o", "--output", type=Path, help="output folder (default: next to the results file)")
     report.add_argument(
-        "--protocol", choices=protocols, help="rescore under this protocol (default: the run's)"
+        "--protocol", **PROTOCOLS.argument("rescore under this protocol (default: the run's)")
     )
     report.add_argument(
         "--episodes", type=Path, help="episodes of the run: their gold context feeds the per-protocol table"
@@ -136,7 +124,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     compare = sub.add_parser("compare", help="metric deltas and flipped steps between two results files")
     compare.add_argument("a", type=Path, help="results JSONL of the baseline run")
     compare.add_argument("b", type=Path, help="results JSONL of the run compared with it")
-    compare.add_argument("--protocol", choices=protocols)
+    compare.add_argument(
+        "--protocol", **PROTOCOLS.argument("compare under this protocol (default: the runs')")
+    )
     compare.add_argument("--max-flips", type=int, default=20, help="flipped steps listed per direction")
     compare.add_argument("--json", type=Path, help="also write the comparison as JSON here")
     compare.set_defaults(func=_compare)
@@ -154,7 +144,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         nargs="+",
         default=["all"],
         metavar="NAME",
-        help=f"'all' (default) or names among: {', '.join(protocols)}",
+        help=f"'all' (default) or names among: {', '.join(PROTOCOLS)} (or dotted paths like "
+        f"{PROTOCOLS.example})",
     )
     rescore.add_argument("-o", "--output", type=Path, help="also write the table as JSON here")
     rescore.set_defaults(func=_rescore)

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from actions.types import KEY_ACTION_TYPES
 from agent.adapters.base import NO_COUNTERPART
 from eval.results import Results, iter_records
 
@@ -104,6 +105,19 @@ def _mean(values: list[float]) -> float | None:
     return statistics.fmean(values) if values else None
 
 
+def _agent_keys(records: Any) -> tuple[str, ...] | None:
+    """The key presses the run's agent can say (`Adapter.keys`), from the header; None when unknown."""
+    header = records.header if isinstance(records, Results) else None
+    if not header:
+        return None
+    from agent.adapters import DEFAULT_ADAPTER, adapter_class
+
+    try:
+        return tuple(adapter_class(str(header.get("agent") or DEFAULT_ADAPTER)).keys)
+    except ValueError:  # a user's adapter that is not importable here: the count is left out
+        return None
+
+
 def compute_metrics(
     records: Results | Mapping[str, dict[str, Any]] | Iterable[dict[str, Any]],
     protocol: str | None = None,
@@ -148,8 +162,11 @@ def compute_metrics(
     confusion: Counter[tuple[str, str]] = Counter()
     reasons: Counter[str] = Counter()
     errors: Counter[str] = Counter()
-    # Answers naming an action the ten types cannot express (home, enter, key, menu): scored wrong, counted.
+    # Answers naming an action no typed action expresses (key, menu, call_user): scored wrong, counted.
     no_counterpart: Counter[str] = Counter()
+    # Gold key presses the run's agent cannot say (a seed-format agent and home): scored wrong, counted.
+    agent_keys = _agent_keys(records)
+    gold_no_counterpart: Counter[str] = Counter()
     grounding: list[bool] = []
     parsed: list[bool] = []
     format_totals: list[float] = []
@@ -173,6 +190,8 @@ def compute_metrics(
             errors[record["error"].get("kind", "unknown")] += 1
         if not ok:
             reasons[reason_category(record, verdict)] += 1
+        if agent_keys is not None and gold_type in KEY_ACTION_TYPES and gold_type not in agent_keys:
+            gold_no_counterpart[gold_type] += 1
         for problem in record.get("problems") or ():
             if isinstance(problem, str) and problem.startswith(NO_COUNTERPART):
                 no_counterpart[problem.removeprefix(NO_COUNTERPART)] += 1
@@ -211,6 +230,10 @@ def compute_metrics(
         "no_counterpart": {
             "total": sum(no_counterpart.values()),
             "by_kind": dict(sorted(no_counterpart.items())),
+        },
+        "gold_no_counterpart": {
+            "total": sum(gold_no_counterpart.values()),
+            "by_kind": dict(sorted(gold_no_counterpart.items())),
         },
         "failure_reasons": dict(reasons.most_common()),
         "per_type": {

@@ -47,10 +47,9 @@ def describe_action(action: Any, labels: dict[str, str] | None = None) -> str:
         x, y = action.point
         return f"{label} ({round(x)},{round(y)})"
     if kind == "swipe":
-        (x1, y1), (x2, y2) = action.start, action.end
-        dx, dy = x2 - x1, y2 - y1
-        direction = ("right" if dx > 0 else "left") if abs(dx) > abs(dy) else ("down" if dy > 0 else "up")
-        return f"{label} {direction}"
+        from actions.directions import main_direction
+
+        return f"{label} {main_direction(action.start, action.end, unit='pixel', zero='up')}"
     text = getattr(action, "text", None) or getattr(action, "app", None)
     if text:
         return f"{label}{text}"
@@ -58,7 +57,7 @@ def describe_action(action: Any, labels: dict[str, str] | None = None) -> str:
 
 
 def gold_description(step: Any) -> str:
-    return describe_action(step.gold, step.action_type_list)
+    return describe_action(step.gold, step.labels)
 
 
 def _episodes(steps: Iterable[Any]) -> Iterator[list[Any]]:
@@ -74,11 +73,8 @@ def _episodes(steps: Iterable[Any]) -> Iterator[list[Any]]:
 
 
 def with_history(step: Any, history: list[str]) -> Any:
-    """`step` asked with `history` instead of its recorded one (in its fields and its input JSON)."""
-    data = dict(step.input)
-    if data:
-        data["history_path_all"] = list(history)
-    return dataclasses.replace(step, history=list(history), input=data)
+    """`step` asked with `history` instead of its recorded one (its input JSON is derived from it)."""
+    return dataclasses.replace(step, history=list(history))
 
 
 @dataclasses.dataclass
@@ -168,7 +164,7 @@ async def run_own_history(
                     episode_length=len(episode),
                     stopped=stops,
                     # What this step adds to the next step's history, and whose it is.
-                    next_history=describe_action(result.action, step.action_type_list)
+                    next_history=describe_action(result.action, step.labels)
                     if own_entry
                     else gold_description(step),
                     next_history_own=own_entry,

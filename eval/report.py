@@ -54,6 +54,12 @@ def _headline_rows(metrics: Mapping[str, Any]) -> list[tuple[str, str]]:
             "answers with no counterpart (scored wrong)",
             f"{nc['total']} {nc['by_kind'] or ''}".strip() if (nc := metrics.get("no_counterpart")) else "0",
         ),
+        (
+            "gold steps the agent cannot express (scored wrong)",
+            f"{gc['total']} {gc['by_kind'] or ''}".strip()
+            if (gc := metrics.get("gold_no_counterpart"))
+            else "0",
+        ),
     ]
     return rows
 

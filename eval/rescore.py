@@ -62,11 +62,11 @@ def load_contexts(episodes: str | Path) -> dict[str, Any]:
 
 def protocol_names(requested: Iterable[str]) -> list[str]:
     """`all` expands to every registered protocol; unknown names are a ValueError listing the known ones."""
-    from actions.protocols import PROTOCOLS, get_protocol
+    from actions.protocols import PROTOCOLS
 
     names: list[str] = []
     for name in requested:
-        for n in PROTOCOLS if name == "all" else [get_protocol(name).name]:
+        for n in PROTOCOLS if name == "all" else [PROTOCOLS.check_name(name)]:
             if n not in names:
                 names.append(n)
     return names

@@ -98,10 +98,12 @@ def build_record(
 
 def count_steps(root: str | Path) -> int:
     """Number of steps under an episode folder (directory listings only) or in a converted JSONL."""
-    from episodes.readers import is_jsonl, list_episodes, list_step_files
+    from episodes.readers import JSONL, STEP_FILE, layout, list_episodes, list_step_files
 
     root = Path(root)
-    if is_jsonl(root):
+    if layout(root) == STEP_FILE:
+        return 1
+    if layout(root) == JSONL:
         with open(root, "rb") as f:
             return sum(1 for line in f if line.strip())
     return sum(len(list_step_files(ep, strict=False)) for ep in list_episodes(root))

@@ -23,7 +23,7 @@ from phone_r1 import __version__
 
 # (subcommand, module, its registering function)
 SUBCOMMANDS: list[tuple[str, str, str]] = [
-    ("data", "training.data.cli", "register"),
+    ("data", "episodes.cli", "register"),
     ("train", "training.cli", "register"),
     ("serve", "serving.cli", "register"),
     ("merge", "serving.cli", "register_merge"),
@@ -35,8 +35,14 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from phone_r1.families import FAMILIES
+
     parser = argparse.ArgumentParser(
-        prog="phone-r1", description="Train, serve, evaluate and replay vision-language phone agents."
+        prog="phone-r1",
+        description="Train, serve, evaluate and replay vision-language phone agents.",
+        epilog="families you extend by name, or by dotted path (my_pkg.module:attr) for your own:\n  "
+        + FAMILIES.help("\n  "),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"phone-r1 {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")

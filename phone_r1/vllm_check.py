@@ -138,25 +138,19 @@ def _step(folder: Path, screen: tuple[int, int], images: int) -> Any:
         )
         image.save(path)
         paths.append(path.resolve())
-    data: dict[str, Any] = {"task_content": "打开设置", "task_path": {"1": "打开APP", "2": "点击设置"}}
-    if images == 2:
-        data["screen_path1"] = paths[0].name
-    data.update(
-        {"screen_path2": paths[-1].name, "history_path_all": ["打开APP"] * (images - 1), "app_name": "设置"}
-    )
+    # The step's input JSON is derived from these fields (`episodes.step.step_input`), as for a read step.
     return Step(
         episode_id=f"check-{screen[0]}x{screen[1]}",
         index=images - 1,
-        task=data["task_content"],
-        task_path=data["task_path"],
-        history=data["history_path_all"],
+        task="打开设置",
+        task_path={"1": "打开APP", "2": "点击设置"},
+        history=["打开APP"] * (images - 1),
         app="设置",
         screenshots=tuple(paths),
         screen_size=screen,
         gold=parse_action(
             {"action_type": "back", "action_parameter": {"back": ""}, "action_description": ""}
         ),
-        input=data,
         source=str(folder / "step.json"),
     )
 
@@ -166,7 +160,7 @@ def training_tokens(checkpoint: Path, step: Any, budget: tuple[int, int]) -> dic
     from trl.data_utils import prepare_multimodal_messages
 
     from agent.processor import load_processor
-    from training.data.dataset import DatasetSpec, materialize, step_row
+    from training.dataset import DatasetSpec, materialize, step_row
 
     spec = DatasetSpec(template="zh", coord_space="resized", min_pixels=budget[0], max_pixels=budget[1])
     row = step_row(step, spec)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actions.reward_registry import REWARDS
+from actions.reward_registry import REWARDS, build_reward
 from actions.rewards import action_reward, format_reward
 from tests.helpers.actions import SEED_CLICK, completion, mutated_completions
 
@@ -20,7 +20,8 @@ GARBAGE = [None, 5, {"content": 3}, [{"role": "assistant"}], [[1]], "", "<answer
 
 
 def test_registry_names():
-    assert REWARDS["format"](None) is format_reward and REWARDS["action"](None) is action_reward
+    assert build_reward("format") is format_reward and build_reward("action") is action_reward
+    assert REWARDS.load("format") is format_reward
 
 
 def test_extra_kwargs_are_ignored_and_columns_broadcast():

@@ -9,9 +9,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actions import Back, Click, LongClick, OpenApp, Swipe, TaskCompleted, TaskImpossible, TypeText, Wait
+from actions import (
+    ACTION_CLASSES,
+    KEY_ACTION_TYPES,
+    Back,
+    Click,
+    LongClick,
+    OpenApp,
+    Swipe,
+    TaskCompleted,
+    TaskImpossible,
+    TypeText,
+    Wait,
+)
 from actions.coords import PixelBudget
-from actions.match import match_step, swipe_directions
+from actions.directions import directions
+from actions.match import match_step
 from agent.adapters import ADAPTERS, adapter_class, make_adapter
 from agent.adapters.base import ADAPTER_SPACES, EXPECTED_GRAMMAR, NO_COUNTERPART, TYPE_SUBMIT_SPLIT, Adapter
 
@@ -63,12 +76,12 @@ CASES = [
     (
         "qwen2.5-vl",
         '<tool_call>{"name":"mobile_use","arguments":{"action":"system_button","button":"Home"}}</tool_call>',
-        (None, f"{NO_COUNTERPART}home"),
+        ("home",),
     ),
     (
         "qwen2.5-vl",
         '<tool_call>{"name":"mobile_use","arguments":{"action":"system_button","button":"Enter"}}</tool_call>',
-        (None, f"{NO_COUNTERPART}enter"),
+        ("enter",),
     ),
     (
         "qwen2.5-vl",
@@ -133,7 +146,8 @@ CASES = [
     ),
     ("ui-tars-1.5", "Thought: search\nAction: type(content='running shoes\\n')", ("type", "running shoes")),
     ("ui-tars-1.5", "Thought: x\nAction: type(content='it\\'s')", ("type", "it's")),
-    ("ui-tars-1.5", "Thought: x\nAction: press_home()", (None, f"{NO_COUNTERPART}home")),
+    ("ui-tars-1.5", "Thought: x\nAction: press_home()", ("home",)),
+    ("ui-tars-1.5", "Thought: x\nAction: call_user()", (None, f"{NO_COUNTERPART}call_user")),
     ("ui-tars-1.5", "Thought: x\nAction: press_back()", ("back",)),
     ("ui-tars-1.5", "Thought: x\nAction: open_app(app_name='Chrome')", ("open_app", "Chrome")),
     ("ui-tars-1.5", "Thought: x\nAction: finished(content='done')", ("task_completed",)),
@@ -154,9 +168,9 @@ CASES = [
     ),
     ("os-atlas", "actions:\nTYPE [running shoes]", ("type", "running shoes")),
     ("os-atlas", "actions:\nSCROLL [DOWN]", ("swipe", "up")),
-    ("os-atlas", "actions:\nPRESS_HOME", (None, f"{NO_COUNTERPART}home")),
-    ("os-atlas", "actions:\nPRESS_RECENT", (None, f"{NO_COUNTERPART}recent")),
-    ("os-atlas", "actions:\nENTER", (None, f"{NO_COUNTERPART}enter")),
+    ("os-atlas", "actions:\nPRESS_HOME", ("home",)),
+    ("os-atlas", "actions:\nPRESS_RECENT", ("recent_apps",)),
+    ("os-atlas", "actions:\nENTER", ("enter",)),
     ("os-atlas", "actions:\nIMPOSSIBLE", ("task_impossible",)),
     # A description instead of a command (issue #44).
     ("os-atlas", "I should tap the search bar at the top.", (None, f"{EXPECTED_GRAMMAR}os-atlas")),
@@ -164,7 +178,9 @@ CASES = [
     ("agentcpm-gui", '{"thought":"tap","POINT":[729,69]}', ("click", rel(729, 69))),
     ("agentcpm-gui", '{"POINT":[723,536],"to":"up"}', ("swipe", "up")),
     ("agentcpm-gui", '{"POINT":[723,536],"duration":1000}', ("long_click", rel(723, 536))),
-    ("agentcpm-gui", '{"PRESS":"HOME"}', (None, f"{NO_COUNTERPART}home")),
+    ("agentcpm-gui", '{"PRESS":"HOME"}', ("home",)),
+    ("agentcpm-gui", '{"PRESS":"ENTER"}', ("enter",)),
+    ("agentcpm-gui", '{"PRESS":"APPSELECT"}', (None, f"{NO_COUNTERPART}appselect")),
     ("agentcpm-gui", '{"PRESS":"BACK"}', ("back",)),
     ("agentcpm-gui", '{"TYPE":"hi"}', ("type", "hi")),
     ("agentcpm-gui", '{"duration":3000}', ("wait",)),
@@ -195,7 +211,12 @@ CASES = [
     (
         "gui-r1",
         "<answer>[{'action': 'press_home', 'point': [-100, -100]}]</answer>",
-        (None, f"{NO_COUNTERPART}home"),
+        ("home",),
+    ),
+    (
+        "gui-r1",
+        "<answer>[{'action': 'press_recent', 'point': [-100, -100]}]</answer>",
+        ("recent_apps",),
     ),
     # UI-R1: coordinate key, navigate_back.
     (
@@ -225,7 +246,17 @@ CASES = [
     ("ui-venus", "<action>Scroll(start=(300,1000), end=(300,400))</action>", ("swipe", "up")),
     ("ui-venus", "<action>Type(content='hello')</action>", ("type", "hello")),
     ("ui-venus", "<action>Launch(app='Maps')</action>", ("open_app", "Maps")),
-    ("ui-venus", "<action>PressHome()</action>", (None, f"{NO_COUNTERPART}home")),
+    ("ui-venus", "<action>PressHome()</action>", ("home",)),
+    ("ui-venus", "<action>PressEnter()</action>", ("enter",)),
+    ("ui-venus", "<action>PressRecent()</action>", ("recent_apps",)),
+    ("ui-venus", "<action>DoubleClick(point=(5,5))</action>", (None, f"{NO_COUNTERPART}doubleclick")),
+    # UI-Venus-2 (models/mobile/examples/example_output.json): point=, LaunchApp, a 0-999 grid / 1000.
+    ("ui-venus", "<think>x</think>\n<action>Click(point=(540,1200))</action>", ("click", sr(540, 1200))),
+    ("ui-venus-2", "<think>x</think>\n<action>Click(point=(897, 937))</action>", ("click", rel(897, 937))),
+    ("ui-venus-2", "<action>LaunchApp(app='酷我音乐')</action>", ("open_app", "酷我音乐")),
+    ("ui-venus-2", "<action>Swipe(start=(500,800), end=(500,200))</action>", ("swipe", "up")),
+    ("ui-venus-2", "<action>LongPress(point=(10, 20))</action>", ("long_click", rel(10, 20))),
+    ("ui-venus-2", "<action>Answer(content='42')</action>", (None, f"{NO_COUNTERPART}answer")),
     ("ui-venus", "<action>CallUser(content='which one?')</action>", (None, f"{NO_COUNTERPART}calluser")),
     ("ui-venus", "Click(box=(540,1200))", ("click", sr(540, 1200))),
     # GUI-Owl: <thinking> tags, `tap` normalised to click.
@@ -273,7 +304,7 @@ def test_real_shaped_answers(name, raw, expected):
     if kind in ("click", "long_click"):
         assert action.point == pytest.approx(expected[1], abs=1)
     elif kind == "swipe":
-        assert swipe_directions(action) == {expected[1]}
+        assert directions(action.start, action.end, unit="pixel") == {expected[1]}
     elif kind == "type":
         assert action.text == expected[1]
     elif kind == "open_app":
@@ -359,6 +390,23 @@ def test_render_then_parse_round_trips(name):
         reading = a.parse(raw, SCREEN)
         assert reading.action is not None, (gold, raw, reading.problems)
         assert match_step(reading.action, gold, SCREEN).correct, (gold, raw, reading.action)
+
+
+@pytest.mark.parametrize("name", list(ADAPTERS))
+def test_each_adapter_says_exactly_the_key_presses_its_grammar_has(name):
+    """`keys` is what `render` can write and `parse` reads back; the seed format lists its ten types only."""
+    a = adapter(name)
+    for key in KEY_ACTION_TYPES:
+        gold = ACTION_CLASSES[key]()
+        raw = a.render(gold, SCREEN)
+        assert a.expresses(key) == (key in a.keys)
+        if name == "phone-r1":
+            continue  # the wire format can carry every type, though the seed's prompt lists ten
+        assert (raw is not None) == (key in a.keys), (key, raw)
+        if raw is not None:
+            assert a.parse(raw, SCREEN).action == gold
+    assert adapter("phone-r1").keys == ()
+    assert {key for key in KEY_ACTION_TYPES if adapter("os-atlas").expresses(key)} == set(KEY_ACTION_TYPES)
 
 
 @pytest.mark.parametrize("name", [n for n in ADAPTERS if n != "phone-r1"])
@@ -508,7 +556,7 @@ def test_messages_hold_goal_history_and_the_agents_number_of_images(name, demo_s
     if name not in ("ui-r1", "agentcpm-gui"):  # these two send the instruction only, no history
         assert demo_step.task in text
         assert demo_step.history[-1] in text
-    low = dataclasses.replace(demo_step, input={**demo_step.input, "step_instruction": "tap the search bar"})
+    low = dataclasses.replace(demo_step, instruction="tap the search bar")
     assert "tap the search bar" in _text(a.messages(low, low.screen_size))
 
 

@@ -3,7 +3,14 @@ import re
 
 import pytest
 
-from actions import ACTION_TYPES, THINK_FIELDS, PixelBudget, model_screen_size, parse_action, parse_completion
+from actions import (
+    SEED_ACTION_TYPES,
+    THINK_FIELDS,
+    PixelBudget,
+    model_screen_size,
+    parse_action,
+    parse_completion,
+)
 from agent.prompt import (
     PROMPTS_DIR,
     available_templates,
@@ -52,10 +59,12 @@ def test_first_step_with_one_screenshot_has_one_image(tmp_path):
     assert "screen_path1" not in json.loads(parts[0]["text"])
 
 
-def test_step_without_input_dict_gets_one_from_its_fields(tmp_path):
+def test_step_input_is_derived_from_its_fields(tmp_path):
     from dataclasses import replace
 
-    step = replace(make_step(tmp_path), input={})
+    from episodes.step import DEFAULT_ACTION_TYPE_LIST
+
+    step = replace(make_step(tmp_path), action_type_list=dict(DEFAULT_ACTION_TYPE_LIST))
     data = json.loads(step_text(step))
     assert data["task_content"] == step.task and data["screen_path1"] == "<image>"
     assert data["action_type_list"]["click"] == "点击"
@@ -85,13 +94,13 @@ def test_template_carries_fields_actions_think_and_valid_examples(template):
         "history_path_all",
         "app_name",
         "action_type_list",
-        *ACTION_TYPES,
+        *SEED_ACTION_TYPES,
         *THINK_FIELDS,
     ]:
         assert name in text, name
     # Every one-line action example is valid wire JSON, one per action type.
     examples = [json.loads(line) for line in text.splitlines() if line.startswith('{"action_type"')]
-    assert sorted(parse_action(e).action_type for e in examples) == sorted(ACTION_TYPES)
+    assert sorted(parse_action(e).action_type for e in examples) == sorted(SEED_ACTION_TYPES)
     # The full output example parses with no problems.
     shape = re.search(r"^<think>.*</answer>$", text, re.M).group(0)
     parsed = parse_completion(shape)

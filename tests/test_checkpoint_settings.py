@@ -9,7 +9,7 @@ from phone_r1.cli import main
 from serving.vllm_command import context_length
 from tests.helpers.tiny import tiny_model_dir, write_episodes
 from training.context_length import image_tokens, measure_lengths, stored_rows
-from training.data.dataset import DatasetSpec, load_steps_dataset
+from training.dataset import DatasetSpec, load_steps_dataset
 
 
 @pytest.fixture

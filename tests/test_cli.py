@@ -1,7 +1,12 @@
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from phone_r1.cli import SUBCOMMANDS, build_parser, main
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_every_subcommand_has_help():
@@ -78,3 +83,38 @@ def test_every_positional_has_help():
 
     missing = [(" ".join(p), a.dest) for p, a in walk(build_parser(), ["phone-r1"]) if not a.help]
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["train", "grpo", "--config", "training/recipes/tiny/grpo.yaml", "--reward_funcs", "acton"],
+            "'action'",
+        ),
+        (
+            ["eval", "run", "--episodes", "e", "--predictions", "p", "-o", "o", "--protocol", "aitww"],
+            "'aitw'",
+        ),
+        (
+            ["eval", "run", "--episodes", "e", "--predictions", "p", "-o", "o", "--agent", "os-atlass"],
+            "'os-atlas'",
+        ),
+        (["eval", "report", "r.jsonl", "--protocol", "bx"], "'box'"),
+        (["eval", "rescore", "r.jsonl", "--protocol", "gui-r2"], "'gui-r1'"),
+        (["ui", "data/demo/test", "--agent", "ui-tars-1.6"], "'ui-tars-1.5'"),
+        (["data", "import", "androidcontral", "src", "-o", "out"], "'androidcontrol'"),
+    ],
+    ids=["recipe-reward", "protocol", "agent", "report-protocol", "rescore-protocol", "ui-agent", "importer"],
+)
+def test_an_unknown_name_in_any_family_exits_2_with_a_did_you_mean(argv, expected, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"did you mean {expected}?" in err.splitlines()[-1], err  # one line, after argparse's usage
+
+
+def test_a_bad_importer_path_exits_2_naming_what_failed(tmp_path, capsys):
+    argv = ["data", "import", "no_such_pkg.mod:import_episodes", str(tmp_path), "-o", str(tmp_path / "o")]
+    assert main(argv) == 2
+    assert "cannot import module 'no_such_pkg.mod'" in capsys.readouterr().err

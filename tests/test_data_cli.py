@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from phone_r1.cli import main
 from tests.helpers.data import make_raw_folder, rewrite_step
 
@@ -118,3 +120,40 @@ def test_synth_command_writes_valid_held_out_episodes(tmp_path: Path, capsys) ->
         assert main(["data", "validate", str(root)]) == 0
     assert main(["data", "synth", "-o", str(train), "--episodes", "1", "--width", "360"]) == 2
     assert "--width and --height together" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["validate", "stats"])
+def test_a_missing_path_is_one_line_and_exit_2(command: str, tmp_path: Path, capsys) -> None:
+    assert main(["data", command, str(tmp_path / "nope")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"{tmp_path / 'nope'}: expected a folder of episodes" in err and "no such file or folder" in err
+
+
+@pytest.mark.parametrize("command", ["validate", "stats"])
+def test_an_episode_folder_or_an_empty_folder_is_refused_saying_what_was_expected(
+    command: str, tmp_path: Path, capsys
+) -> None:
+    root = make_raw_folder(tmp_path / "raw", {"7": 3})
+    (tmp_path / "empty").mkdir()
+    assert main(["data", command, str(root / "7")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "ROOT/<episode_id>/step_<n>.json" in err
+    assert "an episode folder" in err and str(root) in err  # names the parent to pass instead
+    assert main(["data", command, str(tmp_path / "empty")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "found no episode folders" in err
+
+
+def test_a_single_step_file_is_read_as_a_step_file(tmp_path: Path, capsys) -> None:
+    root = make_raw_folder(tmp_path / "raw", {"7": 3})
+    step = root / "7" / "step_2.json"
+    assert main(["data", "validate", str(step)]) == 0
+    assert "1 episodes, 1 steps: 0 error(s)" in capsys.readouterr().err
+    assert main(["data", "stats", "--json", str(step)]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["steps"] == 1 and stats["episodes"] == 1 and stats["bad_records"] == 0
+    assert stats["screen_sizes"] == {"120x240": 1}
+    rewrite_step(step, lambda r: r["output"].update(action_type="fly"))
+    assert main(["data", "validate", str(step)]) == 2
+    assert "[unknown_action_type]" in capsys.readouterr().out

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from episodes.convert import ConvertError, convert
 from episodes.readers import read_steps
 from episodes.records import extract_input_json
 from tests.helpers.data import make_raw_folder, rewrite_step
-from training.data.convert import ConvertError, convert
 
 
 def seed_generate_jsonl_dataset(base_path: str, prefix_str: str, output_file: str) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from episodes.importers.tfrecord import frame, parse_example
 from episodes.validate import validate
 from phone_r1.cli import main
 from tests.helpers.importers import (
@@ -21,7 +22,6 @@ from tests.helpers.importers import (
     write_amex,
     write_odyssey,
 )
-from training.data.importers.tfrecord import frame, parse_example
 
 
 def seed_convert(root: Path, prefix: str = "PROMPT") -> list[dict]:
@@ -75,7 +75,7 @@ def check_valid(out: Path) -> list[dict]:
         assert set(json.loads(path.read_text(encoding="utf-8"))["context"]) <= CONTEXT_KEYS, path
     report = validate(out)
     assert report.ok, [str(p) for p in report.problems]
-    from training.data.convert import convert
+    from episodes.convert import convert
 
     convert(out, out.parent / f"{out.name}.jsonl")
     return seed_convert(out)
@@ -86,7 +86,7 @@ def test_androidcontrol_conventions(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert run_import("androidcontrol", str(src), "-o", str(out), "--split", "test") == 0
     records = check_valid(out)
-    assert len(records) == 5 + 4  # navigate_home dropped from the first episode
+    assert len(records) == 6 + 4  # navigate_home is the home key press, kept
     # click: gold box is the smallest clickable node holding the point; point and every containing node kept
     s1 = step(out, "101", 1)
     assert s1["output"]["action_parameter"] == {"click": "10,20,60,50"}
@@ -107,19 +107,25 @@ def test_androidcontrol_conventions(tmp_path: Path) -> None:
     assert step(out, "102", 3)["output"]["action_parameter"] == {
         "swipe": "81,120,27,120"
     }  # "right": finger left
-    # the dropped home step: the next kept step's previous screen is the step before, history skips it
-    s3 = step(out, "101", 3)
+    # the home step is kept: the next step's previous screen is the home step's, its history names it
+    home = step(out, "101", 3)
+    assert home["output"] == {
+        "action_type": "home",
+        "action_parameter": {"home": ""},
+        "action_description": "go home",
+    }
+    s3 = step(out, "101", 4)
     assert s3["output"]["action_parameter"] == {"long_click": "10,100,100,130"}  # a leaf node
-    assert s3["input"]["screen_path1"] == s2["input"]["screen_path2"] == "101_2.png"
-    assert s3["input"]["history_path_all"] == ["open settings", "tap wi-fi", "scroll down"]
-    assert s3["context"]["source"]["dropped_before"] == ["navigate_home"]
+    assert s3["input"]["screen_path1"] == home["input"]["screen_path2"] == "101_3.png"
+    assert s3["input"]["history_path_all"] == ["open settings", "tap wi-fi", "scroll down", "go home"]
+    assert "dropped_before" not in s3["context"]["source"]
     assert s3["context"]["source"]["step_index"] == 4
     # only the full-screen root holds this point: the small square fallback
     assert step(out, "102", 2)["output"]["action_parameter"] == {"click": "104,229,106,231"}
-    assert step(out, "101", 4)["output"]["action_parameter"] == {"type": "hello\x00"}
+    assert step(out, "101", 5)["output"]["action_parameter"] == {"type": "hello\x00"}
     # screenshots are the record's PNG bytes, untouched
     shots = parse_example(ac_example(AC_EPISODES[0]))["screenshots"]
-    assert (out / "101" / "101_3.png").read_bytes() == shots[4]
+    assert (out / "101" / "101_4.png").read_bytes() == shots[4]
     assert step(out, "101", 0)["input"]["app_name"] == "com.example.app"
     assert "step_instruction" not in s1["input"] and s1["context"]["step_instruction"] == "tap wi-fi"
     card = json.loads((out / "dataset_card.json").read_text())
@@ -136,13 +142,14 @@ def test_androidcontrol_conventions(tmp_path: Path) -> None:
     assert card["steps_out"] == {
         "back": 1,
         "click": 2,
+        "home": 1,
         "long_click": 1,
         "open_app": 1,
         "swipe": 2,
         "type": 1,
         "wait": 1,
     }
-    assert card["dropped"] == {"no_counterpart:navigate_home": 1}
+    assert card["dropped"] == {}
     assert card["episodes_out"] == 2 and card["split"] == "test" and not card["add_finish"]
     assert "inverted" in card["conventions"]["scroll"] and "65%" in card["conventions"]["click_box"]
 
@@ -266,9 +273,10 @@ def test_androidcontrol_jsonl(tmp_path: Path) -> None:
     assert s0["context"]["candidate_boxes"] == [[45, 221, 62, 233], [0, 47, 108, 233]]
     assert s1["output"]["action_parameter"] == {"swipe": "54,180,54,60"}  # from the word "down", inverted
     assert s1["input"]["step_instruction"] == "swipe up"
-    assert not (out / "8193" / "step_2.json").exists()
+    assert step(out, "8193", 2)["output"]["action_type"] == "home"  # system_button Home: kept
+    assert not (out / "8193" / "step_3.json").exists()  # Menu has no counterpart
     assert json.loads((out / "dataset_card.json").read_text())["dropped"] == {
-        "no_counterpart:system_button:home": 1
+        "no_counterpart:system_button:menu": 1
     }
 
 
@@ -278,16 +286,16 @@ def test_aitz(tmp_path: Path) -> None:
     assert run_import("aitz", str(src), "-o", str(out), "--split", "test") == 0
     check_valid(out)
     ep = "523638528775825151"
-    s0, s1, s2 = (step(out, ep, n) for n in range(3))
+    s0, s1, home, s2 = (step(out, ep, n) for n in range(4))
     assert s0["output"]["action_parameter"] == {"click": "17,54,29,62"}
     assert s0["context"]["point"] == [27, 60] and len(s0["context"]["ui_boxes"]) == 3
     assert s1["output"]["action_parameter"] == {"swipe": "135,480,135,120"}  # the finger's path as stored
     assert s1["context"]["scroll_direction"] == "up" and s1["context"]["scroll_direction_means"] == "finger"
+    assert home["output"]["action_type"] == "home"  # PRESS_HOME (6): kept
     assert (
-        s2["output"]["action_type"] == "type" and s2["input"]["screen_path1"] == s1["input"]["screen_path2"]
+        s2["output"]["action_type"] == "type" and s2["input"]["screen_path1"] == home["input"]["screen_path2"]
     )
-    assert s2["context"]["source"]["dropped_before"] == ["PRESS_HOME"]
-    assert step(out, ep, 3)["output"]["action_type"] == "task_completed"
+    assert step(out, ep, 4)["output"]["action_type"] == "task_completed"
 
 
 def test_gui_odyssey_v1_and_v2(tmp_path: Path) -> None:
@@ -300,10 +308,10 @@ def test_gui_odyssey_v1_and_v2(tmp_path: Path) -> None:
     assert step(out, "1001", 0)["output"]["action_parameter"] == {
         "click": "53,119,55,121"
     }  # v1: no box, square
-    scroll = step(out, "1001", 1)
+    assert step(out, "1001", 1)["output"]["action_type"] == "home"  # CLICK KEY_HOME: kept
+    scroll = step(out, "1001", 2)
     assert scroll["output"]["action_parameter"] == {"swipe": "54,192,54,48"}
-    assert scroll["context"]["source"]["dropped_before"] == ["CLICK:KEY_HOME"]
-    assert step(out, "1001", 2)["output"]["action_parameter"] == {"task_completed": "done"}
+    assert step(out, "1001", 3)["output"]["action_parameter"] == {"task_completed": "done"}
     v2 = step(out, "1002", 0)
     assert v2["output"]["action_parameter"] == {"click": "11,12,43,36"}  # sam2_bbox scaled from 0-1000
     assert (
@@ -324,11 +332,10 @@ def test_amex(tmp_path: Path) -> None:
     first = json.loads((folder / "step_0.json").read_text())
     assert first["output"]["action_parameter"] == {"click": "10,20,60,50"}
     assert first["context"]["source"]["episode_id"] == "ep_a"
-    third = json.loads((folder / "step_2.json").read_text())
-    assert third["output"]["action_type"] == "type" and third["context"]["source"]["dropped_before"] == [
-        "PRESS_ENTER"
-    ]
-    assert json.loads((out / "dataset_card.json").read_text())["dropped"] == {"no_counterpart:PRESS_ENTER": 1}
+    enter = json.loads((folder / "step_2.json").read_text())
+    assert enter["output"]["action_type"] == "enter"  # PRESS_ENTER: kept
+    assert json.loads((folder / "step_3.json").read_text())["output"]["action_type"] == "type"
+    assert json.loads((out / "dataset_card.json").read_text())["dropped"] == {}
     assert run_import("amex", str(src), "-o", str(tmp_path / "o2"), "--split", "test") == 2
 
 

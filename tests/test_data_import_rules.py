@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actions import parse_action
+from episodes.importers import aitz, amex, androidcontrol, androidcontrol_jsonl, gui_odyssey
+from episodes.importers.tfrecord import parse_example, parse_forest
 from tests.helpers.importers import encode_example, standard_forest
-from training.data.importers import aitz, amex, androidcontrol, androidcontrol_jsonl, gui_odyssey
-from training.data.importers.tfrecord import parse_example, parse_forest
 
 
 @pytest.mark.parametrize(
@@ -26,14 +26,14 @@ from training.data.importers.tfrecord import parse_example, parse_forest
     ],
 )
 def test_gold_box_rule(eligible, point, expected) -> None:
-    from training.data.importers.geometry import gold_box
+    from episodes.importers.geometry import gold_box
 
     assert gold_box(eligible, point, (108, 240)) == expected
 
 
 def test_androidcontrol_eligible_nodes() -> None:
-    from training.data.importers.androidcontrol import _boxes
-    from training.data.importers.tfrecord import Node
+    from episodes.importers.androidcontrol import _boxes
+    from episodes.importers.tfrecord import Node
 
     nodes = [
         Node(bounds=(0, 0, 1, 1), visible=True, children=2, action_ids=[16]),  # click action: interactive
@@ -55,7 +55,7 @@ def test_byte_features_keep_trailing_nul_bytes() -> None:
 def test_every_importer_resolves_names_its_source_and_has_a_docs_section() -> None:
     import sys
 
-    from training.data.importers import IMPORTERS, resolve
+    from episodes.importers import IMPORTERS, resolve
 
     docs = (Path(__file__).resolve().parents[1] / "docs" / "data.md").read_text(encoding="utf-8")
     for name in IMPORTERS:
@@ -63,7 +63,7 @@ def test_every_importer_resolves_names_its_source_and_has_a_docs_section() -> No
         doc = sys.modules[fn.__module__].__doc__ or ""
         assert "Source:" in doc and "What differs" in doc and version, name
         assert f"### `{name}`" in docs, name
-    fn, _ = resolve("training.data.importers.amex:import_episodes")
+    fn, _ = resolve("episodes.importers.amex:import_episodes")
     assert fn is resolve("amex")[0]
     with pytest.raises(ValueError, match="unknown import format"):
         resolve("nope")
@@ -149,7 +149,7 @@ unit = st.floats(min_value=-0.2, max_value=1.2, allow_nan=False)
 @settings(max_examples=60, deadline=None)
 @given(unit, unit, unit, unit, st.sampled_from(["up", "down", "left", "right", "Down"]))
 def test_every_importer_yields_wire_actions_inside_the_screen(x, y, x2, y2, direction) -> None:
-    from training.data.importers import IMPORTERS
+    from episodes.importers import IMPORTERS
 
     entries = _entries(x, y, x2, y2, direction)
     assert set(entries) == set(IMPORTERS)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from actions import ACTION_TYPES, Click, Inquiry, Swipe
+from actions import SEED_ACTION_TYPES, Click, Inquiry, Swipe
 from episodes.readers import iter_steps, list_episodes, read_steps
 from episodes.records import RecordError, extract_input_json
 from tests.helpers.data import SCREEN, WIRE_ACTIONS, make_raw_folder, rewrite_step, write_image
@@ -33,7 +33,7 @@ def test_raw_folder_in_seed_order_with_typed_gold(tmp_path: Path) -> None:
         "10002/2",
         "10002/3",
     ]
-    assert {s.gold.action_type for s in steps} == set(ACTION_TYPES)
+    assert {s.gold.action_type for s in steps} == set(SEED_ACTION_TYPES)
     first = steps[0]
     assert len(first.screenshots) == 1 and first.previous_screenshot is None
     assert first.current_screenshot == (root / "9" / "9_0.jpg").absolute()

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from actions import ACTION_TYPES
+from actions import SEED_ACTION_TYPES
 from episodes.readers import read_steps
+from episodes.synth import existing_tasks, synthesize
+from episodes.synth.draw import font_path
 from episodes.validate import validate
-from training.data.synth import existing_tasks, synthesize
-from training.data.synth_draw import font_path
 
 SMALL = (360, 800)  # a third of 1080x2400: same layouts, quicker to draw
 
@@ -45,7 +45,7 @@ def test_every_action_type_and_valid_gold(synth_root: Path) -> None:
     report = validate(synth_root)
     assert report.ok, [str(p) for p in report.problems]
     steps = read_steps(synth_root)
-    assert {s.gold.action_type for s in steps} == set(ACTION_TYPES)
+    assert {s.gold.action_type for s in steps} == set(SEED_ACTION_TYPES)
     assert [p.name for p in sorted(synth_root.iterdir())] == ["10001", "10002", "10003", "10004", "10005"]
     assert {s.screen_size for s in steps} == {SMALL}
 

@@ -13,8 +13,8 @@ from PIL import Image
 
 from actions import PixelBudget, to_model_space
 from episodes.readers import read_steps
+from episodes.verl import export_verl
 from tests.helpers.data import make_raw_folder
-from training.data.verl import export_verl
 
 THINK = json.dumps(
     {
@@ -86,7 +86,7 @@ def test_export_schema_images_and_gold_scores_one(tmp_path: Path, coord_space: s
 
 
 def test_reward_needs_the_screen(tmp_path: Path) -> None:
-    reward = _load_reward(Path(__file__).resolve().parents[1] / "training" / "data" / "verl_reward.py")
+    reward = _load_reward(Path(__file__).resolve().parents[1] / "episodes" / "verl_reward.py")
     gold = '{"action_type": "wait", "action_parameter": {"wait": ""}, "action_description": ""}'
     with pytest.raises(ValueError, match="screen_width and screen_height"):
         reward.compute_score("phone_r1", "<answer>x</answer>", gold, {})

@@ -23,8 +23,8 @@ from actions.coords import PixelBudget, to_model_space
 from actions.match import read_gold
 from actions.rewards import action_reward
 from actions.types import BoxAction, Click, Wait
+from episodes.verl import export_verl
 from tests.helpers.tiny import CLICK, tiny_model_dir, write_episodes
-from training.data.verl import export_verl
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv-verl"

@@ -87,33 +87,33 @@ def test_help_lists_the_adapters(capsys):
 
 
 def test_predictions_from_another_harness_are_parsed_by_the_chosen_adapter(episodes, steps, tmp_path, capsys):
-    """An OS-Atlas prediction file is scored as it is; home presses are counted as having no counterpart."""
-    adapter = make_adapter("os-atlas")
+    """An AgentCPM-GUI prediction file is scored as it is; statuses without a counterpart are counted."""
+    adapter = make_adapter("agentcpm-gui")
     lines = []
-    homes = 0
+    asks = 0
     for step in steps:
         raw = adapter.render(step.gold, step.screen_size)
         if raw is None:
-            raw, homes = "thoughts:\ngo home\nactions:\nPRESS_HOME", homes + 1
+            raw, asks = '{"STATUS":"need_feedback"}', asks + 1
         lines.append(json.dumps({"step_id": step.step_id, "raw": raw}, ensure_ascii=False))
     predictions = tmp_path / "p.jsonl"
     predictions.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "r.jsonl"
-    assert run(episodes, out, ["--predictions", str(predictions)], "--agent", "os-atlas") == 0
+    assert run(episodes, out, ["--predictions", str(predictions)], "--agent", "agentcpm-gui") == 0
     results = read_results(out)
     metrics = compute_metrics(results)
-    assert metrics["sr"] == pytest.approx((len(steps) - homes) / len(steps))
-    assert metrics["no_counterpart"] == {"total": homes, "by_kind": {"home": homes}} if homes else True
+    assert asks and metrics["sr"] == pytest.approx((len(steps) - asks) / len(steps))
+    assert metrics["no_counterpart"] == {"total": asks, "by_kind": {"need_feedback": asks}}
     assert all(
-        f"{NO_COUNTERPART}home" in r["problems"]
+        f"{NO_COUNTERPART}need_feedback" in r["problems"]
         for r in results.records.values()
         if not r["verdict"]["correct"]
     )
 
     assert cli_main(["eval", "report", str(out), "-o", str(tmp_path / "rep")]) == 0
     report = (tmp_path / "rep" / "report.md").read_text(encoding="utf-8")
-    assert "agent adapter: `os-atlas`" in report
-    assert f"answers with no counterpart (scored wrong) | {homes}" in report
+    assert "agent adapter: `agentcpm-gui`" in report
+    assert f"answers with no counterpart (scored wrong) | {asks}" in report
 
     # The same answers read by the seed format are unreadable, and compare names both adapters.
     seed = tmp_path / "seed.jsonl"
@@ -121,7 +121,7 @@ def test_predictions_from_another_harness_are_parsed_by_the_chosen_adapter(episo
     capsys.readouterr()
     assert cli_main(["eval", "compare", str(seed), str(out)]) == 0
     text = capsys.readouterr().out
-    assert "(agent phone-r1)" in text and "(agent os-atlas)" in text
+    assert "(agent phone-r1)" in text and "(agent agentcpm-gui)" in text
     assert all("expected_grammar:phone-r1" in r["problems"] for r in read_results(seed).records.values())
 
 
@@ -170,3 +170,49 @@ def test_live_seed_format_does_not_take_another_agents_space():
     header = {"agent": "qwen3-vl", "coord_space": "norm999", "template": "qwen3-vl"}
     agent = endpoint_agent(LiveConfig("http://127.0.0.1:9/v1", "m", None, header, agent="phone-r1"))
     assert agent.adapter.name == "phone-r1" and agent.coord_space == "original"
+
+
+def test_gold_key_presses_an_agent_cannot_say_are_counted_wrong(tmp_path):
+    """Home and enter steps stay in the denominator; a seed-format agent cannot say them, AgentCPM-GUI can."""
+    from tests.helpers.eval import wire, write_episodes
+
+    episodes = write_episodes(
+        tmp_path / "ep",
+        [
+            (
+                "1",
+                "设置",
+                "回到桌面",
+                [
+                    wire("click", "10,20,60,50", "点击"),
+                    wire("home", "", "回到桌面"),
+                    wire("enter", "", "回车"),
+                ],
+            )
+        ],
+    )
+    seed = tmp_path / "seed.jsonl"
+    predictions = tmp_path / "p.jsonl"
+    click = (
+        '<think>{}</think><answer>{"action_type": "click", "action_parameter": {"click": "30,30"}}</answer>'
+    )
+    predictions.write_text(
+        "".join(json.dumps({"step_id": f"1/{i}", "raw": click}) + "\n" for i in range(3)), encoding="utf-8"
+    )
+    assert run(str(episodes), seed, ["--predictions", str(predictions)]) == 0
+    metrics = compute_metrics(read_results(seed))
+    assert metrics["n_steps"] == 3 and metrics["sr"] == pytest.approx(1 / 3)
+    assert metrics["gold_no_counterpart"] == {"total": 2, "by_kind": {"enter": 1, "home": 1}}
+    assert cli_main(["eval", "report", str(seed), "-o", str(tmp_path / "rep")]) == 0
+    report = (tmp_path / "rep" / "report.md").read_text(encoding="utf-8")
+    assert "gold steps the agent cannot express (scored wrong) | 2" in report
+
+    cpm = tmp_path / "cpm.jsonl"
+    answers = ['{"POINT":[250,125]}', '{"PRESS":"HOME"}', '{"PRESS":"ENTER"}']
+    predictions.write_text(
+        "".join(json.dumps({"step_id": f"1/{i}", "raw": a}) + "\n" for i, a in enumerate(answers)),
+        encoding="utf-8",
+    )
+    assert run(str(episodes), cpm, ["--predictions", str(predictions)], "--agent", "agentcpm-gui") == 0
+    metrics = compute_metrics(read_results(cpm))
+    assert metrics["sr"] == 1.0 and metrics["gold_no_counterpart"]["total"] == 0

@@ -11,7 +11,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actions import Back, Click, LongClick, OpenApp, Swipe, TaskCompleted, TypeText, Wait, match_step
+from actions import (
+    Back,
+    Click,
+    Enter,
+    Home,
+    LongClick,
+    OpenApp,
+    RecentApps,
+    Swipe,
+    TaskCompleted,
+    TypeText,
+    Wait,
+    match_step,
+)
 from actions.context import GoldContext
 from actions.protocols import PROTOCOLS, MissingContext, get_protocol
 from tests.helpers.actions import actions_strategy
@@ -67,6 +80,8 @@ CASES = {
         (LongClick(box=GOLD.box), GOLD, None, True),  # one DUAL_POINT type
         (TypeText(text=""), TypeText(text="hello"), None, True),  # text not checked
         (Back(), Wait(), None, False),
+        (Home(), Home(), None, True),  # PRESS_HOME (6)
+        (Enter(), Home(), None, False),  # PRESS_ENTER (7) vs PRESS_HOME
     ],
     "androidcontrol-qwen": [
         (tap(650, 1100), GOLD, UI, False),  # candidate 1.2x reaches x=620; 150 px > 0.04*max(resized)
@@ -82,6 +97,8 @@ CASES = {
         (TypeText(text=""), TypeText(text="hello"), UI, True),  # empty text contained
         (tap(500, 1100), OpenApp(app="设置"), UI, True),  # a click answers an open
         (TaskCompleted(), TaskCompleted(), UI, False),  # outside the source's space
+        (Home(), Home(), UI, True),  # system_button Home
+        (Back(), Home(), UI, False),  # system_button: the same button is needed
     ],
     "androidcontrol-uis1": [
         (tap(620, 1100), GOLD, UI, False),  # candidates discarded: 0.12 norm > 0.04
@@ -111,12 +128,15 @@ CASES = {
         # Only the 5 boxes whose centres are nearest the gold point are candidates, holding it or not.
         (tap(950, 150), GOLD, FAR, False),
         (tap(950, 1150), GOLD, NEAR, True),
+        (Home(), Home(), None, True),  # PRESS HOME; navigate_home is press home in process_ac.py
+        (Back(), Home(), None, False),  # both "press": type matches, the button differs
     ],
     "agentcpm-aitz": [
         (tap(640, 1100), GOLD, GoldContext(), True),  # no boxes: 0.14 only
         (tap(641, 1100), GOLD, GoldContext(), False),
         (tap(500, 1100), LongClick(box=GOLD.box), UI, False),  # long_point is its own type
         (TaskCompleted(), Wait(), None, True),
+        (Enter(), Enter(), None, True),  # PRESS_ENTER (7) is press enter
     ],
     "gui-odyssey": [
         (tap(640, 1100), GOLD, None, True),
@@ -130,6 +150,8 @@ CASES = {
         (DOWN, DOWN, GoldContext(scroll_direction="up", scroll_direction_means="content"), True),
         (UP, DOWN, GoldContext(scroll_direction="up", scroll_direction_means="finger"), True),
         (UP, DOWN, GoldContext(scroll_direction="up", scroll_direction_means="content"), False),
+        (RecentApps(), RecentApps(), None, True),  # KEY_APPSELECT is PRESS_RECENT
+        (Home(), RecentApps(), None, False),  # PRESS_HOME vs PRESS_RECENT
     ],
     "aitz": [
         (Click(box=(480, 1080, 520, 1120)), GOLD, None, True),  # gold point inside the predicted box
@@ -146,6 +168,8 @@ CASES = {
         ),  # 0.9 ratio: vertical
         (TypeText(text=""), TypeText(text="hello"), None, True),
         (LongClick(box=(480, 1080, 520, 1120)), GOLD, None, True),  # long_click is click
+        (Home(), Home(), None, True),  # press: the same button
+        (Back(), Enter(), None, False),
     ],
     "gui-r1": [
         (tap(639, 1100), GOLD, None, True),
@@ -314,3 +338,11 @@ def test_aitw_agrees_with_the_reference_on_10000_cases():
         if want != got:
             disagreements.append((pred, gold, screen, boxes, want))
     assert not disagreements, (len(disagreements), disagreements[:3])
+
+
+def test_docs_cards_are_the_registry_cards():
+    """docs/eval.md holds `python -m actions.protocols.cards`'s output: a card changes with its protocol."""
+    from actions.protocols.cards import cards_markdown
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "eval.md").read_text(encoding="utf-8")
+    assert cards_markdown() in text, "regenerate: python -m actions.protocols.cards"

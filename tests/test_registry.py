@@ -1,13 +1,16 @@
-"""The generic registry type every user-extendable family is built on."""
+"""The generic registry type every user-extendable family is built on, and one contract for every family."""
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+from pathlib import Path
 
 import pytest
 
 from actions.registry import Registry, UnknownName
+from phone_r1.families import FAMILIES
 
 
 def is_callable(obj):
@@ -70,3 +73,49 @@ def test_arg_type_exits_2_with_the_reason(capsys):
         parser.parse_args(["--thing", "spilt"])
     assert exc.value.code == 2
     assert "did you mean 'split'" in capsys.readouterr().err
+
+
+# --- every family of phone_r1.families: one contract ----------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("family", FAMILIES.names())
+def test_family_contract(family, capsys):
+    registry = FAMILIES.load(family)
+    assert isinstance(registry, Registry) and len(registry) > 0
+    docs = (ROOT / registry.docs).read_text(encoding="utf-8")
+    for entry in registry.entries():
+        obj = registry.load(entry.name)  # loads and passes the family's check
+        # A dotted path to an entry's target is the same object (users' own entries use this form).
+        assert registry.load(entry.target) is obj and registry.check_name(entry.target) == entry.target
+        assert entry.summary and "\n" not in entry.summary, entry.name
+        # Objects that carry their own name (protocols, adapters) carry the registered one.
+        assert getattr(obj, "name", entry.name) == entry.name
+        # The family's docs page lists every entry, in a table row or a card.
+        assert re.search(rf"^(\| `{re.escape(entry.name)}` \||### `{re.escape(entry.name)}`)", docs, re.M), (
+            f"{registry.docs} has no table row or card for {family} {entry.name!r}"
+        )
+    near = registry.names()[0] + "x"
+    with pytest.raises(UnknownName, match=rf"unknown {registry.family} '{re.escape(near)}'.*did you mean"):
+        registry.check_name(near)
+    with pytest.raises(UnknownName, match=rf"\['{re.escape(near)}'\].*did you mean"):
+        registry.check_names([registry.names()[0], near])
+    with pytest.raises(ValueError, match="cannot load it"):
+        registry.load("os.path:no_such_thing")
+    with pytest.raises(ValueError, match=f"{registry.family} 'os.path:sep'"):
+        registry.load("os.path:sep")  # a string is no entry of any family: the check refuses it
+    parser = argparse.ArgumentParser(prog="p")
+    parser.add_argument("--name", **registry.argument("an entry"))
+    assert parser.parse_args(["--name", registry.names()[-1]]).name == registry.names()[-1]
+    with pytest.raises(SystemExit) as exc:
+        parser.parse_args(["--name", near])
+    assert exc.value.code == 2 and "did you mean" in capsys.readouterr().err
+
+
+def test_families_are_listed_in_the_help(capsys):
+    from phone_r1.cli import main
+
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"  {name}: " in out for name in FAMILIES)

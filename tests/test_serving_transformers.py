@@ -42,8 +42,7 @@ def server(tmp_path_factory):
 
 
 def _one_screen(step):
-    data = {k: v for k, v in step.input.items() if k != "screen_path1"}
-    return replace(step, screenshots=step.screenshots[1:], input=data)
+    return replace(step, screenshots=step.screenshots[1:])
 
 
 def test_agent_two_screenshots_reach_the_model(server, tmp_path):

@@ -126,7 +126,7 @@ def test_grpo_logs_image_tokens_of_a_mixed_batch(tmp_path, mixed_steps, judge):
 
 @pytest.mark.slow
 def test_a_broken_sample_stops_training_with_its_step_id(tmp_path, mixed_steps, judge):
-    from training.data.dataset import materialize
+    from training.dataset import materialize
 
     plan_ = _mixed_plan(tmp_path / "run", mixed_steps, judge)
     dataset = build_dataset_for(plan_)

@@ -78,3 +78,23 @@ def test_judge_timeout_and_missing_endpoint_fall_back(monkeypatch):
 def test_api_key_never_in_repr(monkeypatch):
     judge = LLMJudgeReward("judge", base_url="http://127.0.0.1:9/v1", api_key="sk-secret")
     assert "sk-secret" not in repr(judge)
+
+
+def test_a_reward_that_needs_the_recipe_is_built_from_its_arguments():
+    from types import SimpleNamespace
+
+    args = SimpleNamespace(
+        llm_judge_model="judge-7b",
+        llm_judge_base_url="http://127.0.0.1:9/v1",
+        llm_judge_timeout=3.0,
+        llm_judge_concurrency=2,
+        llm_judge_cache_size=5,
+    )
+    (judge,) = build_reward_funcs(["llm_judge"], args)
+    assert isinstance(judge, LLMJudgeReward) and judge.model == "judge-7b"
+    assert (judge.base_url, judge.timeout, judge.concurrency, judge.cache_size) == (
+        "http://127.0.0.1:9/v1",
+        3.0,
+        2,
+        5,
+    )

@@ -188,7 +188,7 @@ def test_gold_only_app_disables_what_needs_results_or_an_endpoint(folders):
 
 
 def test_converted_jsonl_serves_its_own_folder(folders):
-    from training.data.convert import convert
+    from episodes.convert import convert
 
     root, a, _ = folders
     convert(root, root / "train.jsonl")

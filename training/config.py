@@ -18,7 +18,7 @@ from trl import GRPOConfig, ModelConfig, SFTConfig, TrlParser
 
 from actions import llm_judge as judge
 from actions.coords import PixelBudget
-from actions.reward_registry import DEFAULT_REWARDS, REWARDS, check_reward_name, is_dotted
+from actions.reward_registry import DEFAULT_REWARDS, REWARDS
 from actions.vocab import (
     COORD_SPACES,
     DEFAULT_MAX_PIXELS,
@@ -74,7 +74,7 @@ class PhoneR1Arguments:
     reward_funcs: list[str] = field(
         default_factory=lambda: list(DEFAULT_REWARDS),
         metadata={
-            "help": f"GRPO rewards by name ({', '.join(REWARDS)}) or dotted path (my_pkg.rewards:fn); "
+            "help": f"GRPO rewards by name ({', '.join(REWARDS)}) or dotted path ({REWARDS.example}); "
             "weights go in reward_weights."
         },
     )
@@ -118,21 +118,13 @@ class PhoneR1Arguments:
             raise RecipeError(f"min_pixels/max_pixels: {err}") from None
         if self.sft_target not in ("think", "json"):
             raise RecipeError(f"sft_target: expected 'think' or 'json', found {self.sft_target!r}")
-        unknown = [name for name in self.reward_funcs if name not in REWARDS and not is_dotted(name)]
-        if unknown:
-            hints = {n: difflib.get_close_matches(n, list(REWARDS), n=1) for n in unknown}
-            hint = "; ".join(f"{n!r} -> did you mean {h[0]!r}?" for n, h in hints.items() if h)
-            raise RecipeError(
-                f"reward_funcs: unknown reward {unknown}; expected names from {list(REWARDS)} "
-                "or a dotted path my_pkg.rewards:fn" + (f" ({hint})" if hint else "")
-            )
-        for name in self.reward_funcs:
-            try:
-                check_reward_name(name)  # a dotted path is imported now, before any model loads
-            except ValueError as err:
-                raise RecipeError(f"reward_funcs: {err}") from None
+        try:
+            # Once: names against the registry, dotted paths imported now, before any model loads.
+            REWARDS.check_names(self.reward_funcs)
+        except ValueError as err:
+            raise RecipeError(f"reward_funcs: {err}") from None
         if not self.reward_funcs:
-            raise RecipeError(f"reward_funcs: expected at least one of {list(REWARDS)}, found none")
+            raise RecipeError(f"reward_funcs: expected at least one of {REWARDS.names()}, found none")
 
     @property
     def budget(self) -> PixelBudget:

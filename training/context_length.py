@@ -40,7 +40,7 @@ def _image_size(path: str) -> tuple[int, int]:
 
 def measure_lengths(rows: Iterable[dict[str, Any]], processing_class: Any) -> tuple[int, int | None]:
     """`(longest prompt, longest SFT target or None)` in tokens over stored dataset rows."""
-    from training.data.dataset import prompt_messages
+    from training.dataset import prompt_messages
 
     tokenizer = getattr(processing_class, "tokenizer", processing_class)
     longest_prompt, longest_target = 0, None

@@ -112,7 +112,7 @@ def _outside_zero3_init() -> Iterator[None]:
 
 def build_dataset_for(plan_: Plan, arrow_dir: str | Path | None = None):
     """The lazy dataset of the recipe (prompts in the recipe's template, space and budget)."""
-    from training.data.dataset import DatasetSpec, load_steps_dataset
+    from training.dataset import DatasetSpec, load_steps_dataset
 
     s = plan_.script
     spec = DatasetSpec(

@@ -41,10 +41,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--base-url", help="OpenAI-compatible endpoint for 'Run this step' (e.g. http://127.0.0.1:8000/v1)"
     )
     p.add_argument("--model", help="served model name at --base-url")
+    from agent.adapters import ADAPTERS
+
     p.add_argument(
         "--agent",
-        metavar="NAME",
-        help="agent adapter for the live step (agent.adapters; default: the shown run's, else phone-r1)",
+        **ADAPTERS.argument("agent adapter for the live step (default: the shown run's, else phone-r1)"),
     )
     p.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the endpoint's API key")
     p.add_argument(

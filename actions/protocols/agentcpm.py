@@ -24,7 +24,7 @@ from actions.protocols.base import (
     norm_distance,
     to_norm,
 )
-from actions.types import Action
+from actions.types import Action, KeyPress
 
 ENLARGE_FRACTION = 0.2  # the source's 1.2 factor: height and width grow by 0.2 of themselves
 AC_DISTANCE, AITZ_DISTANCE = 0.04, 0.14
@@ -39,7 +39,9 @@ def _kind(action: Action, ac: bool, gold: bool) -> str | None:
     if t == "long_click":
         # process_ac.py turns every AC long_press into a plain tap.
         return "click" if (ac and gold) else "long_point"
-    return {"click": "click", "swipe": "scroll", "type": "type", "back": "press"}.get(t)
+    if isinstance(action, KeyPress) and t != "recent_apps":
+        return "press"
+    return {"click": "click", "swipe": "scroll", "type": "type"}.get(t)
 
 
 def _direction(start: tuple[float, float], end: tuple[float, float]) -> str | None:
@@ -95,7 +97,10 @@ def _judge(pred: Action, gold: Action, screen: Screen, context: GoldContext, *, 
         return Judgement(
             hit, True, "one text contains the other" if hit else "neither text contains the other"
         )
-    return Judgement(True, True, "same type" if g != "stop" else "any stop matches any stop")
+    if g == "press":
+        same = pred.key == gold.key
+        return Judgement(same, True, f"PRESS {pred.key.upper()} vs {gold.key.upper()}")
+    return Judgement(True, True, "any stop matches any stop")
 
 
 def judge_ac(pred: Action, gold: Action, screen: Screen, context: GoldContext) -> Judgement:
@@ -112,7 +117,10 @@ def _counts(gold: Action) -> bool:
 
 _SWIPE = "both directions snapped to up/down/left/right by largest cosine (finger, start to end) and equal"
 _TEXT = "type: lower-cased and stripped, one contains the other (an empty prediction always matches)"
-_OTHER = "back = press back; task_completed, task_impossible and wait are all 'stop'; any stop matches any"
+_OTHER = (
+    "back, home and enter are PRESS with that key (same key needed); task_completed, task_impossible and "
+    "wait are all 'stop'; any stop matches any"
+)
 
 AC = Protocol(
     name="agentcpm",

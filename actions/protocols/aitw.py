@@ -10,6 +10,7 @@ centre) and uses the gold box alone when the step carries no UI element boxes.
 from __future__ import annotations
 
 from actions.context import GoldContext
+from actions.directions import main_axis
 from actions.protocols.base import (
     Judgement,
     Protocol,
@@ -84,8 +85,7 @@ def judge(pred: Action, gold: Action, screen: Screen, context: GoldContext) -> J
 
 def _main_axis(touch: tuple[float, float], lift: tuple[float, float], screen: Screen) -> str:
     # The source takes argmax over the norm (|dy|, |dx|): a tie picks the first, the vertical axis.
-    dx, dy = (lift[0] - touch[0]) / screen[0], (lift[1] - touch[1]) / screen[1]
-    return "x" if abs(dx) > abs(dy) else "y"
+    return main_axis(touch, lift, unit="norm", screen=screen, tie="vertical")
 
 
 PROTOCOL = Protocol(

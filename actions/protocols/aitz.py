@@ -21,7 +21,7 @@ from actions.protocols.base import (
     inside,
     scaled,
 )
-from actions.types import Action, BoxAction, Swipe, TypeText
+from actions.types import Action, BoxAction, KeyPress, Swipe, TypeText
 
 ENLARGE = 1.2
 IOU_THRESHOLD = 0.5
@@ -33,6 +33,8 @@ NAMES = {
     "swipe": "scroll",
     "type": "type",
     "back": "press",
+    "home": "press",
+    "enter": "press",
     "task_completed": "stop",
     "task_impossible": "stop",
 }
@@ -82,7 +84,10 @@ def judge(pred: Action, gold: Action, screen: Screen, context: GoldContext) -> J
         ratio = fuzz.ratio(a, b) / 100
         hit = a in b or b in a or ratio > 0.8
         return Judgement(hit, True, f"containment or Levenshtein ratio {ratio:.2f} > 0.8: {hit}")
-    return Judgement(True, True, "same type" if g == "stop" else "same button")
+    if isinstance(gold, KeyPress):
+        same = isinstance(pred, KeyPress) and pred.key == gold.key
+        return Judgement(same, True, f"button {getattr(pred, 'key', '?')} vs {gold.key}")
+    return Judgement(True, True, "same type")
 
 
 PROTOCOL = Protocol(
@@ -95,7 +100,8 @@ PROTOCOL = Protocol(
     "(enlarged 1.2x) holding the gold point has IoU > 0.5 with the enlarged predicted box",
     swipe="direction words equal; a swipe is vertical when |dy| >= 0.9 |dx|; words name the finger's motion",
     text="type: one contains the other or Levenshtein ratio > 0.8, case-sensitive",
-    other="back = press back; task_completed and task_impossible are 'stop', matched by type",
+    other="back, home and enter are 'press', matched by button; task_completed and task_impossible are "
+    "'stop', matched by type",
     denominator="every step except open_app, wait and inquiry (not in AITZ's action space)",
     differs_from_box="judges the gold point against the predicted box enlarged 1.2x (not the tap point "
     "against "

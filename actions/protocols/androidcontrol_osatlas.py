@@ -11,13 +11,13 @@ is not shipped with phone-r1: every step counts.
 from __future__ import annotations
 
 from actions.context import GoldContext
+from actions.directions import main_direction
 from actions.protocols.base import (
     Judgement,
     Protocol,
     Screen,
     content_direction,
     gold_point,
-    main_axis_direction,
 )
 from actions.types import Action, BoxAction, OpenApp, Swipe, TypeText
 
@@ -28,6 +28,9 @@ NAMES = {
     "type": "TYPE",
     "open_app": "OPEN_APP",
     "back": "NAVIGATE_BACK",
+    "home": "NAVIGATE_HOME",
+    "enter": "ENTER",
+    "recent_apps": "PRESS_RECENT",
     "wait": "WAIT",
     "task_completed": "COMPLETE",
     "task_impossible": "IMPOSSIBLE",
@@ -73,7 +76,7 @@ def judge(pred: Action, gold: Action, screen: Screen, context: GoldContext) -> J
         hit = f1 > 0.5
         return Judgement(hit, True, f"first-word F1 {f1:.2f} ({'>' if hit else '<='} 0.5)")
     if isinstance(gold, Swipe):
-        said = main_axis_direction(pred.start, pred.end)
+        said = main_direction(pred.start, pred.end, unit="pixel")
         said = {"up": "DOWN", "down": "UP", "left": "RIGHT", "right": "LEFT"}.get(said or "", "NONE")
         want = (content_direction(gold, context) or "none").upper()
         hit = said == want

@@ -19,6 +19,7 @@ import math
 
 from actions.context import GoldContext
 from actions.coords import PixelBudget, model_screen_size
+from actions.directions import main_direction
 from actions.protocols.base import (
     Judgement,
     MissingContext,
@@ -27,11 +28,10 @@ from actions.protocols.base import (
     content_direction,
     gold_point,
     inside,
-    main_axis_direction,
     norm_distance,
     scaled,
 )
-from actions.types import Action, BoxAction, OpenApp, Swipe, TypeText
+from actions.types import Action, BoxAction, KeyPress, OpenApp, Swipe, TypeText
 
 ENLARGE = 1.2
 POINT_DISTANCE = 0.04
@@ -43,11 +43,13 @@ NAMES = {
     "type": "type",
     "open_app": "open",
     "back": "system_button",
+    "home": "system_button",
+    "enter": "system_button",
     "wait": "wait",
     "task_completed": "terminate",
     "task_impossible": "terminate",
 }
-OUTSIDE = ("task_completed", "task_impossible", "inquiry")
+OUTSIDE = ("task_completed", "task_impossible", "inquiry", "recent_apps")
 
 
 def _contains(pred: str, gold: str) -> bool:
@@ -107,7 +109,7 @@ def _judge(pred: Action, gold: Action, screen: Screen, context: GoldContext, *, 
     if isinstance(gold, Swipe):
         if uis1:
             return Judgement(True, True, "any swipe is correct (direction check commented out in the source)")
-        said, stated = main_axis_direction(pred.start, pred.end), content_direction(gold, context)
+        said, stated = main_direction(pred.start, pred.end, unit="pixel"), content_direction(gold, context)
         hit = said is not None and said == stated
         return Judgement(hit, True, f"predicted finger direction {said} vs stated direction {stated}")
     if isinstance(gold, (TypeText, OpenApp)):
@@ -115,6 +117,9 @@ def _judge(pred: Action, gold: Action, screen: Screen, context: GoldContext, *, 
         return Judgement(
             hit, True, "one text contains the other" if hit else "neither text contains the other"
         )
+    if isinstance(gold, KeyPress):
+        same = isinstance(pred, KeyPress) and pred.key == gold.key
+        return Judgement(same, True, f"system_button {getattr(pred, 'key', '?')} vs {gold.key}")
     return Judgement(True, True, "same type")
 
 
@@ -128,8 +133,9 @@ def judge_uis1(pred: Action, gold: Action, screen: Screen, context: GoldContext)
 
 _TEXT = "lower-cased and stripped, one contains the other (an empty prediction always matches)"
 _OTHER = (
-    "back = system_button Back; wait by type; task_completed, task_impossible and inquiry are outside "
-    "the source's space: counted and wrong"
+    "back, home and enter = system_button Back/Home/Enter (same button needed); wait by type; "
+    "task_completed, task_impossible, inquiry and recent_apps are outside the source's space: counted and "
+    "wrong"
 )
 
 QWEN = Protocol(

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from actions.context import Box, GoldContext, Point
+from actions.directions import finger_word, main_direction
 from actions.types import Action, BoxAction, Swipe
 
 Screen = tuple[int, int]
-OPPOSITE = {"up": "down", "down": "up", "left": "right", "right": "left"}
 
 
 class MissingContext(ValueError):
@@ -55,6 +55,10 @@ class Protocol:
     counts: Callable[[Action], bool] = field(default=lambda gold: True, repr=False)
     context: tuple[str, ...] = ()
     quirks: tuple[str, ...] = ()
+    # What still differs from the official evaluator's verdicts, each with its reason (the card lists them).
+    deviations: tuple[str, ...] = ()
+    # How the protocol was checked against the official code (cases, agreement), for the card.
+    checked: str = ""
 
     def step_rule(self) -> dict[str, str]:
         """The rule per kind of action, as docs and reports print it."""
@@ -113,28 +117,17 @@ def to_norm(point: Point, screen: Screen) -> Point:
     return point[0] / screen[0], point[1] / screen[1]
 
 
-def main_axis_direction(start: Point, end: Point, *, tie: str = "vertical") -> str | None:
-    """up/down/left/right of the finger by the larger axis; None for a zero-length swipe."""
-    dx, dy = end[0] - start[0], end[1] - start[1]
-    if dx == 0 and dy == 0:
-        return None
-    vertical = abs(dy) > abs(dx) or (abs(dy) == abs(dx) and tie == "vertical")
-    if vertical:
-        return "down" if dy > 0 else "up"
-    return "right" if dx > 0 else "left"
-
-
 def finger_direction(gold: Swipe, context: GoldContext) -> str | None:
     """The gold swipe's finger direction: the source's stated word when the context has one (turned
     round when the source names the content's motion), else the gold swipe's own main axis."""
     word = context.scroll_direction
     if word is None:
-        return main_axis_direction(gold.start, gold.end)
+        return main_direction(gold.start, gold.end, unit="pixel")
     if context.scroll_direction_means is None:
         raise MissingContext(
             "scroll_direction_means", "to know whether scroll_direction names the finger or the content"
         )
-    return OPPOSITE[word] if context.scroll_direction_means == "content" else word
+    return finger_word(word, context.scroll_direction_means)
 
 
 def content_direction(gold: Swipe, context: GoldContext) -> str | None:
@@ -142,13 +135,7 @@ def content_direction(gold: Swipe, context: GoldContext) -> str | None:
     if context.scroll_direction is not None and context.scroll_direction_means == "content":
         return context.scroll_direction
     finger = finger_direction(gold, context)
-    return OPPOSITE[finger] if finger else None
-
-
-def type_judgement(pred: Action, gold: Action, names: dict[str, str]) -> tuple[bool, str | None, str | None]:
-    """Whether the two actions share a type in a source's own action space (`names` maps ours to its)."""
-    p, g = names.get(pred.action_type), names.get(gold.action_type)
-    return p is not None and p == g, p, g
+    return finger_word(finger, "content") if finger else None
 
 
 def mismatch(p: str | None, g: str | None, counted: bool = True) -> Judgement:

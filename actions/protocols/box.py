@@ -7,6 +7,7 @@ similarity threshold instead of containment.
 from __future__ import annotations
 
 from actions.context import GoldContext
+from actions.directions import directions
 from actions.protocols.base import (
     Judgement,
     Protocol,
@@ -24,19 +25,6 @@ TEXT_MATCH_THRESHOLD = 0.8
 POINT_THRESHOLD = 0.14
 
 
-def swipe_directions(action: Swipe) -> frozenset[str]:
-    """Direction by main axis and sign; an exact diagonal counts as both axes, a zero swipe as 'none'."""
-    dx, dy = action.end[0] - action.start[0], action.end[1] - action.start[1]
-    if dx == 0 and dy == 0:
-        return frozenset({"none"})
-    horizontal, vertical = ("right" if dx > 0 else "left"), ("down" if dy > 0 else "up")
-    if abs(dx) > abs(dy):
-        return frozenset({horizontal})
-    if abs(dy) > abs(dx):
-        return frozenset({vertical})
-    return frozenset({horizontal, vertical})
-
-
 def judge(pred: Action, gold: Action, screen: Screen, context: GoldContext) -> Judgement:
     if pred.action_type != gold.action_type:
         return Judgement(
@@ -52,7 +40,8 @@ def judge(pred: Action, gold: Action, screen: Screen, context: GoldContext) -> J
         hit = inside(pred.point, box_of(gold))
         return Judgement(hit, True, "tap point inside gold box" if hit else "tap point outside gold box")
     if isinstance(gold, Swipe):
-        same = bool(swipe_directions(pred) & swipe_directions(gold))
+        said = directions(pred.start, pred.end, unit="pixel")
+        same = bool(said & directions(gold.start, gold.end, unit="pixel"))
         return Judgement(same, True, "same swipe direction" if same else "other swipe direction")
     if isinstance(gold, (TypeText, OpenApp)):
         sim = text_similarity(pred.parameter(), gold.parameter())

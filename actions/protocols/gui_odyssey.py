@@ -10,13 +10,13 @@ from __future__ import annotations
 from rapidfuzz.distance import Levenshtein
 
 from actions.context import GoldContext
+from actions.directions import main_direction
 from actions.protocols.base import (
     Judgement,
     Protocol,
     Screen,
     finger_direction,
     gold_point,
-    main_axis_direction,
 )
 from actions.types import Action, BoxAction, Swipe, TypeText
 
@@ -26,6 +26,9 @@ NAMES = {
     "swipe": "SCROLL",
     "type": "TYPE",
     "back": "PRESS_BACK",
+    "home": "PRESS_HOME",
+    "recent_apps": "PRESS_RECENT",
+    "enter": "PRESS_ENTER",
     "task_completed": "COMPLETE",
     "task_impossible": "INCOMPLETE",
     "open_app": "OPEN_APP",
@@ -60,7 +63,7 @@ def judge(pred: Action, gold: Action, screen: Screen, context: GoldContext) -> J
         hit = text_matches(pred.parameter(), gold.parameter())
         return Judgement(hit, True, "text matches" if hit else "text differs")
     if isinstance(gold, Swipe):
-        said, want = main_axis_direction(pred.start, pred.end), finger_direction(gold, context)
+        said, want = main_direction(pred.start, pred.end, unit="pixel"), finger_direction(gold, context)
         hit = said is not None and said == want
         return Judgement(hit, True, f"scroll {said} vs {want} (finger)")
     return Judgement(True, True, "same type")

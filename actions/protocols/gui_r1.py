@@ -9,13 +9,13 @@ prediction; a prediction with no point misses a click step.
 from __future__ import annotations
 
 from actions.context import GoldContext
+from actions.directions import main_direction
 from actions.protocols.base import (
     Judgement,
     Protocol,
     Screen,
     finger_direction,
     gold_point,
-    main_axis_direction,
 )
 from actions.types import Action, BoxAction, OpenApp, Swipe, TypeText
 
@@ -45,7 +45,7 @@ def _text(action: Action, context: GoldContext | None) -> str:
         word = (
             finger_direction(action, context)
             if context is not None
-            else main_axis_direction(action.start, action.end)
+            else main_direction(action.start, action.end, unit="pixel")
         )
         return word or ""
     return ""

@@ -6,7 +6,8 @@ The official system prompt is in Chinese; the default here is this project's Eng
 Role/Task/Rule structure (pass the official text with `--agent-prompt FILE` to reproduce it exactly).
 What differs: the screenshot is sent as stored (the official script resizes the longer side to 1120,
 which does not move relative coordinates); no history is sent, as in the official evaluation.
-`PRESS HOME`/`ENTER` and the statuses `continue`, `need_feedback` and `interrupt` have no counterpart.
+`PRESS` BACK/HOME/ENTER are key presses; the statuses `continue`, `need_feedback` and `interrupt` have no
+counterpart (the `agentcpm` protocols read them as stops from the raw answer).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from actions.types import (
     Action,
     Back,
     Click,
+    Enter,
+    Home,
     LongClick,
     Swipe,
     TaskCompleted,
@@ -27,7 +30,6 @@ from actions.types import (
 )
 from actions.wire import literal_eval
 from agent.adapters.base import NO_COUNTERPART, Adapter, Reading, image_part, split_submit
-from agent.adapters.base import step_instruction as instruction_of
 
 LONG_PRESS_MS = 200  # a POINT held longer than this is a long press (the schema's convention)
 
@@ -55,10 +57,11 @@ class AgentCPMGUIAdapter(Adapter):
     coord_space = "norm1000"
     scroll_means = "finger"
     grammar = '{"POINT":[x,y]} (compact JSON, 0-1000)'
+    keys = ("home", "enter")
     reproduced_from = "code"
 
     def messages(self, step: Any, screen: tuple[int, int]) -> list[dict[str, Any]]:
-        question = instruction_of(step) or step.task
+        question = step.instruction or step.task
         return [
             {"role": "system", "content": self.instruction(_SYSTEM, screen)},
             {
@@ -110,8 +113,9 @@ class AgentCPMGUIAdapter(Adapter):
             return self.point_action(LongClick if long else Click, point, screen)
         if "PRESS" in obj:
             key = str(obj["PRESS"]).upper()
-            if key == "BACK":
-                return Back()
+            pressed = {"BACK": Back, "HOME": Home, "ENTER": Enter}.get(key)
+            if pressed is not None:
+                return pressed()
             problems.append(f"{NO_COUNTERPART}{key.lower()}")
             return None
         if "TYPE" in obj:
@@ -139,8 +143,8 @@ class AgentCPMGUIAdapter(Adapter):
             obj = {"POINT": list(self.to_model(action.start, screen)), "to": self.direction_word(action)}
         elif isinstance(action, TypeText):
             obj = {"TYPE": action.text}
-        elif isinstance(action, Back):
-            obj = {"PRESS": "BACK"}
+        elif isinstance(action, (Back, Home, Enter)):
+            obj = {"PRESS": action.key.upper()}
         elif isinstance(action, Wait):
             obj = {"duration": 3000}
         elif isinstance(action, TaskCompleted):

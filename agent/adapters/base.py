@@ -1,7 +1,7 @@
 """What every agent adapter shares: the reading it returns, coordinate mapping, direction words, problems.
 
 An adapter speaks one public agent's language: it turns a `Step` into that agent's chat messages and
-reads the agent's raw answer back into one of the ten typed `actions` in ORIGINAL pixels, with named
+reads the agent's raw answer back into one of the typed `actions` in ORIGINAL pixels, with named
 problems. `parse` never raises. `render` writes a typed action in the agent's own grammar (the scripted
 server answers with it in tests, so every parser is checked against its own renderer).
 """
@@ -17,22 +17,21 @@ from pathlib import Path
 from string import Template
 from typing import Any, ClassVar
 
+from actions.directions import DIRECTIONS, directions, finger_word
 from actions.types import Action, Swipe
 
 logger = logging.getLogger(__name__)
 
 # Coordinate spaces an adapter may answer in. `norm999` is Qwen3-VL's 0-999 grid (x / 999 * W).
 ADAPTER_SPACES: tuple[str, ...] = ("original", "resized", "norm1000", "norm999")
-# Problem prefixes: an answer whose action has no counterpart among the ten types, and an answer that is
-# not in the adapter's grammar at all.
+# Problem prefixes: an answer whose action has no counterpart among the typed actions, and an answer that
+# is not in the adapter's grammar at all.
 NO_COUNTERPART = "no_counterpart:"
 EXPECTED_GRAMMAR = "expected_grammar:"
 # Informational: a `type` whose text ended in a newline (submit) had it split off.
 TYPE_SUBMIT_SPLIT = "type_submit_split"
 # Fraction of the screen a swipe given only as a direction travels (from the anchor or the centre).
 SWIPE_FRACTION = 0.3
-DIRECTIONS: tuple[str, ...] = ("up", "down", "left", "right")
-OPPOSITE = {"up": "down", "down": "up", "left": "right", "right": "left"}
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
@@ -59,6 +58,9 @@ class Adapter:
     scroll_means: ClassVar[str] = "finger"  # what a direction word names: `finger` path or `content`
     max_images: ClassVar[int] = 1
     reproduced_from: ClassVar[str] = "code"  # `code` or `readme`: where the prompt and grammar were read
+    # The system key presses beyond back (`actions.types.KEY_ACTION_TYPES`) this agent's grammar can say;
+    # a gold step of another key has no counterpart in its answers.
+    keys: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self, budget: Any = None, *, round_coords: bool = True, prompt_file: str | Path | None = None
@@ -122,6 +124,12 @@ class Adapter:
     def expected_grammar(self) -> str:
         return f"{EXPECTED_GRAMMAR}{self.name}"
 
+    def expresses(self, action_type: str) -> bool:
+        """Whether this agent's grammar can say an action of `action_type` (key presses per `keys`)."""
+        from actions.types import KEY_ACTION_TYPES
+
+        return action_type not in KEY_ACTION_TYPES or action_type in self.keys
+
     # -- coordinates -----------------------------------------------------------------------------
     def model_screen(self, screen: tuple[int, int]) -> tuple[int, int]:
         """`(width, height)` of the screen in the adapter's coordinate space (the size a prompt states)."""
@@ -174,8 +182,7 @@ class Adapter:
             if problems is not None:
                 problems.append("bad_direction")
             return None
-        if (means or self.scroll_means) == "content":
-            word = OPPOSITE[word]
+        word = finger_word(word, means or self.scroll_means)
         width, height = int(screen[0]), int(screen[1])
         start = self.to_original(anchor, screen) if anchor is not None else (width // 2, height // 2)
         dx = {"left": -1, "right": 1}.get(word, 0) * SWIPE_FRACTION * width
@@ -187,10 +194,8 @@ class Adapter:
 
     def direction_word(self, swipe: Swipe, *, means: str | None = None) -> str:
         """The word this agent uses for a finger swipe (the content's direction when `means` is `content`)."""
-        from actions.match import swipe_directions
-
-        word = sorted(swipe_directions(swipe) - {"none"} or {"up"})[0]
-        return OPPOSITE[word] if (means or self.scroll_means) == "content" else word
+        word = sorted(directions(swipe.start, swipe.end, unit="pixel") - {"none"} or {"up"})[0]
+        return finger_word(word, means or self.scroll_means)
 
 
 def numbers(text: str) -> list[float]:
@@ -217,9 +222,3 @@ def split_submit(text: str, problems: list[str]) -> str:
 
 def image_part(path: Any) -> dict[str, Any]:
     return {"type": "image", "image": os.path.abspath(path)}
-
-
-def step_instruction(step: Any) -> str | None:
-    """The step's low-level instruction (AndroidControl Low, AITZ), when the step file carries one."""
-    value = getattr(step, "instruction", None) or (step.input or {}).get("step_instruction")
-    return str(value) if value else None

@@ -3,7 +3,8 @@
 The grammar (QwenLM/Qwen2.5-VL `cookbooks/utils/agent_function_call.py` [code]):
 `<tool_call>{"name": "mobile_use", "arguments": {"action": "click", "coordinate": [x, y]}}</tool_call>`,
 with `swipe` (`coordinate` -> `coordinate2`, a finger path), `type`, `key`, `system_button`
-(Back/Home/Menu/Enter), `open`, `wait`, `terminate` (success/failure) and, in later models, `answer`.
+(Back/Home/Menu/Enter; Menu has no counterpart), `open`, `wait`, `terminate` (success/failure) and, in
+later models, `answer`.
 The tool text is this project's own wording. History is the step's recorded descriptions
 (`Step i: ...;`), not the agent's own earlier calls; the step instruction (Low setting) is given as
 `Current step query:`, as third-party evaluators do.
@@ -19,6 +20,8 @@ from actions.types import (
     Action,
     Back,
     Click,
+    Enter,
+    Home,
     LongClick,
     OpenApp,
     Swipe,
@@ -34,7 +37,6 @@ from agent.adapters.base import (
     Reading,
     image_part,
     split_submit,
-    step_instruction,
 )
 
 _TOOL_CALL = re.compile(r"<tool_call>(.*?)(?:</tool_call>|$)", re.DOTALL)
@@ -60,6 +62,7 @@ class MobileUseAdapter(Adapter):
 
     coord_space = "resized"
     grammar = '<tool_call>{"name": "mobile_use", "arguments": {"action": ..., ...}}</tool_call>'
+    keys = ("home", "enter")
     actions_offered: ClassVar[tuple[str, ...]] = (
         "click",
         "long_press",
@@ -111,7 +114,7 @@ class MobileUseAdapter(Adapter):
 
     def messages(self, step: Any, screen: tuple[int, int]) -> list[dict[str, Any]]:
         user = f"{self.preamble}The user query: {step.task}\n"
-        instruction = step_instruction(step)
+        instruction = step.instruction
         if instruction:
             user += f"Current step query: {instruction}\n"
         user += "Task progress (You have done the following operation on the current device): " + (
@@ -219,8 +222,9 @@ class MobileUseAdapter(Adapter):
             return TaskCompleted() if status == "success" else TaskImpossible()
         if name == "system_button":
             button = str(args.get("button", "")).strip().lower()
-            if button == "back":
-                return Back()
+            key = {"back": Back, "home": Home, "enter": Enter}.get(button)
+            if key is not None:
+                return key()
             problems.append(f"{NO_COUNTERPART}{button or 'button'}")
             return None
         if name in ("key", "answer"):
@@ -248,8 +252,8 @@ class MobileUseAdapter(Adapter):
             return {"action": "open", "text": action.app} if "open" in self.actions_offered else None
         if isinstance(action, Wait):
             return {"action": "wait", "time": 2}
-        if isinstance(action, Back):
-            return {"action": "system_button", "button": "Back"}
+        if isinstance(action, (Back, Home, Enter)):
+            return {"action": "system_button", "button": action.key.capitalize()}
         if isinstance(action, TaskCompleted):
             return {"action": "terminate", "status": "success"}
         if isinstance(action, TaskImpossible):

@@ -6,7 +6,7 @@ Source: OS-Copilot/OS-Atlas `eval/data/ac_test.jsonl` and `gui_odyssey_test.json
 test records) [code]; coordinates 0-1000 [readme]. The instruction text here is this project's own
 wording of that structure. `SCROLL [UP]` is read as naming the content's direction (AndroidControl's
 convention, an inference: the source does not say) and converted to the finger path. `PRESS_HOME`,
-`PRESS_RECENT` and `ENTER` have no counterpart. What differs: the history lists the step's recorded
+`PRESS_RECENT` and `ENTER` are key presses. What differs: the history lists the step's recorded
 descriptions; LONG_PRESS is offered (the AndroidControl prompt omits it although its ground truth uses it).
 """
 
@@ -19,16 +19,18 @@ from actions.types import (
     Action,
     Back,
     Click,
+    Enter,
+    Home,
     LongClick,
     OpenApp,
+    RecentApps,
     Swipe,
     TaskCompleted,
     TaskImpossible,
     TypeText,
     Wait,
 )
-from agent.adapters.base import NO_COUNTERPART, Adapter, Reading, image_part, numbers, point_of, split_submit
-from agent.adapters.base import step_instruction as instruction_of
+from agent.adapters.base import Adapter, Reading, image_part, numbers, point_of, split_submit
 
 _INSTRUCTION = """You are a phone-operating agent working in executable language grounding mode: you look \
 at the screenshot, the task and the history, and answer with your thoughts and the next action.
@@ -47,6 +49,7 @@ Actions:
 - OPEN_APP [app name]: launch an app
 - PRESS_BACK: go back
 - PRESS_HOME: go to the home screen
+- PRESS_RECENT: show the recent apps
 - ENTER: press enter
 - WAIT: wait for the screen to change
 - COMPLETE: the task is done
@@ -67,11 +70,12 @@ class OSAtlasAdapter(Adapter):
     coord_space = "norm1000"
     scroll_means = "content"
     grammar = "actions:\\nCLICK <point>[[x,y]]</point>"
+    keys = ("home", "enter", "recent_apps")
     reproduced_from = "code"
 
     def messages(self, step: Any, screen: tuple[int, int]) -> list[dict[str, Any]]:
         task = step.task
-        instruction = instruction_of(step)
+        instruction = step.instruction
         if instruction:
             task += f" You need to: {instruction}"
         history = "".join(f"Step {i}: {text}\n" for i, text in enumerate(step.history, start=1)) or "None\n"
@@ -126,16 +130,16 @@ class OSAtlasAdapter(Adapter):
             return self.swipe_from_direction(value, screen, problems=problems)
         if command == "OPEN_APP":
             return OpenApp(app=value)
-        if command == "PRESS_BACK":
-            return Back()
-        if command == "WAIT":
-            return Wait()
-        if command == "COMPLETE":
-            return TaskCompleted()
-        if command == "IMPOSSIBLE":
-            return TaskImpossible()
-        problems.append(f"{NO_COUNTERPART}{command.removeprefix('PRESS_').lower()}")
-        return None
+        # The command pattern only matches the grammar's words, so every one is a typed action here.
+        return {
+            "PRESS_BACK": Back,
+            "PRESS_HOME": Home,
+            "PRESS_RECENT": RecentApps,
+            "ENTER": Enter,
+            "WAIT": Wait,
+            "COMPLETE": TaskCompleted,
+            "IMPOSSIBLE": TaskImpossible,
+        }[command]()
 
     def render(self, action: Action, screen: tuple[int, int]) -> str | None:
         command: str | None = None
@@ -150,6 +154,12 @@ class OSAtlasAdapter(Adapter):
             command = f"OPEN_APP [{action.app}]"
         elif isinstance(action, Back):
             command = "PRESS_BACK"
+        elif isinstance(action, Home):
+            command = "PRESS_HOME"
+        elif isinstance(action, RecentApps):
+            command = "PRESS_RECENT"
+        elif isinstance(action, Enter):
+            command = "ENTER"
         elif isinstance(action, Wait):
             command = "WAIT"
         elif isinstance(action, TaskCompleted):

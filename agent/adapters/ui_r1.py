@@ -22,7 +22,6 @@ from actions.types import (
 )
 from agent.adapters.answer_list import AnswerListAdapter
 from agent.adapters.base import image_part
-from agent.adapters.base import step_instruction as instruction_of
 
 _ANSWER = re.compile(r"<answer>(.*?)(?:</answer>|$)", re.DOTALL)
 _THINK = re.compile(r"<think>(.*?)</think>", re.DOTALL)
@@ -40,7 +39,7 @@ class UIR1Adapter(AnswerListAdapter):
 
     def messages(self, step: Any, screen: tuple[int, int]) -> list[dict[str, Any]]:
         # UI-R1 was trained on step instructions; without one (the High setting) the goal stands in.
-        text = self.instruction(_UI_R1, screen, task=instruction_of(step) or step.task)
+        text = self.instruction(_UI_R1, screen, task=step.instruction or step.task)
         return [
             {"role": "user", "content": [image_part(step.current_screenshot), {"type": "text", "text": text}]}
         ]

@@ -8,7 +8,8 @@ is this project's own wording of that structure.
 - 1.5 answers in resized pixels (smart_resize, max_pixels 16384*28*28 in the parser); 1.0 in 0-1000.
 - `scroll(direction=...)` names where content comes from, opposite to the finger: converted to the
   finger path. `type(content='...\\n')` means type then submit: the newline is split off.
-- `press_home()` has no counterpart here; `finished()` is completion. `<|box_start|>` tokens, `(x,y)`,
+- `press_home()` (and `press_enter()`, outside the mobile template) are key presses; `finished()` is
+  completion. `<|box_start|>` tokens, `(x,y)`,
   `[x1,y1,x2,y2]` and `<point>x y</point>` coordinates are all read.
 What differs: earlier steps are replayed from the step's recorded descriptions (`Thought:` text with no
 `Action:` line); the step instruction is put in the user turn rather than prefilled as `Thought:`.
@@ -23,6 +24,8 @@ from actions.types import (
     Action,
     Back,
     Click,
+    Enter,
+    Home,
     LongClick,
     OpenApp,
     Swipe,
@@ -32,7 +35,6 @@ from actions.types import (
     Wait,
 )
 from agent.adapters.base import NO_COUNTERPART, Adapter, Reading, image_part, numbers, point_of, split_submit
-from agent.adapters.base import step_instruction as instruction_of
 from agent.adapters.calls import parse_call
 
 _TEMPLATE_15 = """You operate an Android phone to complete the user's task. You see the task, the earlier \
@@ -73,13 +75,14 @@ class UITars15Adapter(Adapter):
     scroll_means = "content"
     max_images = 2
     grammar = "Thought: ...\\nAction: click(start_box='(x,y)')"
+    keys = ("home",)
     reproduced_from = "code"
     template: ClassVar[str] = _TEMPLATE_15
     renders_wait: ClassVar[bool] = False
 
     def messages(self, step: Any, screen: tuple[int, int]) -> list[dict[str, Any]]:
         text = self.instruction(self.template, screen) + step.task
-        instruction = instruction_of(step)
+        instruction = step.instruction
         if instruction:
             text += f"\nCurrent step: {instruction}"
         messages: list[dict[str, Any]] = [
@@ -152,12 +155,16 @@ class UITars15Adapter(Adapter):
             return OpenApp(app=args.get("app_name", args.get("_", "")))
         if name == "press_back":
             return Back()
+        if name == "press_home":
+            return Home()
+        if name == "press_enter":
+            return Enter()
         if name == "wait":
             return Wait()
         if name == "finished":
             return TaskCompleted(summary=args.get("content", ""))
-        if name in ("press_home", "call_user", "hotkey", "press_enter"):
-            problems.append(f"{NO_COUNTERPART}{name.removeprefix('press_')}")
+        if name in ("call_user", "hotkey"):
+            problems.append(f"{NO_COUNTERPART}{name}")
             return None
         problems.append("unknown_action")
         return None
@@ -181,6 +188,8 @@ class UITars15Adapter(Adapter):
             call = f"open_app(app_name='{action.app}')"
         elif isinstance(action, Back):
             call = "press_back()"
+        elif isinstance(action, Home):
+            call = "press_home()"
         elif isinstance(action, Wait) and self.renders_wait:
             call = "wait()"
         elif isinstance(action, TaskCompleted):

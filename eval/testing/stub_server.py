@@ -307,7 +307,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-pixels", type=int)
     parser.add_argument("--max-pixels", type=int)
     parser.add_argument("--model", default="stub-model")
-    parser.add_argument("--agent", help="answer in this agent adapter's grammar (agent.adapters)")
+    from agent.adapters import ADAPTERS
+
+    parser.add_argument("--agent", **ADAPTERS.argument("answer in this agent adapter's grammar"))
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds slept per request")
     parser.add_argument("--error-rate", type=float, default=0.0)

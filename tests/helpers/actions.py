@@ -12,9 +12,12 @@ from hypothesis import strategies as st
 from actions import (
     Back,
     Click,
+    Enter,
+    Home,
     Inquiry,
     LongClick,
     OpenApp,
+    RecentApps,
     Swipe,
     TaskCompleted,
     TaskImpossible,
@@ -82,6 +85,9 @@ actions_strategy = _described(
         ),
         st.builds(Wait),
         st.builds(Back),
+        st.builds(Home),
+        st.builds(Enter),
+        st.builds(RecentApps),
         st.builds(TaskCompleted, summary=texts),
         st.builds(TaskImpossible, reason=texts),
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 from PIL import Image
 
-from training.data.importers.tfrecord import frame
+from episodes.importers.tfrecord import frame
 
 W, H = 108, 240  # a 1080x2400 phone at a tenth of the size
 
@@ -186,7 +186,7 @@ def write_ac(
 def write_ac_jsonl(folder: Path) -> Path:
     """UI-S1's layout: one episode per line, screenshots named by absolute paths that do not exist here."""
     shots = folder / "images"
-    for i in range(3):
+    for i in range(4):
         write_png(shots / f"8193_{i}.png", (W, H), 20 * i)
     episode = {
         "goal": "publish my art",
@@ -213,6 +213,12 @@ def write_ac_jsonl(folder: Path) -> Path:
                 "screenshot": "/datasets/AndroidControl/images/8193_2.png",
                 "step_instruction": "go home",
                 "check_options": {"action": "system_button", "button": "Home"},
+            },
+            {
+                "action_content": {"action": "system_button", "button": "Menu"},
+                "screenshot": "/datasets/AndroidControl/images/8193_3.png",
+                "step_instruction": "open the menu",
+                "check_options": {"action": "system_button", "button": "Menu"},
             },
         ],
     }

@@ -44,26 +44,16 @@ def make_step(
     """A two-screenshot step (previous, current) in the seed's input layout."""
     sizes = sizes or [(1080, 2400), (1080, 2400)]
     screens = write_screens(folder, sizes)
-    names = [p.name for p in screens]
-    input_json: dict[str, Any] = {
-        "task_content": "打开淘宝，点击购物车",
-        "task_path": {"1": "打开APP", "2": "点击购物车"},
-    }
-    if len(names) > 1:
-        input_json["screen_path1"] = names[0]
-    input_json["screen_path2"] = names[-1]
-    input_json.update({"history_path_all": ["打开APP"], "app_name": "淘宝"})
     return Step(
         episode_id="ep1",
         index=index,
-        task=input_json["task_content"],
-        task_path=input_json["task_path"],
+        task="打开淘宝，点击购物车",
+        task_path={"1": "打开APP", "2": "点击购物车"},
         history=["打开APP"],
         app="淘宝",
         screenshots=screens,
         screen_size=sizes[-1],
         gold=gold,
-        input=input_json,
         source=str(folder / f"step_{index}.json"),
     )
 

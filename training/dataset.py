@@ -30,7 +30,7 @@ from typing import Any
 
 from actions.coords import PixelBudget, check_space, model_screen_size, to_model_space
 from actions.vocab import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_TEMPLATE
-from agent.prompt import build_messages, has_step_instruction, screen_size_of, system_text
+from agent.prompt import build_messages, screen_size_of, system_text
 from episodes.step import Step
 
 logger = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ def step_row(step: Step, spec: DatasetSpec) -> dict[str, Any]:
         "coord_space": spec.coord_space,
         "min_pixels": spec.min_pixels,
         "max_pixels": spec.max_pixels,
-        "step_instruction": has_step_instruction(step),
+        "step_instruction": step.instruction is not None,
     }
     if spec.with_target:
         row["target"] = target_completion(step, spec)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import sys
+from collections.abc import Callable
 
 from actions.vocab import (
     COORD_SPACES,
@@ -16,8 +18,30 @@ from actions.vocab import (
 )
 
 log = logging.getLogger(__name__)
+Handler = Callable[[argparse.Namespace], int]
 
 
+def _bad_input_is_one_line(command: str) -> Callable[[Handler], Handler]:
+    """A missing path, a folder that holds no episodes or a bad record read strictly: one line, exit 2."""
+
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        def run(args: argparse.Namespace) -> int:
+            from episodes.readers import NotEpisodes
+            from episodes.records import RecordError
+
+            try:
+                return handler(args)
+            except (FileNotFoundError, NotEpisodes, RecordError) as exc:
+                print(f"phone-r1 data {command}: {exc}", file=sys.stderr)
+                return 2
+
+        return run
+
+    return wrap
+
+
+@_bad_input_is_one_line("validate")
 def _validate(args: argparse.Namespace) -> int:
     from episodes.validate import validate
 
@@ -33,8 +57,9 @@ def _validate(args: argparse.Namespace) -> int:
     return 2 if errors else 0  # bad data is bad input
 
 
+@_bad_input_is_one_line("convert")
 def _convert(args: argparse.Namespace) -> int:
-    from training.data.convert import ConvertError, convert
+    from episodes.convert import ConvertError, convert
 
     try:
         summary = convert(
@@ -54,8 +79,9 @@ def _convert(args: argparse.Namespace) -> int:
     return 0
 
 
+@_bad_input_is_one_line("stats")
 def _stats(args: argparse.Namespace) -> int:
-    from training.data.stats import compute_stats, render_stats
+    from episodes.stats import compute_stats, render_stats
 
     stats = compute_stats(args.root, image_root=args.image_root, progress=not args.json)
     if args.json:
@@ -65,8 +91,9 @@ def _stats(args: argparse.Namespace) -> int:
     return 0
 
 
+@_bad_input_is_one_line("synth")
 def _synth(args: argparse.Namespace) -> int:
-    from training.data.synth import existing_tasks, synthesize
+    from episodes.synth import existing_tasks, synthesize
 
     if (args.width is None) != (args.height is None):
         print("phone-r1 data synth: expected --width and --height together", file=sys.stderr)
@@ -89,9 +116,10 @@ def _synth(args: argparse.Namespace) -> int:
     return 0
 
 
+@_bad_input_is_one_line("export-verl")
 def _export_verl(args: argparse.Namespace) -> int:
     from agent.checkpoint import CheckpointMeta
-    from training.data.verl import export_verl
+    from episodes.verl import export_verl
 
     # Explicit flags win; otherwise the checkpoint's recorded settings; otherwise the project defaults.
     meta = CheckpointMeta.load(args.checkpoint) if args.checkpoint else CheckpointMeta()
@@ -117,8 +145,8 @@ def _export_verl(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from training.data.importers import run_import
-    from training.data.importers.base import ImportOptions
+    from episodes.importers import run_import
+    from episodes.importers.base import ImportOptions
 
     options = ImportOptions(
         split=args.split,
@@ -186,9 +214,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--rejects", default=None, help="rejects file (default: <output>.rejects.jsonl)")
     p.set_defaults(func=_convert)
 
-    from training.data.importers import IMPORTERS
+    from episodes.importers import IMPORTERS
 
-    formats = "\n".join(f"  {name:22s}{line}" for name, (_, line) in IMPORTERS.items())
+    formats = "\n".join(f"  {e.name:22s}{e.summary}" for e in IMPORTERS.entries())
     p = sub.add_parser(
         "import",
         help="import a public benchmark (AndroidControl, AITZ, GUI-Odyssey, AMEX) as raw episodes",
@@ -196,7 +224,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "dataset_card.json (counts, conventions, dropped steps). Formats:\n" + formats,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("format", metavar="FORMAT", help=f"one of {', '.join(IMPORTERS)}, or module:function")
+    p.add_argument(
+        "format",
+        type=IMPORTERS.arg_type,
+        metavar="FORMAT",
+        help=f"one of {', '.join(IMPORTERS)}, or a dotted path like {IMPORTERS.example}",
+    )
     p.add_argument("src", metavar="SRC", help="the downloaded data set (folder, shard or JSONL file)")
     p.add_argument("-o", "--output", required=True, help="output folder (new or empty)")
     p.add_argument(

@@ -12,7 +12,7 @@ accepted as `screenshot` or `image`.
 What differs:
 - SWIPE touch -> lift is already the finger's path (not inverted);
 - a TAP's gold box is the smallest clickable element holding the point, else the small square;
-- PRESS_HOME and PRESS_ENTER have no counterpart and are dropped; AMEX has no official split.
+- PRESS_HOME and PRESS_ENTER are the home and enter key presses; AMEX has no official split.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from training.data.importers import geometry as g
-from training.data.importers.base import DatasetWriter, ImportOptions, Screen, SourceEpisode, SourceStep
+from actions.directions import main_direction
+from episodes.importers import geometry as g
+from episodes.importers.base import DatasetWriter, ImportOptions, Screen, SourceEpisode, SourceStep
 
 FORMAT_VERSION = "AMEX v1 (instruction_anno, element_anno, screenshot)"
 IMAGE_KEYS = ("image_path", "screenshot", "image")
@@ -50,18 +51,20 @@ def convert_step(
         return wired, None, {**context, **ui, "box_from": how}, action
     if action == "SWIPE":
         start, end = step["touch_coord"], step["lift_coord"]
-        context = {"scroll_direction": g.direction_of(start, end), "scroll_direction_means": "finger", **ui}
+        context = {
+            "scroll_direction": main_direction(start, end, unit="pixel", zero="up"),
+            "scroll_direction_means": "finger",
+            **ui,
+        }
         return g.swipe(start, end, screen, description), None, context, action
     if action == "TYPE":
         return g.wire("type", str(step.get("type_text", "")), description), None, {}, action
-    if action == "PRESS_BACK":
-        return g.wire("back", "", description), None, {}, action
+    if action in ("PRESS_BACK", "PRESS_HOME", "PRESS_ENTER"):
+        return g.wire(action.removeprefix("PRESS_").lower(), "", description), None, {}, action
     if action == "TASK_COMPLETE":
         return g.wire("task_completed", "", description), None, {}, action
     if action == "TASK_IMPOSSIBLE":
         return g.wire("task_impossible", "", description), None, {}, action
-    if action in ("PRESS_HOME", "PRESS_ENTER"):
-        return None, f"no_counterpart:{action}", {}, action
     return None, f"unknown_action:{action}", {}, action
 
 
@@ -103,8 +106,7 @@ def import_episodes(src: Path, options: ImportOptions, writer: DatasetWriter) ->
         "click_box", g.GOLD_BOX_RULE + "; eligible and candidates: element_anno clickable_elements"
     )
     writer.convention(
-        "dropped",
-        "PRESS_HOME and PRESS_ENTER have no counterpart: dropped; history and screen_path1 skip them",
+        "keys", "PRESS_BACK, PRESS_HOME and PRESS_ENTER are the back, home and enter key presses"
     )
     writer.convention("finish", "TASK_COMPLETE / TASK_IMPOSSIBLE as given; no finish step added")
     writer.convention(

@@ -11,7 +11,7 @@ What differs:
   (finger, vertical when |dy| >= 0.9 |dx|) is kept in the context;
 - a tap's gold box is the smallest `ui_positions` box holding the point (OCR and icon boxes, so a tap
   may miss them all: then the small square), all boxes kept in `ui_boxes`;
-- PRESS_HOME (6) and PRESS_ENTER (7) have no counterpart and are dropped;
+- PRESS_HOME (6) and PRESS_ENTER (7) are the `home` and `enter` key presses;
 - normalised points are scaled by each PNG's own size (the example PNGs are 270x600).
 """
 
@@ -22,8 +22,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from training.data.importers import geometry as g
-from training.data.importers.base import DatasetWriter, ImportOptions, Screen, SourceEpisode, SourceStep
+from episodes.importers import geometry as g
+from episodes.importers.base import DatasetWriter, ImportOptions, Screen, SourceEpisode, SourceStep
 
 FORMAT_VERSION = "AITZ (CoAT) per-episode JSON, AITW action ids"
 TAP_DISTANCE = 0.04
@@ -78,14 +78,12 @@ def convert_entry(
         return wired, None, context, "DUAL_POINT:swipe"
     if kind == 3:
         return g.wire("type", str(entry.get("result_action_text", "")), description), None, {}, name
-    if kind == 5:
-        return g.wire("back", "", description), None, {}, name
+    if kind in (5, 6, 7):
+        return g.wire({5: "back", 6: "home", 7: "enter"}[kind], "", description), None, {}, name
     if kind == 10:
         return g.wire("task_completed", "", description), None, {}, name
     if kind == 11:
         return g.wire("task_impossible", "", description), None, {}, name
-    if kind in (6, 7):
-        return None, f"no_counterpart:{name}", {}, name
     return None, f"unknown_action:{name}", {}, name
 
 
@@ -144,8 +142,7 @@ def import_episodes(src: Path, options: ImportOptions, writer: DatasetWriter) ->
     )
     writer.convention("click_box", g.GOLD_BOX_RULE + "; eligible and candidates: ui_positions boxes")
     writer.convention(
-        "dropped",
-        "PRESS_HOME and PRESS_ENTER have no counterpart: dropped; history and screen_path1 skip them",
+        "keys", "PRESS_BACK, PRESS_HOME and PRESS_ENTER are the back, home and enter key presses"
     )
     writer.convention("finish", "STATUS_TASK_COMPLETE / IMPOSSIBLE as given; no finish step added")
     writer.convention("step_instruction", "coat_action_desc")

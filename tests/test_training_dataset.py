@@ -14,7 +14,7 @@ from actions.coords import PixelBudget, model_screen_size
 from actions.rewards import action_reward, format_reward
 from episodes.readers import read_steps
 from tests.helpers.data import make_raw_folder
-from training.data.dataset import REWARD_COLUMNS, DatasetSpec, build_dataset
+from training.dataset import REWARD_COLUMNS, DatasetSpec, build_dataset
 
 SCREEN = (540, 1200)
 BUDGET = PixelBudget(3136, 28 * 28 * 64)

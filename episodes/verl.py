@@ -103,7 +103,7 @@ def verl_row(
 ) -> dict[str, Any]:
     """One parquet row for a step (see the module docstring)."""
     from actions import model_screen_size
-    from agent.prompt import has_step_instruction, step_text, system_text
+    from agent.prompt import step_text, system_text
 
     if step.gold is None or step.screen_size is None:
         raise ValueError(f"{step.source}: expected a labelled step with a readable screenshot for export")
@@ -111,7 +111,7 @@ def verl_row(
         template,
         coord_space,
         model_screen_size(coord_space, step.screen_size, budget),
-        has_step_instruction(step),
+        step.instruction is not None,
     )
     user = step_text(step)
     if user.count(IMAGE_SLOT) != len(step.screenshots):

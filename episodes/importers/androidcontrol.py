@@ -11,7 +11,7 @@ What differs from the published converters (all recorded in the card):
 - clicks get a gold box from the forest (`geometry.GOLD_BOX_RULE`), eligible nodes being visible nodes
   that are clickable, long-clickable, focusable or leaves; the point and every containing visible
   node are kept; AgentCPM instead turns long_press into a tap and drops open_app (we keep both);
-- navigate_home has no counterpart and is dropped; no finish step unless `--add-finish`;
+- navigate_home is the home key press; no finish step unless `--add-finish`;
 - the older README's `type` action {x, y, text} becomes a type of its text (its tap is not kept);
 - `app_name` is the package of the active application window (AndroidControl names no app per step).
 """
@@ -24,9 +24,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from training.data.importers import geometry as g
-from training.data.importers.base import DatasetWriter, ImportOptions, Screen, SourceEpisode, SourceStep
-from training.data.importers.tfrecord import FramingError, Node, iter_records, parse_example, parse_forest
+from episodes.importers import geometry as g
+from episodes.importers.base import DatasetWriter, ImportOptions, Screen, SourceEpisode, SourceStep
+from episodes.importers.tfrecord import FramingError, Node, iter_records, parse_example, parse_forest
 
 FORMAT_VERSION = "android_control TFRecord (GZIP), README of google-research/android_control"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -121,10 +121,8 @@ def convert_action(
         return g.wire("open_app", str(action["app_name"]), description), None, {}
     if kind == "wait":
         return g.wire("wait", "", description), None, {}
-    if kind == "navigate_back":
-        return g.wire("back", "", description), None, {}
-    if kind == "navigate_home":
-        return None, "no_counterpart:navigate_home", {}
+    if kind in ("navigate_back", "navigate_home"):
+        return g.wire(kind.removeprefix("navigate_"), "", description), None, {}
     return None, f"unknown_action:{kind}", {}
 
 
@@ -209,11 +207,7 @@ def _conventions(writer: DatasetWriter, options: ImportOptions) -> None:
         g.GOLD_BOX_RULE + "; eligible: visible a11y nodes that are clickable, "
         "long-clickable (flag or action), focusable or leaves; candidates and ui_boxes: every visible node",
     )
-    writer.convention(
-        "dropped",
-        "navigate_home has no phone-r1 counterpart: dropped; history and screen_path1 "
-        "skip it, the next kept step names it in context.source.dropped_before",
-    )
+    writer.convention("keys", "navigate_back and navigate_home are the back and home key presses")
     writer.convention(
         "finish",
         "task_completed appended on the last screenshot of every episode"

@@ -11,7 +11,8 @@ What differs:
 - points and boxes are 0-1000 and scaled by each screenshot's own size (read from the image header);
 - SCROLL is already the finger's path (not inverted); its direction word (finger) goes in the context;
 - a click's gold box is v2's `sam2_bbox`; without one (v1) the small square around the point;
-- HOME / KEY_HOME and KEY_APPSELECT / KEY_RECENT have no counterpart and are dropped;
+- KEY_HOME / HOME and KEY_APPSELECT / KEY_RECENT are the home and recent-apps key presses (decode_action's
+  PRESS_HOME and PRESS_RECENT);
 - `context` and `intention` (v2) summarise the history and are not carried into the prompt.
 """
 
@@ -21,12 +22,24 @@ import json
 from pathlib import Path
 from typing import Any
 
-from training.data.importers import geometry as g
-from training.data.importers.base import DatasetWriter, ImportOptions, Screen, SourceEpisode, SourceStep
+from actions.directions import main_direction
+from episodes.importers import geometry as g
+from episodes.importers.base import DatasetWriter, ImportOptions, Screen, SourceEpisode, SourceStep
 
 FORMAT_VERSION = "GUI-Odyssey annotations (v1 and v2 field names)"
 SPLIT_KINDS = ("random", "task", "device", "app")
 V2_FIELDS = ("low_level_instruction", "sam2_bbox", "intention", "context")
+# Key presses: CLICK info strings (the code's names) and the v1 documentation's action names.
+KEYS = {
+    "KEY_BACK": "back",
+    "KEY_HOME": "home",
+    "KEY_APPSELECT": "recent_apps",
+    "BACK": "back",
+    "HOME": "home",
+    "KEY_RECENT": "recent_apps",
+    "RECENT": "recent_apps",
+    "APPSELECT": "recent_apps",
+}
 
 
 def split_files(src: Path, split: str | None) -> list[Path]:
@@ -60,9 +73,9 @@ def convert_step(
     action, info = str(step.get("action", "")).upper(), step.get("info")
     if action in ("CLICK", "LONG_PRESS") and isinstance(info, str):
         key = info.upper()
-        if key == "KEY_BACK":
-            return g.wire("back", "", description), None, {}, f"{action}:KEY_BACK"
-        return None, f"no_counterpart:{key}", {}, f"{action}:{key}"
+        if key in KEYS:
+            return g.wire(KEYS[key], "", description), None, {}, f"{action}:{key}"
+        return None, f"unknown_action:{action}:{key}", {}, f"{action}:{key}"
     if action in ("CLICK", "LONG_PRESS"):
         point = _scale(info[0], screen)
         sam = step.get("sam2_bbox")
@@ -74,7 +87,10 @@ def convert_step(
         return wired, None, context, action
     if action == "SCROLL":
         start, end = _scale(info[0], screen), _scale(info[1], screen)
-        context = {"scroll_direction": g.direction_of(start, end), "scroll_direction_means": "finger"}
+        context = {
+            "scroll_direction": main_direction(start, end, unit="pixel", zero="up"),
+            "scroll_direction_means": "finger",
+        }
         return g.swipe(start, end, screen, description), None, context, action
     if action in ("TEXT", "TYPE"):
         return g.wire("type", str(info or ""), description), None, {}, action
@@ -82,10 +98,8 @@ def convert_step(
         return g.wire("task_completed", str(step.get("ps") or ""), description), None, {}, action
     if action in ("INCOMPLETE", "IMPOSSIBLE"):
         return g.wire("task_impossible", str(step.get("ps") or ""), description), None, {}, action
-    if action == "BACK":
-        return g.wire("back", "", description), None, {}, action
-    if action in ("HOME", "KEY_RECENT", "RECENT", "APPSELECT"):
-        return None, f"no_counterpart:{action}", {}, action
+    if action in KEYS:
+        return g.wire(KEYS[action], "", description), None, {}, action
     return None, f"unknown_action:{action}", {}, action
 
 
@@ -134,9 +148,9 @@ def import_episodes(src: Path, options: ImportOptions, writer: DatasetWriter) ->
     )
     writer.convention("click_box", g.GOLD_BOX_RULE + "; eligible and candidates: sam2_bbox (v2), none in v1")
     writer.convention(
-        "dropped",
-        "HOME / KEY_HOME and KEY_APPSELECT / KEY_RECENT have no counterpart: dropped; "
-        "history and screen_path1 skip them",
+        "keys",
+        "KEY_BACK, KEY_HOME and KEY_APPSELECT (v1: BACK, HOME, KEY_RECENT) are the back, home and "
+        "recent_apps key presses",
     )
     writer.convention("finish", "COMPLETE / INCOMPLETE as given (ps as the summary); no finish step added")
     writer.convention("step_instruction", "low_level_instruction (v2; v1 has none, so Low equals High there)")

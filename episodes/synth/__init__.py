@@ -4,7 +4,7 @@
 for k = 0.. — step k's current screen is `<id>_<k>.jpg` and its previous screen is step k-1's
 current one (the same file, as in the seed's `43688_2.jpg`, `43688_3.jpg`); step 0 has only the
 current screen. Tasks, the planned `task_path`, the `history_path_all` so far and the gold actions
-come from the scenarios in `synth_scenarios`, whose gold boxes are the drawn elements' boxes.
+come from the scenarios in `episodes.synth.scenarios`, whose gold boxes are the drawn elements' boxes.
 
 The same seed gives the same files byte for byte: each episode draws from its own
 `random.Random(f"{seed}:{index}")`, and Pillow's JPEG encoder is deterministic.
@@ -20,7 +20,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from episodes.step import DEFAULT_ACTION_TYPE_LIST
+from episodes.step import DEFAULT_ACTION_TYPE_LIST, Step, step_input
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ _MAX_REDRAWS = 50
 
 
 def _draw_episode(seed: int, index: int, size: tuple[int, int] | None, exclude: set[str]):
-    from training.data.synth_scenarios import SCENARIOS, Recorder
+    from episodes.synth.scenarios import SCENARIOS, Recorder
 
     scenario = SCENARIOS[index % len(SCENARIOS)]
     for attempt in range(_MAX_REDRAWS):
@@ -54,14 +54,19 @@ def write_episode(rec: Any, episode_dir: Path, quality: int) -> list[dict[str, A
     records = []
     for k, (canvas, action) in enumerate(rec.steps):
         canvas.save(episode_dir / f"{episode_id}_{k}.jpg", quality)
-        inp: dict[str, Any] = {"task_content": rec.task, "task_path": dict(plan)}
-        if k > 0:
-            inp["screen_path1"] = f"{episode_id}_{k - 1}.jpg"
-        inp["screen_path2"] = f"{episode_id}_{k}.jpg"
-        inp["history_path_all"] = [a.description for _, a in rec.steps[:k]]
-        inp["app_name"] = rec.app
-        inp["action_type_list"] = dict(DEFAULT_ACTION_TYPE_LIST)
-        record = {"input": inp, "output": action.to_json()}
+        step = Step(
+            episode_id=episode_id,
+            index=k,
+            task=rec.task,
+            task_path=dict(plan),
+            history=[a.description for _, a in rec.steps[:k]],
+            app=rec.app,
+            screenshots=tuple(episode_dir / f"{episode_id}_{i}.jpg" for i in range(max(k - 1, 0), k + 1)),
+            screen_size=rec.size,
+            gold=action,
+            action_type_list=dict(DEFAULT_ACTION_TYPE_LIST),
+        )
+        record = {"input": step_input(step), "output": action.to_json()}
         (episode_dir / f"step_{k}.json").write_text(
             json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
@@ -98,7 +103,7 @@ def synthesize(
         raise ValueError(f"expected --episodes >= 1, found {episodes}")
     if not 1 <= quality <= 95:
         raise ValueError(f"expected JPEG quality in 1..95, found {quality}")
-    from training.data.synth_draw import font_path
+    from episodes.synth.draw import font_path
 
     font_path()  # warn once, up front, when no CJK font is installed
     out = Path(output)

@@ -1,5 +1,7 @@
 """The conventions every importer shares: the gold box of a click, swipes as the finger's path, wire actions.
 
+Direction words and what they name (the finger or the content) follow `actions.directions`.
+
 All values are in the screenshot's original pixels: boxes `(x1, y1, x2, y2)`, points `(x, y)`.
 """
 
@@ -7,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+from actions.directions import finger_word
 
 Box = tuple[int, int, int, int]
 
@@ -30,7 +34,6 @@ _FINGER = {
     "left": ((0.75, 0.5), (0.25, 0.5)),
     "right": ((0.25, 0.5), (0.75, 0.5)),
 }
-_OPPOSITE = {"up": "down", "down": "up", "left": "right", "right": "left"}
 
 
 def area(box: Sequence[float]) -> float:
@@ -89,18 +92,10 @@ def finger_swipe(
     word = direction.strip().lower()
     if word not in _FINGER:
         raise ValueError(f"expected a scroll direction in {sorted(_FINGER)}, found {direction!r}")
-    finger = _OPPOSITE[word] if means == "content" else word
+    finger = finger_word(word, means)
     (sx, sy), (ex, ey) = _FINGER[finger]
     w, h = screen
     return (round(sx * w), round(sy * h)), (round(ex * w), round(ey * h))
-
-
-def direction_of(start: Sequence[float], end: Sequence[float]) -> str:
-    """The finger direction of a swipe: its larger axis (ties count as vertical)."""
-    dx, dy = end[0] - start[0], end[1] - start[1]
-    if abs(dx) > abs(dy):
-        return "right" if dx > 0 else "left"
-    return "down" if dy > 0 else "up"
 
 
 def wire(action_type: str, parameter: str = "", description: str = "") -> dict[str, Any]:

@@ -47,9 +47,10 @@ class ConvertSummary:
 
 def human_value(step: Any, template: str = "zh") -> str:
     """Our prompt followed by the step's input JSON, screenshots shown as `<image>`."""
-    from agent.prompt import has_step_instruction, model_screen_for, step_text, system_text
+    from agent.prompt import model_screen_for, step_text, system_text
 
-    prompt = system_text(template, "original", model_screen_for(step, "original"), has_step_instruction(step))
+    screen = model_screen_for(step, "original")
+    prompt = system_text(template, "original", screen, step.instruction is not None)
     return f"{prompt}\n\n{step_text(step)}"
 
 

@@ -24,7 +24,7 @@ from actions import (
     Wait,
 )
 from actions.types import Action
-from training.data.synth_draw import Canvas, Theme
+from episodes.synth.draw import Canvas, Theme
 
 PALETTE = [
     (255, 111, 0),

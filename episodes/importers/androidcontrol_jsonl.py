@@ -13,8 +13,8 @@ What differs:
   counted in the card);
 - clicks keep the point and `check_options.candidate_bbox` (the containing a11y nodes, smallest
   first); the gold box is the smallest candidate under the area limit, else a small square;
-- system_button Home / Enter and anything else without a counterpart are dropped; `terminate` becomes
-  task_completed (success) or task_impossible.
+- system_button Back / Home / Enter are key presses, Menu and anything else without a counterpart are
+  dropped; `terminate` becomes task_completed (success) or task_impossible.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from training.data.importers import geometry as g
-from training.data.importers.base import DatasetWriter, ImportOptions, Screen, SourceEpisode, SourceStep
+from episodes.importers import geometry as g
+from episodes.importers.base import DatasetWriter, ImportOptions, Screen, SourceEpisode, SourceStep
 
 FORMAT_VERSION = (
     "UI-S1 android_control JSONL (goal, steps[action_content, screenshot, step_instruction, check_options])"
@@ -91,8 +91,8 @@ def convert_step(
         return g.wire("wait", "", description), None, {}, kind
     if kind == "system_button":
         button = str(act.get("button", "")).lower()
-        if button == "back":
-            return g.wire("back", "", description), None, {}, "system_button:back"
+        if button in ("back", "home", "enter"):
+            return g.wire(button, "", description), None, {}, f"system_button:{button}"
         return None, f"no_counterpart:system_button:{button}", {}, f"system_button:{button}"
     if kind == "terminate":
         if str(act.get("status", "success")) == "success":
@@ -139,7 +139,8 @@ def import_episodes(src: Path, options: ImportOptions, writer: DatasetWriter) ->
     )
     writer.convention(
         "dropped",
-        "system_button other than Back has no counterpart: dropped; history and screen_path1 skip it",
+        "system_button other than Back, Home and Enter (Menu) has no counterpart: dropped; history and "
+        "screen_path1 skip it",
     )
     writer.convention(
         "finish", "terminate steps as given; --add-finish has no screen to add one on in this layout"

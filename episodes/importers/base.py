@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from episodes.step import DEFAULT_ACTION_TYPE_LIST
+from episodes.step import DEFAULT_ACTION_TYPE_LIST, Step, step_input
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +204,7 @@ class DatasetWriter:
             name = f"{folder}_{n}{step.screen.ext}"
             self._write_screen(step.screen, ep_dir / name)
             self._write_step(
-                ep_dir / f"step_{n}.json", episode, step, index, name, previous, history, dropped_before
+                ep_dir / f"step_{n}.json", n, episode, step, index, name, previous, history, dropped_before
             )
             self.card["steps_out"][step.action["action_type"]] += 1
             history.append(step.action.get("action_description", ""))
@@ -222,6 +222,7 @@ class DatasetWriter:
     def _write_step(
         self,
         path: Path,
+        n: int,
         episode: SourceEpisode,
         step: SourceStep,
         index: int,
@@ -230,15 +231,18 @@ class DatasetWriter:
         history: list[str],
         dropped_before: list[str],
     ) -> None:
-        inp: dict[str, Any] = {"task_content": episode.goal, "task_path": {}}
-        if previous:
-            inp["screen_path1"] = previous
-        inp["screen_path2"] = name
-        inp["history_path_all"] = list(history)
-        inp["app_name"] = step.app or episode.app
-        inp["action_type_list"] = dict(DEFAULT_ACTION_TYPE_LIST)
-        if self.options.setting == "low" and step.instruction:
-            inp["step_instruction"] = step.instruction
+        written = Step(
+            episode_id=path.parent.name,
+            index=n,
+            task=episode.goal,
+            task_path={},
+            history=list(history),
+            app=step.app or episode.app,
+            screenshots=tuple(path.parent / f for f in ([previous] if previous else []) + [name]),
+            screen_size=None,
+            action_type_list=dict(DEFAULT_ACTION_TYPE_LIST),
+            instruction=step.instruction if self.options.setting == "low" and step.instruction else None,
+        )
         context = dict(step.context)
         if step.instruction:
             context["step_instruction"] = step.instruction
@@ -250,7 +254,7 @@ class DatasetWriter:
         if dropped_before:
             source["dropped_before"] = list(dropped_before)
         context["source"] = source
-        record = {"input": inp, "output": step.action, "context": context}
+        record = {"input": step_input(written), "output": step.action, "context": context}
         path.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
 
     def close(self) -> dict[str, Any]:

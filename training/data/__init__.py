@@ -1,1 +1,0 @@
-"""Raw screenshot episodes for training: conversion, statistics, synthesis, datasets, veRL export."""
