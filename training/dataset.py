@@ -30,7 +30,7 @@ from typing import Any
 
 from actions.coords import PixelBudget, check_space, model_screen_size, to_model_space
 from actions.vocab import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_TEMPLATE
-from agent.prompt import build_messages, screen_size_of, system_text
+from agent.prompt import build_messages, screen_size_of, system_text, template_language_warning
 from episodes.step import Step
 
 logger = logging.getLogger(__name__)
@@ -185,10 +185,28 @@ def materialize(batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
     return out
 
 
+# Tasks read to check that the template's language is the episodes' (see `iter_rows`).
+LANGUAGE_SAMPLE = 200
+
+
 def iter_rows(steps: Iterable[Step], spec: DatasetSpec) -> Iterator[dict[str, Any]]:
-    """Stored rows for `steps`, one at a time."""
+    """Stored rows for `steps`, one at a time; warns once the first tasks show that the template's
+    language is not the episodes' (a Chinese prompt on an English benchmark, or the reverse)."""
+    tasks: list[str] = []
     for step in steps:
+        if len(tasks) < LANGUAGE_SAMPLE:
+            tasks.append(step.task)
+            if len(tasks) == LANGUAGE_SAMPLE:
+                _warn_language(spec.template, tasks)
         yield step_row(step, spec)
+    if len(tasks) < LANGUAGE_SAMPLE:
+        _warn_language(spec.template, tasks)
+
+
+def _warn_language(template: str, tasks: list[str]) -> None:
+    warning = template_language_warning(template, tasks)
+    if warning:
+        logger.warning("dataset: %s", warning)
 
 
 def build_dataset(steps: Iterable[Step], spec: DatasetSpec, *, arrow_path: str | Path | None = None):
