@@ -180,9 +180,10 @@ def test_reward_trend_first_and_last_quarter(tmp_path, capsys):
     assert "reward: first 0.340, last 0.570 (+0.230; means over the first and last 7 of 30 steps)" in (
         capsys.readouterr().out
     )
-    assert "reward: 0.340 over steps 1-7, 0.570 over steps 24-30 (+0.230)" in (
-        run / "report" / "report.html"
-    ).read_text()
+    assert (
+        "reward: 0.340 over steps 1-7, 0.570 over steps 24-30 (+0.230)"
+        in (run / "report" / "report.html").read_text()
+    )
     # a single logged step has no trend
     one = write_run(tmp_path / "one", history()[:1])
     build_report(one)

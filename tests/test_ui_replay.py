@@ -269,4 +269,3 @@ def test_empty_app_name_is_said_not_rendered_as_empty_bold(tmp_path):
         path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
     view = render_step(load_replay(root), "101", 0)
     assert "****" not in view.header and "no app name recorded" in view.header
-
