@@ -188,3 +188,21 @@ def test_reward_trend_first_and_last_quarter(tmp_path, capsys):
     one = write_run(tmp_path / "one", history()[:1])
     build_report(one)
     assert json.loads((one / "report" / "trend.json").read_text()) == {"reward": None}
+
+
+def test_undecodable_bytes_in_completions_are_marked_and_explained(tmp_path):
+    import pandas as pd
+
+    run = write_run(tmp_path / "run", history())
+    (run / "completions").mkdir()
+    # What a byte-level BPE model's decoded text holds when it emits half of a 3-byte character.
+    broken = b'<answer>{"type": "\xe5\x85'.decode("utf-8", errors="replace") + '"}</answer>'
+    long = "<think>" + "好" * 700 + "</think>"
+    pd.DataFrame(
+        {"step": [1, 1], "prompt": ["p", "p"], "completion": [broken, long], "format_reward": [0.2, 0.4]}
+    ).to_parquet(run / "completions" / "completions_00001.parquet")
+    text = build_report(run)[0].read_text()
+    assert "\ufffd" not in text
+    assert '"}</answer>' not in text and "[bytes]</span>&quot;}&lt;/answer&gt;" in text
+    assert "marks tokens that decode to no valid UTF-8" in text
+    assert "… (115 more characters)" in text  # cut at 600 characters, and said so

@@ -213,6 +213,29 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+REPLACEMENT = "\ufffd"
+SAMPLE_CHARS = 600
+
+
+def _completion_html(text: str) -> tuple[str, bool]:
+    """A completion for the page: escaped, cut at SAMPLE_CHARS (saying how much was left out), and each
+    run of U+FFFD shown as a marked `[bytes]` chip. Those come from the tokenizer, not the page: a
+    byte-level BPE model can emit part of a multi-byte character (an untrained model often does, and a
+    completion stopped at max_completion_length can end inside one), which decodes to U+FFFD."""
+    shown, rest = text[:SAMPLE_CHARS], len(text) - SAMPLE_CHARS
+    parts = re.split(f"({REPLACEMENT}+)", shown)
+    out = "".join(
+        f'<span class="bytes" title="{len(part)} undecodable byte sequence(s)">[bytes]</span>'
+        if part.startswith(REPLACEMENT)
+        else html.escape(part)
+        for part in parts
+        if part
+    )
+    if rest > 0:
+        out += f'<span class="cut"> … ({rest} more characters)</span>'
+    return out, REPLACEMENT in shown
+
+
 def render_html(
     run: Run,
     entries: list[dict[str, Any]],
@@ -249,18 +272,28 @@ def render_html(
         for p in panels
     )
     rows = []
+    undecodable = False
     for c in run.completions:
         scores = ", ".join(
             f"{k}={float(v):.2f}"
             for k, v in c.items()
             if k not in ("step", "prompt", "completion") and isinstance(v, (int, float))
         )
+        text, bad = _completion_html(_text(c.get("completion")))
+        undecodable |= bad
         rows.append(
-            f"<tr><td>{esc(str(c.get('step', '')))}</td>"
-            f"<td><pre>{esc(_text(c.get('completion'))[:600])}</pre></td><td>{esc(scores)}</td></tr>"
+            f"<tr><td>{esc(str(c.get('step', '')))}</td><td><pre>{text}</pre></td><td>{esc(scores)}</td></tr>"
         )
+    legend = (
+        '<p class="cause"><span class="bytes">[bytes]</span> marks tokens that decode to no valid UTF-8: '
+        "the model emitted part of a multi-byte character (an untrained model often does; a completion "
+        "stopped at max_completion_length can end inside one). The text was logged that way; the page "
+        "does not cut it.</p>"
+        if undecodable
+        else ""
+    )
     samples = (
-        "<h2>Sample completions</h2><table><tr><th>step</th><th>completion</th><th>rewards</th></tr>"
+        f"<h2>Sample completions</h2>{legend}<table><tr><th>step</th><th>completion</th><th>rewards</th></tr>"
         f"{''.join(rows)}</table>"
         if rows
         else "<h2>Sample completions</h2><p>None logged (set log_completions: true in the recipe).</p>"
@@ -278,6 +311,8 @@ figcaption {{ width: 700px; font-size: 13px; color: #555; }}
 figure.empty {{ width: 700px; padding: 1em; background: #f4f4f4; color: #666; }}
 table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ccc; padding: 4px; vertical-align: top; }}
 pre {{ white-space: pre-wrap; max-width: 900px; margin: 0; font-size: 12px; }}
+.bytes {{ background: #fde2c8; color: #8a4a00; border-radius: 3px; padding: 0 2px; font-size: 11px; }}
+.cut {{ color: #777; }}
 </style></head><body>
 <h1>Training report: {esc(str(run.folder))}</h1>
 {alarm_block}
