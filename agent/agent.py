@@ -142,12 +142,14 @@ class PhoneAgent:
         cls, path: str | Path, *, device: str = "cpu", max_new_tokens: int = 512, **backend_kwargs: Any
     ) -> PhoneAgent:
         """An agent on a local transformers model; template, coordinate space and budget come from
-        the checkpoint's `phone_r1.json` (without one: defaults, and the processor's saved budget)."""
+        the checkpoint's `phone_r1.json` (without one: defaults, and the processor's saved budget), by
+        the rule every command uses (`agent.checkpoint.resolve_settings`, through `agent.spec`)."""
+        from actions.coords import PixelBudget
         from agent.backends.transformers_backend import TransformersBackend
-        from agent.checkpoint import CheckpointMeta, checkpoint_budget
+        from agent.checkpoint import resolve_settings
 
-        meta = CheckpointMeta.load_or_default(path)
-        budget = checkpoint_budget(path)
+        meta, _ = resolve_settings(path)
+        budget = PixelBudget(int(meta.min_pixels), int(meta.max_pixels))
         backend = TransformersBackend(
             path, device=device, budget=budget, max_new_tokens=max_new_tokens, **backend_kwargs
         )

@@ -75,11 +75,6 @@ class CheckpointMeta:
             raise ValueError(f"{path}: unknown keys {unknown}; expected some of {sorted(known)}")
         return cls(**data)
 
-    @classmethod
-    def load_or_default(cls, directory: str | Path) -> CheckpointMeta:
-        path = Path(directory) / META_FILENAME
-        return cls.load(directory) if path.is_file() else cls()
-
 
 def _saved_processor_budget(path: Path) -> tuple[int, int] | None:
     """`(min_pixels, max_pixels)` from the processor files, or None when they do not say."""

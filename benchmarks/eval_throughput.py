@@ -6,7 +6,7 @@ prompts (system template, step JSON and two phone-sized screenshots as base64 da
 same synthetic steps:
 
 - baseline: like seed 001's script, one `requests.post` after another, each waiting for its answer;
-- phone-r1: `eval.runner.run_eval` with `PhoneAgent.from_endpoint` at `--concurrency` (default 32),
+- phone-r1: `eval.loop.run_eval` with `PhoneAgent.from_endpoint` at `--concurrency` (default 32),
   results file, scoring and all; timed `--repeat` times (default 5), the median run reported.
 
 The ideal speed-up is the concurrency. The client-side preparation time per step (prompt and image
@@ -40,9 +40,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent.loop import run as run_loop  # noqa: E402
 from episodes.readers import iter_steps  # noqa: E402
+from eval.loop import make_header, run_eval  # noqa: E402
 from eval.results import ResultsWriter  # noqa: E402
-from eval.runner import count_steps, make_header, run_eval  # noqa: E402
 from eval.testing.stub_server import StubServerProcess  # noqa: E402
+
+
+def count_steps(root: Path) -> int:
+    """Steps under an episode folder, from directory listings alone (no record is read)."""
+    from episodes.readers import list_episodes, list_step_files
+
+    return sum(len(list_step_files(ep, strict=False)) for ep in list_episodes(root))
 
 
 def make_episodes(root: Path, steps: int) -> Path:

@@ -10,7 +10,6 @@ import sys
 from collections.abc import Callable
 
 from actions.vocab import (
-    COORD_SPACES,
     DEFAULT_MAX_PIXELS,
     DEFAULT_MIN_PIXELS,
     DEFAULT_TEMPLATE,
@@ -118,20 +117,25 @@ def _synth(args: argparse.Namespace) -> int:
 
 @_bad_input_is_one_line("export-verl")
 def _export_verl(args: argparse.Namespace) -> int:
-    from agent.checkpoint import CheckpointMeta
+    from agent.spec import spec_from_args
     from episodes.verl import export_verl
 
-    # Explicit flags win; otherwise the checkpoint's recorded settings; otherwise the project defaults.
-    meta = CheckpointMeta.load(args.checkpoint) if args.checkpoint else CheckpointMeta()
+    # The rows hold the prompt the checkpoint will be asked with: the agent spec's one rule for the
+    # flags against the checkpoint's phone_r1.json.
+    try:
+        spec = spec_from_args(args)
+    except ValueError as exc:
+        print(f"phone-r1 data export-verl: {exc}", file=sys.stderr)
+        return 2
     result = export_verl(
         args.root,
         args.output,
         split=args.split,
         data_source=args.data_source,
-        template=args.template or meta.prompt_template,
-        coord_space=args.coord_space or meta.coord_space,
-        min_pixels=args.min_pixels or meta.min_pixels,
-        max_pixels=args.max_pixels or meta.max_pixels,
+        template=spec.template,
+        coord_space=spec.coord_space,
+        min_pixels=spec.meta.min_pixels,
+        max_pixels=spec.meta.max_pixels,
         embed_images=not args.image_paths,
         image_root=args.image_root,
         progress=True,
@@ -298,30 +302,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, help="output folder")
     p.add_argument("--split", default="train", help="split name, also the parquet file name (default: train)")
     p.add_argument("--data-source", default="phone_r1", help="data_source column (default: phone_r1)")
-    p.add_argument(
-        "--checkpoint",
-        default=None,
-        metavar="DIR",
-        help="take template, coordinate space and pixel budget from DIR/phone_r1.json",
-    )
-    p.add_argument("--template", default=None, help="prompt template of agent/prompts (default: zh)")
-    p.add_argument(
-        "--coord-space",
-        default=None,
-        choices=COORD_SPACES,
-        help="coordinate space the prompt states and the reward maps back from (default: original)",
-    )
-    p.add_argument(
-        "--min-pixels",
-        type=int,
-        default=None,
-        help=f"pixel budget: smallest image area (default: {DEFAULT_MIN_PIXELS})",
-    )
-    p.add_argument(
-        "--max-pixels",
-        type=int,
-        default=None,
-        help=f"pixel budget: largest image area (default: {DEFAULT_MAX_PIXELS})",
+    from agent.spec import add_agent_flags  # the flags every command that asks a model shares
+
+    add_agent_flags(
+        p,
+        "checkpoint",
+        "settings",
+        help={
+            "template": "prompt template of agent/prompts (default: the checkpoint's, else "
+            f"{DEFAULT_TEMPLATE})",
+            "coord-space": "coordinate space the prompt states and the reward maps back from (default: the "
+            "checkpoint's, else original)",
+            "min-pixels": f"pixel budget: smallest image area (default: the checkpoint's, else "
+            f"{DEFAULT_MIN_PIXELS})",
+            "max-pixels": f"pixel budget: largest image area (default: the checkpoint's, else "
+            f"{DEFAULT_MAX_PIXELS})",
+        },
     )
     p.add_argument(
         "--image-paths",

@@ -7,7 +7,8 @@ import logging
 import sys
 from pathlib import Path
 
-from actions.vocab import COORD_SPACES, DEFAULT_HISTORY, HISTORY_MODES
+from actions.vocab import DEFAULT_HISTORY, HISTORY_MODES
+from agent.spec import add_agent_flags, default_adapter
 
 logger = logging.getLogger(__name__)
 
@@ -41,41 +42,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument(
         "-o", "--output", type=Path, required=True, help="results JSONL (resumed when it exists)"
     )
-    run.add_argument(
-        "--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the API key"
+    add_agent_flags(
+        run,
+        "api-key-env",
+        "checkpoint-meta",
+        "template",
+        "coord-space",
+        "override-checkpoint-meta",
+        "adapter",
+        "pixels",
+        defaults={"api-key-env": "OPENAI_API_KEY", "agent": default_adapter()},
+        help={
+            "api-key-env": "environment variable holding the API key (default OPENAI_API_KEY)",
+            "agent": "prompt and answer grammar to ask in",
+        },
     )
-    run.add_argument(
-        "--checkpoint-meta",
-        type=Path,
-        metavar="DIR",
-        help="take template, coordinate space and pixel budget from DIR/phone_r1.json",
-    )
-    run.add_argument("--template", help="prompt template (default: the checkpoint's, else zh)")
-    run.add_argument(
-        "--coord-space",
-        choices=COORD_SPACES,
-        help="coordinate space the model answers in (default: the checkpoint's, else original)",
-    )
-    run.add_argument(
-        "--override-checkpoint-meta",
-        action="store_true",
-        help="use a --template, --coord-space or pixel budget that differs from the checkpoint's "
-        "phone_r1.json (recorded in the results header as an override)",
-    )
-    from agent.adapters import ADAPTERS, DEFAULT_ADAPTER
-
-    run.add_argument(
-        "--agent", **ADAPTERS.argument("prompt and answer grammar to ask in", default=DEFAULT_ADAPTER)
-    )
-    run.add_argument(
-        "--agent-prompt",
-        type=Path,
-        metavar="FILE",
-        help="replace the adapter's instruction text with FILE (e.g. a model's official prompt; "
-        "${width}, ${height}, ${task}, ${history} are filled in)",
-    )
-    run.add_argument("--min-pixels", type=int, help="pixel budget (default: the checkpoint's)")
-    run.add_argument("--max-pixels", type=int, help="pixel budget (default: the checkpoint's)")
     run.add_argument("--protocol", **PROTOCOLS.argument("match protocol (docs/eval.md)", default="box"))
     run.add_argument(
         "--history",
@@ -100,6 +81,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="only the first N steps (with --history own*: the whole episodes holding them)",
     )
     run.add_argument("--retry-errors", action="store_true", help="redo steps whose last attempt failed")
+    run.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="skip malformed step records (each named, then counted in the summary) instead of stopping "
+        "at the first",
+    )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.set_defaults(func=_run)
 
@@ -156,7 +143,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from eval.runner import run_command
+    from eval.run import run_command
 
     return run_command(args)
 

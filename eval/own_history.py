@@ -22,13 +22,13 @@ so a killed run resumes exactly where it was.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from actions.vocab import HISTORY_MODES
+from eval.loop import Evaluation, RunSummary, require_gold
+from eval.record import OwnHistory, StepResult
 
 OWN_MODES = tuple(mode for mode in HISTORY_MODES if mode != "gold")
 
@@ -77,20 +77,6 @@ def with_history(step: Any, history: list[str]) -> Any:
     return dataclasses.replace(step, history=list(history))
 
 
-@dataclasses.dataclass
-class OwnSummary:
-    """What one own-history run did: steps and episodes in scope, asked, resumed."""
-
-    episodes: int = 0
-    total: int = 0  # steps in the episodes in scope
-    ran: int = 0
-    skipped: int = 0  # answered in an earlier run of the same file
-    not_reached: int = 0  # after an `own` episode stopped
-    correct: int = 0
-    errors: dict[str, int] = dataclasses.field(default_factory=dict)
-    wall_s: float = 0.0
-
-
 async def run_own_history(
     agent: Any,
     steps: Iterable[Any],
@@ -103,93 +89,75 @@ async def run_own_history(
     limit: int | None = None,
     progress: bool = True,
     rewards: Any = None,
-) -> OwnSummary:
+) -> RunSummary:
     """Run every episode of `steps` in `mode` (`own` or `own-patched`), `concurrency` episodes at once.
 
     `limit` takes the episodes that hold the first `limit` steps (whole episodes). Records already in
     `writer.done` are replayed instead of asked (their stored history entry and verdict decide what
     comes next), except failed requests when `retry_errors`.
     """
-    from tqdm.auto import tqdm
-
-    from eval.results import step_correct
-    from eval.runner import build_record
-
     if mode not in OWN_MODES:
         raise ValueError(f"mode: expected one of {list(OWN_MODES)}, found {mode!r}")
     if concurrency < 1:
         raise ValueError(f"concurrency must be >= 1, got {concurrency}")
-    coord_space, budget = getattr(agent, "coord_space", "original"), getattr(agent, "budget", None)
-    summary = OwnSummary()
-    started = time.perf_counter()
-    queue: asyncio.Queue[list[Any] | None] = asyncio.Queue(maxsize=2 * concurrency)
-    bar = tqdm(desc=f"eval ({mode} history)", unit="step", disable=not progress, dynamic_ncols=True)
+    run = Evaluation(
+        agent,
+        writer,
+        protocol=protocol,
+        retry_errors=retry_errors,
+        rewards=rewards,
+        history=mode,
+        progress=progress,
+    )
+    summary = run.summary
 
-    async def produce() -> None:
+    def units() -> Iterator[list[Any]]:
         for episode in _episodes(steps):
             if limit is not None and summary.total >= limit:
-                break
+                return
             for step in episode:
-                if step.gold is None:
-                    raise ValueError(
-                        f"{step.source or step.step_id}: evaluation needs a gold action, found none"
-                    )
+                require_gold(step)
             summary.episodes += 1
             summary.total += len(episode)
-            await queue.put(episode)
-        for _ in range(concurrency):
-            await queue.put(None)
+            yield episode
 
     async def run_episode(episode: list[Any]) -> None:
         history = list(episode[0].history)
         own: list[bool] = [False] * len(history)
         for position, step in enumerate(episode):
-            done = writer.done.get(step.step_id)
-            if done is not None and not (retry_errors and done.get("error")):
-                record = done
-                summary.skipped += 1
+            stored = run.stored(step)
+            if stored is not None:
+                run.replay(stored)
+                record = StepResult.from_json(stored)
             else:
                 asked = with_history(step, history)
-                result = await agent.astep(asked)
-                record = build_record(
-                    asked, result, protocol, rewards, coord_space=coord_space, budget=budget
-                )
-                matched = step_correct(record)
-                stops = not matched and mode == "own"
+                result, record = await run.ask(asked)
+                matched = record.correct
                 own_entry = result.action is not None and matched
-                record.update(
-                    history=list(history),
-                    history_own=list(own),
-                    position=position,
-                    episode_length=len(episode),
-                    stopped=stops,
-                    # What this step adds to the next step's history, and whose it is.
-                    next_history=describe_action(result.action, step.labels)
-                    if own_entry
-                    else gold_description(step),
-                    next_history_own=own_entry,
+                record = record.with_own(
+                    OwnHistory(
+                        history=list(history),
+                        history_own=list(own),
+                        position=position,
+                        episode_length=len(episode),
+                        stopped=not matched and mode == "own",
+                        # What this step adds to the next step's history, and whose it is.
+                        next_history=describe_action(result.action, step.labels)
+                        if own_entry
+                        else gold_description(step),
+                        next_history_own=own_entry,
+                    )
                 )
-                writer.write(record)
-                summary.ran += 1
-            bar.update(1)
-            if step_correct(record):
-                summary.correct += 1
-            elif record.get("error"):
-                kind = record["error"]["kind"]
-                summary.errors[kind] = summary.errors.get(kind, 0) + 1
-            if record.get("stopped"):
+                run.write(record)
+            if record.own is None:
+                raise ValueError(
+                    f"{writer.path}: step {step.step_id} has no own-history fields; the file was not written "
+                    "by an own-history run"
+                )
+            if record.own.stopped:
                 summary.not_reached += len(episode) - position - 1
                 return
-            history.append(record["next_history"])
-            own.append(bool(record["next_history_own"]))
+            history.append(record.own.next_history)
+            own.append(record.own.next_history_own)
 
-    async def work() -> None:
-        while (episode := await queue.get()) is not None:
-            await run_episode(episode)
-
-    try:
-        await asyncio.gather(produce(), *(work() for _ in range(concurrency)))
-    finally:
-        bar.close()
-    summary.wall_s = time.perf_counter() - started
-    return summary
+    return await run.run(units(), run_episode, concurrency)

@@ -174,47 +174,30 @@ def _is_endpoint(spec: str) -> bool:
     return spec.startswith(("http://", "https://"))
 
 
-def _agent_for(spec: str, device: str, args: argparse.Namespace, settings: tuple[str, str, Any]) -> Any:
-    from agent.agent import PhoneAgent
-    from agent.backends.transformers_backend import TransformersBackend
-
-    template, coord_space, budget = settings
-    if _is_endpoint(spec):
-        return PhoneAgent.from_endpoint(
-            spec,
-            args.model,
-            api_key_env=args.api_key_env,
-            template=template,
-            coord_space=coord_space,
-            budget=budget,
-            concurrency=args.concurrency,
-            timeout=args.timeout,
-            max_tokens=args.max_tokens,
-            temperature=0.0,
+def _agent_for(side: str, device: str, args: argparse.Namespace, spec: Any) -> Any:
+    """One engine of the comparison, greedy, with the shared settings `spec`."""
+    if _is_endpoint(side):
+        return spec.at("endpoint", side, model=args.model).build_agent(
+            concurrency=args.concurrency, timeout=args.timeout, max_tokens=args.max_tokens, temperature=0.0
         )
-    path = Path(spec)
+    path = Path(side)
     if not path.is_dir():
         raise FileNotFoundError(
-            f"{spec}: expected an http(s):// endpoint or a checkpoint folder, found neither"
+            f"{side}: expected an http(s):// endpoint or a checkpoint folder, found neither"
         )
     # Greedy, with the pixel budget the endpoint side uses, so both see the same pixels.
-    backend = TransformersBackend(path, device=device, budget=budget, max_new_tokens=args.max_tokens)
-    return PhoneAgent(backend, template=template, coord_space=coord_space, budget=budget)
+    return spec.at("local", path).build_agent(max_tokens=args.max_tokens, device=device)
 
 
-def _settings(args: argparse.Namespace) -> tuple[str, str, Any]:
-    """Template, coordinate space and pixel budget from `--checkpoint-meta` (or a local side's checkpoint),
-    read as serving reads them, so both sides see the pixels the server sees."""
-    from actions.coords import PixelBudget
-    from agent.checkpoint import CheckpointMeta, checkpoint_budget
+def _settings(args: argparse.Namespace) -> Any:
+    """The shared `AgentSpec`: the flags checked against `--checkpoint-meta` (default: a folder side's
+    checkpoint), read as serving reads them, so both sides see the pixels the server sees."""
+    from agent.spec import spec_from_args
 
     meta_dir = args.checkpoint_meta or next(
         (Path(s) for s in (args.a, args.b) if not _is_endpoint(s) and Path(s).is_dir()), None
     )
-    if meta_dir is None:
-        return CheckpointMeta().prompt_template, CheckpointMeta().coord_space, PixelBudget()
-    meta = CheckpointMeta.load_or_default(meta_dir)
-    return meta.prompt_template, meta.coord_space, checkpoint_budget(meta_dir)
+    return spec_from_args(args, checkpoint=meta_dir)
 
 
 async def run_parity(agent_a: Any, agent_b: Any, steps: list[Any]) -> list[StepPair]:
@@ -238,6 +221,8 @@ async def run_parity(agent_a: Any, agent_b: Any, steps: list[Any]) -> list[StepP
 
 def register(sub: Any) -> None:
     """Add `eval parity` to the `phone-r1 eval` subcommands."""
+    from agent.spec import add_agent_flags
+
     parser = sub.add_parser(
         "parity",
         help="the same steps, greedy, on two engines: identical actions and coordinate drift",
@@ -251,19 +236,22 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--model", default="phone-r1", help="served model name on endpoints (default phone-r1)"
     )
-    parser.add_argument(
-        "--checkpoint-meta",
-        type=Path,
-        metavar="DIR",
-        help="template, coordinate space and pixel budget from DIR/phone_r1.json (default: a folder side's)",
+    add_agent_flags(
+        parser,
+        "checkpoint",
+        "settings",
+        "api-key-env",
+        defaults={"api-key-env": "OPENAI_API_KEY"},
+        help={
+            "checkpoint-meta": "template, coordinate space and pixel budget from DIR/phone_r1.json "
+            "(default: a folder side's)",
+            "api-key-env": "environment variable holding the API key (default OPENAI_API_KEY)",
+        },
     )
     parser.add_argument("--limit", type=int, default=32, help="steps to compare (default 32)")
     parser.add_argument("--max-tokens", type=int, default=256, help="completion token limit (default 256)")
     parser.add_argument("--concurrency", type=int, default=8, help="requests in flight per endpoint")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per request attempt")
-    parser.add_argument(
-        "--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the API key"
-    )
     parser.add_argument(
         "-o", "--output", type=Path, help="also write the figures and differing steps as JSON"
     )

@@ -12,6 +12,7 @@ than once (a `--retry-errors` rerun appends a new record), the latest record win
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -23,9 +24,13 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from agent.adapters import DEFAULT_ADAPTER
+
 logger = logging.getLogger(__name__)
 
-# Settings that change what a step's answer means; a resumed run must use the same ones.
+# Settings that change what a step's answer means; a resumed run must use the same ones. The endpoint is
+# compared only when it names what answered (`local:` folder, `predictions:` file): a URL says only
+# where a server listens, so a server moved to another port is the same run.
 HEADER_FIELDS: tuple[str, ...] = (
     "model",
     "endpoint",
@@ -35,18 +40,30 @@ HEADER_FIELDS: tuple[str, ...] = (
     "max_pixels",
     "protocol",
     "history",
+    "agent",
+    "episodes_fingerprint",
 )
 # Files written before a field existed were made with its default.
-HEADER_DEFAULTS: dict[str, Any] = {"history": "gold"}
+HEADER_DEFAULTS: dict[str, Any] = {"history": "gold", "agent": DEFAULT_ADAPTER}
 
 
 class HeaderMismatchError(ValueError):
     """Resuming a results file with settings other than the ones it was written with."""
 
 
+def _is_url(endpoint: Any) -> bool:
+    return isinstance(endpoint, str) and endpoint.startswith(("http://", "https://"))
+
+
 @dataclass(frozen=True)
 class RunHeader:
-    """The first line of a results file: what was evaluated and how."""
+    """The first line of a results file: what was evaluated and how.
+
+    `history` is the history mode (`gold`: teacher forcing; `own`, `own-patched`), `agent` the adapter
+    asked through, `episodes_fingerprint` the `episodes_fingerprint` of the steps evaluated (None in
+    files written before it existed) and `episodes` the folder or file they came from. `extra` adds
+    untyped fields (rewards, the checkpoint, overrides).
+    """
 
     model: str
     endpoint: str
@@ -56,6 +73,11 @@ class RunHeader:
     max_pixels: int
     protocol: str
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    history: str = "gold"
+    agent: str = DEFAULT_ADAPTER
+    template: str | None = None
+    episodes: str | None = None
+    episodes_fingerprint: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -64,14 +86,60 @@ class RunHeader:
         return data
 
     def mismatches(self, existing: Mapping[str, Any]) -> list[str]:
-        """Lines naming each field of HEADER_FIELDS whose value differs from `existing`."""
+        """Lines naming each field of HEADER_FIELDS whose value differs from `existing` (a file's
+        header). A field the file lacks and has no default for (the episodes fingerprint of an older
+        file) is not compared here; `ResultsWriter` checks such a file's records instead."""
         mine = {**HEADER_DEFAULTS, **self.to_json()}
         theirs = {**HEADER_DEFAULTS, **existing}
-        return [
-            f"{name}: file has {theirs.get(name)!r}, this run has {mine.get(name)!r}"
-            for name in HEADER_FIELDS
-            if theirs.get(name) != mine.get(name)
-        ]
+        lines = []
+        for name in HEADER_FIELDS:
+            if name not in theirs:
+                continue
+            if name == "endpoint" and _is_url(theirs.get(name)) and _is_url(mine.get(name)):
+                continue
+            if theirs.get(name) != mine.get(name):
+                lines.append(f"{name}: file has {theirs.get(name)!r}, this run has {mine.get(name)!r}")
+        return lines
+
+
+def gold_key(gold: Any) -> str:
+    """A gold action as canonical JSON text (wire JSON with sorted keys), for comparing and hashing."""
+    wire = gold.to_json() if hasattr(gold, "to_json") else gold
+    return json.dumps(wire, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def step_golds(steps: Iterable[Any]) -> dict[str, str]:
+    """`{step_id: gold_key(step.gold)}` of steps (`episodes.step.Step`s); a step without gold maps to ""."""
+    return {step.step_id: gold_key(step.gold) if step.gold is not None else "" for step in steps}
+
+
+def golds_fingerprint(golds: Mapping[str, str]) -> str:
+    """The fingerprint of a `step_golds` mapping (see `episodes_fingerprint`)."""
+    digest = hashlib.sha256()
+    for step_id in sorted(golds):
+        digest.update(step_id.encode("utf-8") + b"\0" + golds[step_id].encode("utf-8") + b"\n")
+    return digest.hexdigest()[:16]
+
+
+def episodes_fingerprint(steps: Iterable[Any]) -> str:
+    """What makes two step sets the same test set: a short sha256 over the sorted step ids, each with
+    its gold action (canonical wire JSON). Order, screenshots and prompts do not enter it.
+
+    `eval run` records it in the results header as `episodes_fingerprint` and refuses to resume a file
+    made on other episodes. A reader holding episodes can compare: `episodes_fingerprint(
+    episodes.readers.iter_steps(root)) == header["episodes_fingerprint"]`; for files from before the
+    field existed, compare each record's `gold` with `step_golds(...)[record["step_id"]]` instead.
+    """
+    return golds_fingerprint(step_golds(steps))
+
+
+def records_outside(records: Iterable[Mapping[str, Any]], golds: Mapping[str, str]) -> list[str]:
+    """Step ids of `records` that are not among `golds` (`step_golds`) with the same gold action."""
+    return [
+        str(r["step_id"])
+        for r in records
+        if golds.get(str(r["step_id"])) is None or golds[str(r["step_id"])] != gold_key(r.get("gold"))
+    ]
 
 
 class Results(NamedTuple):
@@ -159,10 +227,14 @@ class ResultsWriter:
     """Appends step records to a results file, one flushed line each.
 
     Opening an existing file checks its header against this run's (HeaderMismatchError on any
-    difference) and cuts off a torn last line; `done` then holds the records already there.
+    difference) and cuts off a torn last line; `done` then holds the records already there. `golds`
+    (`step_golds` of this run's episodes) checks a file written before headers carried the episodes
+    fingerprint: each of its records must be one of these steps, with the same gold action.
     """
 
-    def __init__(self, path: str | Path, header: RunHeader) -> None:
+    def __init__(
+        self, path: str | Path, header: RunHeader, *, golds: Mapping[str, str] | None = None
+    ) -> None:
         self.path = Path(path)
         self.header = header
         self.done: dict[str, dict[str, Any]] = {}
@@ -173,6 +245,14 @@ class ResultsWriter:
                     f"{self.path}: exists but has no header line; refusing to append to it"
                 )
             problems = header.mismatches(scan.header)
+            if "episodes_fingerprint" not in scan.header and golds is not None:
+                # A file from before the fingerprint: its records must be steps of these episodes.
+                outside = records_outside(scan.records.values(), golds)
+                if outside:
+                    problems.append(
+                        f"episodes: {len(outside)} recorded step(s) are not in this run's episodes with the "
+                        f"same gold action (first: {', '.join(outside[:3])})"
+                    )
             if problems:
                 raise HeaderMismatchError(
                     f"{self.path} was written with other settings; resume needs the same ones "

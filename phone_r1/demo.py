@@ -257,7 +257,7 @@ class Demo:
             self.reward = RewardCheck.read(self.train_report_dir, self.args.min_reward_rise)
 
     def _evaluate(self, label: str, checkpoint: str) -> None:
-        from agent.checkpoint import CheckpointMeta
+        from agent.spec import resolve_spec
         from serving.launch import ServerFailed, free_port, stop, wait_for_health
 
         # Both runs are asked in the trained checkpoint's space, template and pixel budget, so the
@@ -265,7 +265,7 @@ class Demo:
         if self.dry_run:
             meta, port = recipe_meta(self.recipes.grpo), "PORT"  # not trained yet: the recipe's budget
         else:
-            meta, port = CheckpointMeta.load_or_default(self.grpo_dir), free_port(self.args.host)
+            meta, port = resolve_spec(self.grpo_dir).meta, free_port(self.args.host)
         log = self.eval_dir / f"serve-{label}.log"
         name = f"phone-r1-{label}"
         server = self.phone_r1(

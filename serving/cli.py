@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from agent.spec import add_agent_flags
+
 logger = logging.getLogger(__name__)
 
 ENGINES = ("auto", "vllm", "transformers")
@@ -58,7 +60,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--dry-run", action="store_true", help="print the server command and exit")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    add_agent_flags(parser, "port", defaults={"port": 8000}, help={"port": "port, 1-65535 (default 8000)"})
     parser.add_argument(
         "--served-model-name", default="phone-r1", help="the model name clients send (default phone-r1)"
     )
@@ -69,8 +71,14 @@ def register(subparsers: Any) -> None:
         type=int,
         help="vLLM context length (default: from phone_r1.json's recorded lengths, else the model's)",
     )
-    parser.add_argument("--min-pixels", type=int, help="pixel budget override (default: the checkpoint's)")
-    parser.add_argument("--max-pixels", type=int, help="pixel budget override (default: the checkpoint's)")
+    add_agent_flags(
+        parser,
+        "pixels",
+        help={
+            "min-pixels": "pixel budget override (default: the checkpoint's)",
+            "max-pixels": "pixel budget override (default: the checkpoint's)",
+        },
+    )
     parser.add_argument("--enable-lora", action="store_true", help="vLLM: allow LoRA adapters")
     parser.add_argument(
         "--lora-modules",
@@ -93,15 +101,16 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--gpu-memory-utilization", type=float, help="vLLM GPU memory fraction")
     parser.add_argument("--device", default="auto", help="transformers engine device (cpu, cuda:0, auto)")
-    parser.add_argument(
-        "--api-key-env",
-        metavar="VAR",
-        help="vLLM: require the API key held in environment variable VAR (never on the command line)",
-    )
-    parser.add_argument(
-        "--override-checkpoint-meta",
-        action="store_true",
-        help="serve with a pixel budget or context length that differs from the checkpoint's phone_r1.json",
+    add_agent_flags(
+        parser,
+        "api-key-env",
+        "override-checkpoint-meta",
+        help={
+            "api-key-env": "vLLM: require the API key held in environment variable VAR (never on the command "
+            "line)",
+            "override-checkpoint-meta": "serve with a pixel budget or context length that differs from the "
+            "checkpoint's phone_r1.json",
+        },
     )
     parser.add_argument("--ready-timeout", type=float, default=900.0, help="seconds to wait for /health")
     parser.add_argument(
@@ -220,8 +229,7 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
     """The command, environment, health URL, banner and any merge to do first (nothing is run here)."""
     import os
 
-    from actions.coords import PixelBudget
-    from agent.checkpoint import OVERRIDE_FLAG, assumed_defaults_warning, resolve_settings
+    from agent.spec import resolve_spec
     from serving.adapter import Adapter
     from serving.snippet import banner
     from serving.vllm_command import ServeOptions, build_vllm_command
@@ -240,19 +248,23 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
         checkpoint = merged
     is_adapter = Adapter.read(checkpoint) is not None
     meta_dir = _meta_source(meta_dir, args.base_model)
-    meta, overrides = resolve_settings(
+    spec = resolve_spec(
         meta_dir,
         allow_override=args.override_checkpoint_meta,
         min_pixels=args.min_pixels,
         max_pixels=args.max_pixels,
+        engine=engine,
+        location=checkpoint,
+        model=args.served_model_name,
+        api_key_env=args.api_key_env,
     )
-    assumed = assumed_defaults_warning(meta_dir)
+    meta = spec.meta
+    assumed = spec.assumed_warning()
     if assumed:
         logger.warning("%s", assumed)
         notes.append(f"warning: {assumed}")
-    for name, change in overrides.items():
-        notes.append(f"{OVERRIDE_FLAG}: {name} {change['checkpoint']} -> {change['given']}")
-    budget = PixelBudget(meta.min_pixels, meta.max_pixels)  # checks 0 < min_pixels <= max_pixels
+    notes.extend(spec.override_notes())
+    budget = spec.budget  # checks 0 < min_pixels <= max_pixels
     min_pixels, max_pixels = budget.min_pixels, budget.max_pixels
     env = dict(os.environ)
     if engine == "vllm":
@@ -319,8 +331,8 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
         base_url=base_url,
         model=args.served_model_name,
         checkpoint=meta_dir,
-        coord_space=meta.coord_space,
-        template=meta.prompt_template,
+        coord_space=spec.coord_space,
+        template=spec.template,
         min_pixels=min_pixels,
         max_pixels=max_pixels,
         api_key_env=args.api_key_env,

@@ -105,12 +105,14 @@ def pin_checkpoint(
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from agent.spec import port_number
+
     parser = argparse.ArgumentParser(
         prog="python -m serving.transformers_server", description=__doc__.splitlines()[0]
     )
     parser.add_argument("checkpoint", type=Path, help="checkpoint folder with full weights")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--port", type=port_number, default=8000, help="1-65535 (default 8000)")
     parser.add_argument("--served-model-name", default="phone-r1")
     parser.add_argument("--min-pixels", type=int)
     parser.add_argument("--max-pixels", type=int)

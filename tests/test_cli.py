@@ -102,7 +102,7 @@ def test_every_positional_has_help():
         ),
         (["eval", "report", "r.jsonl", "--protocol", "bx"], "'box'"),
         (["eval", "rescore", "r.jsonl", "--protocol", "gui-r2"], "'gui-r1'"),
-        (["ui", "data/demo/test", "--agent", "ui-tars-1.6"], "'ui-tars-1.5'"),
+        (["ui", "--episodes", "data/demo/test", "--agent", "ui-tars-1.6"], "'ui-tars-1.5'"),
         (["data", "import", "androidcontral", "src", "-o", "out"], "'androidcontrol'"),
     ],
     ids=["recipe-reward", "protocol", "agent", "report-protocol", "rescore-protocol", "ui-agent", "importer"],

@@ -75,10 +75,11 @@ def test_export_verl_takes_settings_from_a_checkpoint(tmp_path: Path) -> None:
                 str(root),
                 "-o",
                 str(tmp_path / "v"),
-                "--checkpoint",
+                "--checkpoint-meta",
                 str(tmp_path / "ckpt"),
                 "--max-pixels",
                 "100000",
+                "--override-checkpoint-meta",
             ]
         )
         == 0
@@ -87,6 +88,28 @@ def test_export_verl_takes_settings_from_a_checkpoint(tmp_path: Path) -> None:
     assert (row["extra_info"]["coord_space"], row["extra_info"]["max_pixels"]) == ("norm1000", 100_000)
     assert "1000" in row["prompt"][0]["content"] and "screen" in row["prompt"][0]["content"].lower()
     assert (tmp_path / "v" / "reward.py").is_file()
+
+
+def test_export_verl_refuses_a_setting_other_than_the_checkpoints(tmp_path: Path, capsys) -> None:
+    """The one rule of `agent.spec`: a flag that differs from phone_r1.json needs the override flag."""
+    from agent.checkpoint import CheckpointMeta
+
+    root = make_raw_folder(tmp_path / "raw", {"1": 1})
+    CheckpointMeta(coord_space="norm1000", max_pixels=200_000).save(tmp_path / "ckpt")
+    args = [
+        "data",
+        "export-verl",
+        str(root),
+        "-o",
+        str(tmp_path / "v"),
+        "--checkpoint-meta",
+        str(tmp_path / "ckpt"),
+    ]
+    assert main([*args, "--max-pixels", "100000"]) == 2
+    err = capsys.readouterr().err
+    assert "max_pixels: the checkpoint has 200000, the command line gives 100000" in err
+    assert "--override-checkpoint-meta" in err and not (tmp_path / "v").exists()
+    assert main([*args, "--max-pixels", "200000"]) == 0  # agreeing with the checkpoint is fine
 
 
 def test_synth_command_writes_valid_held_out_episodes(tmp_path: Path, capsys) -> None:

@@ -18,6 +18,7 @@ def header(**changes) -> RunHeader:
         min_pixels=3136,
         max_pixels=1003520,
         protocol="box",
+        episodes_fingerprint="fedcba9876543210",
     )
     fields.update(changes)
     return RunHeader(**fields)
@@ -78,12 +79,17 @@ def test_bad_line_in_the_middle_names_file_and_line(tmp_path):
     [
         # each field the header records must match on resume
         {"model": "other"},
-        {"endpoint": "http://127.0.0.1:2/v1"},
+        # An endpoint that names what answered (a local checkpoint, a predictions file) must match;
+        # a URL only says where a server listens (test_a_moved_server_resumes below).
+        {"endpoint": "local:/other/checkpoint"},
         {"template_hash": "def"},
         {"coord_space": "resized"},
         {"min_pixels": 1000},
         {"max_pixels": 2000000},
         {"protocol": "aitw"},
+        {"history": "own"},
+        {"agent": "qwen2.5-vl"},
+        {"episodes_fingerprint": "0123456789abcdef"},
     ],
 )
 def test_resume_with_other_settings_is_refused_naming_the_field(tmp_path, change):
@@ -102,3 +108,90 @@ def test_created_time_does_not_block_resume(tmp_path):
     ResultsWriter(path, header(created="2020-01-01T00:00:00Z")).close()
     with ResultsWriter(path, header(created="2030-01-01T00:00:00Z")) as w:
         assert w.done == {}
+
+
+def test_a_moved_server_resumes(tmp_path):
+    """The same model behind another URL (a server restarted on another port) is the same run."""
+    path = tmp_path / "r.jsonl"
+    with ResultsWriter(path, header()) as w:
+        w.write(rec("1/0"))
+    with ResultsWriter(path, header(endpoint="http://10.0.0.7:8001/v1")) as w:
+        assert set(w.done) == {"1/0"}
+
+
+def test_history_is_a_typed_header_field(tmp_path):
+    path = tmp_path / "r.jsonl"
+    ResultsWriter(path, header(history="own-patched")).close()
+    first = json.loads(path.read_text().splitlines()[0])
+    assert first["history"] == "own-patched" and first["episodes_fingerprint"] == "fedcba9876543210"
+    assert RunHeader.__dataclass_fields__["history"].default == "gold"
+
+
+def _old_file(path, records) -> None:
+    """A results file as the code before the episodes fingerprint wrote it (history in the header's
+    untyped fields, no fingerprint, no agent)."""
+    old = {
+        "kind": "header",
+        "model": "m",
+        "endpoint": "http://127.0.0.1:1/v1",
+        "template_hash": "abc",
+        "coord_space": "original",
+        "min_pixels": 3136,
+        "max_pixels": 1003520,
+        "protocol": "box",
+        "created": "2026-01-01T00:00:00Z",
+        "template": "zh",
+        "history": "gold",
+        "rewards": ["format", "action"],
+        "reward_weights": None,
+    }
+    lines = [old, *({"kind": "step", **r} for r in records)]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+
+def test_a_file_from_before_the_fingerprint_reads_and_resumes_on_its_own_episodes(tmp_path):
+    from eval.results import gold_key
+
+    back = {"action_type": "back", "action_parameter": {"back": ""}, "action_description": ""}
+    path = tmp_path / "old.jsonl"
+    _old_file(path, [{**rec("1/0"), "gold": back}])
+    results = read_results(path)
+    assert results.header["history"] == "gold" and list(results.records) == ["1/0"]
+    golds = {"1/0": gold_key(back), "1/1": gold_key(back)}
+    with ResultsWriter(path, header(episodes_fingerprint="0123456789abcdef"), golds=golds) as w:
+        assert set(w.done) == {"1/0"}
+
+
+def test_a_file_from_before_the_fingerprint_refuses_other_episodes(tmp_path):
+    from eval.results import gold_key
+
+    back = {"action_type": "back", "action_parameter": {"back": ""}, "action_description": ""}
+    wait = {"action_type": "wait", "action_parameter": {"wait": ""}, "action_description": ""}
+    path = tmp_path / "old.jsonl"
+    _old_file(path, [{**rec("1/0"), "gold": back}, {**rec("1/1"), "gold": back}])
+    before = path.read_bytes()
+    # Step 1/0 has another gold action in these episodes, and 1/1 is not in them at all.
+    golds = {"1/0": gold_key(wait), "2/0": gold_key(back)}
+    with pytest.raises(HeaderMismatchError, match=r"2 recorded step\(s\) are not in this run's episodes"):
+        ResultsWriter(path, header(), golds=golds)
+    assert path.read_bytes() == before
+
+
+def test_episodes_fingerprint_is_the_step_ids_and_gold_actions():
+    from types import SimpleNamespace
+
+    from actions import parse_action
+    from eval.results import episodes_fingerprint
+
+    back = parse_action({"action_type": "back", "action_parameter": {"back": ""}, "action_description": ""})
+    wait = parse_action({"action_type": "wait", "action_parameter": {"wait": ""}, "action_description": ""})
+
+    def steps(*pairs):
+        return [SimpleNamespace(step_id=step_id, gold=gold) for step_id, gold in pairs]
+
+    one = episodes_fingerprint(steps(("1/0", back), ("1/1", wait)))
+    assert one == episodes_fingerprint(steps(("1/1", wait), ("1/0", back)))  # order does not matter
+    assert one != episodes_fingerprint(steps(("1/0", back), ("1/1", back)))  # a gold action does
+    assert one != episodes_fingerprint(steps(("1/0", back), ("2/1", wait)))  # a step id does
+    assert one != episodes_fingerprint(steps(("1/0", back)))  # a step fewer does
+    assert len(one) == 16 and int(one, 16) >= 0

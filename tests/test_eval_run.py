@@ -116,7 +116,8 @@ def test_api_key_from_the_environment_never_reaches_the_results(episodes, steps,
         assert server.stats["unauthorized"] == 0
         wrong = tmp_path / "wrong.jsonl"
         monkeypatch.setenv("EVAL_TEST_KEY", "wrong")
-        assert run(episodes, server, wrong, "--api-key-env", "EVAL_TEST_KEY", "--limit", 2) == 0
+        # Every request failed: recorded, and the run exits 1 (a failed run), not 2 or a traceback.
+        assert run(episodes, server, wrong, "--api-key-env", "EVAL_TEST_KEY", "--limit", 2) == 1
     assert secret not in out.read_text()
     assert {r["error"]["kind"] for r in step_lines(wrong)} == {"http_4xx"}  # recorded, not raised
 
@@ -134,8 +135,8 @@ def test_resized_coordinates_are_mapped_back_to_original_pixels(episodes, steps,
 def test_workers_really_run_concurrently(steps, tmp_path):
     """Every worker is inside `astep` at once before any answers: the pool is as wide as asked."""
     from agent.agent import AgentResult
+    from eval.loop import run_eval
     from eval.results import ResultsWriter, RunHeader
-    from eval.runner import run_eval
 
     width = 4
 
@@ -210,3 +211,84 @@ def test_partial_reward_uses_the_checkpoint_reward_weights(episodes, steps, tmp_
         assert totals(plain)[step_id]["total"] == pytest.approx((fmt + act) / 2)  # the defaults: 1.0 each
         mixed += fmt != act
     assert mixed  # some steps tell the two weightings apart
+
+
+# --- resume keyed on what makes results comparable; malformed steps; a run where nothing answered -----
+
+
+def test_resume_after_the_server_moved_to_another_port(episodes, steps, tmp_path, capsys):
+    """A server restarted elsewhere serves the same model: the run resumes where it was."""
+    out = tmp_path / "r.jsonl"
+    with StubServer(gold_replies(steps)) as first:
+        assert run(episodes, first, out, "--limit", 2) == 0
+    with StubServer(gold_replies(steps)) as moved:
+        assert moved.base_url != first.base_url
+        assert run(episodes, moved, out) == 0
+        assert moved.stats["requests"] == len(steps) - 2  # the first two were not asked again
+    assert "resuming" in capsys.readouterr().err
+    assert sorted(read_results(out).records) == sorted(s.step_id for s in steps)
+
+
+def test_resume_onto_other_episodes_is_refused(episodes, steps, tmp_path, capsys):
+    """Another test set (the same step ids, other gold actions) cannot be appended to a run's file."""
+    import shutil
+
+    other = tmp_path / "other"
+    shutil.copytree(episodes, other)
+    changed = sorted(other.glob("*/step_1.json"))[0]
+    record = json.loads(changed.read_text(encoding="utf-8"))
+    record["output"] = BACK if record["output"]["action_type"] != "back" else steps[0].gold.to_json()
+    changed.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "r.jsonl"
+    with StubServer(gold_replies(steps)) as server:
+        assert run(episodes, server, out, "--limit", 2) == 0
+        before = out.read_bytes()
+        capsys.readouterr()
+        assert run(other, server, out) == 2
+    assert "episodes_fingerprint: file has" in capsys.readouterr().err
+    assert out.read_bytes() == before
+    header = read_results(out).header
+    assert header["episodes"] == str(episodes.resolve()) and len(header["episodes_fingerprint"]) == 16
+
+
+def _with_a_malformed_step(episodes, tmp_path):
+    import shutil
+
+    root = tmp_path / "bad"
+    shutil.copytree(episodes, root)
+    bad = sorted(root.glob("*/step_1.json"))[0]
+    bad.write_text('{"input": {"task_content": "x"}, "output": {"action_type": "fly"', encoding="utf-8")
+    return root, bad
+
+
+def test_a_malformed_step_is_one_line_naming_the_file(episodes, steps, tmp_path, capsys):
+    root, bad = _with_a_malformed_step(episodes, tmp_path)
+    out = tmp_path / "r.jsonl"
+    with StubServer(gold_replies(steps)) as server:
+        assert run(root, server, out) == 2
+        assert server.stats["requests"] == 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(bad) in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_skip_invalid_goes_on_and_counts_the_skipped_steps(episodes, steps, tmp_path, capsys):
+    root, bad = _with_a_malformed_step(episodes, tmp_path)
+    out = tmp_path / "r.jsonl"
+    with StubServer(gold_replies(steps)) as server:
+        assert run(root, server, out, "--skip-invalid") == 0
+    captured = capsys.readouterr()
+    assert f"skipping invalid step: {bad}" in captured.err
+    assert f"{len(steps) - 1} steps (" in captured.out and "1 invalid step(s) skipped" in captured.out
+    assert len(read_results(out).records) == len(steps) - 1
+
+
+def test_a_run_where_every_request_failed_exits_1(episodes, tmp_path, capsys):
+    from serving.launch import free_port
+
+    out = tmp_path / "r.jsonl"
+    dead = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    args = ["eval", "run", "--episodes", str(episodes), "--base-url", dead, "--model", "m", "-o", str(out)]
+    assert cli_main([*args, "--no-progress", "--max-retries", "0", "--timeout", "5", "--limit", "3"]) == 1
+    assert "every request failed (3 of 3)" in capsys.readouterr().err
+    assert {r["error"]["kind"] for r in step_lines(out)} == {"connection"}

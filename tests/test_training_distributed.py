@@ -38,6 +38,8 @@ Path(sys.argv[1], f"rank{rank}.json").write_text(json.dumps({
     "image_tokens_max": [e["images/tokens_per_sample_max"] for e in trainer.state.log_history
                          if "images/tokens_per_sample_max" in e],
 }))
+from training.distributed import end_rank
+end_rank(0, accelerator=trainer.accelerator)  # as `phone-r1 train` ends
 """
 
 

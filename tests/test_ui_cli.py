@@ -59,3 +59,15 @@ def test_missing_folders_fail_before_launch(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
     assert main(["ui", "--episodes", str(tmp_path), "--results", str(tmp_path / "r.jsonl")]) == 2
     assert "--results" in capsys.readouterr().err
+
+
+def test_an_episode_folder_or_an_empty_folder_fails_before_launch(tmp_path, capsys):
+    from tests.helpers.data import make_raw_folder
+
+    root = make_raw_folder(tmp_path / "raw", {"7": 2})
+    (tmp_path / "empty").mkdir()
+    assert main(["ui", "--episodes", str(root / "7")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "an episode folder" in err and str(root) in err
+    assert main(["ui", "--episodes", str(tmp_path / "empty")]) == 2
+    assert "found no episode folders" in capsys.readouterr().err

@@ -257,4 +257,7 @@ def main(kind: str, argv: list[str]) -> int:
             f"phone-r1 train {kind}: finished at step {trainer.state.global_step}; saved to "
             f"{plan_.config.output_dir}"
         )
+    from training.distributed import end_rank
+
+    end_rank(0, accelerator=trainer.accelerator)  # a gloo rank leaves here (training.distributed)
     return 0

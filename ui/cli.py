@@ -8,6 +8,8 @@ import os
 import sys
 from pathlib import Path
 
+from agent.spec import add_agent_flags, default_adapter
+
 logger = logging.getLogger(__name__)
 
 
@@ -41,28 +43,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--base-url", help="OpenAI-compatible endpoint for 'Run this step' (e.g. http://127.0.0.1:8000/v1)"
     )
     p.add_argument("--model", help="served model name at --base-url")
-    from agent.adapters import ADAPTERS
-
-    p.add_argument(
-        "--agent",
-        **ADAPTERS.argument("agent adapter for the live step (default: the shown run's, else phone-r1)"),
-    )
-    p.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the endpoint's API key")
-    p.add_argument(
-        "--checkpoint-meta",
-        type=Path,
-        metavar="DIR",
-        help="'Run this step' must match DIR/phone_r1.json (default: the results header's checkpoint)",
-    )
-    p.add_argument(
-        "--override-checkpoint-meta",
-        action="store_true",
-        help="run steps live even when the shown run's settings differ from the checkpoint's",
+    add_agent_flags(
+        p,
+        "agent",
+        "api-key-env",
+        "checkpoint",
+        help={
+            "agent": "agent adapter for the live step (agent.adapters; default: the shown run's, else "
+            f"{default_adapter()})",
+            "checkpoint-meta": "'Run this step' must match DIR/phone_r1.json (default: the results header's "
+            "checkpoint)",
+            "override-checkpoint-meta": "run steps live even when the shown run's settings differ from the "
+            "checkpoint's",
+        },
     )
     p.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
     )
-    p.add_argument("--port", type=int, default=7860, help="port to bind (default 7860)")
+    add_agent_flags(p, "port", defaults={"port": 7860}, help={"port": "port to bind, 1-65535 (default 7860)"})
     p.add_argument("--auth", type=parse_auth, metavar="USER:PASS", help="require this login on every route")
     p.set_defaults(func=run)
 
@@ -82,11 +80,16 @@ def run(args: argparse.Namespace) -> int:
         )
     # No analytics or version check: the app often runs where nothing outside can be reached.
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from episodes.readers import NotEpisodes
     from ui.app import launch_app
     from ui.live import LiveConfig
     from ui.replay import load_replay
 
-    data = load_replay(args.episodes, args.results, args.results_b)
+    try:
+        data = load_replay(args.episodes, args.results, args.results_b)
+    except NotEpisodes as exc:  # one episode's folder, or a folder without episodes
+        print(f"phone-r1 ui: --episodes: {exc}", file=sys.stderr)
+        return 2
     header = data.runs[0].header if data.runs else None
     live = LiveConfig(
         args.base_url,

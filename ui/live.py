@@ -32,7 +32,7 @@ class LiveConfig:
     # The checkpoint whose phone_r1.json the live call must match (default: the one the header names).
     checkpoint_meta: Path | None = None
     override_checkpoint_meta: bool = False
-    agent: str | None = None  # adapter name (agent.adapters); default: the shown run's, else phone-r1
+    agent: str | None = None  # adapter name (agent.adapters); default: the shown run's, else the default
 
     @property
     def protocol(self) -> str:
@@ -57,77 +57,68 @@ def unavailable_reason(config: LiveConfig) -> str | None:
     from agent.checkpoint import CheckpointMismatchError
 
     try:
-        live_settings(config)
+        live_spec(config)
     except CheckpointMismatchError as exc:
         return f"The shown run's settings differ from the checkpoint's: {exc}"
+    except ValueError as exc:
+        return f"The live step cannot ask this agent: {exc}"
     return None
 
 
-def live_settings(config: LiveConfig) -> tuple[str, str, Any]:
-    """(template, coordinate space, pixel budget) for the live call: the shown run's header, checked
-    against the checkpoint's `phone_r1.json` (`--checkpoint-meta`, else the checkpoint the header names)
-    like `eval run` checks its flags; raises `CheckpointMismatchError` unless overriding."""
-    from actions.coords import PixelBudget
-    from agent.checkpoint import resolve_settings
+def live_spec(config: LiveConfig) -> Any:
+    """The `AgentSpec` of the live call: the shown run's agent (or `config.agent`), with the run's
+    pixel budget and, for a run in the seed format, its template and coordinate space, checked against
+    the checkpoint's `phone_r1.json` (`--checkpoint-meta`, else the checkpoint the header names) by the
+    rule every command uses; raises `CheckpointMismatchError` unless overriding."""
+    from agent.spec import default_adapter, resolve_spec
 
     header = config.run_header or {}
-    checkpoint = config.checkpoint_meta or header.get("checkpoint")
+    default = default_adapter()
     # Another agent's run records its own grammar's template and space; only the budget is comparable.
-    seed_format = (header.get("agent") or "phone-r1") == "phone-r1"
-    meta, _ = resolve_settings(
-        checkpoint,
+    seed_run = (header.get("agent") or default) == default
+    return resolve_spec(
+        config.checkpoint_meta or header.get("checkpoint"),
         allow_override=config.override_checkpoint_meta,
-        prompt_template=header.get("template") if seed_format else None,
-        coord_space=header.get("coord_space") if seed_format else None,
+        template=header.get("template") if seed_run else None,
+        coord_space=header.get("coord_space") if seed_run else None,
         min_pixels=header.get("min_pixels"),
         max_pixels=header.get("max_pixels"),
+        adapter=config.agent or header.get("agent") or default,
+        engine="endpoint",
+        location=config.base_url,
+        model=config.model,
+        api_key_env=config.api_key_env,
     )
-    return meta.prompt_template, meta.coord_space, PixelBudget(int(meta.min_pixels), int(meta.max_pixels))
 
 
 def endpoint_agent(config: LiveConfig) -> Any:
     """A `PhoneAgent` on the configured endpoint, asked with the shown run's template, coordinate space
     and pixel budget (from its results header, checked against the checkpoint) so the live answer is
     comparable with the stored one; in the shown run's agent grammar unless `config.agent` names one."""
-    from agent import PhoneAgent
-
-    header = config.run_header or {}
-    template, coord_space, budget = live_settings(config)
-    kwargs: dict[str, Any] = {"budget": budget}
-    if config.api_key_env:
-        kwargs["api_key_env"] = config.api_key_env
-    name = config.agent or header.get("agent") or "phone-r1"
-    if name != "phone-r1":
-        from agent.adapters import make_adapter
-
-        kwargs["adapter"] = make_adapter(name, budget=budget)
-    elif (header.get("agent") or "phone-r1") == "phone-r1":
-        # The seed format's template and space come from a run that used it, not another agent's run.
-        kwargs.update(template=template, coord_space=coord_space)
-    return PhoneAgent.from_endpoint(config.base_url, config.model, **kwargs)
+    return live_spec(config).build_agent()
 
 
 AgentFactory = Callable[[LiveConfig], Any]
 
 
 def _score(action: Any, step: Step, protocol: str) -> tuple[str, str]:
-    """(verdict line, action reward) of a live answer against the step's gold, via `actions`."""
+    """(verdict line, action reward) of a live answer against the step's gold, judged as `eval run`
+    judges (`eval.record.judge`)."""
     if step.gold is None or step.screen_size is None:
         return "no gold action to compare with", "—"
     if action is None:
         return "✘ wrong — answer did not parse", "0.000"
-    from actions import action_score, match_step
+    from actions import action_score
     from actions.protocols import MissingContext
+    from eval.record import judge
 
     breakdown = action_score(action, step.gold, step.screen_size)
     try:
-        verdict = match_step(
-            action, step.gold, step.screen_size, protocol=protocol, context=step.context, step_id=step.step_id
-        )
+        verdict = judge(step, action, protocol)
     except MissingContext as err:
         return f"not judged — {err}", f"{breakdown.total:.3f}"
-    mark = "✔ correct" if verdict.correct else "✘ wrong"
-    return f"{mark} — {verdict.reason}", f"{breakdown.total:.3f}"
+    mark = "✔ correct" if verdict["correct"] else "✘ wrong"
+    return f"{mark} — {verdict['reason']}", f"{breakdown.total:.3f}"
 
 
 async def run_live(

@@ -1,4 +1,5 @@
-"""Model backends for the PhoneAgent: an OpenAI-compatible endpoint and a local transformers model.
+"""Model backends for the PhoneAgent: an OpenAI-compatible endpoint, a local transformers model, recorded
+answers (predictions) and scripted ones.
 
 Backends are imported lazily so that `import agent.backends` opens no client and loads no model.
 """
@@ -11,13 +12,22 @@ from agent.backends.base import Backend, Completion
 
 if TYPE_CHECKING:
     from agent.backends.openai_backend import OpenAIBackend
+    from agent.backends.predictions import PredictionsBackend
     from agent.backends.scripted import ScriptedBackend
     from agent.backends.transformers_backend import TransformersBackend
 
-__all__ = ["Backend", "Completion", "OpenAIBackend", "ScriptedBackend", "TransformersBackend"]
+__all__ = [
+    "Backend",
+    "Completion",
+    "OpenAIBackend",
+    "PredictionsBackend",
+    "ScriptedBackend",
+    "TransformersBackend",
+]
 
 _LAZY = {
     "OpenAIBackend": "agent.backends.openai_backend",
+    "PredictionsBackend": "agent.backends.predictions",
     "ScriptedBackend": "agent.backends.scripted",
     "TransformersBackend": "agent.backends.transformers_backend",
 }

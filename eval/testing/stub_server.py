@@ -299,6 +299,8 @@ class StubServerProcess:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from agent.spec import port_or_zero
+
     parser = argparse.ArgumentParser(
         description="scripted OpenAI-compatible chat server answering gold actions"
     )
@@ -310,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     from agent.adapters import ADAPTERS
 
     parser.add_argument("--agent", **ADAPTERS.argument("answer in this agent adapter's grammar"))
-    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--port", type=port_or_zero, default=0, help="1-65535, or 0 (default): a free port")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds slept per request")
     parser.add_argument("--error-rate", type=float, default=0.0)
     parser.add_argument("--delay-rate", type=float, default=0.0)

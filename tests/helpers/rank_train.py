@@ -77,6 +77,10 @@ def main() -> None:
     }
     report_dir.mkdir(parents=True, exist_ok=True)
     (report_dir / f"rank{rank}.json").write_text(json.dumps(report))
+    # Ends the rank as `phone-r1 train` does (training.run.main).
+    from training.distributed import end_rank
+
+    end_rank(0, accelerator=trainer.accelerator)
 
 
 if __name__ == "__main__":
