@@ -199,7 +199,7 @@ def _rescore(args: argparse.Namespace) -> int:
     try:
         names = protocol_names(args.protocol)
         results = read_results(args.results)
-        contexts = load_contexts(args.episodes) if args.episodes else {}
+        contexts = load_contexts(args.episodes, results, label=args.results) if args.episodes else {}
         table = rescore(results, names, contexts)
     except (ValueError, FileNotFoundError) as err:
         print(f"phone-r1 eval rescore: {err}", file=sys.stderr)

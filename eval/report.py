@@ -249,7 +249,7 @@ def write_report(
 
     loaded = read_results(results)
     records = list(loaded.records.values())
-    contexts = load_contexts(episodes) if episodes else {}
+    contexts = load_contexts(episodes, loaded, label=results) if episodes else {}
     metrics = compute_metrics(loaded, protocol=protocol, contexts=contexts)
     metrics["protocols"] = rescore(loaded, list(PROTOCOLS), contexts)
     history = (loaded.header or {}).get("history", "gold")

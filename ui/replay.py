@@ -112,6 +112,7 @@ def load_replay(
     not take the whole replay down; `phone-r1 data validate` lists them.
     """
     from episodes.readers import iter_steps
+    from eval.results import check_records_in, step_golds
 
     source = Path(episodes).resolve()
     if not source.exists():
@@ -124,13 +125,11 @@ def load_replay(
     for steps in grouped.values():
         steps.sort(key=lambda s: s.index)
     runs = [load_run(p, label) for p, label in ((results, "A"), (results_b, "B")) if p is not None]
+    golds = step_golds(s for steps in grouped.values() for s in steps)
     for run in runs:
-        known = {s.step_id for steps in grouped.values() for s in steps}
-        missing = [sid for sid in run.records if sid not in known]
-        if missing:
-            logger.warning(
-                "%s: %d records name steps not under %s (e.g. %s)", run.path, len(missing), root, missing[0]
-            )
+        # A run on other episodes would show its Overall table beside steps that all read "not
+        # evaluated"; refused, naming both files.
+        check_records_in(run.records.values(), golds, results=run.path, episodes=source)
     roots = serve_roots(root, [run.path for run in runs])
     logger.info("loaded %d episodes from %s and %d results files", len(grouped), root, len(runs))
     return ReplayData(root, grouped, runs, roots)
