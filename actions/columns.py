@@ -23,11 +23,20 @@ def column(kwargs: dict[str, Any], name: str, n: int, default: Any = None) -> li
     return [value] * n
 
 
-def budget_of(min_pixels: Any, max_pixels: Any) -> PixelBudget:
-    """The pixel budget of a row; a missing bound takes the processor's default."""
+# The reward column holding the processor's tile (patch × merge); 0 means the family has none.
+TILE_COLUMN = "tile"
+
+
+def budget_of(min_pixels: Any, max_pixels: Any, tile: Any = None) -> PixelBudget:
+    """The processor geometry of a row; a missing bound or tile takes Qwen2.5-VL's default.
+
+    A missing `tile` column means a dataset built before model families were recorded, all of which
+    were Qwen2.5-VL's (tile 28); `0` is a family without a tile (InternVL: `resized` is refused).
+    """
     return PixelBudget(
         int(min_pixels) if min_pixels is not None else DEFAULT_BUDGET.min_pixels,
         int(max_pixels) if max_pixels is not None else DEFAULT_BUDGET.max_pixels,
+        DEFAULT_BUDGET.tile if tile is None else (int(tile) or None),
     )
 
 

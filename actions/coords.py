@@ -1,34 +1,49 @@
 """Coordinate spaces: what the model sees versus the original screenshot pixels the gold is stored in.
 
 - `original`: pass-through.
-- `resized`: absolute pixels in the image Qwen2.5-VL's processor actually feeds the model, i.e. after
-  `smart_resize(h, w, factor=28, min_pixels, max_pixels)`.
-- `norm1000`: 0–1000 relative per axis (Qwen2-VL / Qwen3-VL grounding).
+- `resized`: absolute pixels in the image the checkpoint's processor actually feeds the model, i.e.
+  after `smart_resize(h, w, factor=tile, min_pixels, max_pixels)`, where the tile (patch × merge) is
+  the model family's own: 28 for Qwen2/2.5-VL, 32 for Qwen3-VL and Qwen3.5 (`PixelBudget.tile`, read
+  from the checkpoint through its family record, `agent.families`).
+- `norm1000`: 0–1000 relative per axis (Qwen2-VL, Qwen3-VL, Qwen3.5, InternVL grounding).
+- `norm999`: the 0–999 grid of Qwen3-VL's mobile cookbook (`x / 999 * W`).
 
-Each axis is mapped separately: rounding to multiples of 28 changes the aspect ratio slightly, so one
-scale factor for both axes would drift at the far edge of the screen.
+Each axis is mapped separately: rounding to multiples of the tile changes the aspect ratio slightly, so
+one scale factor for both axes would drift at the far edge of the screen.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 from actions.types import Action, BoxAction, Swipe
-from actions.vocab import COORD_SPACES, DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS
+from actions.vocab import COORD_SPACES, DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_TILE
 
 __all__ = ["COORD_SPACES", "PixelBudget", "model_screen_size", "to_model_space", "to_original_space"]
-NORM_RANGE = 1000
-PATCH_FACTOR = 28  # Qwen2.5-VL: 14-pixel patches merged 2×2.
+# Relative grids: the size a prompt states for each (both axes).
+GRID_SIZES = {"norm1000": 1000, "norm999": 999}
+# Qwen processors refuse images more elongated than this (transformers' smart_resize).
+MAX_ASPECT_RATIO = 200
 
 
 @dataclass(frozen=True)
 class PixelBudget:
-    """The processor's pixel budget (Qwen2.5-VL defaults), shared by training, serving and eval."""
+    """The processor's image geometry, shared by training, serving and eval.
+
+    `min_pixels`/`max_pixels` is the pixel budget; `tile` is the side the processor rounds resized
+    images to (patch size × spatial merge). The defaults are Qwen2.5-VL's; every other family's come
+    from its record (`agent.families`). `tile=None`: the family does not resize to a tile multiple
+    (InternVL cuts fixed 448-px tiles), so the `resized` space does not exist for it and is refused.
+    """
 
     min_pixels: int = DEFAULT_MIN_PIXELS
     max_pixels: int = DEFAULT_MAX_PIXELS
+    tile: int | None = DEFAULT_TILE
+    # Why `tile` is None, for the refusal (the family's own words).
+    no_tile_reason: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         if not (isinstance(self.min_pixels, int) and isinstance(self.max_pixels, int)):
@@ -40,6 +55,12 @@ class PixelBudget:
                 f"expected 0 < min_pixels <= max_pixels, found min_pixels={self.min_pixels} "
                 f"max_pixels={self.max_pixels}"
             )
+        if self.tile is not None and not (isinstance(self.tile, int) and self.tile > 0):
+            raise ValueError(f"expected a positive integer tile (patch × merge), found {self.tile!r}")
+
+    def with_tile(self, tile: int | None, reason: str = "") -> PixelBudget:
+        """The same budget for a processor rounding to `tile` (None: no `resized` space, for `reason`)."""
+        return dataclasses.replace(self, tile=tile, no_tile_reason=reason)
 
 
 DEFAULT_BUDGET = PixelBudget()
@@ -63,15 +84,50 @@ def check_screen(screen: tuple[int, int]) -> tuple[int, int]:
     return width, height
 
 
-@functools.lru_cache(maxsize=4096)
-def _resized(width: int, height: int, min_pixels: int, max_pixels: int) -> tuple[int, int]:
-    # Imported here: transformers takes seconds to import and `actions` must stay light.
-    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import smart_resize
+def smart_resize(height: int, width: int, factor: int, min_pixels: int, max_pixels: int) -> tuple[int, int]:
+    """`(height, width)` the Qwen image processors resize an image to: each side a multiple of
+    `factor`, the area within `[min_pixels, max_pixels]`, the aspect ratio kept as closely as possible.
 
-    new_height, new_width = smart_resize(
-        height, width, factor=PATCH_FACTOR, min_pixels=min_pixels, max_pixels=max_pixels
-    )
+    The same arithmetic as transformers' `smart_resize` (models/qwen2_vl/image_processing_pil_qwen2_vl.py),
+    written here because importing transformers costs about 3 s, which `eval run` would pay inside its
+    event loop at the first step (stalling every request in flight) and every light command too.
+    `tests/test_actions_coords.py` checks it against transformers' over a grid of sizes, factors and
+    budgets; Python's `round` (half to even) is kept on purpose, as transformers uses it.
+    """
+    if max(height, width) / min(height, width) > MAX_ASPECT_RATIO:
+        raise ValueError(
+            f"absolute aspect ratio must be smaller than {MAX_ASPECT_RATIO}, "
+            f"got {max(height, width) / min(height, width)}"
+        )
+    h_bar = round(height / factor) * factor
+    w_bar = round(width / factor) * factor
+    if h_bar * w_bar > max_pixels:
+        beta = math.sqrt((height * width) / max_pixels)
+        h_bar = max(factor, math.floor(height / beta / factor) * factor)
+        w_bar = max(factor, math.floor(width / beta / factor) * factor)
+    elif h_bar * w_bar < min_pixels:
+        beta = math.sqrt(min_pixels / (height * width))
+        h_bar = math.ceil(height * beta / factor) * factor
+        w_bar = math.ceil(width * beta / factor) * factor
+    return h_bar, w_bar
+
+
+@functools.lru_cache(maxsize=4096)
+def _resized(width: int, height: int, min_pixels: int, max_pixels: int, tile: int) -> tuple[int, int]:
+    new_height, new_width = smart_resize(height, width, tile, min_pixels, max_pixels)
     return int(new_width), int(new_height)
+
+
+def resized_size(screen: tuple[int, int], budget: PixelBudget | None = None) -> tuple[int, int]:
+    """`(width, height)` the processor of `budget`'s family resizes a `screen`-sized image to.
+
+    A ValueError when the family has no such size (`budget.tile` None), naming the reason."""
+    budget = budget or DEFAULT_BUDGET
+    if budget.tile is None:
+        reason = f": {budget.no_tile_reason}" if budget.no_tile_reason else ""
+        raise ValueError(f"coord_space 'resized' does not exist for this model family{reason}")
+    width, height = check_screen(screen)
+    return _resized(width, height, budget.min_pixels, budget.max_pixels, budget.tile)
 
 
 def model_screen_size(
@@ -82,10 +138,9 @@ def model_screen_size(
     width, height = check_screen(screen)
     if space == "original":
         return width, height
-    if space == "norm1000":
-        return NORM_RANGE, NORM_RANGE
-    budget = budget or DEFAULT_BUDGET
-    return _resized(width, height, budget.min_pixels, budget.max_pixels)
+    if space in GRID_SIZES:
+        return GRID_SIZES[space], GRID_SIZES[space]
+    return resized_size((width, height), budget)
 
 
 def _scales(space: str, screen: tuple[int, int], budget: PixelBudget | None) -> tuple[float, float]:

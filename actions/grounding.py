@@ -40,7 +40,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from actions.columns import budget_of, column, log_means
+from actions.columns import TILE_COLUMN, budget_of, column, log_means
 from actions.coords import PixelBudget, check_screen, check_space
 from actions.match import DISTANCE_THRESHOLD, _box, _inside, read_gold, read_prediction
 from actions.parse import completion_text
@@ -196,13 +196,11 @@ def grounding_score(
 
 @functools.lru_cache(maxsize=8192)
 def _cached_score(
-    text: str, gold: str, width: int, height: int, space: str, min_pixels: int, max_pixels: int
+    text: str, gold: str, width: int, height: int, space: str, budget: PixelBudget
 ) -> GroundingBreakdown:
     # TRL calls each reward function in turn on the same completions; a recipe that lists both Gaussian
     # rewards reads every answer once.
-    return grounding_score(
-        text, gold, (width, height), coord_space=space, budget=PixelBudget(min_pixels, max_pixels)
-    )
+    return grounding_score(text, gold, (width, height), coord_space=space, budget=budget)
 
 
 def _scores(
@@ -222,19 +220,14 @@ def _scores(
     spaces = column(kwargs, "coord_space", n, "original")
     mins = column(kwargs, "min_pixels", n)
     maxs = column(kwargs, "max_pixels", n)
+    tiles = column(kwargs, TILE_COLUMN, n)
     out: list[GroundingBreakdown] = []
     for i, completion in enumerate(completions):
         try:
-            budget = budget_of(mins[i], maxs[i])
+            budget = budget_of(mins[i], maxs[i], tiles[i])
             text = completion_text(completion)
             if text is not None and isinstance(golds[i], str):
-                key = (
-                    int(widths[i]),
-                    int(heights[i]),
-                    spaces[i] or "original",
-                    budget.min_pixels,
-                    budget.max_pixels,
-                )
+                key = (int(widths[i]), int(heights[i]), spaces[i] or "original", budget)
                 out.append(_cached_score(text, golds[i], *key))
             else:
                 out.append(

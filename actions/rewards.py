@@ -2,7 +2,8 @@
 
 Dataset columns arrive as kwargs, one value per completion (a scalar is broadcast): `gold` (wire JSON,
 original pixels), `screen_width`, `screen_height`, and optionally `coord_space`, `min_pixels`,
-`max_pixels`. Completions are strings or conversational message lists. Unknown kwargs are ignored.
+`max_pixels` and `tile` (the processor's patch × merge, for `resized`; 0 where the family has
+none). Completions are strings or conversational message lists. Unknown kwargs are ignored.
 Every result is in [0, 1]; malformed completions score 0 and never raise.
 
 When TRL passes `log_metric`, the mean of each breakdown part over the batch is logged as
@@ -16,6 +17,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from actions.columns import TILE_COLUMN
 from actions.columns import budget_of as _budget
 from actions.columns import column as _column
 from actions.columns import log_means as _log_means
@@ -67,13 +69,14 @@ def action_reward(
     spaces = _column(kwargs, "coord_space", n, "original")
     mins = _column(kwargs, "min_pixels", n)
     maxs = _column(kwargs, "max_pixels", n)
+    tiles = _column(kwargs, TILE_COLUMN, n)
 
     rewards: list[float] = []
     parts: dict[str, list[float]] = {name: [] for name in ACTION_PARTS}
     reasons: list[str] = []
     for i, completion in enumerate(completions):
         try:
-            budget = _budget(mins[i], maxs[i])
+            budget = _budget(mins[i], maxs[i], tiles[i])
             breakdown = action_score(
                 completion,
                 golds[i],

@@ -9,13 +9,16 @@ any model library. The names of the families users extend live in their registri
 from __future__ import annotations
 
 # Coordinate spaces a model may answer in (see actions/coords.py): the screenshot's own pixels, the
-# pixels of the image the processor resized it to, or 0..1000 on both axes.
-COORD_SPACES: tuple[str, ...] = ("original", "resized", "norm1000")
+# pixels of the image the processor resized it to, 0..1000 on both axes, or the 0..999 grid of
+# Qwen3-VL's mobile cookbook.
+COORD_SPACES: tuple[str, ...] = ("original", "resized", "norm1000", "norm999")
 DEFAULT_COORD_SPACE = "original"
 
-# The Qwen2.5-VL processor's default pixel budget: 56*56 up to 28*28*16384 pixels per image.
+# The Qwen2.5-VL processor's default pixel budget: 56*56 up to 28*28*16384 pixels per image, and its
+# tile (14-pixel patches merged 2x2). Other families' geometry is in their records (agent/families/).
 DEFAULT_MIN_PIXELS = 56 * 56
 DEFAULT_MAX_PIXELS = 28 * 28 * 16384
+DEFAULT_TILE = 28
 
 # The four fields of the seed's <think> JSON, in the seed's order.
 THINK_FIELDS: tuple[str, ...] = (

@@ -109,12 +109,15 @@ class PhoneAgent:
         structured_outputs: bool = False,
         extra_body: dict[str, Any] | None = None,
         adapter: Any = None,
+        chat_template_kwargs: dict[str, Any] | None = None,
+        answer_prefix: str = "",
     ) -> PhoneAgent:
         """An agent on an OpenAI-compatible endpoint (`base_url` ends in `/v1`).
 
         `resize_images` sends screenshots already resized to `budget` (same pixels the server's
         processor would produce, fewer bytes); `structured_outputs` constrains vLLM's decoding to the
-        think/answer shape. See `agent.backends.openai_backend.OpenAIBackend` for the rest.
+        think/answer shape; `chat_template_kwargs` and `answer_prefix` come from the checkpoint's
+        `phone_r1.json` (`agent.thinking`). See `agent.backends.openai_backend.OpenAIBackend` for the rest.
         """
         from agent.backends.openai_backend import OpenAIBackend
 
@@ -134,6 +137,8 @@ class PhoneAgent:
             image_budget=budget if resize_images else None,
             structured_outputs=structured_outputs,
             extra_body=extra_body,
+            chat_template_kwargs=chat_template_kwargs,
+            answer_prefix=answer_prefix,
         )
         return cls(backend, template=template, coord_space=coord_space, budget=budget, adapter=adapter)
 
@@ -141,15 +146,16 @@ class PhoneAgent:
     def from_checkpoint(
         cls, path: str | Path, *, device: str = "cpu", max_new_tokens: int = 512, **backend_kwargs: Any
     ) -> PhoneAgent:
-        """An agent on a local transformers model; template, coordinate space and budget come from
-        the checkpoint's `phone_r1.json` (without one: defaults, and the processor's saved budget), by
-        the rule every command uses (`agent.checkpoint.resolve_settings`, through `agent.spec`)."""
-        from actions.coords import PixelBudget
+        """An agent on a local transformers model; template, coordinate space, budget and the chat
+        template's switches come from the checkpoint's `phone_r1.json` (without one: defaults, the
+        family its `config.json` names and the processor's saved budget), by the rule every command
+        uses (`agent.checkpoint.resolve_settings`, through `agent.spec`)."""
         from agent.backends.transformers_backend import TransformersBackend
         from agent.checkpoint import resolve_settings
 
         meta, _ = resolve_settings(path)
-        budget = PixelBudget(int(meta.min_pixels), int(meta.max_pixels))
+        budget = meta.budget
+        backend_kwargs.setdefault("chat_template_kwargs", meta.chat_template_kwargs)
         backend = TransformersBackend(
             path, device=device, budget=budget, max_new_tokens=max_new_tokens, **backend_kwargs
         )

@@ -1,7 +1,7 @@
-"""What a checkpoint must carry besides weights: the coordinate space, pixel budget and prompt.
+"""What a checkpoint must carry besides weights: the family, coordinate space, pixel budget and prompt.
 
-`checkpoint_budget(path)` is the pixel budget a checkpoint was trained with, for serving and local
-inference.
+`checkpoint_budget(path)` is the processor geometry a checkpoint was trained with (its family's tile
+and the pixel budget), for serving and local inference.
 
 Training writes `phone_r1.json` next to every checkpoint; serving and evaluation read it, so the
 model is always asked in the space and at the resolution it was trained with.
@@ -21,6 +21,7 @@ from actions.vocab import (
     DEFAULT_MAX_PIXELS,
     DEFAULT_MIN_PIXELS,
     DEFAULT_TEMPLATE,
+    DEFAULT_TILE,
 )
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,16 @@ class CheckpointMeta:
     # context from them (`serving.vllm_command.context_length`).
     max_prompt_length: int | None = None
     max_completion_length: int | None = None
+    # The model family (`config.model_type`, `agent.families`), its processor's tile (None: no
+    # `resized` space) and its own processor class. Files written before the family record hold none
+    # of these: those checkpoints were all Qwen2.5-VL, which the defaults describe.
+    family: str = "qwen2_5_vl"
+    tile: int | None = DEFAULT_TILE
+    processor_class: str | None = None
+    # What the chat template is rendered with, and the think block its generation prompt opens
+    # (`agent.thinking`); evaluation and serving use both, so the model is asked as it was trained.
+    chat_template_kwargs: dict[str, Any] | None = None
+    answer_prefix: str = ""
 
     def __post_init__(self) -> None:
         if self.coord_space not in COORD_SPACES:
@@ -57,6 +68,14 @@ class CheckpointMeta:
                 raise ValueError(
                     f"expected one reward weight per reward {self.rewards}, found {self.reward_weights}"
                 )
+
+    @property
+    def budget(self) -> Any:
+        """The `actions.coords.PixelBudget` the checkpoint was trained with (family tile included)."""
+        from actions.coords import PixelBudget
+
+        reason = "" if self.tile is not None else f"the {self.family} processor does not resize to a tile"
+        return PixelBudget(int(self.min_pixels), int(self.max_pixels), self.tile, no_tile_reason=reason)
 
     def save(self, directory: str | Path) -> Path:
         path = Path(directory) / META_FILENAME
@@ -75,9 +94,16 @@ class CheckpointMeta:
             raise ValueError(f"{path}: unknown keys {unknown}; expected some of {sorted(known)}")
         return cls(**data)
 
+    @classmethod
+    def load_or_default(cls, directory: str | Path) -> CheckpointMeta:
+        """`phone_r1.json` of a folder, else what its `config.json` family and processor files say."""
+        path = Path(directory) / META_FILENAME
+        return cls.load(directory) if path.is_file() else default_meta(directory)
 
-def _saved_processor_budget(path: Path) -> tuple[int, int] | None:
+
+def saved_processor_budget(path: str | Path) -> tuple[int, int] | None:
     """`(min_pixels, max_pixels)` from the processor files, or None when they do not say."""
+    path = Path(path)
     for name in ("processor_config.json", "preprocessor_config.json"):
         file = path / name
         if not file.is_file():
@@ -92,20 +118,47 @@ def _saved_processor_budget(path: Path) -> tuple[int, int] | None:
     return None
 
 
+def _family_of_folder(path: Path) -> Any:
+    """The family record of a checkpoint folder without `phone_r1.json` (None without a config.json)."""
+    from agent.families import family_for
+
+    return family_for(path) if (path / "config.json").is_file() else None
+
+
 def checkpoint_budget(path: str | Path) -> Any:
     """The `PixelBudget` of a checkpoint folder: `phone_r1.json` when present, else the processor's
-    saved budget, else the Qwen2.5-VL defaults."""
+    saved budget with the tile of the family its `config.json` names, else the Qwen2.5-VL defaults."""
     from actions.coords import PixelBudget
 
     path = Path(path)
     if (path / META_FILENAME).is_file():
-        meta = CheckpointMeta.load(path)
-        return PixelBudget(meta.min_pixels, meta.max_pixels)
-    saved = _saved_processor_budget(path)
+        return CheckpointMeta.load(path).budget
+    family = _family_of_folder(path)
+    saved = saved_processor_budget(path)
     if saved is not None:
         logger.info("%s: no %s; using the processor's saved pixel budget %s", path, META_FILENAME, saved)
-        return PixelBudget(*saved)
-    return PixelBudget()
+    if family is not None:
+        return family.budget(*(saved or (None, None)))
+    return PixelBudget(*saved) if saved is not None else PixelBudget()
+
+
+def default_meta(path: str | Path) -> CheckpointMeta:
+    """What a checkpoint folder without `phone_r1.json` is taken to hold: its family's facts (from
+    `config.json`), the processor's saved budget, the default space and template."""
+    path = Path(path)
+    family = _family_of_folder(path)
+    budget = checkpoint_budget(path)
+    if family is None:
+        return CheckpointMeta(min_pixels=budget.min_pixels, max_pixels=budget.max_pixels)
+    return CheckpointMeta(
+        min_pixels=budget.min_pixels,
+        max_pixels=budget.max_pixels,
+        family=family.name,
+        tile=family.tile,
+        processor_class=family.processor_class,
+        chat_template_kwargs=dict(family.chat_template_kwargs) or None,
+        answer_prefix=family.think_prefix,
+    )
 
 
 # The settings a command line may also give; each must match the checkpoint's unless overridden.
@@ -136,8 +189,7 @@ def resolve_settings(
     if recorded:
         meta = CheckpointMeta.load(directory)
     elif directory is not None:
-        saved = checkpoint_budget(directory)  # the processor's saved budget, else the defaults
-        meta = CheckpointMeta(min_pixels=saved.min_pixels, max_pixels=saved.max_pixels)
+        meta = default_meta(directory)  # the family's facts and the processor's saved budget
     else:
         meta = CheckpointMeta()
     wanted = {name: value for name, value in given.items() if value is not None}

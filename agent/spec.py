@@ -94,10 +94,17 @@ class AgentSpec:
 
     @property
     def budget(self) -> Any:
-        """The `actions.coords.PixelBudget` (checks 0 < min_pixels <= max_pixels)."""
-        from actions.coords import PixelBudget
+        """The `actions.coords.PixelBudget` with the family's tile (checks 0 < min_pixels <= max_pixels)."""
+        return self.meta.budget
 
-        return PixelBudget(int(self.meta.min_pixels), int(self.meta.max_pixels))
+    @property
+    def thinking(self) -> dict[str, Any]:
+        """The chat template's switches and the think block its generation prompt opens, as the
+        checkpoint recorded them (`agent.thinking`); none without a checkpoint."""
+        return {
+            "chat_template_kwargs": self.meta.chat_template_kwargs,
+            "answer_prefix": self.meta.answer_prefix,
+        }
 
     @property
     def seed_format(self) -> bool:
@@ -145,6 +152,8 @@ class AgentSpec:
             fields["checkpoint"] = str(Path(self.checkpoint).resolve())
         if self.overrides:
             fields["overrides"] = self.overrides
+        if self.checkpoint is not None and self.meta.chat_template_kwargs:
+            fields["chat_template_kwargs"] = self.meta.chat_template_kwargs
         return fields
 
     # --- building --------------------------------------------------------------------------------
@@ -188,13 +197,18 @@ class AgentSpec:
                 temperature=temperature,
                 adapter=adapter,
                 **settings,
+                **self.thinking,
             )
         if self.engine == "local":
             from agent.backends.transformers_backend import TransformersBackend
 
             # The processor resizes at the resolved budget, the one the prompt states.
             backend = TransformersBackend(
-                Path(str(self.location)), device=device, budget=self.budget, max_new_tokens=max_tokens
+                Path(str(self.location)),
+                device=device,
+                budget=self.budget,
+                max_new_tokens=max_tokens,
+                **self.thinking,
             )
             return PhoneAgent(backend, adapter=adapter, **settings)
         if self.engine == "predictions":

@@ -1,4 +1,4 @@
-"""GRPO step time: phone-r1's pipeline against a bare TRL script, same tiny model, batch and lengths.
+"""GRPO step time per model family: phone-r1's pipeline against a bare TRL script, same tiny model.
 
 phone-r1's side is `training.run` as `phone-r1 train grpo` runs it (recipe parsing, the lazy dataset
 that builds prompts and opens images per batch, the `format` + `action` rewards with their breakdown
@@ -7,12 +7,16 @@ a `datasets.Dataset` holding the same prompts with the images decoded up front, 
 format reward. Both use the same model folder, processor, GRPO settings and generation length
 (completions forced to the full length so both sides generate the same number of tokens).
 
+Each model family is measured on its own tiny checkpoint (`phone-r1 train tiny --family`), in the
+`resized` space where it has one (its own tile) and in its answer grid otherwise, with the chat
+template's switches the family needs on both sides (Qwen3.5's `enable_thinking`).
+
 After one untimed warm-up run of each side, runs alternate (phone-r1, bare, phone-r1, bare, ...) so
 machine load drifts affect both; the first step of each run is warm-up and not counted. Prints the
-median step time of each side and their ratio; the last line is
-`train_step_ratio: <phone-r1 / bare>` (target: at most 1.10).
+median step time of each side and their ratio per family (`train_step_ratio[<family>]: ...`); the last
+line is `train_step_ratio: <the largest of them>` (target: at most 1.10 for every family).
 
-    python benchmarks/train_step.py [--steps 6] [--rounds 2] [--episodes data/demo/train]
+    python benchmarks/train_step.py [--family qwen3_vl ...] [--steps 6] [--rounds 2] [--episodes DIR]
 """
 
 from __future__ import annotations
@@ -73,24 +77,41 @@ def common_args(steps: int, out: Path) -> dict:
     )
 
 
-def run_phone_r1(model_dir: Path, episodes: Path, steps: int) -> list[float]:
+def geometry(family: str) -> tuple[str, dict[str, int]]:
+    """(coordinate space, pixel-budget arguments) of a family's runs: `resized` at a tiny budget of its
+    own tile where it has one; its answer grid and no budget (InternVL's fixed tiles) otherwise."""
+    from agent.families import family_of
+
+    record = family_of(family)
+    if record.tile is None:
+        return record.answer_space, {}
+    scale = (record.tile / 28) ** 2
+    return "resized", {"min_pixels": int(MIN_PIXELS * scale), "max_pixels": int(MAX_PIXELS * scale)}
+
+
+def run_phone_r1(model_dir: Path, episodes: Path, steps: int, family: str = "qwen2_5_vl") -> list[float]:
+    import yaml
+
     from training.run import build_trainer, plan
 
+    space, budget = geometry(family)
     with tempfile.TemporaryDirectory() as out:
         args = common_args(steps, Path(out))
+        recipe = yaml.safe_load((ROOT / "training/recipes/tiny/grpo.yaml").read_text())
+        recipe.pop("min_pixels")
+        recipe.pop("max_pixels")
+        recipe.update(budget, coord_space=space)
+        recipe_path = Path(out) / "recipe.yaml"
+        recipe_path.write_text(yaml.safe_dump(recipe))
         argv = [
             "--config",
-            str(ROOT / "training/recipes/tiny/grpo.yaml"),
+            str(recipe_path),
             "--model_name_or_path",
             str(model_dir),
             "--dataset_path",
             str(episodes),
             "--max_train_samples",
             "8",
-            "--min_pixels",
-            str(MIN_PIXELS),
-            "--max_pixels",
-            str(MAX_PIXELS),
             "--reward_funcs",
             "format",
             "action",
@@ -111,18 +132,26 @@ def run_phone_r1(model_dir: Path, episodes: Path, steps: int) -> list[float]:
         return timer.times[1:]
 
 
-def bare_dataset(episodes: Path):
+def bare_dataset(episodes: Path, family: str = "qwen2_5_vl"):
     """The same prompts as plain rows with images decoded up front: what a bare TRL script builds."""
     import itertools
 
     import datasets
 
+    from agent.families import family_of
     from episodes.readers import iter_steps
     from training.dataset import DatasetSpec, build_dataset
 
+    space, budget = geometry(family)
+    geometry_of = family_of(family).budget(budget.get("min_pixels"), budget.get("max_pixels"))
     lazy = build_dataset(
         itertools.islice(iter_steps(episodes), 8),
-        DatasetSpec(coord_space="resized", min_pixels=MIN_PIXELS, max_pixels=MAX_PIXELS),
+        DatasetSpec(
+            coord_space=space,
+            min_pixels=geometry_of.min_pixels,
+            max_pixels=geometry_of.max_pixels,
+            tile=geometry_of.tile,
+        ),
     )
     rows = [{"prompt": row["prompt"], "images": row["images"]} for row in lazy]
     return datasets.Dataset.from_list(rows)
@@ -135,16 +164,22 @@ def think_answer_format(completions, **kwargs):
     ]
 
 
-def run_bare(model_dir: Path, dataset, steps: int) -> list[float]:
+def run_bare(model_dir: Path, dataset, steps: int, family: str = "qwen2_5_vl") -> list[float]:
     from transformers import AutoModelForImageTextToText
     from trl import GRPOConfig, GRPOTrainer
 
+    from agent.families import family_of
     from agent.processor import load_processor
+    from training.model import vision_tower
 
+    _, budget = geometry(family)
     with tempfile.TemporaryDirectory() as out:
-        config = GRPOConfig(**common_args(steps, Path(out)))
+        config = GRPOConfig(
+            **common_args(steps, Path(out)), chat_template_kwargs=dict(family_of(family).chat_template_kwargs)
+        )
         model = AutoModelForImageTextToText.from_pretrained(model_dir, attn_implementation="sdpa")
-        for param in model.model.visual.parameters():  # the tiny recipe freezes the vision tower too
+        tower = vision_tower(model) or model.model.vision_tower
+        for param in tower.parameters():  # the tiny recipe freezes the vision tower too
             param.requires_grad_(False)
         timer = step_timer()
         trainer = GRPOTrainer(
@@ -152,7 +187,7 @@ def run_bare(model_dir: Path, dataset, steps: int) -> list[float]:
             reward_funcs=[think_answer_format],
             args=config,
             train_dataset=dataset,
-            processing_class=load_processor(model_dir, MIN_PIXELS, MAX_PIXELS),
+            processing_class=load_processor(model_dir, budget.get("min_pixels"), budget.get("max_pixels")),
             callbacks=[timer],
         )
         trainer.train()
@@ -167,36 +202,48 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating runs of each side")
     parser.add_argument("--episodes", type=Path, default=ROOT / "data/demo/train")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--family",
+        action="append",
+        help="model family to measure (repeatable; default: every registered family)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
     import torch
 
+    from agent.families import MODEL_FAMILIES, family_of
     from training.tiny_model import build_tiny_model
 
     torch.set_num_threads(args.threads)
-    with tempfile.TemporaryDirectory() as tmp:
-        model_dir = build_tiny_model(Path(tmp) / "tiny", seed=0)
-        dataset = bare_dataset(args.episodes)
-        # One untimed run of each side first: the process's first training steps pay one-off costs
-        # (allocator growth, lazy imports, thread pools) that would otherwise land on whichever runs first.
-        run_phone_r1(model_dir, args.episodes, 3)
-        run_bare(model_dir, dataset, 3)
-        phone, bare = [], []
-        for _ in range(args.rounds):
-            phone += run_phone_r1(model_dir, args.episodes, args.steps)
-            bare += run_bare(model_dir, dataset, args.steps)
-    p, b = statistics.median(phone), statistics.median(bare)
-    print(
-        f"model: tiny Qwen2.5-VL; batch {BATCH}, {GENERATIONS} generations, {COMPLETION} completion tokens, "
-        f"{args.rounds} x {args.steps - 1} timed steps per side, {args.threads} threads"
-    )
-    print(f"phone-r1 pipeline: median {p:.3f} s/step (min {min(phone):.3f}, max {max(phone):.3f})")
-    print(f"bare TRL script:   median {b:.3f} s/step (min {min(bare):.3f}, max {max(bare):.3f})")
-    print(f"per step, phone-r1: {[round(t, 3) for t in phone]}")
-    print(f"per step, bare:     {[round(t, 3) for t in bare]}")
-    print(f"ratio of the fastest steps (least disturbed by other load): {min(phone) / min(bare):.3f}")
-    print(f"train_step_ratio: {p / b:.3f}")
+    ratios = {}
+    for family in args.family or MODEL_FAMILIES.names():
+        with tempfile.TemporaryDirectory() as tmp:
+            model_dir = build_tiny_model(Path(tmp) / "tiny", seed=0, family=family)
+            dataset = bare_dataset(args.episodes, family)
+            # One untimed run of each side first: the process's first training steps pay one-off costs
+            # (allocator growth, lazy imports, thread pools) that would otherwise land on whichever runs
+            # first.
+            run_phone_r1(model_dir, args.episodes, 3, family)
+            run_bare(model_dir, dataset, 3, family)
+            phone, bare = [], []
+            for _ in range(args.rounds):
+                phone += run_phone_r1(model_dir, args.episodes, args.steps, family)
+                bare += run_bare(model_dir, dataset, args.steps, family)
+        p, b = statistics.median(phone), statistics.median(bare)
+        print(
+            f"model: tiny {family_of(family).title} ({family}); batch {BATCH}, {GENERATIONS} generations, "
+            f"{COMPLETION} completion tokens, {args.rounds} x {args.steps - 1} timed steps per side, "
+            f"{args.threads} threads"
+        )
+        print(f"phone-r1 pipeline: median {p:.3f} s/step (min {min(phone):.3f}, max {max(phone):.3f})")
+        print(f"bare TRL script:   median {b:.3f} s/step (min {min(bare):.3f}, max {max(bare):.3f})")
+        print(f"ratio of the fastest steps (least disturbed by other load): {min(phone) / min(bare):.3f}")
+        print(f"train_step_ratio[{family}]: {p / b:.3f}", flush=True)
+        ratios[family] = p / b
+    worst = max(ratios, key=ratios.get)
+    print(f"largest ratio: {worst}")
+    print(f"train_step_ratio: {ratios[worst]:.3f}")
 
 
 if __name__ == "__main__":

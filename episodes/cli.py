@@ -136,6 +136,7 @@ def _export_verl(args: argparse.Namespace) -> int:
         coord_space=spec.coord_space,
         min_pixels=spec.meta.min_pixels,
         max_pixels=spec.meta.max_pixels,
+        tile=spec.meta.tile or 0,
         embed_images=not args.image_paths,
         image_root=args.image_root,
         progress=True,

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from episodes.images import ImageSizes
-from episodes.readers import list_episodes
+from episodes.readers import require_episodes
 from episodes.records import STEP_FILE_RE, Problem, StepRecord, read_record, screen_names
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ def convert(
     half-written dataset. `rejects` defaults to `<output>.rejects.jsonl` when `skip_invalid` is set.
     """
     root, output = Path(root), Path(output)
-    episodes = [e for e in list_episodes(root) if e.name.isdigit()]
+    episodes = [root / n for n in require_episodes(root) if n.isdigit()]
     skipped = sorted(
         {e.name for e in os.scandir(root) if e.is_dir() and not e.name.startswith(".")}
         - {e.name for e in episodes}

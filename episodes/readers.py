@@ -3,7 +3,8 @@
 Two layouts are understood (see `episodes.records`): a raw episode folder
 `ROOT/<episode_id>/step_<n>.json`, and the seed's converted JSONL; one `step_<n>.json` given on its own
 is read as that one step. A path that is none of these (missing, one episode's folder instead of the
-root, a folder without episodes) is refused, saying what was expected (`layout`).
+root, a folder without episodes) is refused by every reader, saying what was expected (`layout`,
+`require_episodes`); listing the episode folders of an empty folder gives none.
 
 Episodes are ordered as the seed's conversion script orders them: folders whose names are all digits
 come first, by numeric value; other folders follow, sorted by name, with a logged warning because the
@@ -71,15 +72,6 @@ def episode_names(root: str | os.PathLike[str]) -> list[str]:
     if layout(root) != FOLDER:
         raise NotEpisodes(f"{root}: expected a folder of episodes ({ROOT_SHAPE}), found a file")
     names = [e.name for e in os.scandir(root) if e.is_dir() and not e.name.startswith(".")]
-    if not names:
-        # An episode's own folder, or an empty one, would otherwise read as zero steps without a word.
-        if any(STEP_FILE_RE.match(e.name) for e in os.scandir(root)):
-            found = (
-                f"an episode folder (its step files); pass the folder holding it, {root.absolute().parent}"
-            )
-        else:
-            found = "no episode folders"
-        raise NotEpisodes(f"{root}: expected a folder of episodes ({ROOT_SHAPE}), found {found}")
     names.sort(key=episode_sort_key)
     odd = [n for n in names if not n.isdigit()]
     if odd:
@@ -90,6 +82,22 @@ def episode_names(root: str | os.PathLike[str]) -> list[str]:
             len(odd),
             ", ".join(odd[:5]) + (", ..." if len(odd) > 5 else ""),
         )
+    return names
+
+
+def require_episodes(root: str | os.PathLike[str]) -> list[str]:
+    """`episode_names(root)`, refusing a folder that holds none: read as zero steps, one episode's own
+    folder or an empty folder would pass without a word (`NotEpisodes` names what was expected)."""
+    root = Path(root)
+    names = episode_names(root)
+    if not names:
+        if any(STEP_FILE_RE.match(e.name) for e in os.scandir(root)):
+            found = (
+                f"an episode folder (its step files); pass the folder holding it, {root.absolute().parent}"
+            )
+        else:
+            found = "no episode folders"
+        raise NotEpisodes(f"{root}: expected a folder of episodes ({ROOT_SHAPE}), found {found}")
     return names
 
 
@@ -156,7 +164,7 @@ def iter_step_records(
             root, Path(image_root) if image_root is not None else root.parent, sizes
         )
         return
-    for name in episode_names(root):
+    for name in require_episodes(root):
         sizes.reset()  # episodes do not share screenshots
         for n, path in list_step_files(root / name, strict=strict):
             yield read_record(path, episode_id=name, index=n, sizes=sizes)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from episodes.images import ImageSizes
-from episodes.readers import JSONL, STEP_FILE, iter_jsonl_records, jsonl_lines, layout, list_episodes
+from episodes.readers import JSONL, STEP_FILE, iter_jsonl_records, jsonl_lines, layout, require_episodes
 from episodes.records import ERROR, STEP_FILE_RE, WARNING, Problem, StepRecord, read_record
 
 log = logging.getLogger(__name__)
@@ -160,7 +160,7 @@ def validate(
     if kind == JSONL:
         return _validate_jsonl(root, Path(image_root) if image_root else root.parent, sizes, progress)
     report = Report()
-    episodes = list_episodes(root)
+    episodes = [root / name for name in require_episodes(root)]
     for name in (e.name for e in episodes if not e.name.isdigit()):
         message = "episode folder name is not a number; the seed's conversion script skips it"
         report.problems.append(Problem(str(root / name), None, "non_numeric_episode", message, WARNING))

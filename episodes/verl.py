@@ -81,6 +81,7 @@ def _schema(embed_images: bool):
                         pa.field("coord_space", pa.string()),
                         pa.field("min_pixels", pa.int64()),
                         pa.field("max_pixels", pa.int64()),
+                        pa.field("tile", pa.int64()),
                         pa.field("source", pa.string()),
                     ]
                 ),
@@ -148,6 +149,8 @@ def verl_row(
             "screen_height": int(height),
             "coord_space": coord_space,
             **extra_budget,
+            # The processor's tile (its family's patch x merge; 0: none), for mapping `resized` back.
+            "tile": int(budget.tile or 0),
             "source": step.source,
         },
     }
@@ -163,6 +166,7 @@ def export_verl(
     coord_space: str = "original",
     min_pixels: int | None = None,
     max_pixels: int | None = None,
+    tile: int | None = None,
     embed_images: bool = True,
     image_root: str | os.PathLike[str] | None = None,
     progress: bool = False,
@@ -170,7 +174,8 @@ def export_verl(
     """Write `<output>/<split>.parquet` and `<output>/reward.py` for a raw folder or converted JSONL.
 
     Steps are read strictly: a bad record stops the export with its file and line (run
-    `phone-r1 data validate` first, or convert with `--skip-invalid`).
+    `phone-r1 data validate` first, or convert with `--skip-invalid`). `tile` is the processor's
+    tile of the checkpoint's family (default Qwen2.5-VL's 28; 0 for a family without one).
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -180,7 +185,11 @@ def export_verl(
 
     check_space(coord_space)
     defaults = PixelBudget()
-    budget = PixelBudget(min_pixels or defaults.min_pixels, max_pixels or defaults.max_pixels)
+    budget = PixelBudget(
+        min_pixels or defaults.min_pixels,
+        max_pixels or defaults.max_pixels,
+        defaults.tile if tile is None else (tile or None),
+    )
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
     parquet = out / f"{split}.parquet"

@@ -30,9 +30,11 @@ def _score_parts(solution_str: Any, ground_truth: Any, extra_info: dict[str, Any
             f"found {sorted(extra)}"
         ) from None
     defaults = PixelBudget()
+    tile = extra.get("tile")  # absent from exports written before model families: Qwen2.5-VL's
     budget = PixelBudget(
         int(extra.get("min_pixels") or defaults.min_pixels),
         int(extra.get("max_pixels") or defaults.max_pixels),
+        defaults.tile if tile is None else (int(tile) or None),
     )
     action = action_score(
         solution_str, ground_truth, screen, coord_space=extra.get("coord_space") or "original", budget=budget

@@ -63,6 +63,7 @@ class RewardMix:
             "coord_space": [coord_space],
             "min_pixels": [int(budget.min_pixels)],
             "max_pixels": [int(budget.max_pixels)],
+            "tile": [int(budget.tile or 0)],
         }
         scores = [float(func([raw], **columns)[0]) for func in self.funcs]
         return sum(w * s for w, s in zip(self.weights, scores, strict=True)) / sum(self.weights)

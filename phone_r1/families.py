@@ -1,4 +1,4 @@
-"""Every family users extend, listed once: rewards, match protocols, agent adapters, dataset importers.
+"""Every family users extend, listed once: rewards, protocols, agent adapters, importers, model families.
 
 `FAMILIES` is itself an `actions.registry.Registry`: family name -> the `module:attr` of that family's
 registry, with a one-line summary of where it is used. `phone-r1 --help`, the family contract test
@@ -28,6 +28,10 @@ FAMILIES: Registry[Registry[Any]] = Registry(
         ),
         "adapter": ("agent.adapters:ADAPTERS", "agent adapters, eval run --agent and ui --agent"),
         "importer": ("episodes.importers:IMPORTERS", "dataset importers, data import FORMAT"),
+        "model": (
+            "agent.families:MODEL_FAMILIES",
+            "model families by config.model_type, train tiny --family, phone_r1.json's family",
+        ),
     },
     example="my_pkg.registry:THINGS",
     check=_is_registry,

@@ -225,8 +225,37 @@ def _max_model_len(args: argparse.Namespace, meta: Any, meta_dir: Path, notes: l
     return args.max_model_len
 
 
+def _vllm_family_settings(
+    args: argparse.Namespace, meta: Any, notes: list[str]
+) -> tuple[tuple[int | None, int | None], dict[str, Any] | None]:
+    """The family's part of the vLLM command: the pixel budget for its processor (none for a family
+    without one) and the chat-template switches the checkpoint was trained with."""
+    from agent.families import family_of
+
+    family = family_of(meta.family)
+    notes.append(f"family: {family.name} ({family.title})")
+    if family.has_pixel_budget:
+        budget: tuple[int | None, int | None] = (meta.min_pixels, meta.max_pixels)
+    elif args.min_pixels is not None or args.max_pixels is not None:
+        raise ValueError(
+            f"--min-pixels/--max-pixels: the {family.title} processor has no pixel budget "
+            f"({family.image_note or family.no_resized_reason}); drop them"
+        )
+    else:
+        budget = (None, None)
+    kwargs = dict(meta.chat_template_kwargs or {}) or None
+    if kwargs:
+        notes.append(
+            f"--default-chat-template-kwargs: {kwargs}, as in training; no reasoning parser, so the "
+            "whole answer comes back in `content` (clients put back phone_r1.json's answer_prefix "
+            f"{meta.answer_prefix!r})"
+        )
+    return budget, kwargs
+
+
 def _plan(args: argparse.Namespace) -> dict[str, Any]:
     """The command, environment, health URL, banner and any merge to do first (nothing is run here)."""
+    import json
     import os
 
     from agent.spec import resolve_spec
@@ -264,10 +293,11 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
         logger.warning("%s", assumed)
         notes.append(f"warning: {assumed}")
     notes.extend(spec.override_notes())
-    budget = spec.budget  # checks 0 < min_pixels <= max_pixels
+    budget = spec.budget  # checks 0 < min_pixels <= max_pixels; carries the family's tile
     min_pixels, max_pixels = budget.min_pixels, budget.max_pixels
     env = dict(os.environ)
     if engine == "vllm":
+        vllm_budget, template_kwargs = _vllm_family_settings(args, meta, notes)
         options = ServeOptions(
             host=args.host,
             port=args.port,
@@ -275,8 +305,9 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
             tensor_parallel_size=args.tp,
             data_parallel_size=args.dp,
             max_model_len=_max_model_len(args, meta, meta_dir, notes),
-            min_pixels=min_pixels,
-            max_pixels=max_pixels,
+            min_pixels=vllm_budget[0],
+            max_pixels=vllm_budget[1],
+            chat_template_kwargs=template_kwargs,
             enable_lora=args.enable_lora,
             lora_modules=tuple(args.lora_modules),
             base_model=args.base_model,
@@ -324,6 +355,9 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
             "--dtype",
             args.dtype or "auto",
         ]
+        if meta.chat_template_kwargs:
+            # The template's switches the checkpoint was trained with (Qwen3.5: enable_thinking).
+            cmd += ["--chat-template-kwargs", json.dumps(meta.chat_template_kwargs, sort_keys=True)]
     client_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
     base_url = f"http://{client_host}:{args.port}/v1"
     text = banner(
@@ -336,6 +370,9 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
         min_pixels=min_pixels,
         max_pixels=max_pixels,
         api_key_env=args.api_key_env,
+        tile=meta.tile,
+        chat_template_kwargs=meta.chat_template_kwargs,
+        answer_prefix=meta.answer_prefix,
     )
     return {
         "cmd": cmd,

@@ -17,9 +17,18 @@ def banner(
     min_pixels: int,
     max_pixels: int,
     api_key_env: str | None,
+    tile: int | None = 28,
+    chat_template_kwargs: dict | None = None,
+    answer_prefix: str = "",
 ) -> str:
-    """The ready message with a Python snippet and an eval command, both ready to paste."""
+    """The ready message with a Python snippet and an eval command, both ready to paste.
+
+    `tile`, `chat_template_kwargs` and `answer_prefix` are the checkpoint family's (`phone_r1.json`):
+    the snippet asks the model in its resized size and template, and reads back its whole answer."""
     key_arg = f", api_key_env={api_key_env!r}" if api_key_env else ""
+    thinking = ""
+    if chat_template_kwargs or answer_prefix:
+        thinking = f"\n    chat_template_kwargs={chat_template_kwargs!r}, answer_prefix={answer_prefix!r},"
     key_flag = f" --api-key-env {api_key_env}" if api_key_env else ""
     python = f"""\
 from actions.coords import PixelBudget
@@ -28,7 +37,8 @@ from episodes.readers import read_steps
 
 agent = PhoneAgent.from_endpoint(
     {base_url!r}, {model!r}{key_arg},
-    template={template!r}, coord_space={coord_space!r}, budget=PixelBudget({min_pixels}, {max_pixels}),
+    template={template!r}, coord_space={coord_space!r},
+    budget=PixelBudget({min_pixels}, {max_pixels}, tile={tile!r}),{thinking}
 )
 result = agent.step(read_steps("EPISODES")[0])
 print(result.action.to_json() if result.action else result.problems, result.usage)"""

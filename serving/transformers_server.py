@@ -4,16 +4,23 @@
 
 `transformers serve` loads processors through `AutoProcessor` inside its own process; on machines
 without torchvision that silently yields a tokenizer and every image is dropped. So this entry runs
-transformers' own CLI in-process after three adjustments, applied here (never at import):
+transformers' own CLI in-process after four adjustments, applied here (never at import):
 
 1. `agent.processor.register_processor()`, so `AutoProcessor` builds an image-capable processor;
 2. the pinned checkpoint's processor is loaded with `agent.processor.load_processor` and the
    checkpoint's pixel budget, as vLLM's `--mm-processor-kwargs` does;
 3. requests naming `--served-model-name` are routed to the pinned checkpoint (transformers serve only
-   accepts the exact path it was started with).
+   accepts the exact path it was started with);
+4. the pinned checkpoint's answers come back as generated, in `content`: transformers serve splits a
+   Qwen model's `<think>` block into `reasoning_content` and strips the white space around it and any
+   text before it, which loses what phone-r1 scores (the whole think + answer; with Qwen3.5's template
+   the server returned an empty `content`). The client puts back what the template opened
+   (`agent.thinking`), as it does for in-process generation, so both give the same text.
 
-Adjustments 2 and 3 wrap `ModelManager._load_processor` and `server.build_server`; they can go once
-`transformers serve` takes processor kwargs and a served name of its own.
+The chat template's switches (`--chat-template-kwargs`, Qwen3.5's `enable_thinking`) are passed to
+`transformers serve` as its own flag. Adjustments 2 to 4 wrap `ModelManager._load_processor`,
+`server.build_server` and `utils.get_response_template`; they can go once `transformers serve` takes
+processor kwargs, a served name and a switch for reasoning parsing of its own.
 """
 
 from __future__ import annotations
@@ -79,7 +86,7 @@ def pin_checkpoint(
     checkpoint: Path, served_name: str, min_pixels: int | None, max_pixels: int | None
 ) -> None:
     """Apply the adjustments of the module docstring to this process's transformers serve."""
-    from transformers.cli.serving import model_manager, server
+    from transformers.cli.serving import model_manager, server, utils
 
     from agent.processor import load_processor, register_processor
 
@@ -103,6 +110,25 @@ def pin_checkpoint(
 
     server.build_server = build_server
 
+    original_response_template = utils.get_response_template
+    pinned_tokenizers: set[int] = set()
+
+    def get_response_template(processor: Any, model: Any) -> Any:
+        if id(getattr(processor, "tokenizer", processor)) in pinned_tokenizers:
+            return None  # no parsing: the answer is returned as generated
+        return original_response_template(processor, model)
+
+    utils.get_response_template = get_response_template
+
+    def _pinned_processor(self: Any, model_id_and_revision: str, gguf_file: str | None = None) -> Any:
+        processor = _load_processor(self, model_id_and_revision, gguf_file=gguf_file)
+        model_id = model_id_and_revision.rsplit("@", 1)[0]
+        if gguf_file is None and Path(model_id).resolve() == checkpoint:
+            pinned_tokenizers.add(id(getattr(processor, "tokenizer", processor)))
+        return processor
+
+    model_manager.ModelManager._load_processor = _pinned_processor
+
 
 def build_parser() -> argparse.ArgumentParser:
     from agent.spec import port_number
@@ -119,6 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--dtype", default="auto")
     parser.add_argument("--log-level", default="warning")
+    parser.add_argument(
+        "--chat-template-kwargs",
+        help="JSON object of chat-template switches the checkpoint was trained with (phone_r1.json)",
+    )
     return parser
 
 
@@ -142,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             args.dtype,
             "--log-level",
             args.log_level,
+            *(["--chat-template-kwargs", args.chat_template_kwargs] if args.chat_template_kwargs else []),
         ]
     )
 

@@ -1,7 +1,8 @@
 """The `vllm serve` command line for a checkpoint, with the flags a phone-r1 checkpoint needs.
 
 Two screenshots per prompt, the checkpoint's pixel budget for the processor (so the server resizes
-images exactly as training did), prefix caching for the shared system prompt, vLLM's own sampling
+images exactly as training did; none for a family without one), the chat-template switches training
+used (Qwen3.5's `enable_thinking`), prefix caching for the shared system prompt, vLLM's own sampling
 defaults instead of the checkpoint's `generation_config.json`, and LoRA adapters either served as a
 module on their base model or merged first (`serving.merge`).
 """
@@ -46,6 +47,8 @@ class ServeOptions:
     lora_modules: tuple[str, ...] = ()
     base_model: str | None = None
     max_lora_rank: int | None = None
+    # The chat template's switches (Qwen3.5: enable_thinking), as vLLM's default for every request.
+    chat_template_kwargs: dict[str, Any] | None = None
     gpu_memory_utilization: float | None = None
     dtype: str | None = None
     extra_args: tuple[str, ...] = field(default_factory=tuple)
@@ -136,6 +139,11 @@ def build_vllm_command(checkpoint: str | Path, options: ServeOptions, *, vllm: s
         mm_kwargs["max_pixels"] = int(options.max_pixels)
     if mm_kwargs:
         cmd += ["--mm-processor-kwargs", json.dumps(mm_kwargs)]
+    if options.chat_template_kwargs:
+        # No --reasoning-parser: it would move the think block into `reasoning_content` and strip the
+        # white space around it; without one the answer comes back as generated, and clients put back
+        # what the template opened (`agent.thinking`), which gives exactly the text training scored.
+        cmd += ["--default-chat-template-kwargs", json.dumps(options.chat_template_kwargs, sort_keys=True)]
     if options.max_model_len is not None:
         cmd += ["--max-model-len", str(options.max_model_len)]
     if options.dtype is not None:

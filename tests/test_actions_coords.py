@@ -24,8 +24,58 @@ spaces = st.sampled_from(COORD_SPACES)
 
 
 def test_defaults_are_qwen25_vl():
-    assert PixelBudget() == PixelBudget(min_pixels=3136, max_pixels=12845056)
-    assert COORD_SPACES == ("original", "resized", "norm1000")
+    assert PixelBudget() == PixelBudget(min_pixels=3136, max_pixels=12845056, tile=28)
+    assert COORD_SPACES == ("original", "resized", "norm1000", "norm999")
+
+
+@pytest.mark.parametrize("factor", [14, 16, 28, 32])
+def test_own_smart_resize_is_transformers(factor):
+    """Our arithmetic (no transformers import) against transformers' own, over sizes and budgets."""
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import smart_resize as theirs
+
+    from actions.coords import smart_resize as ours
+
+    sides = [1, 13, 28, 31, 32, 56, 100, 224, 540, 720, 1080, 1170, 1440, 2400, 2532, 3120, 3200, 4000]
+    budgets = [(56 * 56, 28 * 28 * 16384), (3136, 1003520), (256 * 256, 32 * 32 * 16384), (4096, 65536)]
+    budgets += [(factor * factor * 4, factor * factor * 64), (3136, 3136), (1, 10**9)]
+    for low, high in budgets:
+        for height in sides:
+            for width in sides:
+                if max(height, width) / min(height, width) > 200:
+                    with pytest.raises(ValueError, match="aspect ratio"):
+                        ours(height, width, factor, low, high)
+                    continue
+                assert ours(height, width, factor, low, high) == theirs(
+                    height, width, factor=factor, min_pixels=low, max_pixels=high
+                ), (height, width, factor, low, high)
+
+
+def test_resized_uses_the_budget_tile():
+    # Qwen3-VL's tile is 32: at the 3B recipe's budget a 1080x2400 screen becomes 672x1472, not the
+    # 28-px answer 672x1484 (what the prompt stated before the family record).
+    qwen3 = PixelBudget(3136, 1003520, tile=32)
+    assert model_screen_size("resized", (1080, 2400), PixelBudget(3136, 1003520)) == (672, 1484)
+    assert model_screen_size("resized", (1080, 2400), qwen3) == (672, 1472)
+    assert point_to_model((1080, 2400), "resized", (1080, 2400), qwen3) == (672, 1472)
+
+
+def test_resized_without_a_tile_is_refused_with_the_reason():
+    budget = PixelBudget(3136, 1003520, tile=None, no_tile_reason="fixed 448-px tiles")
+    with pytest.raises(ValueError, match="'resized' does not exist.*fixed 448-px tiles"):
+        model_screen_size("resized", (1080, 2400), budget)
+    assert model_screen_size("norm1000", (1080, 2400), budget) == (1000, 1000)
+    with pytest.raises(ValueError, match="tile"):
+        PixelBudget(3136, 1003520, tile=0)
+
+
+def test_importing_actions_coords_imports_no_transformers():
+    import subprocess
+    import sys
+
+    code = "import sys, actions.coords as c; c.model_screen_size('resized', (1080, 2400)); "
+    code += "print('transformers' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_model_screen_sizes():
@@ -34,6 +84,7 @@ def test_model_screen_sizes():
     screen = (1080, 2400)
     assert model_screen_size("original", screen) == (1080, 2400)
     assert model_screen_size("norm1000", screen) == (1000, 1000)
+    assert model_screen_size("norm999", screen) == (999, 999)
     assert model_screen_size("resized", screen) == (1092, 2408)  # smart_resize rounds each side to 28
     small = PixelBudget(3136, 1003520)
     h, w = smart_resize(2400, 1080, factor=28, min_pixels=3136, max_pixels=1003520)

@@ -7,7 +7,7 @@ import pytest
 from agent.checkpoint import CheckpointMeta, CheckpointMismatchError, resolve_settings
 from phone_r1.cli import main
 from serving.vllm_command import context_length
-from tests.helpers.tiny import tiny_model_dir, write_episodes
+from tests.helpers.tiny import FAMILY_NAMES, tiny_model_dir, write_episodes
 from training.context_length import image_tokens, measure_lengths, stored_rows
 from training.dataset import DatasetSpec, load_steps_dataset
 
@@ -76,23 +76,65 @@ def test_serve_warns_which_defaults_it_assumes_without_phone_r1_json(capsys):
     assert "records no prompt/completion lengths" in out and "--max-model-len" not in out.split("\n")[-2]
 
 
-def test_measured_prompt_length_equals_the_processors_token_count(tmp_path):
+@pytest.fixture(scope="module")
+def mixed_screens(tmp_path_factory):
+    """Two episodes on different screen sizes, first steps with one screenshot, later ones with two."""
+    root = tmp_path_factory.mktemp("eps")
+    write_episodes(root / "a", n_episodes=1, steps=2, single_first=True)
+    write_episodes(root / "b", n_episodes=1, steps=2, size=(720, 1560))
+    return root
+
+
+@pytest.mark.parametrize("name", FAMILY_NAMES)
+def test_measured_lengths_equal_the_processors_token_count(name, mixed_screens):
+    """The recorded prompt length is what the family's own processor makes of the longest prompt, and the
+    recorded SFT completion length what TRL's SFT collator trains on (less the template's newline after
+    the end-of-turn token, which generation never produces)."""
+    from trl.trainer.sft_trainer import DataCollatorForVisionLanguageModeling
+
+    from agent.families import family_of
     from agent.processor import load_processor
 
-    root = write_episodes(tmp_path / "eps", n_episodes=1, steps=2, single_first=True)
-    spec = DatasetSpec(
-        template="zh", coord_space="resized", min_pixels=3136, max_pixels=12544, with_target=True
-    )
-    dataset = load_steps_dataset(root, spec)
+    family = family_of(name)
+    budget = family.budget(*((3136, 12544) if family.tile == 28 else (4096, 16384)))
+    space = "resized" if family.tile else "norm1000"
+    kwargs = dict(family.chat_template_kwargs)
+    processor = load_processor(tiny_model_dir(family=name), budget.min_pixels, budget.max_pixels)
+    lengths, targets = [], []
+    for root in (mixed_screens / "a", mixed_screens / "b"):
+        spec = DatasetSpec(
+            template="zh",
+            coord_space=space,
+            min_pixels=budget.min_pixels,
+            max_pixels=budget.max_pixels,
+            tile=budget.tile,
+            with_target=True,
+            chat_template_kwargs=kwargs,
+        )
+        dataset = load_steps_dataset(root, spec)
+        lengths.append(measure_lengths(stored_rows(dataset), processor, kwargs))
+        collator = DataCollatorForVisionLanguageModeling(processor, completion_only_loss=True)
+        for row in dataset:
+            text = processor.apply_chat_template(
+                row["prompt"], tokenize=False, add_generation_prompt=True, **kwargs
+            )
+            batch = processor(text=[text], images=row["images"], return_tensors="pt")
+            trained = collator([dict(row)])  # the collator TRL's SFTTrainer uses for images
+            targets.append((batch["input_ids"].shape[1], int((trained["labels"] != -100).sum()) - 1))
+    prompt = max(p for p, _ in lengths)
+    target = max(t for _, t in lengths)
+    assert prompt == max(p for p, _ in targets)
+    assert len({p for p, _ in targets}) > 1  # one- and two-screen prompts, two screen sizes
+    assert target == max(t for _, t in targets)
+
+
+def test_image_tokens_are_the_processors_count():
+    from agent.processor import load_processor
+
     processor = load_processor(tiny_model_dir(), 3136, 12544)
-    prompt, target = measure_lengths(stored_rows(dataset), processor)
-    real = []
-    for row in dataset:
-        text = processor.apply_chat_template(row["prompt"], tokenize=False, add_generation_prompt=True)
-        real.append(processor(text=[text], images=row["images"], return_tensors="pt")["input_ids"].shape[1])
-    assert prompt == max(real) and min(real) < max(real)  # one- and two-screen prompts
-    assert image_tokens(540, 1200, 3136, 12544) == 10  # resized to 56x140 under 12544 pixels: 2 x 5 tokens
-    assert target is not None and target > 10
+    assert image_tokens(processor, 540, 1200) == 10  # resized to 56x140 under 12544 pixels: 2 x 5 tokens
+    qwen3 = load_processor(tiny_model_dir(family="qwen3_vl"), 4096, 16384)
+    assert image_tokens(qwen3, 540, 1200) == 10  # 64x160 under 16384 pixels with 32-px tiles: 2 x 5
 
 
 def _predictions(tmp_path):
@@ -156,3 +198,30 @@ def test_report_flags_a_header_that_differs_from_the_checkpoint_it_names(tmp_pat
     assert "max_pixels: the results header has 12544 but" in err and "not made with the checkpoint's" in err
     metrics = json.loads((tmp_path / "changed" / "metrics.json").read_text())
     assert len(metrics["checkpoint_warnings"]) == 1
+
+
+def test_a_phone_r1_json_written_before_model_families_reads_as_qwen2_5_vl(tmp_path):
+    import json
+
+    from actions.coords import PixelBudget
+
+    old = {
+        "coord_space": "resized",
+        "min_pixels": 3136,
+        "max_pixels": 12544,
+        "prompt_template": "zh",
+        "base_model": "Qwen/Qwen2.5-VL-3B-Instruct",
+        "rewards": ["format", "action"],
+        "reward_weights": None,
+        "max_prompt_length": 900,
+        "max_completion_length": 100,
+    }
+    (tmp_path / "phone_r1.json").write_text(json.dumps(old))
+    meta = CheckpointMeta.load(tmp_path)
+    assert (meta.family, meta.tile, meta.chat_template_kwargs, meta.answer_prefix) == (
+        "qwen2_5_vl",
+        28,
+        None,
+        "",
+    )
+    assert meta.budget == PixelBudget(3136, 12544, 28)

@@ -180,3 +180,21 @@ def test_a_single_step_file_is_read_as_a_step_file(tmp_path: Path, capsys) -> No
     rewrite_step(step, lambda r: r["output"].update(action_type="fly"))
     assert main(["data", "validate", str(step)]) == 2
     assert "[unknown_action_type]" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["data", "convert", "{folder}", "-o", "{tmp}/o.jsonl"],
+        ["data", "export-verl", "{folder}", "-o", "{tmp}/verl"],
+        ["eval", "run", "--episodes", "{folder}", "--predictions", "{tmp}/p.jsonl", "-o", "{tmp}/r.jsonl"],
+    ],
+    ids=["convert", "export-verl", "eval-run"],
+)
+def test_every_reader_refuses_an_episode_folder_in_one_line(argv: list[str], tmp_path: Path, capsys) -> None:
+    root = make_raw_folder(tmp_path / "raw", {"7": 2})
+    (tmp_path / "p.jsonl").write_text("", encoding="utf-8")
+    args = [a.format(folder=root / "7", tmp=tmp_path) for a in argv]
+    assert main([*args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "found an episode folder" in err, err

@@ -172,6 +172,20 @@ def test_live_seed_format_does_not_take_another_agents_space():
     assert agent.adapter.name == "phone-r1" and agent.coord_space == "original"
 
 
+def test_norm999_answers_are_scored_without_reward_errors(episodes, steps, tmp_path, caplog):
+    """`--agent qwen3-vl` answers on the 0-999 grid; the partial reward maps that grid back like any other
+    space instead of logging a bad-column error on every step."""
+    adapter = make_adapter("qwen3-vl")
+    out = tmp_path / "results.jsonl"
+    with StubServer(adapter_gold_replies(steps, adapter)) as server:
+        with caplog.at_level("ERROR"):
+            rc = run(episodes, out, ["--base-url", server.base_url, "--model", "stub"], "--agent", "qwen3-vl")
+    assert rc == 0
+    assert [r for r in caplog.records if r.name.startswith("actions")] == []
+    records = read_results(out).records.values()
+    assert all(r["reward"] is not None for r in records)
+
+
 def test_gold_key_presses_an_agent_cannot_say_are_counted_wrong(tmp_path):
     """Home and enter steps stay in the denominator; a seed-format agent cannot say them, AgentCPM-GUI can."""
     from tests.helpers.eval import wire, write_episodes

@@ -184,3 +184,49 @@ def test_auto_engine_without_vllm_is_transformers(full, capsys, monkeypatch):
     )
     assert main(["serve", str(full), "--dry-run"]) == 0
     assert "engine: transformers" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["qwen2_5_vl", "qwen3_vl", "qwen3_5", "qwen3_5_moe", "internvl"])
+def test_cli_vllm_command_follows_the_checkpoint_family(name, tmp_path, capsys):
+    """Pixel budget only for families with one, the chat-template switches training used, no reasoning
+    parser (the answer comes back whole), and the context from the recorded lengths."""
+    from agent.families import family_of
+    from serving.vllm_command import context_length
+
+    family = family_of(name)
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"model_type": name}))
+    budget = family.budget()
+    CheckpointMeta(
+        coord_space=family.answer_space,
+        min_pixels=budget.min_pixels,
+        max_pixels=budget.max_pixels,
+        family=name,
+        tile=family.tile,
+        chat_template_kwargs=dict(family.chat_template_kwargs) or None,
+        answer_prefix=family.think_prefix,
+        max_prompt_length=3203,
+        max_completion_length=512,
+    ).save(folder)
+    assert main(["serve", str(folder), "--engine", "vllm", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    cmd = shlex.split(out.splitlines()[-1])
+    assert f"family: {name}" in out
+    assert _flag(cmd, "--max-model-len") == [str(context_length(3203, 512))]
+    assert "--reasoning-parser" not in cmd
+    if family.has_pixel_budget:
+        assert json.loads(_flag(cmd, "--mm-processor-kwargs")[0]) == {
+            "min_pixels": budget.min_pixels,
+            "max_pixels": budget.max_pixels,
+        }
+    else:
+        assert "--mm-processor-kwargs" not in cmd
+        argv = ["serve", str(folder), "--engine", "vllm", "--dry-run", "--max-pixels", "1003520"]
+        assert main([*argv, "--override-checkpoint-meta"]) == 2
+        assert "has no pixel budget" in capsys.readouterr().err
+    if family.chat_template_kwargs:
+        assert json.loads(_flag(cmd, "--default-chat-template-kwargs")[0]) == {"enable_thinking": True}
+        assert "no reasoning parser" in out
+    else:
+        assert "--default-chat-template-kwargs" not in cmd

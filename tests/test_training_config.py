@@ -160,6 +160,8 @@ def test_a_dotted_path_reward_runs_through_the_recipe(toy):
     assert funcs[1] is short_answer_reward and funcs[1](["short", "x" * 300]) == [1.0, 0.0]
     meta = checkpoint_meta(p)
     assert meta.rewards == ["format", path] and meta.reward_weights == [0.5, 2.0]
+    # The tiny recipe builds a Qwen2.5-VL: its family and tile are recorded with the budget.
+    assert (meta.family, meta.tile, meta.processor_class) == ("qwen2_5_vl", 28, "Qwen2_5_VLProcessor")
     with pytest.raises(RecipeError, match=r"reward_funcs: reward 'tests.helpers.rewards:nope'"):
         plan(
             "grpo",

@@ -14,6 +14,7 @@ import torch
 from safetensors.torch import load_file
 
 from agent.checkpoint import META_FILENAME, CheckpointMeta
+from agent.processor import load_processor
 from phone_r1.cli import main
 from serving.vllm_command import context_length
 from tests.helpers.tiny import JudgeServer, tiny_model_dir, write_episodes
@@ -131,7 +132,7 @@ def test_full_grpo_two_images_metrics_checkpoints_and_resume(tmp_path, toy, judg
     # and a vLLM dry-run sizes its context from them.
     final = CheckpointMeta.load(out)
     assert final.max_completion_length == 12 and final.max_prompt_length > 2 * image_tokens(
-        540, 1200, 3136, 12544
+        load_processor(tiny_model_dir(), 3136, 12544), 540, 1200
     )
     assert CheckpointMeta.load(out / "checkpoint-1").max_prompt_length == final.max_prompt_length
     assert main(["serve", str(out), "--engine", "vllm", "--dry-run"]) == 0

@@ -92,6 +92,60 @@ def test_images_shifted_to_the_next_prompt_are_caught():
         processed(counts, batch(ids(6), ids(6, 4)), GRID, [2, 1])
 
 
+def test_tiles_without_grids_are_checked_against_the_processors_count():
+    """InternVL: no image_grid_thw; each picture is <img>, its tiles' tokens, </img>, as many as the
+    processor counts for its size."""
+    counts = check_inputs(MIXED)
+    token_ids = [IMAGE, START, 8]  # context token, <img>, </img>
+
+    def tiles(*tokens):
+        return [PAD] + [t for n in tokens for t in [START] + [IMAGE] * n + [8]] + [1]
+
+    prompt_ids = batch(tiles(6), tiles(6, 4))
+    expected = [8, 8 + 6]  # 6 + 2 and (6 + 2) + (4 + 2)
+    checked = check_processed(
+        counts,
+        prompt_ids,
+        None,
+        [1, 2],
+        image_token_id=IMAGE,
+        vision_start_id=START,
+        merge_size=1,
+        expected=expected,
+        image_token_ids=token_ids,
+    )
+    assert [(c.placeholders, c.image_tokens, c.expected_tokens) for c in checked] == [(1, 8, 8), (2, 14, 14)]
+    with pytest.raises(ImageAccountingError, match=r"step 1/1: .*image tokens 12 \(processor counts 14\)"):
+        check_processed(
+            counts,
+            batch(tiles(6), tiles(6, 2)),
+            None,
+            [1, 2],
+            image_token_id=IMAGE,
+            vision_start_id=START,
+            merge_size=1,
+            expected=expected,
+            image_token_ids=token_ids,
+        )
+
+
+def test_grids_disagreeing_with_the_processors_count_stop_the_batch():
+    counts = check_inputs(MIXED)
+    with pytest.raises(
+        ImageAccountingError, match=r"step 1/1: its image grids give 10 .* processor counts 12"
+    ):
+        check_processed(
+            counts,
+            batch(ids(6), ids(6, 4)),
+            GRID,
+            [1, 2],
+            image_token_id=IMAGE,
+            vision_start_id=START,
+            merge_size=2,
+            expected=[6, 12],
+        )
+
+
 @pytest.fixture(scope="module")
 def judge():
     with JudgeServer() as server:

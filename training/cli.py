@@ -9,10 +9,11 @@ import argparse
 
 
 def _tiny(args: argparse.Namespace) -> int:
+    from agent.families import family_of
     from training.tiny_model import build_tiny_model
 
-    out = build_tiny_model(args.output_dir, seed=args.seed)
-    print(f"tiny Qwen2.5-VL written to {out}")
+    out = build_tiny_model(args.output_dir, seed=args.seed, family=args.family)
+    print(f"tiny {family_of(args.family).title} ({args.family}) written to {out}")
     return 0
 
 
@@ -105,7 +106,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report.add_argument("--fail-on-alarm", action="store_true", help="exit 1 when any alarm trips")
     report.set_defaults(func=_report)
 
-    tiny = sub.add_parser("tiny", help="build the tiny random Qwen2.5-VL used by tests and the demo")
+    from agent.families import DEFAULT_FAMILY, MODEL_FAMILIES
+
+    tiny = sub.add_parser(
+        "tiny",
+        help="build a tiny random checkpoint of a model family (default Qwen2.5-VL: tests, the demo)",
+        description="A random checkpoint of the family's real architecture at toy size, with processor files "
+        "and chat template laid out as the released checkpoints ship them (stock AutoProcessor and "
+        "AutoModelForImageTextToText load it where torchvision is installed).",
+    )
     tiny.add_argument("-o", "--output-dir", required=True, help="folder to write the checkpoint to")
     tiny.add_argument("--seed", type=int, default=0, help="weights and tokenizer are the same for a seed")
+    tiny.add_argument(
+        "--family",
+        default=DEFAULT_FAMILY,
+        choices=MODEL_FAMILIES.names(),
+        help=f"model family (config.model_type); default {DEFAULT_FAMILY}. " + MODEL_FAMILIES.help(),
+    )
     tiny.set_defaults(func=_tiny)

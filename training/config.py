@@ -21,11 +21,23 @@ from actions.coords import PixelBudget
 from actions.reward_registry import DEFAULT_REWARDS, REWARDS
 from actions.vocab import (
     COORD_SPACES,
-    DEFAULT_MAX_PIXELS,
-    DEFAULT_MIN_PIXELS,
     DEFAULT_TEMPLATE,
     TEMPLATE_NAMES,
 )
+
+
+def _budget_help() -> str:
+    """Each family's tile and default budget, from the family records (so the help never goes stale)."""
+    from agent.families import MODEL_FAMILIES, family_of
+
+    parts = []
+    for name in MODEL_FAMILIES:
+        family = family_of(name)
+        if family.has_pixel_budget:
+            parts.append(f"{name} tile {family.tile}, {family.min_pixels}..{family.max_pixels}")
+        else:
+            parts.append(f"{name} none ({family.image_note})")
+    return "; ".join(parts)
 
 
 class RecipeError(ValueError):
@@ -51,11 +63,18 @@ class PhoneR1Arguments:
         default="original",
         metadata={"help": f"Coordinate space the model answers in: one of {', '.join(COORD_SPACES)}."},
     )
-    min_pixels: int = field(
-        default=DEFAULT_MIN_PIXELS, metadata={"help": "Pixel budget: smallest image area (multiple of 784)."}
+    min_pixels: int | None = field(
+        default=None,
+        metadata={
+            "help": "Pixel budget: smallest image area; default the checkpoint processor's saved budget, "
+            "else the model family's. The processor rounds "
+            "each side to the family's tile (one image token per tile x tile pixels), so budgets read "
+            f"best in tile-squared units. Per family: {_budget_help()}."
+        },
     )
-    max_pixels: int = field(
-        default=DEFAULT_MAX_PIXELS, metadata={"help": "Pixel budget: largest image area."}
+    max_pixels: int | None = field(
+        default=None,
+        metadata={"help": "Pixel budget: largest image area; default the model family's (see min_pixels)."},
     )
     max_prompt_length: int | None = field(
         default=None,
@@ -112,10 +131,11 @@ class PhoneR1Arguments:
             raise RecipeError(
                 f"coord_space: expected one of {list(COORD_SPACES)}, found {self.coord_space!r}"
             )
-        try:
-            PixelBudget(int(self.min_pixels), int(self.max_pixels))
-        except ValueError as err:
-            raise RecipeError(f"min_pixels/max_pixels: {err}") from None
+        if self.min_pixels is not None and self.max_pixels is not None:
+            try:
+                PixelBudget(int(self.min_pixels), int(self.max_pixels))
+            except ValueError as err:
+                raise RecipeError(f"min_pixels/max_pixels: {err}") from None
         if self.sft_target not in ("think", "json"):
             raise RecipeError(f"sft_target: expected 'think' or 'json', found {self.sft_target!r}")
         try:
@@ -126,9 +146,37 @@ class PhoneR1Arguments:
         if not self.reward_funcs:
             raise RecipeError(f"reward_funcs: expected at least one of {REWARDS.names()}, found none")
 
-    @property
-    def budget(self) -> PixelBudget:
-        return PixelBudget(int(self.min_pixels), int(self.max_pixels))
+    def budget_for(self, family: Any, saved: tuple[int, int] | None = None) -> PixelBudget:
+        """The run's processor geometry: the model family's tile, the recipe's budget over the budget the
+        checkpoint's processor files hold (`saved`), over the family's defaults.
+
+        A RecipeError names what does not fit the family: a bad budget, a budget smaller than one tile,
+        a pixel budget for a family without one, or a coordinate space the family cannot answer in.
+        """
+        try:
+            family.check_space(self.coord_space)
+        except ValueError as err:
+            raise RecipeError(f"coord_space: {err}") from None
+        given = (self.min_pixels, self.max_pixels)
+        if not family.has_pixel_budget and given != (None, None):
+            raise RecipeError(
+                f"min_pixels/max_pixels: {family.title} ({family.name}) has no pixel budget "
+                f"({family.image_note}); remove them from the recipe"
+            )
+        low, high = self.min_pixels, self.max_pixels
+        if saved is not None and family.has_pixel_budget:
+            low = saved[0] if low is None else low
+            high = saved[1] if high is None else high
+        try:
+            budget = family.budget(low, high)
+        except ValueError as err:
+            raise RecipeError(f"min_pixels/max_pixels for {family.name}: {err}") from None
+        if budget.tile is not None and budget.max_pixels < budget.tile * budget.tile:
+            raise RecipeError(
+                f"max_pixels: {budget.max_pixels} is smaller than one {budget.tile}x{budget.tile} tile of "
+                f"{family.title}; expected at least {budget.tile * budget.tile}"
+            )
+        return budget
 
 
 def _world_size() -> int:

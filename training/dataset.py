@@ -15,7 +15,9 @@ Read rows look like TRL's multimodal conversational format:
     completion (SFT only): [{"role": "assistant", "content": [{"type": "text", "text": target}]}]
 
 plus the reward columns of docs/architecture.md (`gold`, `screen_width`, `screen_height`,
-`coord_space`, `min_pixels`, `max_pixels`) and `step_id`.
+`coord_space`, `min_pixels`, `max_pixels`, `tile`) and `step_id`; and, where the model family renders
+its chat template with switches (Qwen3.5's `enable_thinking`), `chat_template_kwargs`, which TRL's SFT
+collator passes to the template.
 """
 
 from __future__ import annotations
@@ -23,13 +25,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from actions.coords import PixelBudget, check_space, model_screen_size, to_model_space
-from actions.vocab import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_TEMPLATE
+from actions.vocab import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_TEMPLATE, DEFAULT_TILE
 from agent.prompt import build_messages, screen_size_of, system_text, template_language_warning
 from episodes.step import Step
 
@@ -37,7 +39,9 @@ logger = logging.getLogger(__name__)
 
 # Columns a row stores (before the transform adds `prompt` and turns `images` into pictures).
 TARGET_FORMATS = ("think", "json")
-REWARD_COLUMNS = ("gold", "screen_width", "screen_height", "coord_space", "min_pixels", "max_pixels")
+REWARD_COLUMNS = ("gold", "screen_width", "screen_height", "coord_space", "min_pixels", "max_pixels", "tile")
+# The stored form of the chat template's switches (a JSON object; the transform hands TRL a dict).
+TEMPLATE_KWARGS_COLUMN = "template_kwargs"
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,10 @@ class DatasetSpec:
     # SFT target layout: "think" = <think>{four fields}</think><answer>{action}</answer> (what GRPO's
     # format reward asks for); "json" = the bare wire JSON action (the seed's SFT format).
     target_format: str = "think"
+    # The processor's tile (the model family's patch × merge); None: the family has no `resized` space.
+    tile: int | None = DEFAULT_TILE
+    # The chat template's switches for the model family (Qwen3.5: {"enable_thinking": True}).
+    chat_template_kwargs: dict[str, Any] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         check_space(self.coord_space)
@@ -59,11 +67,12 @@ class DatasetSpec:
             raise ValueError(
                 f"target_format: expected one of {list(TARGET_FORMATS)}, found {self.target_format!r}"
             )
-        PixelBudget(self.min_pixels, self.max_pixels)  # validates the budget
+        if self.coord_space == "resized" and self.budget.tile is None:  # the budget validates itself
+            raise ValueError("coord_space 'resized' needs the processor's tile; this model family has none")
 
     @property
     def budget(self) -> PixelBudget:
-        return PixelBudget(self.min_pixels, self.max_pixels)
+        return PixelBudget(self.min_pixels, self.max_pixels, self.tile)
 
 
 def _think_payload(step: Step, template: str) -> dict[str, str]:
@@ -125,8 +134,11 @@ def step_row(step: Step, spec: DatasetSpec) -> dict[str, Any]:
         "coord_space": spec.coord_space,
         "min_pixels": spec.min_pixels,
         "max_pixels": spec.max_pixels,
+        "tile": int(spec.tile or 0),
         "step_instruction": step.instruction is not None,
     }
+    if spec.chat_template_kwargs:
+        row[TEMPLATE_KWARGS_COLUMN] = json.dumps(spec.chat_template_kwargs, sort_keys=True)
     if spec.with_target:
         row["target"] = target_completion(step, spec)
     return row
@@ -141,9 +153,17 @@ def _system(
     min_pixels: int,
     max_pixels: int,
     step_instruction: bool = False,
+    tile: int | None = DEFAULT_TILE,
 ) -> str:
-    model_screen = model_screen_size(coord_space, (width, height), PixelBudget(min_pixels, max_pixels))
+    budget = PixelBudget(min_pixels, max_pixels, tile)
+    model_screen = model_screen_size(coord_space, (width, height), budget)
     return system_text(template, coord_space, model_screen, step_instruction)
+
+
+def row_tile(row: dict[str, Any]) -> int | None:
+    """A stored row's tile (rows written before families were recorded are Qwen2.5-VL's, 28)."""
+    tile = row.get("tile", DEFAULT_TILE)
+    return DEFAULT_TILE if tile is None else (int(tile) or None)
 
 
 def prompt_messages(row: dict[str, Any]) -> list[dict[str, Any]]:
@@ -156,6 +176,7 @@ def prompt_messages(row: dict[str, Any]) -> list[dict[str, Any]]:
         row["min_pixels"],
         row["max_pixels"],
         bool(row.get("step_instruction")),
+        row_tile(row),
     )
     user = [{"type": "text", "text": row["user_text"]}] + [{"type": "image"} for _ in row["images"]]
     return [
@@ -178,6 +199,8 @@ def materialize(batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
     out = dict(batch)
     out["prompt"] = [prompt_messages(row) for row in rows]
     out["images"] = [[_open_rgb(p) for p in row["images"]] for row in rows]
+    if TEMPLATE_KWARGS_COLUMN in batch:
+        out["chat_template_kwargs"] = [json.loads(text) for text in batch[TEMPLATE_KWARGS_COLUMN]]
     if "target" in batch:
         out["completion"] = [
             [{"role": "assistant", "content": [{"type": "text", "text": t}]}] for t in batch["target"]

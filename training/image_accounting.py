@@ -1,12 +1,14 @@
 """Image accounting for multi-image GRPO: every screenshot reaches the model, in the prompt it belongs to.
 
 A sample's images, the image placeholders in its prompt and the rows of `image_grid_thw` assigned to it
-must agree. When they do not, a Qwen2.5-VL forward pass does not always fail: images shift to the
+must agree. When they do not, a Qwen-VL forward pass does not always fail: images shift to the
 next prompt of the batch, or a truncated prompt keeps fewer image tokens than its pictures produce,
 and training goes on learning from the wrong screens. So every batch the GRPO trainer builds is
 counted twice: before generation (images vs placeholders in the prompt messages) and after the
-processor ran (placeholders and image tokens in the prompt ids vs the grid rows). A mismatch stops
-the run with the step id and the counts.
+processor ran (placeholders and image tokens in the prompt ids vs the grid rows, and vs the count the
+processor itself gives for each picture's size). Families without grids (InternVL's tiles: `<img>`,
+tokens per tile, `</img>`) are checked against the processor's count alone. A mismatch stops the run
+with the step id and the counts.
 
 The image tokens per sample (mean / max) are logged each step, so the cost of a pixel budget shows in
 the training logs as `images/tokens_per_sample_mean` and `images/tokens_per_sample_max`.
@@ -53,7 +55,8 @@ class SampleCount:
         parts = [f"images {self.images}", f"placeholders {self.placeholders}"]
         parts.append("image_grid_thw rows " + ("-" if self.grid_rows is None else str(self.grid_rows)))
         if self.image_tokens is not None:
-            parts.append(f"image tokens {self.image_tokens} (grids give {self.expected_tokens})")
+            source = "processor counts" if self.grid_rows is None else "grids give"
+            parts.append(f"image tokens {self.image_tokens} ({source} {self.expected_tokens})")
         return ", ".join(parts)
 
 
@@ -88,6 +91,10 @@ def check_inputs(inputs: Sequence[dict[str, Any]]) -> list[SampleCount]:
     return counts
 
 
+def _token_count(ids: Any, token_ids: Sequence[int]) -> int:
+    return int(sum((ids == token).sum() for token in token_ids))
+
+
 def check_processed(
     counts: Sequence[SampleCount],
     prompt_ids: Any,
@@ -97,13 +104,31 @@ def check_processed(
     image_token_id: int,
     vision_start_id: int,
     merge_size: int,
+    expected: Sequence[int] | None = None,
+    image_token_ids: Sequence[int] | None = None,
 ) -> list[SampleCount]:
     """After the processor: placeholders and image tokens in the prompt ids against the grid rows.
 
     `image_grid_thw` rows are assigned to samples in order, `num_images[i]` rows to sample i (the split
     the trainer uses for the forward pass); each image of grid (t, h, w) takes t*h*w / merge_size**2
-    image tokens in the prompt.
+    image tokens in the prompt. `expected[i]` is the processor's own count for sample i's pictures;
+    without grids (InternVL) it is the only reference, and `image_token_ids` are the ids that count as
+    image tokens (default `[image_token_id]`; `vision_start_id` opens each picture).
     """
+    token_ids = list(image_token_ids or [image_token_id])
+    if image_grid_thw is None and expected is not None:
+        checked = [
+            SampleCount(
+                step_id=count.step_id,
+                images=count.images,
+                placeholders=int((prompt_ids[i] == vision_start_id).sum()),
+                image_tokens=_token_count(prompt_ids[i], token_ids),
+                expected_tokens=int(expected[i]),
+            )
+            for i, count in enumerate(counts)
+        ]
+        _raise_on_mismatch(checked, stage="after the processor")
+        return checked
     total_images = sum(c.images for c in counts)
     rows = 0 if image_grid_thw is None else int(image_grid_thw.shape[0])
     per_sample = list(num_images) if num_images is not None else [0] * len(counts)
@@ -119,14 +144,21 @@ def check_processed(
         own = grids[start : start + per_sample[i]]
         start += per_sample[i]
         ids = prompt_ids[i]
+        from_grids = sum(t * h * w for t, h, w in own) // (merge_size * merge_size)
+        if expected is not None and int(expected[i]) != from_grids:
+            raise ImageAccountingError(
+                f"image accounting after the processor: step {count.step_id}: its image grids give "
+                f"{from_grids} image tokens but the processor counts {int(expected[i])} for its pictures' "
+                "sizes (a grid from another picture, or a pixel budget that differs between the two)"
+            )
         checked.append(
             SampleCount(
                 step_id=count.step_id,
                 images=count.images,
                 placeholders=int((ids == vision_start_id).sum()),
                 grid_rows=len(own),
-                image_tokens=int((ids == image_token_id).sum()),
-                expected_tokens=sum(t * h * w for t, h, w in own) // (merge_size * merge_size),
+                image_tokens=_token_count(ids, token_ids),
+                expected_tokens=from_grids,
             )
         )
     _raise_on_mismatch(checked, stage="after the processor")
@@ -143,36 +175,62 @@ def _raise_on_mismatch(counts: Sequence[SampleCount], *, stage: str) -> None:
             )
 
 
-def _special_ids(processing_class: Any) -> tuple[int, int, int]:
+def _special_ids(processing_class: Any) -> tuple[list[int], int, int]:
+    """(ids counted as image tokens, the id opening each picture, the merge size) of a processor."""
     tokenizer = getattr(processing_class, "tokenizer", processing_class)
+    start = getattr(processing_class, "start_image_token_id", None)
+    if start is not None:  # InternVL: <img> + <IMG_CONTEXT> per tile token + </img>, all counted
+        return list(processing_class.image_token_ids), int(start), 1
     image_token_id = tokenizer.convert_tokens_to_ids("<|image_pad|>")
     vision_start_id = tokenizer.convert_tokens_to_ids("<|vision_start|>")
     image_processor = getattr(processing_class, "image_processor", None)
     merge_size = int(getattr(image_processor, "merge_size", 2) or 2)
-    return image_token_id, vision_start_id, merge_size
+    return [image_token_id], vision_start_id, merge_size
+
+
+def expected_tokens(processing_class: Any, inputs: Sequence[dict[str, Any]]) -> list[int]:
+    """Per sample, the image tokens the processor says its pictures take (their sizes, its budget)."""
+    from training.context_length import image_tokens
+
+    out = []
+    for example in inputs:
+        sizes = [getattr(image, "size", None) for image in example.get("images") or []]
+        out.append(sum(image_tokens(processing_class, *size) for size in sizes if size is not None))
+    return out
 
 
 class AccountedGRPOTrainer(GRPOTrainer):
-    """TRL's GRPOTrainer with every built batch's images counted; nothing else differs.
+    """TRL's GRPOTrainer with every built batch's images counted, and image prompts safe through vLLM.
 
     Only `_generate_and_score_completions` is wrapped (the one place a batch's prompts, images and
-    processor output meet); generation, scoring and the loss are TRL's own.
+    processor output meet); generation, scoring and the loss are TRL's own. With `use_vllm`, the
+    trainer's vLLM generation object gets phone-r1's seam (`training.vllm_generation`): vLLM expands
+    each screenshot once and generates from exactly the prompt the trainer scores, or the step stops.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.use_vllm:
+            from training.vllm_generation import make_image_safe
+
+            make_image_safe(self.vllm_generation, self.processing_class)
 
     def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
         counts = check_inputs(inputs)
         output = super()._generate_and_score_completions(inputs)
         if not any(c.images for c in counts):
             return output
-        image_token_id, vision_start_id, merge_size = _special_ids(self.processing_class)
+        token_ids, vision_start_id, merge_size = _special_ids(self.processing_class)
         checked = check_processed(
             counts,
             output["prompt_ids"],
             output.get("image_grid_thw"),
             output.get("num_images"),
-            image_token_id=image_token_id,
+            image_token_id=token_ids[0],
             vision_start_id=vision_start_id,
             merge_size=merge_size,
+            expected=expected_tokens(self.processing_class, inputs),
+            image_token_ids=token_ids,
         )
         tokens = [c.image_tokens or 0 for c in checked]
         mode = "train" if self.model.training else "eval"

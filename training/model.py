@@ -136,8 +136,51 @@ def _keep_used_weight_conversions(model: Any) -> None:
         model._weight_conversions = [c for c in conversions if c.was_used()]
 
 
-def peft_config_for(model: Any, model_args: Any, include_vision: bool) -> Any | None:
-    """LoRA config from a TRL `ModelConfig`; target modules are found on the model unless named."""
+def fused_expert_parameters(model: Any) -> list[str]:
+    """Names of the decoder's fused MoE expert weights: 3-D parameters held by a module that is not a
+    convolution (Qwen3-VL-MoE's and Qwen3.5-MoE's `mlp.experts.gate_up_proj` / `down_proj`).
+
+    `nn.Linear` target modules never reach them, so without peft's `target_parameters` LoRA on an MoE
+    model adapts attention and dense layers only."""
+    import torch
+
+    convolutions = (torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d)
+    decoder = language_model(model)
+    prefix = _qualified_name(model, decoder)
+    names = []
+    for module_name, module in decoder.named_modules():
+        if isinstance(module, convolutions):
+            continue
+        for param_name, param in module.named_parameters(recurse=False):
+            if param.ndim == 3:
+                names.append(".".join(part for part in (prefix, module_name, param_name) if part))
+    return names
+
+
+def _expert_targets(model: Any, model_args: Any, family: Any) -> None:
+    """Put the family's fused experts into `lora_target_parameters` (unless the recipe names its own),
+    and warn loudly where fused experts stay unadapted."""
+    found = fused_expert_parameters(model)
+    wanted = list(getattr(family, "fused_experts", ()) or ())
+    if wanted and model_args.lora_target_parameters is None:
+        model_args.lora_target_parameters = wanted
+        logger.info("LoRA target parameters (fused MoE experts): %s", wanted)
+    targets = model_args.lora_target_parameters or []
+    missed = [name for name in found if not any(name.endswith(t) for t in targets)]
+    if missed:
+        logger.warning(
+            "LoRA adapts only attention and dense layers of %s: its fused MoE expert weights (%d tensors, "
+            "e.g. %s) are not nn.Linear modules; name them in lora_target_parameters (peft "
+            "target_parameters) to adapt them too",
+            type(model).__name__,
+            len(missed),
+            missed[0],
+        )
+
+
+def peft_config_for(model: Any, model_args: Any, include_vision: bool, family: Any = None) -> Any | None:
+    """LoRA config from a TRL `ModelConfig`; target modules (and, for MoE families, the fused expert
+    parameters of the family record) are found on the model unless the recipe names them."""
     if not model_args.use_peft:
         return None
     from trl import get_peft_config
@@ -145,4 +188,5 @@ def peft_config_for(model: Any, model_args: Any, include_vision: bool) -> Any | 
     if not model_args.lora_target_modules:
         model_args.lora_target_modules = lora_target_regex(model, include_vision=include_vision)
         logger.info("LoRA target modules: %s", model_args.lora_target_modules)
+    _expert_targets(model, model_args, family)
     return get_peft_config(model_args)

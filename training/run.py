@@ -23,12 +23,71 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class Plan:
-    """A parsed, checked recipe: what `build_trainer` needs."""
+    """A parsed, checked recipe: what `build_trainer` needs.
+
+    `family` is the model's record (`agent.families`, from its `config.json` model_type), `budget` the
+    processor geometry of the run (the family's tile, the recipe's pixel budget over the family's
+    defaults) and `chat_template_kwargs` what the chat template is rendered with everywhere.
+    """
 
     kind: str
     script: PhoneR1Arguments
     config: Any
     model: Any
+    family: Any = None
+    budget: Any = None
+    chat_template_kwargs: dict[str, Any] | None = None
+
+
+def model_family(model_args: Any, script: PhoneR1Arguments) -> Any:
+    """The family record of the recipe's model; a RecipeError names an unsupported or unreadable one."""
+    from agent.families import DEFAULT_FAMILY, family_for, family_of
+
+    path = Path(model_args.model_name_or_path)
+    if not path.exists() and script.build_tiny_model_if_missing:
+        return family_of(DEFAULT_FAMILY)  # what `build_tiny_model_if_missing` builds
+    try:
+        return family_for(model_args.model_name_or_path)
+    except (OSError, ValueError) as err:
+        raise RecipeError(f"model_name_or_path {model_args.model_name_or_path}: {err}") from None
+
+
+def _check_expert_lora(model_args: Any, family: Any) -> None:
+    """LoRA on fused MoE experts goes through peft's `target_parameters`, which refuses dropout; say so
+    before the model loads rather than letting peft fail inside the trainer."""
+    targets_experts = model_args.lora_target_parameters is None and bool(family.fused_experts)
+    targets_experts = targets_experts or bool(model_args.lora_target_parameters)
+    if model_args.use_peft and targets_experts and model_args.lora_dropout:
+        raise RecipeError(
+            f"lora_dropout: {model_args.lora_dropout} with LoRA on the fused MoE experts of {family.title} "
+            "(peft target_parameters, which supports no dropout); set lora_dropout: 0, or "
+            "lora_target_parameters: [] to adapt only attention and dense layers"
+        )
+
+
+def _chat_template_kwargs(config: Any, family: Any) -> dict[str, Any]:
+    """The family's template switches with the recipe's own (GRPO's `chat_template_kwargs`) on top;
+    a recipe turning off what the family needs (Qwen3.5's thinking) is refused, naming why."""
+    given = getattr(config, "chat_template_kwargs", None) or {}
+    if isinstance(given, str):
+        import json
+
+        try:
+            given = json.loads(given)
+        except ValueError:
+            raise RecipeError(f"chat_template_kwargs: expected a JSON object, found {given!r}") from None
+    clash = {
+        k: v
+        for k, v in given.items()
+        if k in family.chat_template_kwargs and family.chat_template_kwargs[k] != v
+    }
+    if clash:
+        raise RecipeError(
+            f"chat_template_kwargs: {clash} contradicts what {family.title} needs "
+            f"({family.chat_template_kwargs}): phone-r1's answer is one think block and one answer, "
+            "and the template must open that think block itself (see agent/thinking.py)"
+        )
+    return {**family.chat_template_kwargs, **given}
 
 
 def plan(kind: str, argv: list[str]) -> Plan:
@@ -36,6 +95,13 @@ def plan(kind: str, argv: list[str]) -> Plan:
     script, config, model_args = parse_recipe(kind, argv)
     if not model_args.model_name_or_path:
         raise RecipeError("model_name_or_path: expected a checkpoint folder or hub id, found none")
+    from agent.checkpoint import saved_processor_budget
+
+    family = model_family(model_args, script)
+    _check_expert_lora(model_args, family)
+    model_path = Path(model_args.model_name_or_path)
+    budget = script.budget_for(family, saved_processor_budget(model_path) if model_path.is_dir() else None)
+    chat_kwargs = _chat_template_kwargs(config, family)
     data = Path(script.dataset_path)
     if not data.exists():
         raise RecipeError(
@@ -53,7 +119,7 @@ def plan(kind: str, argv: list[str]) -> Plan:
             config.vllm_server_host,
             config.vllm_server_port,
         )
-    return Plan(kind, script, config, model_args)
+    return Plan(kind, script, config, model_args, family, budget, chat_kwargs)
 
 
 def _has_accelerator() -> bool:
@@ -118,10 +184,12 @@ def build_dataset_for(plan_: Plan, arrow_dir: str | Path | None = None):
     spec = DatasetSpec(
         template=s.prompt_template,
         coord_space=s.coord_space,
-        min_pixels=int(s.min_pixels),
-        max_pixels=int(s.max_pixels),
+        min_pixels=plan_.budget.min_pixels,
+        max_pixels=plan_.budget.max_pixels,
+        tile=plan_.budget.tile,
         with_target=plan_.kind == "sft",
         target_format=s.sft_target,
+        chat_template_kwargs=plan_.chat_template_kwargs or {},
     )
     arrow_path = None
     if arrow_dir is not None:
@@ -133,21 +201,33 @@ def build_dataset_for(plan_: Plan, arrow_dir: str | Path | None = None):
         raise RecipeError(f"dataset_path {s.dataset_path}: {err}") from None
 
 
-def checkpoint_meta(plan_: Plan, lengths: tuple[int | None, int | None] = (None, None)):
-    """`phone_r1.json` of the run; `lengths` = (longest prompt, completion limit) in tokens."""
+def checkpoint_meta(
+    plan_: Plan,
+    lengths: tuple[int | None, int | None] = (None, None),
+    *,
+    processor_class: str | None = None,
+    answer_prefix: str = "",
+):
+    """`phone_r1.json` of the run; `lengths` = (longest prompt, completion limit) in tokens;
+    `processor_class` is the checkpoint's own, `answer_prefix` what its generation prompt opens."""
     from agent.checkpoint import CheckpointMeta
 
     s = plan_.script
     return CheckpointMeta(
         coord_space=s.coord_space,
-        min_pixels=int(s.min_pixels),
-        max_pixels=int(s.max_pixels),
+        min_pixels=plan_.budget.min_pixels,
+        max_pixels=plan_.budget.max_pixels,
         prompt_template=s.prompt_template,
         base_model=str(plan_.model.model_name_or_path),
         rewards=list(s.reward_funcs) if plan_.kind == "grpo" else None,
         reward_weights=_reward_weights(plan_),
         max_prompt_length=lengths[0],
         max_completion_length=lengths[1],
+        family=plan_.family.name,
+        tile=plan_.budget.tile,
+        processor_class=processor_class or plan_.family.processor_class,
+        chat_template_kwargs=dict(plan_.chat_template_kwargs or {}) or None,
+        answer_prefix=answer_prefix,
     )
 
 
@@ -163,7 +243,7 @@ def context_lengths(plan_: Plan, dataset: Any, processor: Any) -> tuple[int, int
 
     prompt, target = (plan_.script.max_prompt_length, None)
     if prompt is None or plan_.kind == "sft":
-        measured, target = measure_lengths(stored_rows(dataset), processor)
+        measured, target = measure_lengths(stored_rows(dataset), processor, plan_.chat_template_kwargs)
         prompt = prompt if prompt is not None else measured
         logger.info("longest prompt %d tokens (images included), longest target %s", prompt, target)
     completion = plan_.config.max_completion_length if plan_.kind == "grpo" else target
@@ -173,6 +253,7 @@ def context_lengths(plan_: Plan, dataset: Any, processor: Any) -> tuple[int, int
 def build_trainer(plan_: Plan, dataset: Any = None, callbacks: list[Any] | None = None):
     """TRL's GRPOTrainer or SFTTrainer for a checked plan (builds the dataset when not given)."""
     from agent.processor import load_processor
+    from agent.thinking import answer_prefix
     from training.callbacks import CheckpointMetaCallback
     from training.model import load_model, peft_config_for
 
@@ -180,22 +261,31 @@ def build_trainer(plan_: Plan, dataset: Any = None, callbacks: list[Any] | None 
     if dataset is None:
         dataset = build_dataset_for(plan_)
     _ensure_model(plan_)
-    processor = load_processor(model_args.model_name_or_path, int(s.min_pixels), int(s.max_pixels))
+    budget = plan_.budget
+    processor = load_processor(model_args.model_name_or_path, budget.min_pixels, budget.max_pixels)
     model = load_model(
         model_args,
         freeze_vision_tower=s.freeze_vision_tower and not model_args.use_peft,
         gradient_checkpointing=config.gradient_checkpointing,
     )
-    peft_config = peft_config_for(model, model_args, s.lora_include_vision)
-    meta = checkpoint_meta(plan_, context_lengths(plan_, dataset, processor))
+    peft_config = peft_config_for(model, model_args, s.lora_include_vision, plan_.family)
+    prefix = answer_prefix(processor, plan_.chat_template_kwargs)
+    meta = checkpoint_meta(
+        plan_,
+        context_lengths(plan_, dataset, processor),
+        processor_class=type(processor).__name__,
+        answer_prefix=prefix,
+    )
     all_callbacks = [CheckpointMetaCallback(meta), *(callbacks or [])]
     if plan_.kind == "grpo":
         from training.image_accounting import AccountedGRPOTrainer
         from training.rewards import build_reward_funcs
 
+        # TRL renders GRPO prompts with these; SFT rows carry them (`training.dataset`).
+        config.chat_template_kwargs = dict(plan_.chat_template_kwargs or {})
         trainer = AccountedGRPOTrainer(
             model=model,
-            reward_funcs=build_reward_funcs(s.reward_funcs, s),
+            reward_funcs=build_reward_funcs(s.reward_funcs, s, answer_prefix=prefix),
             args=config,
             train_dataset=dataset,
             processing_class=processor,

@@ -1,11 +1,12 @@
-"""A tiny random Qwen2.5-VL checkpoint for tests, the demo and benchmarks (no model hub needed).
+"""Tiny random checkpoints of every model family for tests, the demo and benchmarks (no model hub needed).
 
-The checkpoint has the real architecture (vision tower, merger, M-RoPE text model) at toy size, a
+A checkpoint has its family's real architecture (vision tower, merger, text model) at toy size, a
 byte-level BPE tokenizer trained on the fly on the prompt and action vocabulary (Chinese included,
-so completions stay short in tokens), Qwen2.5-VL's chat template and the image processor config.
-It loads with `Qwen2_5_VLForConditionalGeneration.from_pretrained(dir)` and
+so completions stay short in tokens), the family's chat template and processor files as the released
+checkpoints ship them (`training.tiny_families`). It loads with `AutoModelForImageTextToText` and
 `agent.processor.load_processor(dir)`, and where torchvision is installed with a stock
-`AutoProcessor.from_pretrained(dir)` too (it names the stock `Qwen2_5_VLProcessor`).
+`AutoProcessor.from_pretrained(dir)` too (it names its family's stock processor class). The default
+family is Qwen2.5-VL (`phone-r1 train tiny`, the demo); `--family NAME` builds another.
 """
 
 from __future__ import annotations
@@ -14,46 +15,13 @@ import json
 import logging
 from pathlib import Path
 
+from training.tiny_families import QWEN2_TEMPLATE, QWEN_TOKENS, SPECS, TinySpec
+
 logger = logging.getLogger(__name__)
 
-# Qwen2.5-VL's special tokens, in the order the real tokenizer numbers them after its BPE vocabulary.
-SPECIAL_TOKENS: tuple[str, ...] = (
-    "<|endoftext|>",
-    "<|im_start|>",
-    "<|im_end|>",
-    "<|object_ref_start|>",
-    "<|object_ref_end|>",
-    "<|box_start|>",
-    "<|box_end|>",
-    "<|quad_start|>",
-    "<|quad_end|>",
-    "<|vision_start|>",
-    "<|vision_end|>",
-    "<|vision_pad|>",
-    "<|image_pad|>",
-    "<|video_pad|>",
-)
-
-# Qwen2-VL / Qwen2.5-VL's chat template (system default, multi-image user turns, assistant turns).
-CHAT_TEMPLATE = (
-    "{% set image_count = namespace(value=0) %}{% set video_count = namespace(value=0) %}"
-    "{% for message in messages %}{% if loop.first and message['role'] != 'system' %}"
-    "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n{% endif %}"
-    "<|im_start|>{{ message['role'] }}\n"
-    "{% if message['content'] is string %}{{ message['content'] }}<|im_end|>\n"
-    "{% else %}{% for content in message['content'] %}"
-    "{% if content['type'] == 'image' or 'image' in content or 'image_url' in content %}"
-    "{% set image_count.value = image_count.value + 1 %}"
-    "{% if add_vision_id %}Picture {{ image_count.value }}: {% endif %}"
-    "<|vision_start|><|image_pad|><|vision_end|>"
-    "{% elif content['type'] == 'video' or 'video' in content %}"
-    "{% set video_count.value = video_count.value + 1 %}"
-    "{% if add_vision_id %}Video {{ video_count.value }}: {% endif %}"
-    "<|vision_start|><|video_pad|><|vision_end|>"
-    "{% elif 'text' in content %}{{ content['text'] }}{% endif %}{% endfor %}<|im_end|>\n"
-    "{% endif %}{% endfor %}"
-    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
+# Qwen2.5-VL's special tokens and chat template (kept under these names for callers of this module).
+SPECIAL_TOKENS: tuple[str, ...] = QWEN_TOKENS
+CHAT_TEMPLATE = QWEN2_TEMPLATE
 
 # Vocabulary the tokenizer must cover cheaply: the seed's prompt, think fields, actions, apps.
 _CORPUS_LINES: tuple[str, ...] = (
@@ -118,12 +86,13 @@ def _corpus(extra_texts: tuple[str, ...] = ()) -> list[str]:
     return texts * 4
 
 
-def build_tokenizer(vocab_size: int = 2048, extra_texts: tuple[str, ...] = ()):
-    """Train a byte-level BPE with Qwen2's pre-tokenizer and wrap it in `Qwen2Tokenizer`."""
+def build_tokenizer(vocab_size: int = 2048, extra_texts: tuple[str, ...] = (), spec: TinySpec | None = None):
+    """Train a byte-level BPE with Qwen2's pre-tokenizer and wrap it in the family's tokenizer class."""
+    import transformers
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
-    from transformers import Qwen2Tokenizer
     from transformers.models.qwen2.tokenization_qwen2 import PRETOKENIZE_REGEX
 
+    spec = spec or SPECS["qwen2_5_vl"]
     tok = Tokenizer(models.BPE())
     tok.normalizer = normalizers.NFC()
     tok.pre_tokenizer = pre_tokenizers.Sequence(
@@ -144,17 +113,26 @@ def build_tokenizer(vocab_size: int = 2048, extra_texts: tuple[str, ...] = ()):
     vocab: dict[str, int] = dict(state["vocab"])
     # tokenizers may store merges as "a b" strings or [a, b] pairs; Qwen2Tokenizer wants tuples.
     merges = [tuple(m.split(" ", 1)) if isinstance(m, str) else tuple(m) for m in state["merges"]]
-    for token in SPECIAL_TOKENS:
+    for token in spec.tokens:
         vocab.setdefault(token, len(vocab))
-    extra = [t for t in SPECIAL_TOKENS if t != "<|endoftext|>"]
-    return Qwen2Tokenizer(
+    named = set(spec.named_tokens.values())
+    extra: list[str] | dict[str, str] = [t for t in spec.tokens if t != "<|endoftext|>" and t not in named]
+    kwargs = {}
+    if spec.named_tokens:
+        # Named tokens become tokenizer attributes (`tokenizer.context_image_token`, `..._id`), which
+        # InternVL's processor reads; the rest stay plain special tokens.
+        kwargs["extra_special_tokens"] = dict(spec.named_tokens)
+        kwargs["additional_special_tokens"] = extra
+    else:
+        kwargs["extra_special_tokens"] = extra
+    return getattr(transformers, spec.tokenizer_class)(
         vocab=vocab,
         merges=merges,
         unk_token=None,
         eos_token="<|im_end|>",
         pad_token="<|endoftext|>",
-        extra_special_tokens=extra,
-        chat_template=CHAT_TEMPLATE,
+        chat_template=spec.chat_template,
+        **kwargs,
     )
 
 
@@ -162,85 +140,64 @@ def build_tiny_model(
     out_dir: str | Path,
     seed: int = 0,
     *,
+    family: str = "qwen2_5_vl",
     hidden_size: int = 64,
     num_layers: int = 2,
     vision_depth: int = 2,
     vision_hidden_size: int = 32,
     vocab_size: int = 2048,
-    min_pixels: int = 28 * 28 * 4,
-    max_pixels: int = 28 * 28 * 64,
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
 ) -> Path:
-    """Save a random tiny Qwen2.5-VL (weights, tokenizer, chat template, processor) to `out_dir`.
+    """Save a random tiny checkpoint of `family` (weights, tokenizer, chat template, processor) to `out_dir`.
 
     The same `seed` gives the same weights and tokenizer. `min_pixels` / `max_pixels` is the image
-    processor's default pixel budget (small, so CPU runs stay fast; callers may override per load).
-    Returns `out_dir`.
+    processor's default pixel budget: small by default (4 to 64 tokens per image), so CPU runs stay
+    fast; callers may override per load. Returns `out_dir`.
     """
     import torch
-    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
-    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+    import transformers
 
-    from agent.processor import _processor_class
+    from agent.families import family_of
+    from agent.processor import video_free_class
+    from training import tiny_families
 
+    if family not in SPECS:
+        raise ValueError(f"no tiny model for family {family!r}; expected one of {list(SPECS)}")
+    spec = SPECS[family]
+    record = family_of(family)
+    tile = record.tile or 28
+    min_pixels = min_pixels if min_pixels is not None else tile * tile * 4
+    max_pixels = max_pixels if max_pixels is not None else tile * tile * 64
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tokenizer = build_tokenizer(vocab_size=vocab_size)
-    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS}
-
-    num_heads = 4
-    head_dim = hidden_size // num_heads
-    # M-RoPE splits head_dim/2 rotary frequencies into temporal, height and width sections.
-    half = head_dim // 2
-    mrope_section = [half - 2 * (half // 4), half // 4, half // 4]
-    config = Qwen2_5_VLConfig(
-        text_config={
-            "vocab_size": len(tokenizer),
-            "hidden_size": hidden_size,
-            "intermediate_size": hidden_size * 2,
-            "num_hidden_layers": num_layers,
-            "num_attention_heads": num_heads,
-            "num_key_value_heads": 2,
-            "max_position_embeddings": 4096,
-            "rope_parameters": {
-                "rope_type": "default",
-                "rope_theta": 1000000.0,
-                "mrope_section": mrope_section,
-            },
-            "bos_token_id": ids["<|endoftext|>"],
-            "eos_token_id": ids["<|im_end|>"],
-            "pad_token_id": ids["<|endoftext|>"],
-            "tie_word_embeddings": False,
-        },
-        vision_config={
-            "depth": vision_depth,
-            "hidden_size": vision_hidden_size,
-            "intermediate_size": vision_hidden_size * 2,
-            "num_heads": 2,
-            "out_hidden_size": hidden_size,
-            "patch_size": 14,
-            "spatial_merge_size": 2,
-            "temporal_patch_size": 2,
-            "window_size": 56,
-            "fullatt_block_indexes": [vision_depth - 1],
-        },
-        image_token_id=ids["<|image_pad|>"],
-        video_token_id=ids["<|video_pad|>"],
-        vision_start_token_id=ids["<|vision_start|>"],
-        vision_end_token_id=ids["<|vision_end|>"],
+    tokenizer = build_tokenizer(vocab_size=vocab_size, spec=spec)
+    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in spec.tokens}
+    config = tiny_families.model_config(
+        family,
+        ids,
+        len(tokenizer),
+        hidden_size=hidden_size,
+        num_layers=num_layers,
+        vision_depth=vision_depth,
+        vision_hidden_size=vision_hidden_size,
     )
     torch.manual_seed(seed)
-    model = Qwen2_5_VLForConditionalGeneration(config)
-    model.generation_config.eos_token_id = [ids["<|im_end|>"], ids["<|endoftext|>"]]
+    model = getattr(transformers, spec.model_class)(config)
+    model.generation_config.eos_token_id = [ids[t] for t in spec.eos]
     model.generation_config.pad_token_id = ids["<|endoftext|>"]
     model.generation_config.bos_token_id = ids["<|endoftext|>"]
     model.save_pretrained(out)
 
-    image_processor = Qwen2VLImageProcessorPil(
-        min_pixels=min_pixels, max_pixels=max_pixels, patch_size=14, temporal_patch_size=2, merge_size=2
-    )
-    processor = _processor_class()(
-        image_processor=image_processor, tokenizer=tokenizer, chat_template=CHAT_TEMPLATE
+    cls = video_free_class(record.processor_class, tiny_families.video_config(family, record.video_processor))
+    processor = cls(
+        image_processor=tiny_families.image_processor(family, min_pixels, max_pixels),
+        tokenizer=tokenizer,
+        chat_template=spec.chat_template,
+        **tiny_families.processor_kwargs(family, config),
     )
     processor.save_pretrained(out)
-    logger.info("tiny Qwen2.5-VL (seed %d, %d parameters) written to %s", seed, model.num_parameters(), out)
+    logger.info(
+        "tiny %s (seed %d, %d parameters) written to %s", record.title, seed, model.num_parameters(), out
+    )
     return out

@@ -19,11 +19,13 @@ from typing import Any, ClassVar
 
 from actions.directions import DIRECTIONS, directions, finger_word
 from actions.types import Action, Swipe
+from actions.vocab import COORD_SPACES
 
 logger = logging.getLogger(__name__)
 
-# Coordinate spaces an adapter may answer in. `norm999` is Qwen3-VL's 0-999 grid (x / 999 * W).
-ADAPTER_SPACES: tuple[str, ...] = ("original", "resized", "norm1000", "norm999")
+# Coordinate spaces an adapter may answer in: every space actions.coords maps (rewards and matching
+# accept the same ones). `norm999` is Qwen3-VL's 0-999 grid (x / 999 * W).
+ADAPTER_SPACES: tuple[str, ...] = COORD_SPACES
 # Problem prefixes: an answer whose action has no counterpart among the typed actions, and an answer that
 # is not in the adapter's grammar at all.
 NO_COUNTERPART = "no_counterpart:"
@@ -135,8 +137,6 @@ class Adapter:
         """`(width, height)` of the screen in the adapter's coordinate space (the size a prompt states)."""
         from actions.coords import model_screen_size
 
-        if self.coord_space == "norm999":
-            return 999, 999
         if self.coord_space == "resized" and self.budget is None:
             raise ValueError(
                 f"adapter {self.name!r} answers in resized pixels and needs the serving pixel budget "

@@ -1,7 +1,9 @@
 """Screenshots as `data:` URLs for OpenAI-compatible requests, optionally pre-resized to the pixel budget.
 
 Pre-resizing to exactly the size the server's processor would produce (`smart_resize` with the
-checkpoint's budget) sends fewer bytes without changing what the model sees.
+checkpoint's budget and its family's tile) sends fewer bytes without changing what the model sees: the
+server's processor finds the size already right and does not resample a second time. A family whose
+processor does not resize to a tile (InternVL's 448-px crops) gets its screenshots as they are.
 
 Encodings are kept in a small LRU cache keyed by path, modification time, size and budget: a step's
 previous screenshot is the step before's current one, and an evaluation running many steps at once
@@ -76,8 +78,14 @@ def _key(path: str | Path, budget: PixelBudget | None) -> _Key:
     return (name, stat.st_mtime_ns, stat.st_size, budget)
 
 
+def _resizing(budget: PixelBudget | None) -> PixelBudget | None:
+    """The budget to pre-resize with: None where there is none or its family has no tile."""
+    return budget if budget is not None and budget.tile is not None else None
+
+
 def image_data_url(path: str | Path, budget: PixelBudget | None = None) -> str:
     """`data:<mime>;base64,...` for an image file; resized to `smart_resize` of `budget` when one is given."""
+    budget = _resizing(budget)
     key = _key(path, budget)
     url = _cache.get(key)
     if url is None:
@@ -92,6 +100,7 @@ def cached_image_data_url(path: str | Path, budget: PixelBudget | None = None) -
     Cached encodings and files sent as they are (no budget, a format every server reads) qualify: the
     latter cost one read and a base64 pass, less than handing the work to a thread.
     """
+    budget = _resizing(budget)
     key = _key(path, budget)
     url = _cache.get(key)
     if url is None and budget is None and _mime(key[0]) in _PASS_THROUGH:

@@ -27,6 +27,7 @@ import orjson
 from agent.backends.base import Completion
 from agent.backends.images import cached_image_data_url, image_data_url
 from agent.errors import BackendError
+from agent.thinking import join_reasoning, reattach
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +67,15 @@ class OpenAIBackend:
     - `concurrency`: requests in flight at once (per event loop).
     - `timeout`: seconds per attempt; `max_retries`: the client's retries on connection errors,
       timeouts, 408/409/429 and 5xx, with exponential back-off.
-    - `image_budget`: pre-resize screenshots to `smart_resize` of this `PixelBudget` before sending.
+    - `image_budget`: pre-resize screenshots to `smart_resize` of this `PixelBudget` (its family's
+      tile) before sending, so the server's processor gets exactly the size it would produce and does
+      not resample again; a family without a tile (InternVL) is sent as it is.
     - `structured_outputs`: ask vLLM to constrain decoding to the think/answer shape.
+    - `chat_template_kwargs`: the chat template's switches for the checkpoint's family (Qwen3.5:
+      `enable_thinking`), sent with every request as vLLM and `transformers serve` accept them.
+    - `answer_prefix`: what the template's generation prompt opens (`"<think>\n"`), put back in front
+      of every answer; an answer whose think block the server split into `reasoning_content` (or
+      `reasoning`) is joined again (`agent.thinking`).
     """
 
     def __init__(
@@ -84,6 +92,8 @@ class OpenAIBackend:
         image_budget: Any = None,
         structured_outputs: bool = False,
         extra_body: dict[str, Any] | None = None,
+        chat_template_kwargs: dict[str, Any] | None = None,
+        answer_prefix: str = "",
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be >= 1, got {concurrency}")
@@ -104,6 +114,8 @@ class OpenAIBackend:
         self.image_budget = image_budget
         self.structured_outputs = structured_outputs
         self.extra_body = dict(extra_body or {})
+        self.chat_template_kwargs = dict(chat_template_kwargs or {})
+        self.answer_prefix = answer_prefix
         # Clients and semaphores belong to one event loop each; a sync caller may create several loops.
         self._per_loop: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, tuple[Any, asyncio.Semaphore]
@@ -162,6 +174,8 @@ class OpenAIBackend:
         """Sampling parameters and extras sent with every request (messages excluded)."""
         body: dict[str, Any] = {"max_tokens": self.max_tokens, "temperature": self.temperature}
         extra = dict(self.extra_body)
+        if self.chat_template_kwargs:
+            extra.setdefault("chat_template_kwargs", dict(self.chat_template_kwargs))
         if self.structured_outputs:
             extra.setdefault("structured_outputs", {"regex": THINK_ANSWER_REGEX})
         if extra:
@@ -225,7 +239,7 @@ class OpenAIBackend:
                 raise BackendError(
                     "bad_response", f"{self.base_url}: answer is not JSON: {_clip(str(exc))}"
                 ) from None
-        return _completion_of(response, self.base_url)
+        return _completion_of(response, self.base_url, self.answer_prefix)
 
     async def aclose(self) -> None:
         """Close the client of the running event loop (others close with their loops)."""
@@ -286,8 +300,12 @@ def _field(obj: Any, name: str) -> Any:
     return obj.get(name) if isinstance(obj, dict) else None
 
 
-def _completion_of(response: Any, where: str) -> Completion:
-    """Text and usage from a chat completion's JSON; one without a text message is a `bad_response`."""
+def _completion_of(response: Any, where: str, answer_prefix: str = "") -> Completion:
+    """Text and usage from a chat completion's JSON; one without a text message is a `bad_response`.
+
+    The text is the whole answer: a think block the server split out (`reasoning_content` from vLLM's
+    reasoning parsers and `transformers serve`, `reasoning` from newer vLLM) is joined with the rest,
+    and otherwise what the chat template opened (`answer_prefix`) is put back in front."""
     choices = _field(response, "choices")
     first = choices[0] if isinstance(choices, list) and choices else None
     message = _field(first, "message") if first is not None else None
@@ -297,10 +315,22 @@ def _completion_of(response: Any, where: str) -> Completion:
             f"{where}: expected a chat completion with one choice, got {_clip(repr(response))}",
         )
     text = _field(message, "content")
-    if not isinstance(text, str):
+    reasoning = next(
+        (
+            r
+            for r in (_field(message, "reasoning_content"), _field(message, "reasoning"))
+            if isinstance(r, str) and r
+        ),
+        None,
+    )
+    if reasoning is not None:
+        text = join_reasoning(reasoning, text if isinstance(text, str) else None, answer_prefix)
+    elif not isinstance(text, str):
         raise BackendError(
             "bad_response", f"{where}: expected message content as text, got {type(text).__name__}"
         )
+    else:
+        text = reattach(text, answer_prefix)
     usage: dict[str, int] = {}
     reported = _field(response, "usage")
     if reported is not None:

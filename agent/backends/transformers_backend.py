@@ -19,10 +19,13 @@ logger = logging.getLogger(__name__)
 
 
 class TransformersBackend:
-    """Greedy (or sampled, with `temperature > 0`) generation from a Qwen2.5-VL checkpoint folder.
+    """Greedy (or sampled, with `temperature > 0`) generation from a checkpoint folder of any family.
 
     `budget` (`actions.coords.PixelBudget`) overrides the processor's saved pixel budget, so the
-    model sees images at the resolution the prompt's coordinate space assumes.
+    model sees images at the resolution the prompt's coordinate space assumes. `chat_template_kwargs`
+    are the template's switches (Qwen3.5: `enable_thinking`); the answer is returned whole, with what
+    the generation prompt opened (`answer_prefix`; None: found on the checkpoint's own template) in
+    front, as `agent.thinking` describes.
     """
 
     def __init__(
@@ -34,6 +37,8 @@ class TransformersBackend:
         budget: Any = None,
         max_new_tokens: int = 512,
         temperature: float = 0.0,
+        chat_template_kwargs: dict[str, Any] | None = None,
+        answer_prefix: str | None = None,
     ) -> None:
         self.path = Path(path)
         self.name = f"transformers:{self.path}"
@@ -42,6 +47,8 @@ class TransformersBackend:
         self.budget = budget
         self.max_new_tokens = int(max_new_tokens)
         self.temperature = float(temperature)
+        self.chat_template_kwargs = dict(chat_template_kwargs or {})
+        self.answer_prefix = answer_prefix
         self._model: Any = None
         self._processor: Any = None
         self._lock = threading.Lock()
@@ -63,6 +70,10 @@ class TransformersBackend:
             )
             model = AutoModelForImageTextToText.from_pretrained(str(self.path), dtype=self.dtype)
             self._model = model.to(self.device).eval()
+            if self.answer_prefix is None:
+                from agent.thinking import answer_prefix
+
+                self.answer_prefix = answer_prefix(self._processor, self.chat_template_kwargs)
             logger.info("loaded %s on %s", self.path, self.device)
         return self._model, self._processor
 
@@ -80,7 +91,9 @@ class TransformersBackend:
                         if part.get("type") == "image":
                             with Image.open(part["image"]) as image:
                                 images.append(image.convert("RGB"))
-            text = processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            text = processor.apply_chat_template(
+                messages, tokenize=False, add_generation_prompt=True, **self.chat_template_kwargs
+            )
             inputs = processor(text=[text], images=images or None, return_tensors="pt").to(model.device)
             sampling = (
                 {"do_sample": True, "temperature": self.temperature}
@@ -92,6 +105,7 @@ class TransformersBackend:
             prompt_len = inputs["input_ids"].shape[1]
             new_tokens = output[0, prompt_len:]
             answer = processor.batch_decode(new_tokens[None], skip_special_tokens=True)[0]
+            answer = (self.answer_prefix or "") + answer
             return Completion(
                 answer, {"prompt_tokens": int(prompt_len), "completion_tokens": int(new_tokens.numel())}
             )

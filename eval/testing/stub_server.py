@@ -78,12 +78,30 @@ class _DropFilter(logging.Filter):
         return not (record.exc_info and isinstance(record.exc_info[1], _DropConnection))
 
 
+def split_reasoning(text: str) -> dict[str, Any]:
+    """The message a server with a reasoning parser returns (vLLM `--reasoning-parser`, `transformers
+    serve`): the think block's text in `reasoning_content`, white space stripped, the rest in `content`;
+    without a closing tag everything is reasoning and there is no content."""
+    head, close, rest = text.partition("</think>")
+    reasoning = head.split("<think>", 1)[-1].strip()
+    if not close:
+        return {"role": "assistant", "content": None, "reasoning_content": reasoning}
+    return {"role": "assistant", "content": rest.strip(), "reasoning_content": reasoning}
+
+
 def build_app(
-    reply: ReplyFn, faults: Faults, model: str, api_key: str | None, stats: Counter, stopping: threading.Event
+    reply: ReplyFn,
+    faults: Faults,
+    model: str,
+    api_key: str | None,
+    stats: Counter,
+    stopping: threading.Event,
+    reasoning: bool = False,
 ) -> Any:
     """The ASGI app; `stats` counts requests by fate (and the most in flight at once); `stopping` cuts
-    injected delays short. Plain Starlette: three fixed routes need no request validation, and every
-    microsecond here is taken from the clients sharing the machine in benchmarks."""
+    injected delays short; `reasoning` answers as a server with a reasoning parser (`split_reasoning`).
+    Plain Starlette: three fixed routes need no request validation, and every microsecond here is taken
+    from the clients sharing the machine in benchmarks."""
     from starlette.applications import Starlette
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
@@ -159,7 +177,11 @@ def build_app(
             "created": int(time.time()),
             "model": body.get("model", model),
             "choices": [
-                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+                {
+                    "index": 0,
+                    "message": split_reasoning(text) if reasoning else {"role": "assistant", "content": text},
+                    "finish_reason": "stop",
+                }
             ],
             "usage": usage,
         }
@@ -186,8 +208,10 @@ class StubServer:
         api_key: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        reasoning: bool = False,
     ) -> None:
         self.reply = reply or scripted_replies({}, default="")
+        self.reasoning = reasoning
         self.faults = faults
         self.model = model
         self.api_key = api_key
@@ -215,7 +239,9 @@ class StubServer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]
-        app = build_app(self.reply, self.faults, self.model, self.api_key, self.stats, self._stopping)
+        app = build_app(
+            self.reply, self.faults, self.model, self.api_key, self.stats, self._stopping, self.reasoning
+        )
         config = uvicorn.Config(
             app,
             log_level="warning",

@@ -1,7 +1,8 @@
-"""The tiny random Qwen2.5-VL for tests, built once and reused.
+"""Tiny random checkpoints for tests (Qwen2.5-VL by default, any family on request), built once, reused.
 
     from tests.helpers.tiny import tiny_model_dir
-    path = tiny_model_dir()            # a folder that from_pretrained / load_processor accept
+    path = tiny_model_dir()                       # a folder that from_pretrained / load_processor accept
+    path = tiny_model_dir(family="qwen3_5")       # another family's tiny checkpoint
 
 The folder lives under the system temp dir, keyed by the seed and a hash of everything the build
 depends on (the factory's source and the agent's prompt templates, which the tokenizer trains on), so
@@ -22,30 +23,36 @@ import pytest
 _ROOT = Path(__file__).resolve().parents[2]
 
 
-def _build_key(seed: int) -> str:
+def _build_key(seed: int, family: str = "qwen2_5_vl") -> str:
     digest = hashlib.sha256()
-    sources = [_ROOT / "training" / "tiny_model.py", _ROOT / "agent" / "processor.py"]
+    sources = [
+        _ROOT / "training" / "tiny_model.py",
+        _ROOT / "training" / "tiny_families.py",
+        _ROOT / "agent" / "processor.py",
+        *sorted((_ROOT / "agent" / "families").glob("*.py")),
+    ]
     prompts = _ROOT / "agent" / "prompts"
     if prompts.is_dir():
         sources += sorted(p for p in prompts.rglob("*") if p.is_file())
     for path in sources:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
-    return f"seed{seed}-{digest.hexdigest()[:16]}"
+    prefix = "" if family == "qwen2_5_vl" else f"{family}-"
+    return f"{prefix}seed{seed}-{digest.hexdigest()[:16]}"
 
 
-def tiny_model_dir(seed: int = 0) -> Path:
-    """Return the folder of the tiny model for `seed`, building it on first use."""
+def tiny_model_dir(seed: int = 0, family: str = "qwen2_5_vl") -> Path:
+    """Return the folder of the tiny model of `family` for `seed`, building it on first use."""
     from training.tiny_model import build_tiny_model
 
     cache = Path(tempfile.gettempdir()) / "phone-r1-tiny-models"
-    target = cache / _build_key(seed)
+    target = cache / _build_key(seed, family)
     if (target / "model.safetensors").is_file() and (target / "processor_config.json").is_file():
         return target
     cache.mkdir(parents=True, exist_ok=True)
     # Build beside the target and rename, so a concurrent or interrupted build never leaves half a model.
     staging = Path(tempfile.mkdtemp(prefix=f"{target.name}-", dir=cache))
-    build_tiny_model(staging, seed=seed)
+    build_tiny_model(staging, seed=seed, family=family)
     try:
         os.rename(staging, target)
     except OSError:
@@ -59,6 +66,18 @@ def tiny_model_dir(seed: int = 0) -> Path:
 def tiny_model() -> Path:
     """Session fixture: the tiny model folder for seed 0 (import it into a test module to use it)."""
     return tiny_model_dir(0)
+
+
+# Every family's tiny checkpoint, for tests parametrised over families.
+FAMILY_NAMES: tuple[str, ...] = (
+    "qwen2_5_vl",
+    "qwen2_vl",
+    "qwen3_vl",
+    "qwen3_vl_moe",
+    "qwen3_5",
+    "qwen3_5_moe",
+    "internvl",
+)
 
 
 BACK = {"action_type": "back", "action_parameter": {"back": ""}, "action_description": "回退"}
