@@ -234,7 +234,12 @@ class Demo:
         """Parse the training stages' command lines now, so a bad recipe fails before anything trains."""
         kinds = [k for k in ("sft", "grpo") if k in stages and (k == "grpo" or self.recipes.sft)]
         for kind in kinds:
-            note = check_train_command(kind, self.train_argv(kind), dry_run=self.dry_run)
+            argv = self.train_argv(kind)
+            if kind == "grpo" and "sft" in kinds:
+                # The SFT checkpoint GRPO starts from is not written yet (or is a previous run's, maybe
+                # cut short); the recipe reads its model family from it, which is the base model's.
+                argv[argv.index("--model_name_or_path") + 1] = self.base_model
+            note = check_train_command(kind, argv, dry_run=self.dry_run)
             recipe = self.recipes.sft if kind == "sft" else self.recipes.grpo
             print(f"  {kind} recipe {_shown([str(recipe)])[0]}: parses" + (f" ({note})" if note else ""))
 

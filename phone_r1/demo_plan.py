@@ -60,11 +60,13 @@ def check_train_command(kind: str, argv: list[str], *, dry_run: bool) -> str:
     """Parse `phone-r1 train KIND ARGV` as the stage will run it; raises DemoInputError naming the recipe.
 
     Returns a note for the plan ("" when parsed as is). Without a GPU, a recipe that asks for bf16 on
-    a GPU cannot be parsed as is; a dry run parses it with `CPU_PARSE_OVERRIDES` and says so.
+    a GPU cannot be parsed as is; a dry run parses it with `CPU_PARSE_OVERRIDES` and says so. A dry run
+    downloads nothing: for a hub model not in the local cache it parses the recipe's fields without
+    the model's family, and says so.
     """
     import yaml
 
-    from training.config import RecipeError
+    from training.config import RecipeError, parse_recipe
     from training.run import plan
 
     recipe = Path(argv[argv.index("--config") + 1])
@@ -74,11 +76,33 @@ def check_train_command(kind: str, argv: list[str], *, dry_run: bool) -> str:
         if raw.get("use_cpu") is False:
             argv = [*argv, *CPU_PARSE_OVERRIDES]
             note = f"parsed with {' '.join(CPU_PARSE_OVERRIDES)}: no GPU here"
+    model = argv[argv.index("--model_name_or_path") + 1] if "--model_name_or_path" in argv else None
+    offline = _unreadable_hub_model(model) if dry_run and model else None
     try:
-        plan(kind, argv)
+        if offline:
+            # The recipe's fields still parse; what needs the model's config.json (its family's budget,
+            # template switches, fused experts) is checked when the stage runs where the hub is reachable.
+            parse_recipe(kind, argv)
+            note = "; ".join(n for n in (note, f"model family not read here ({offline})") if n)
+        else:
+            plan(kind, argv)
     except RecipeError as err:
         raise DemoInputError(f"{kind} stage, {recipe}: {err}") from None
     return note
+
+
+def _unreadable_hub_model(model: str) -> str | None:
+    """Why a dry run cannot read hub model `model`'s config: it is not in the local Hugging Face cache,
+    and a dry run downloads nothing. None for a local folder or a cached hub id."""
+    if Path(model).exists():
+        return None
+    from transformers import AutoConfig
+
+    try:
+        AutoConfig.from_pretrained(model, local_files_only=True)
+    except OSError:
+        return f"{model} is not in the local Hugging Face cache; a dry run downloads nothing"
+    return None
 
 
 @dataclass(frozen=True)
