@@ -13,6 +13,7 @@ import yaml
 
 from eval.results import read_results
 from phone_r1.cli import main
+from phone_r1.demo_plan import DemoRecipes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,7 +90,7 @@ def test_demo_plan_for_every_shipped_recipe_folder(folder, capsys, monkeypatch):
     model = (
         []
         if folder.name == "tiny"
-        else ["--model", yaml.safe_load((folder / "grpo_lora.yaml").read_text())["model_name_or_path"]]
+        else ["--model", yaml.safe_load(DemoRecipes.find(folder).grpo.read_text())["model_name_or_path"]]
     )
     assert main(["demo", "--dry-run", "--no-ui", "--recipes", str(folder), *model]) == 0, (
         capsys.readouterr().err
@@ -111,6 +112,17 @@ def test_demo_plan_for_every_shipped_recipe_folder(folder, capsys, monkeypatch):
         grpo = next(c for c in train if c.startswith("train grpo "))
         assert f"--model_name_or_path {model[1]}" in grpo
     assert out.rstrip().endswith("dry run: nothing was run; the recipes parse as the stages would use them")
+
+
+def test_a_previous_runs_cut_short_sft_folder_does_not_stop_a_new_run(tmp_path, capsys, monkeypatch):
+    # The GRPO recipe reads its model family from the SFT checkpoint it starts from; before a run that
+    # trains SFT first, that folder is a previous run's, here one cut short with no config.json.
+    monkeypatch.chdir(ROOT)
+    (tmp_path / "out" / "sft").mkdir(parents=True)
+    assert main(["demo", "--dry-run", "--no-ui", "--out", str(tmp_path / "out")]) == 0, (
+        capsys.readouterr().err
+    )
+    assert "grpo recipe training/recipes/tiny/grpo.yaml: parses" in capsys.readouterr().out
 
 
 def test_a_recipe_folder_without_a_grpo_recipe_is_refused_before_anything_runs(tmp_path, capsys):
