@@ -215,3 +215,30 @@ class Registry(Generic[T]):
             return self.check_name(value)
         except ValueError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def argument_across(
+    registries: list[Registry[Any]], text: str, *, default: str | None = None, metavar: str = "NAME"
+) -> dict[str, Any]:
+    """`add_argument` keywords for a flag naming an entry of one of several families, when the command
+    decides later which family applies (`eval run --agent` names a navigation adapter on episodes and a
+    grounding adapter on a grounding set). A name registered in none of them, and not a dotted path,
+    exits 2 with a did-you-mean over all their names; the command checks it against its family."""
+
+    def check(value: str) -> str:
+        if any(value in r for r in registries) or any(r.is_dotted(value) for r in registries):
+            return value
+        names = list(dict.fromkeys(n for r in registries for n in r.names()))
+        close = difflib.get_close_matches(value, names, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        families = " or ".join(r.family for r in registries)
+        raise argparse.ArgumentTypeError(f"unknown {families} {value!r}: expected one of {names}{hint}")
+
+    shown = f" (default {default})" if default is not None else ""
+    helps = "; ".join(f"{r.family}s: {', '.join(r.names())}" for r in registries)
+    return {
+        "type": check,
+        "default": default,
+        "metavar": metavar,
+        "help": f"{text}{shown}. {helps}; or a dotted path like {registries[0].example}",
+    }

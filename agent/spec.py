@@ -276,6 +276,15 @@ def resolve_spec(
     return spec
 
 
+def engine_from_args(args: argparse.Namespace) -> tuple[str, Any]:
+    """`(engine, location)` of a command's mutually exclusive `--base-url` / `--local` / `--predictions`."""
+    if getattr(args, "base_url", None):
+        return "endpoint", args.base_url
+    if getattr(args, "local", None):
+        return "local", args.local
+    return "predictions", getattr(args, "predictions", None)
+
+
 def spec_from_args(
     args: argparse.Namespace,
     *,
@@ -374,9 +383,12 @@ def add_agent_flags(
     *names: str,
     help: dict[str, str] | None = None,  # noqa: A002 - argparse's own word
     defaults: dict[str, Any] | None = None,
+    grounding: bool = False,
 ) -> None:
     """Declare the shared flags `names` (or groups: `settings`, `pixels`, `checkpoint`, `adapter`) on
-    `parser`, with one spelling, type and help each; `help` / `defaults` adjust them per command."""
+    `parser`, with one spelling, type and help each; `help` / `defaults` adjust them per command.
+    `grounding`: `--agent` also takes grounding adapters (the command checks the name against the
+    family its input needs)."""
     help = help or {}
     defaults = defaults or {}
     wanted: list[str] = []
@@ -396,5 +408,13 @@ def add_agent_flags(
             # did-you-mean for an unknown one.
             from agent.adapters import ADAPTERS
 
-            kwargs = ADAPTERS.argument(kwargs["help"], default=kwargs.get("default"))
+            if grounding:
+                from actions.registry import argument_across
+                from agent.adapters.grounding import GROUNDING_ADAPTERS
+
+                kwargs = argument_across(
+                    [ADAPTERS, GROUNDING_ADAPTERS], kwargs["help"], default=kwargs.get("default")
+                )
+            else:
+                kwargs = ADAPTERS.argument(kwargs["help"], default=kwargs.get("default"))
         parser.add_argument(f"--{flag}", **kwargs)

@@ -22,6 +22,11 @@ client's design, decide how close a run gets to the ideal.
 It then runs the same steps with `--history own` (episodes concurrent, the steps of an episode in
 sequence) and prints its wall time against the ideal that episode-level concurrency allows.
 
+Then a grounding run: the clicks of the same episodes as a grounding set (`phone-r1 data grounding-set`),
+a second stub server answering each item in a grounding adapter's grammar (`--grounding-agent`,
+default qwen3-vl), asked one at a time and then by `eval.grounding_run.run_grounding` at the same
+concurrency (target >= 90% of the ideal speed-up).
+
 The last line is the headline figure: `eval_speedup: <baseline wall time / phone-r1 wall time>`.
 """
 
@@ -30,6 +35,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -47,8 +53,12 @@ from eval.testing.stub_server import StubServerProcess  # noqa: E402
 
 def count_steps(root: Path) -> int:
     """Steps under an episode folder, from directory listings alone (no record is read)."""
-    from episodes.readers import list_episodes, list_step_files
+    from episodes.readers import NotEpisodes, list_episodes, list_step_files
 
+    try:
+        list_episodes(root)
+    except NotEpisodes:  # nothing drawn yet
+        return 0
     return sum(len(list_step_files(ep, strict=False)) for ep in list_episodes(root))
 
 
@@ -174,6 +184,93 @@ async def own_history_run(
     return summary.wall_s, summary.correct, lengths
 
 
+def grounding_requests(items: list, adapter: object) -> list:
+    """Each item's request as the client sends it (generic messages; screenshots as files)."""
+    return [adapter.messages(item) for item in items]  # type: ignore[attr-defined]
+
+
+def sequential_grounding(items: list, adapter: object, base_url: str, model: str) -> tuple[float, int]:
+    """Seed 001's way for grounding: one request, wait for the answer, then the next."""
+    import requests
+
+    from agent.backends.images import image_data_url
+
+    ok = 0
+    started = time.perf_counter()
+    for messages in grounding_requests(items, adapter):
+        wire = []
+        for message in messages:
+            content = message["content"]
+            if not isinstance(content, str):
+                content = [
+                    {"type": "image_url", "image_url": {"url": image_data_url(p["image"])}}
+                    if p["type"] == "image"
+                    else p
+                    for p in content
+                ]
+            wire.append({"role": message["role"], "content": content})
+        body = {"model": model, "messages": wire, "max_tokens": 1024, "temperature": 0.0}
+        response = requests.post(
+            f"{base_url}/chat/completions",
+            json=body,
+            headers={"Authorization": "Bearer no-key-required"},
+            timeout=120,
+        )
+        ok += bool(response.json()["choices"][0]["message"]["content"])
+    return time.perf_counter() - started, ok
+
+
+async def grounding_run(
+    items: list, agent_name: str, base_url: str, model: str, concurrency: int, out: Path
+) -> tuple[float, int, float]:
+    """phone-r1's grounding run (`eval run` on a grounding set, in process): wall time, items right and
+    the client's CPU seconds; a warm-up of `concurrency` items first, untimed, as for steps."""
+    import openai  # noqa: F401 - imported before the clock starts
+
+    from agent.backends.images import clear_image_cache
+    from agent.spec import resolve_spec
+    from eval.grounding_run import grounding_header, item_golds, make_grounding_agent, run_grounding
+    from eval.results import golds_fingerprint
+
+    spec = resolve_spec(None, engine="endpoint", location=base_url, model=model)
+    agent = make_grounding_agent(spec, agent_name, concurrency=concurrency, timeout=60, max_retries=0)
+    protocol = "region"
+
+    def writer(path: Path) -> ResultsWriter:
+        golds = item_golds(items)
+        header = grounding_header(
+            agent.adapter,
+            spec,
+            protocol=protocol,
+            items=None,
+            fingerprint=golds_fingerprint(golds),
+            language=None,
+            temperature=0.0,
+            benchmark="episodes",
+        )
+        return ResultsWriter(path, header, golds=golds)
+
+    warm = writer(out.with_name("grounding-warm-up.jsonl"))
+    try:
+        await run_grounding(
+            agent, items, warm, protocol=protocol, concurrency=concurrency, limit=concurrency, progress=False
+        )
+    finally:
+        warm.close()
+    clear_image_cache()
+    timed = writer(out)
+    try:
+        cpu0 = time.process_time()
+        summary = await run_grounding(
+            agent, items, timed, protocol=protocol, concurrency=concurrency, progress=False
+        )
+        cpu_s = time.process_time() - cpu0
+    finally:
+        timed.close()
+        await agent.aclose()
+    return summary.wall_s, summary.correct, cpu_s
+
+
 def ideal_episode_wall(lengths: list[int], workers: int, latency: float) -> float:
     """Wall time of a perfect client with `workers` episodes in flight, steps of an episode in sequence:
     each episode goes, in order, to the worker that frees up first (what the runner's queue does)."""
@@ -237,12 +334,59 @@ def _process_cpu_s(pid: int) -> float:
     return times.user + times.system
 
 
+def measure_grounding(
+    episodes: Path, tmp: Path, count: int, args: argparse.Namespace
+) -> tuple[int, float, list[float], int, float]:
+    """The grounding run: `(items, one-at-a-time wall s, phone-r1 wall s per repeat, right, client CPU s)`."""
+    from agent.adapters.grounding import make_grounding_adapter
+    from agent.backends.images import clear_image_cache
+    from episodes.grounding import read_grounding_items
+    from episodes.grounding_steps import write_grounding_set
+
+    # The clicks of episodes drawn until they hold `count` of them (about half of all steps are clicks).
+    folder = tmp / "grounding"
+    drawn = count
+    while True:
+        source = make_episodes(tmp / f"grounding-episodes-{drawn}", drawn) if drawn > count else episodes
+        shutil.rmtree(folder, ignore_errors=True)
+        write_grounding_set(source, folder)
+        items = read_grounding_items(folder)
+        if len(items) >= count or drawn > 8 * count:
+            break
+        drawn *= 2
+    items = items[:count]
+    adapter = make_grounding_adapter(args.grounding_agent)
+    model = "stub-model"
+    server_args = ["--grounding", str(folder), "--agent", args.grounding_agent]
+    server_args += ["--latency", str(args.latency), "--model", model]
+    with StubServerProcess(server_args) as server:
+        walls = []
+        for repeat in range(args.repeat):
+            clear_image_cache()
+            out = tmp / f"grounding-{repeat}.jsonl"
+            wall, correct, cpu_s = run_loop(
+                grounding_run(items, args.grounding_agent, server.base_url, model, args.concurrency, out)
+            )
+            walls.append(wall)
+        clear_image_cache()
+        seq_s, _ = sequential_grounding(items, adapter, server.base_url, model)
+    return len(items), seq_s, walls, correct, cpu_s
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=500)
     parser.add_argument("--latency", type=float, default=0.1, help="server seconds per request")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--episodes", type=Path, help="use these episodes instead of drawing synthetic ones")
+    parser.add_argument(
+        "--grounding-items", type=int, help="items of the grounding run (default: as many as --steps)"
+    )
+    parser.add_argument(
+        "--grounding-agent",
+        default="qwen3-vl",
+        help="grounding adapter the grounding run asks in (default qwen3-vl: 0-1000 grid, no pixel budget)",
+    )
     parser.add_argument(
         "--repeat",
         type=int,
@@ -292,6 +436,7 @@ def main() -> int:
                 )
             )
             load_after = os.getloadavg()[0]
+        grounding = measure_grounding(episodes, Path(tmp), args.grounding_items or len(steps), args)
 
     n = len(steps)
     conc_s, conc_ok, client_cpu_s, conc_steal = sorted(runs)[len(runs) // 2]  # the median run by wall time
@@ -339,7 +484,19 @@ def main() -> int:
         f"{own_s:.2f} s, {own_ok} of {sum(lengths)} steps right; ideal with episode-level concurrency "
         f"{own_ideal:.2f} s; {100 * own_ideal / own_s:.0f}% of that ideal (target >= 80%)"
     )
+    g_items, g_seq_s, g_runs, g_correct, g_cpu_s = grounding
+    g_wall = sorted(g_runs)[len(g_runs) // 2]
+    g_speedup = g_seq_s / g_wall
+    g_walls = ", ".join(f"{w:.2f}" for w in g_runs)
+    print(
+        f"grounding ({g_items} items, --agent {args.grounding_agent}): one at a time {g_seq_s:.2f} s; "
+        f"phone-r1 concurrency {args.concurrency}: {g_wall:.2f} s (median of {len(g_runs)}: {g_walls} s), "
+        f"{g_items / g_wall:.1f} items/s, {g_correct} right, client CPU {1000 * g_cpu_s / g_items:.1f} ms "
+        f"per item; speed-up {g_speedup:.1f}x; ideal {args.concurrency}x; "
+        f"{100 * g_speedup / args.concurrency:.0f}% of ideal (target >= 90%)"
+    )
     print(f"eval_speedup: {speedup:.2f}")
+    print(f"grounding_speedup: {g_speedup:.2f}")
     return 0
 
 

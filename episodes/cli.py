@@ -42,6 +42,10 @@ def _bad_input_is_one_line(command: str) -> Callable[[Handler], Handler]:
 
 @_bad_input_is_one_line("validate")
 def _validate(args: argparse.Namespace) -> int:
+    from episodes.grounding import is_grounding_set
+
+    if is_grounding_set(args.root):
+        return _validate_grounding(args)
     from episodes.validate import validate
 
     report = validate(args.root, image_root=args.image_root, decode=args.decode, progress=True)
@@ -54,6 +58,34 @@ def _validate(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 2 if errors else 0  # bad data is bad input
+
+
+def _validate_grounding(args: argparse.Namespace) -> int:
+    from episodes.grounding import validate_grounding
+
+    report = validate_grounding(args.root, decode=args.decode)
+    for problem in report.problems:
+        print(problem)
+    errors = len(report.errors)
+    print(
+        f"{report.items} grounding items: {errors} error(s), {len(report.problems) - errors} warning(s)",
+        file=sys.stderr,
+    )
+    return 2 if errors else 0
+
+
+def _grounding_set(args: argparse.Namespace) -> int:
+    from episodes.grounding_steps import write_grounding_set
+    from episodes.records import RecordError
+
+    try:
+        card = write_grounding_set(args.root, args.output)
+    except (RecordError, FileNotFoundError, FileExistsError) as exc:
+        print(f"phone-r1 data grounding-set: {exc}", file=sys.stderr)
+        return 2
+    skipped = ", ".join(f"{n} {why}" for why, n in card["skipped"].items()) or "none"
+    print(f"wrote {card['items_out']} grounding items to {args.output} (steps skipped: {skipped})")
+    return 0
 
 
 @_bad_input_is_one_line("convert")
@@ -168,6 +200,12 @@ def _import(args: argparse.Namespace) -> int:
         # ImportFailure (a bad source record) is a ValueError: file, record and reason are in its text.
         print(f"phone-r1 data import: {exc}", file=sys.stderr)
         return 2
+    if card.get("kind") == "grounding":
+        print(
+            f"wrote {card['items_out']} grounding items to {args.output} (rejected {card['rejected']}, "
+            f"protocol {card['protocol']}); card: dataset_card.json"
+        )
+        return 0
     print(
         f"wrote {card['episodes_out']} episodes, {card['steps_out_total']} steps to {args.output} "
         f"(dropped {sum(card['dropped'].values())}, rejected {card['rejected']}); card: dataset_card.json"
@@ -195,7 +233,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             help="for a JSONL file: folder its image paths are relative to (default: the file's folder)",
         )
 
-    p = sub.add_parser("validate", help="report every problem with file and line; exit 2 if any")
+    p = sub.add_parser(
+        "validate",
+        help="report every problem with file and line (episodes or a grounding set); exit 2 if any",
+    )
     root_arg(p)
     p.add_argument(
         "--decode", action="store_true", help="decode every screenshot (slow; catches truncated files)"
@@ -224,9 +265,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     formats = "\n".join(f"  {e.name:22s}{e.summary}" for e in IMPORTERS.entries())
     p = sub.add_parser(
         "import",
-        help="import a public benchmark (AndroidControl, AITZ, GUI-Odyssey, AMEX) as raw episodes",
+        help="import a public benchmark (AndroidControl, AITZ, GUI-Odyssey, AMEX) as raw episodes, or a "
+        "grounding benchmark (ScreenSpot, ScreenSpot-v2, ScreenSpot-Pro, OSWorld-G, UI-Vision, MMBench-GUI) "
+        "as a grounding set",
         description="Import a public GUI-agent data set as raw episodes with the gold context and a "
-        "dataset_card.json (counts, conventions, dropped steps). Formats:\n" + formats,
+        "dataset_card.json (counts, conventions, dropped steps), or a grounding benchmark as a grounding set "
+        "(grounding.jsonl and images/). Formats:\n" + formats,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
@@ -241,7 +285,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--split",
         default=None,
         help="split to import (AndroidControl: splits.json key; AITZ: train|test folder; "
-        "GUI-Odyssey: [random|task|device|app/]train|test); default: everything",
+        "GUI-Odyssey: [random|task|device|app/]train|test; ScreenSpot: mobile|desktop|web; "
+        "ScreenSpot-Pro: an annotation file's stem; UI-Vision: basic|functional|spatial; "
+        "MMBench-GUI: basic|advanced); default: everything",
     )
     p.add_argument(
         "--setting",
@@ -249,7 +295,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="high",
         help="low puts each step instruction in the prompt (input.step_instruction); default: high",
     )
-    p.add_argument("--limit", type=int, default=None, help="stop after N episodes")
+    p.add_argument("--limit", type=int, default=None, help="stop after N episodes (grounding: N items)")
     p.add_argument(
         "--add-finish",
         action="store_true",
@@ -264,7 +310,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--screenshots",
         default=None,
         metavar="DIR",
-        help="androidcontrol-jsonl: folder holding the screenshots the JSONL names",
+        help="androidcontrol-jsonl, grounding formats: folder holding the screenshots the annotations name "
+        "(grounding default: the release's own images folder)",
     )
     p.add_argument(
         "--workers",
@@ -273,6 +320,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="androidcontrol: shards read in parallel processes (default 1; not with --limit)",
     )
     p.set_defaults(func=_import)
+
+    p = sub.add_parser(
+        "grounding-set",
+        help="a grounding set from navigation episodes: each click on a box, with its step instruction "
+        "(or description) as the instruction",
+        description="Write the UI elements the click and long-press steps of raw episodes target as a "
+        "grounding set (OUT/grounding.jsonl and images/), for grounding evaluation or training.",
+    )
+    p.add_argument("root", help="raw episode folder or converted JSONL")
+    p.add_argument("-o", "--output", required=True, help="output folder (new or empty)")
+    p.set_defaults(func=_grounding_set)
 
     p = sub.add_parser("stats", help="counts per action type, app, steps per episode, screen sizes")
     root_arg(p)

@@ -16,7 +16,9 @@ logger = logging.getLogger(__name__)
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `eval` and its subcommands to the `phone-r1` parser."""
     # The registries are lazy (names and summaries only), cheap enough for `--help`.
+    from actions.grounding_protocols import GROUNDING_PROTOCOLS
     from actions.protocols import PROTOCOLS
+    from actions.registry import argument_across
 
     parser = subparsers.add_parser("eval", help="offline step-accuracy evaluation and reports")
     sub = parser.add_subparsers(dest="eval_command", metavar="EVAL_COMMAND")
@@ -28,7 +30,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Score an agent on every step of some episodes with the gold history (teacher forcing). "
         "Records are appended to the results file as steps finish; rerunning with the same file resumes.",
     )
-    run.add_argument("--episodes", type=Path, required=True, help="raw episode folder or converted JSONL")
+    run.add_argument(
+        "--episodes",
+        type=Path,
+        required=True,
+        help="raw episode folder or converted JSONL, or a grounding set (grounding.jsonl; docs/eval.md, "
+        "Grounding)",
+    )
     source = run.add_mutually_exclusive_group(required=True)
     source.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
     source.add_argument("--local", type=Path, metavar="CHECKPOINT", help="in-process transformers checkpoint")
@@ -54,10 +62,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         defaults={"api-key-env": "OPENAI_API_KEY", "agent": default_adapter()},
         help={
             "api-key-env": "environment variable holding the API key (default OPENAI_API_KEY)",
-            "agent": "prompt and answer grammar to ask in",
+            "agent": "prompt and answer grammar to ask in (an agent adapter on episodes, a grounding adapter "
+            "on a grounding set)",
+            "agent-prompt": "replace the adapter's prompt with FILE (a model's official text; ${width}, "
+            "${height}, ${task}, ${history}, and on a grounding set ${instruction}, are filled in)",
         },
+        grounding=True,
     )
-    run.add_argument("--protocol", **PROTOCOLS.argument("match protocol (docs/eval.md)", default="box"))
+    run.add_argument(
+        "--protocol",
+        **argument_across(
+            [PROTOCOLS, GROUNDING_PROTOCOLS],
+            "how answers are judged (default box on episodes; on a grounding set, its benchmark's, from "
+            "dataset_card.json, else region)",
+        ),
+    )
+    run.add_argument(
+        "--temperature", type=float, default=0.0, help="sampling temperature (default 0: greedy), recorded"
+    )
+    run.add_argument(
+        "--language",
+        metavar="LANG",
+        help="grounding: send the instruction in this language (an item's `instructions` key, e.g. cn)",
+    )
     run.add_argument(
         "--history",
         choices=HISTORY_MODES,
@@ -94,7 +121,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report.add_argument("results", type=Path, help="results JSONL written by `phone-r1 eval run`")
     report.add_argument("-o", "--output", type=Path, help="output folder (default: next to the results file)")
     report.add_argument(
-        "--protocol", **PROTOCOLS.argument("rescore under this protocol (default: the run's)")
+        "--protocol",
+        **argument_across(
+            [PROTOCOLS, GROUNDING_PROTOCOLS], "rescore under this protocol (default: the run's)"
+        ),
     )
     report.add_argument(
         "--episodes", type=Path, help="episodes of the run: their gold context feeds the per-protocol table"
@@ -112,7 +142,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     compare.add_argument("a", type=Path, help="results JSONL of the baseline run")
     compare.add_argument("b", type=Path, help="results JSONL of the run compared with it")
     compare.add_argument(
-        "--protocol", **PROTOCOLS.argument("compare under this protocol (default: the runs')")
+        "--protocol",
+        **argument_across(
+            [PROTOCOLS, GROUNDING_PROTOCOLS], "compare under this protocol (default: the runs')"
+        ),
     )
     compare.add_argument("--max-flips", type=int, default=20, help="flipped steps listed per direction")
     compare.add_argument("--json", type=Path, help="also write the comparison as JSON here")
@@ -131,8 +164,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         nargs="+",
         default=["all"],
         metavar="NAME",
-        help=f"'all' (default) or names among: {', '.join(PROTOCOLS)} (or dotted paths like "
-        f"{PROTOCOLS.example})",
+        help=f"'all' (default) or names among: {', '.join(PROTOCOLS)}; on a grounding run among: "
+        f"{', '.join(GROUNDING_PROTOCOLS)} (or dotted paths like {PROTOCOLS.example})",
     )
     rescore.add_argument("-o", "--output", type=Path, help="also write the table as JSON here")
     rescore.set_defaults(func=_rescore)
@@ -148,10 +181,66 @@ def _run(args: argparse.Namespace) -> int:
     return run_command(args)
 
 
+def _grounding_run(path: Path, command: str) -> bool | None:
+    """True when `path` holds a grounding run, False for a navigation run, None (and a message) when it
+    cannot be read."""
+    from eval.grounding_report import is_grounding
+    from eval.results import read_results
+
+    try:
+        return is_grounding(read_results(path))
+    except (OSError, ValueError) as exc:
+        print(f"phone-r1 eval {command}: {exc}", file=sys.stderr)
+        return None
+
+
+def _family_check(protocol: str | None, grounding: bool, command: str) -> bool:
+    """False (and a message) when `protocol` names a rule of the other task's family."""
+    from actions.grounding_protocols import GROUNDING_PROTOCOLS
+    from actions.protocols import PROTOCOLS
+
+    if protocol is None:
+        return True
+    family = GROUNDING_PROTOCOLS if grounding else PROTOCOLS
+    try:
+        family.check_name(protocol)
+    except ValueError as exc:
+        task = "a grounding run" if grounding else "a navigation run"
+        print(f"phone-r1 eval {command}: {exc} ({task})", file=sys.stderr)
+        return False
+    return True
+
+
+def _grounding_report(args: argparse.Namespace, out: Path) -> int:
+    from actions.grounding_protocols import NotApplicable
+    from eval.grounding_report import summary_text, write_grounding_report
+
+    if not _family_check(args.protocol, True, "report"):
+        return 2
+    try:
+        paths = write_grounding_report(
+            args.results, out, protocol=args.protocol, max_failures=args.max_failures
+        )
+        print(summary_text(args.results, args.protocol))
+    except (OSError, ValueError, NotApplicable) as exc:
+        print(f"phone-r1 eval report: {exc}", file=sys.stderr)
+        return 2
+    for path in paths:
+        print(path)
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     from eval.report import write_report
 
     out = args.output or args.results.with_suffix("").parent / f"{args.results.stem}_report"
+    grounding = _grounding_run(args.results, "report")
+    if grounding is None:
+        return 2
+    if grounding:
+        return _grounding_report(args, out)
+    if not _family_check(args.protocol, False, "report"):
+        return 2
     try:
         paths = write_report(
             args.results,
@@ -177,12 +266,28 @@ def _report(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     from eval.compare import compare_files, format_comparison
 
+    kinds = [_grounding_run(args.a, "compare"), _grounding_run(args.b, "compare")]
+    if None in kinds:
+        return 2
+    if kinds[0] != kinds[1]:
+        print("phone-r1 eval compare: one run is a grounding run and the other is not", file=sys.stderr)
+        return 2
+    if not _family_check(args.protocol, bool(kinds[0]), "compare"):
+        return 2
     try:
-        comparison = compare_files(args.a, args.b, protocol=args.protocol)
+        if kinds[0]:
+            from eval.grounding_report import format_grounding_comparison, grounding_compare
+            from eval.results import read_results
+
+            comparison = grounding_compare(read_results(args.a), read_results(args.b), protocol=args.protocol)
+            text = format_grounding_comparison(comparison, max_flips=args.max_flips)
+        else:
+            comparison = compare_files(args.a, args.b, protocol=args.protocol)
+            text = format_comparison(comparison, max_flips=args.max_flips)
     except (OSError, ValueError) as exc:
         print(f"phone-r1 eval compare: {exc}", file=sys.stderr)
         return 2
-    print(format_comparison(comparison, max_flips=args.max_flips))
+    print(text)
     if args.json:
         import json
 
@@ -193,18 +298,43 @@ def _compare(args: argparse.Namespace) -> int:
 def _rescore(args: argparse.Namespace) -> int:
     import json
 
+    from actions.grounding_protocols import GROUNDING_PROTOCOLS
+    from actions.protocols import PROTOCOLS
+    from actions.registry import argument_across
     from eval.rescore import format_table, load_contexts, protocol_names, rescore
     from eval.results import read_results
 
+    # Names first (a did-you-mean over both families); which family applies is the run's to say.
+    check = argument_across([PROTOCOLS, GROUNDING_PROTOCOLS], "")["type"]
+    for name in args.protocol:
+        if name != "all":
+            try:
+                check(name)
+            except argparse.ArgumentTypeError as err:
+                print(f"phone-r1 eval rescore: --protocol: {err}", file=sys.stderr)
+                return 2
     try:
-        names = protocol_names(args.protocol)
         results = read_results(args.results)
-        contexts = load_contexts(args.episodes, results, label=args.results) if args.episodes else {}
-        table = rescore(results, names, contexts)
+        from eval.grounding_report import is_grounding
+
+        if is_grounding(results):
+            from eval.grounding_report import (
+                format_grounding_rescore,
+                grounding_protocol_names,
+                grounding_rescore,
+            )
+
+            table = grounding_rescore(results, grounding_protocol_names(args.protocol))
+            text = format_grounding_rescore(table)
+        else:
+            names = protocol_names(args.protocol)
+            contexts = load_contexts(args.episodes, results, label=args.results) if args.episodes else {}
+            table = rescore(results, names, contexts)
+            text = format_table(table)
     except (ValueError, FileNotFoundError) as err:
         print(f"phone-r1 eval rescore: {err}", file=sys.stderr)
         return 2
-    print(format_table(table))
+    print(text)
     if args.output:
         payload = {"results": str(args.results.resolve()), "protocols": table}
         args.output.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -42,9 +42,18 @@ HEADER_FIELDS: tuple[str, ...] = (
     "history",
     "agent",
     "episodes_fingerprint",
+    "task",
+    "language",
+    "temperature",
 )
 # Files written before a field existed were made with its default.
-HEADER_DEFAULTS: dict[str, Any] = {"history": "gold", "agent": DEFAULT_ADAPTER}
+HEADER_DEFAULTS: dict[str, Any] = {
+    "history": "gold",
+    "agent": DEFAULT_ADAPTER,
+    "task": "navigation",
+    "language": None,
+    "temperature": 0.0,
+}
 
 
 class HeaderMismatchError(ValueError):

@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 PROG = "phone-r1 eval run"
 # Malformed steps named one per line before the run starts (the rest are counted).
 SHOWN_INVALID = 5
+# How episodes are judged unless `--protocol` names another (a grounding set's default is its card's).
+DEFAULT_PROTOCOL = "box"
 
 
 @dataclass
@@ -94,20 +96,12 @@ def check_context(steps: Any, protocol: str) -> Iterator[Any]:
         yield step
 
 
-def _engine(args: argparse.Namespace) -> tuple[str, Any]:
-    if args.base_url:
-        return "endpoint", args.base_url
-    if args.local:
-        return "local", args.local
-    return "predictions", args.predictions
-
-
 def build(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     """The agent spec, the agent and the reward mix of `eval run`'s flags (ValueError/OSError: bad input)."""
-    from agent.spec import spec_from_args
+    from agent.spec import engine_from_args, spec_from_args
     from eval.partial_reward import RewardMix
 
-    engine, location = _engine(args)
+    engine, location = engine_from_args(args)
     # A local checkpoint's own phone_r1.json decides; --checkpoint-meta names the folder otherwise.
     checkpoint = args.local or args.checkpoint_meta
     spec = spec_from_args(args, checkpoint=checkpoint, engine=engine, location=location)
@@ -117,6 +111,7 @@ def build(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         timeout=args.timeout,
         max_retries=args.max_retries,
         max_tokens=args.max_tokens,
+        temperature=args.temperature,
     )
     rewards = RewardMix.from_meta(spec.meta if spec.checkpoint is not None else None)
     return spec, agent, rewards
@@ -135,18 +130,33 @@ def header_for(spec: Any, agent: Any, episodes: EpisodeSet, args: argparse.Names
         history=args.history,
         episodes=str(Path(args.episodes).resolve()),
         fingerprint=episodes.fingerprint,
-        extra=spec.header_fields(),
+        extra={**spec.header_fields(), "temperature": float(args.temperature)},
     )
 
 
 def run_command(args: argparse.Namespace) -> int:
     """`phone-r1 eval run`: resume or start the results file, score the steps, print a summary."""
+    from actions.protocols import PROTOCOLS
+    from agent.adapters import ADAPTERS
     from agent.loop import run
+    from episodes.grounding import is_grounding_set
     from eval.loop import run_eval
     from eval.results import HeaderMismatchError, ResultsWriter
 
     if args.concurrency < 1:
         print(f"{PROG}: --concurrency must be >= 1, got {args.concurrency}", file=sys.stderr)
+        return 2
+    if is_grounding_set(args.episodes):
+        from eval.grounding_run import run_grounding_command
+
+        return run_grounding_command(args)
+    try:
+        # `--agent` and `--protocol` also take grounding names; on episodes they must be navigation's.
+        args.protocol = PROTOCOLS.check_name(args.protocol or DEFAULT_PROTOCOL)
+        if args.agent is not None:
+            args.agent = ADAPTERS.check_name(args.agent)
+    except ValueError as exc:
+        print(f"{PROG}: {exc} (a grounding name needs a grounding set as --episodes)", file=sys.stderr)
         return 2
     try:
         episodes = EpisodeSet.scan(args.episodes, skip_invalid=args.skip_invalid, protocol=args.protocol)

@@ -28,6 +28,14 @@ FAMILIES: Registry[Registry[Any]] = Registry(
         ),
         "adapter": ("agent.adapters:ADAPTERS", "agent adapters, eval run --agent and ui --agent"),
         "importer": ("episodes.importers:IMPORTERS", "dataset importers, data import FORMAT"),
+        "grounding-protocol": (
+            "actions.grounding_protocols:GROUNDING_PROTOCOLS",
+            "grounding benchmarks' point-in-target rules, eval run|report|rescore --protocol on grounding",
+        ),
+        "grounding-adapter": (
+            "agent.adapters.grounding:GROUNDING_ADAPTERS",
+            "models' grounding prompts and answer grammars, eval run --agent on grounding sets",
+        ),
         "model": (
             "agent.families:MODEL_FAMILIES",
             "model families by config.model_type, train tiny --family, phone_r1.json's family",

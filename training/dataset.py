@@ -268,12 +268,15 @@ def build_dataset(steps: Iterable[Step], spec: DatasetSpec, *, arrow_path: str |
 def load_steps_dataset(
     root: str | Path, spec: DatasetSpec, *, arrow_path: str | Path | None = None, limit: int | None = None
 ):
-    """`build_dataset` over `episodes.readers.iter_steps(root)` (raw folder or seed JSONL)."""
+    """`build_dataset` over `episodes.readers.iter_steps(root)` (raw folder or seed JSONL), or over a
+    grounding set's items as one-step episodes (`episodes.grounding_steps`)."""
     import itertools
 
+    from episodes.grounding import is_grounding_set
+    from episodes.grounding_steps import grounding_steps
     from episodes.readers import iter_steps
 
-    steps = iter_steps(root)
+    steps = grounding_steps(root) if is_grounding_set(root) else iter_steps(root)
     if limit is not None:
         steps = itertools.islice(steps, limit)
     return build_dataset(steps, spec, arrow_path=arrow_path)

@@ -105,8 +105,8 @@ def plan(kind: str, argv: list[str]) -> Plan:
     data = Path(script.dataset_path)
     if not data.exists():
         raise RecipeError(
-            f"dataset_path: {data} not found (relative to {os.getcwd()}); point it at an episode folder or "
-            f"seed JSONL, or generate episodes with `phone-r1 data synth -o {data}`"
+            f"dataset_path: {data} not found (relative to {os.getcwd()}); point it at an episode folder, a "
+            f"seed JSONL or a grounding set, or generate episodes with `phone-r1 data synth -o {data}`"
         )
     if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not config.use_cpu and not _has_accelerator():
         raise RecipeError(

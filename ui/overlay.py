@@ -37,9 +37,10 @@ BOX_TYPES = ("click", "long_click")
 class Mark:
     """One thing to draw, in original screenshot pixels.
 
-    kind: `box` (x1, y1, x2, y2), `point` (x, y), `arrow` (x1, y1, x2, y2: from, to) or `text`
-    (no coordinates; drawn as a caption at the bottom of the screen, clear of the label badge Gradio
-    lays over an image's top-left corner). Gold boxes are drawn inside their
+    kind: `box` (x1, y1, x2, y2), `point` (x, y), `arrow` (x1, y1, x2, y2: from, to), `polygon`
+    (x1, y1, x2, y2, ...: its vertices) or `text` (no coordinates; drawn as a caption at the bottom of
+    the screen, clear of the label badge Gradio lays over an image's top-left corner). Gold boxes are
+    drawn inside their
     edge and predicted ones outside, so a prediction equal to the gold box leaves both visible.
     """
 
@@ -81,6 +82,36 @@ def marks_for_action(
         text = action.summary if kind == "task_completed" else action.reason
         return [Mark("text", color, (), f"{prefix}{kind} {_clip(text)}")]
     return [Mark("text", color, (), f"{prefix}{kind}")]
+
+
+def marks_for_region(
+    region: Any, screen: tuple[int, int], color: tuple[int, int, int], label: str = ""
+) -> list[Mark]:
+    """Marks for a grounding target (`actions.regions`): its box or polygon in screen pixels, or a
+    caption for a refusal item (no element matches the instruction)."""
+    from actions.regions import Box, Polygon
+
+    if isinstance(region, Box):
+        return [Mark("box", color, tuple(float(v) for v in region.pixels(screen)), label, inside=True)]
+    if isinstance(region, Polygon):
+        flat = tuple(float(v) for point in region.pixels(screen) for v in point)
+        return [Mark("polygon", color, flat, label)]
+    prefix = f"{label}: " if label else ""
+    return [Mark("text", color, (), f"{prefix}no element matches (refuse)")]
+
+
+def marks_for_point_answer(answer: Any, color: tuple[int, int, int], label: str = "") -> list[Mark]:
+    """Marks for a grounding answer (a `GroundingAnswer` or its JSON): the point, or a caption for a
+    refusal or an answer that gave no point."""
+    get = answer.get if isinstance(answer, dict) else lambda key: getattr(answer, key, None)
+    prefix = f"{label}: " if label else ""
+    point = get("point")
+    if point is not None:
+        return [Mark("point", color, (float(point[0]), float(point[1])), label)]
+    if get("refused"):
+        return [Mark("text", color, (), f"{prefix}refused")]
+    problems = ", ".join(get("problems") or ()) or "unreadable"
+    return [Mark("text", color, (), f"{prefix}no point ({_clip(problems, 40)})")]
 
 
 def _clip(text: str, limit: int = 24) -> str:
@@ -174,8 +205,11 @@ def render_overlay(
             draw.ellipse((x - r, y - r, x + r, y + r), fill=mark.color, outline=(255, 255, 255), width=1)
         elif mark.kind == "arrow":
             _arrow(draw, coords, mark.color, line_width)
+        elif mark.kind == "polygon":
+            vertices = [(coords[i], coords[i + 1]) for i in range(0, len(coords) - 1, 2)]
+            draw.line([*vertices, vertices[0]], fill=mark.color, width=line_width, joint="curve")
         else:
-            raise ValueError(f"unknown mark kind {mark.kind!r}; expected box, point, arrow or text")
+            raise ValueError(f"unknown mark kind {mark.kind!r}; expected box, point, arrow, polygon or text")
     if captions:
         _captions(draw, captions, shown)
     return canvas

@@ -3,6 +3,10 @@
 Pure data and filtering; no Gradio here, so every function is testable on its own. Episode and
 overall numbers come from `eval.metrics.compute_metrics`, the same function the eval reports use, so
 the UI never disagrees with a report.
+
+A grounding set (`grounding.jsonl`) replays as one-step episodes (`episodes.grounding_steps.item_step`),
+each item under its own id; a grounding run's records (keyed by item id) are keyed by those steps' ids,
+and its numbers are `eval.grounding_metrics`' under the run's protocol, as `eval report` gives them.
 """
 
 from __future__ import annotations
@@ -33,11 +37,24 @@ class Run:
     def record(self, step_id: str) -> dict[str, Any] | None:
         return self.records.get(step_id)
 
+    @property
+    def grounding(self) -> bool:
+        """True for a grounding run (`eval run` on a grounding set)."""
+        return self.header.get("task") == "grounding"
+
     def episode_metrics(self, episode_id: str, step_ids: Iterable[str]) -> dict[str, Any] | None:
-        """compute_metrics over this episode's records (cached); None when none were evaluated."""
+        """compute_metrics over this episode's records (cached); None when none were evaluated. A
+        grounding item's is its verdict: `sr` 1 or 0."""
         if episode_id not in self._episode_metrics:
             records = [self.records[s] for s in step_ids if s in self.records]
-            self._episode_metrics[episode_id] = _compute_metrics(records) if records else {}
+            if self.grounding:
+                right = [
+                    bool((r.get("verdict") or {}).get("correct")) and not r.get("error") for r in records
+                ]
+                found = {"n_steps": len(right), "sr": sum(right) / len(right)} if right else {}
+            else:
+                found = _compute_metrics(records) if records else {}
+            self._episode_metrics[episode_id] = found
         return self._episode_metrics[episode_id] or None
 
 
@@ -49,6 +66,7 @@ class ReplayData:
     episodes: dict[str, list[Step]]
     runs: list[Run]
     roots: list[Path]
+    items: dict[str, Any] = field(default_factory=dict)  # step id -> GroundingItem, for a grounding set
 
     def steps(self, episode_id: str) -> list[Step]:
         try:
@@ -97,6 +115,12 @@ def load_run(path: str | Path, label: str) -> Run:
 
     path = Path(path)
     results = read_results(path)
+    from eval.grounding_report import is_grounding, metrics_of
+
+    if is_grounding(results):
+        # Records are keyed by item id; the replay shows each item as the one step of its own episode.
+        records = {f"{item_id}/0": record for item_id, record in results.records.items()}
+        return Run(label, path, dict(results.header or {}), records, metrics_of(results))
     # The Results object itself, so compute_metrics reads the run's protocol from the header as
     # `eval report` does.
     return Run(label, path, dict(results.header or {}), dict(results.records), _compute_metrics(results))
@@ -111,6 +135,8 @@ def load_replay(
     Bad step records are logged and skipped (the reader's non-strict mode) so one broken file does
     not take the whole replay down; `phone-r1 data validate` lists them.
     """
+    from episodes.grounding import is_grounding_set, read_grounding_items
+    from episodes.grounding_steps import item_step
     from episodes.readers import iter_steps
     from eval.results import check_records_in, step_golds
 
@@ -120,8 +146,15 @@ def load_replay(
     # A converted JSONL names its images relative to its own folder, which is then the one served.
     root = source if source.is_dir() else source.parent
     grouped: dict[str, list[Step]] = {}
-    for step in iter_steps(source, strict=False):
-        grouped.setdefault(step.episode_id, []).append(step)
+    items: dict[str, Any] = {}
+    if is_grounding_set(source):
+        for item in read_grounding_items(source, strict=False):
+            step = item_step(item)
+            grouped[step.episode_id] = [step]
+            items[step.step_id] = item
+    else:
+        for step in iter_steps(source, strict=False):
+            grouped.setdefault(step.episode_id, []).append(step)
     for steps in grouped.values():
         steps.sort(key=lambda s: s.index)
     runs = [load_run(p, label) for p, label in ((results, "A"), (results_b, "B")) if p is not None]
@@ -132,7 +165,7 @@ def load_replay(
         check_records_in(run.records.values(), golds, results=run.path, episodes=source)
     roots = serve_roots(root, [run.path for run in runs])
     logger.info("loaded %d episodes from %s and %d results files", len(grouped), root, len(runs))
-    return ReplayData(root, grouped, runs, roots)
+    return ReplayData(root, grouped, runs, roots, items)
 
 
 def gold_type(step: Step) -> str | None:

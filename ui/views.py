@@ -21,6 +21,8 @@ from ui.overlay import (
     PRED_COLOR,
     Mark,
     marks_for_action,
+    marks_for_point_answer,
+    marks_for_region,
     placeholder,
     render_overlay,
 )
@@ -114,6 +116,31 @@ def think_block(think: Any) -> str:
     return "\n".join(lines)
 
 
+def grounding_answer_line(record: dict[str, Any]) -> str:
+    """A grounding record's answer: the point in screen pixels, a refusal, or what was missing."""
+    answer = record.get("answer") or {}
+    point = answer.get("point")
+    if point is not None:
+        return f"click at ({_number(float(point[0]))}, {_number(float(point[1]))}) px"
+    if answer.get("refused"):
+        return "refused (no element matches)"
+    return "no point (" + ", ".join(map(str, answer.get("problems") or ["nothing parsed"])) + ")"
+
+
+def grounding_panel(run: Run, record: dict[str, Any], title: str) -> str:
+    """Markdown for one grounding run's answer on an item: verdict under the run's protocol, answer."""
+    parts = [
+        title,
+        f"**Verdict ({run.header.get('protocol')}):** {verdict_line(record)}",
+        f"**Answer:** {grounding_answer_line(record)}",
+        f"**Instruction sent:** {record.get('instruction', '')}"
+        + (f" ({record['language']})" if record.get("language") else ""),
+    ]
+    if record.get("latency_s") is not None:
+        parts.append(f"_latency {_number(record.get('latency_s'))} s; adapter {run.header.get('agent')}_")
+    return "\n\n".join(parts)
+
+
 def run_panel(run: Run, record: dict[str, Any] | None, color_name: str) -> str:
     """Markdown for one run's answer on a step: prediction, verdict, reward, think, problems."""
     title = f"### {run.label} ({color_name}) — {run.header.get('model') or run.path.name}"
@@ -121,6 +148,8 @@ def run_panel(run: Run, record: dict[str, Any] | None, color_name: str) -> str:
     if record is None:
         why = "not reached: its episode stopped at an earlier mismatch" if own_run else "not evaluated"
         return f"{title}\n\n{why}"
+    if run.grounding:
+        return grounding_panel(run, record, title)
     parts = [
         title,
         f"**Verdict:** {verdict_line(record)}",
@@ -163,8 +192,30 @@ def step_header(step: Step, position: int, total: int) -> str:
     )
 
 
+def item_header(item: Any, position: int, total: int) -> str:
+    """A grounding item's header: id, benchmark, instruction (and its other languages), categories."""
+    categories = " · ".join(
+        f"{k} **{v if isinstance(v, str) else ', '.join(v)}**" for k, v in item.categories.items()
+    )
+    others = "".join(f"\n\n**Instruction ({lang}):** {text}" for lang, text in item.instructions.items())
+    return (
+        f"**Item {item.id}** ({position + 1} of {total} shown) · {item.benchmark or 'grounding'} · "
+        f"{item.screen[0]}x{item.screen[1]} · target **{item.box_type}**\n\n"
+        f"**Instruction:** {item.instruction}{others}\n\n{categories}"
+    )
+
+
 def step_marks(data: ReplayData, step: Step) -> list[Mark]:
-    """Gold (green) and each run's prediction (red, blue) for the current screenshot."""
+    """Gold (green) and each run's prediction (red, blue) for the current screenshot; on a grounding
+    item, its target region and each run's answered point."""
+    item = data.items.get(step.step_id)
+    if item is not None:
+        marks = marks_for_region(item.target, item.screen, GOLD_COLOR, "target")
+        for run, color in zip(data.runs, RUN_COLORS, strict=False):
+            record = run.record(step.step_id)
+            if record is not None and not record.get("error"):
+                marks += marks_for_point_answer(record.get("answer") or {}, color, run.label)
+        return marks
     marks = marks_for_action(step.gold, GOLD_COLOR, label="gold", point=False, gold=True)
     for run, color in zip(data.runs, RUN_COLORS, strict=False):
         marks += marks_for_action(prediction_action(run.record(step.step_id)), color, label=run.label)
@@ -201,6 +252,13 @@ def render_step(
     step = steps[shown[position]]
     marks = step_marks(data, step) + list(extra_marks or [])
     records = [run.record(step.step_id) for run in data.runs]
+    item = data.items.get(step.step_id)
+    if item is not None:
+        header = item_header(item, position, len(shown))
+        gold = f"### Target (green)\n\n`{json.dumps(item.target.to_json(), ensure_ascii=False)}`"
+    else:
+        header = step_header(step, position, len(shown))
+        gold = f"### Gold (green)\n\n{describe_action(step.gold)}"
     current = _screenshot(data, step.current_screenshot, marks, max_width)
     previous = _screenshot(data, step.previous_screenshot, [], max_width)
     if previous is None and current is not None:
@@ -211,10 +269,10 @@ def render_step(
         )
         previous = placeholder(current.size, why)
     return StepView(
-        header=step_header(step, position, len(shown)),
+        header=header,
         previous=previous,
         current=current,
-        gold=f"### Gold (green)\n\n{describe_action(step.gold)}",
+        gold=gold,
         runs=[
             run_panel(run, rec, name)
             for run, rec, name in zip(data.runs, records, RUN_COLOR_NAMES, strict=False)
@@ -253,6 +311,8 @@ def metrics_summary(columns: list[tuple[str, dict[str, Any] | None]], title: str
     The full dicts are shown as JSON beside it; nothing here is recomputed."""
     if not columns:
         return f"**{title}:** no results file loaded"
+    if any("headline" in (metrics or {}) for _, metrics in columns):
+        return grounding_summary(columns, title)
     head = "| metric | " + " | ".join(label for label, _ in columns) + " |"
     rule = "|---|" + "---|" * len(columns)
     rows = [
@@ -260,6 +320,35 @@ def metrics_summary(columns: list[tuple[str, dict[str, Any] | None]], title: str
         for key, name in SUMMARY_METRICS
     ]
     return "\n".join([f"**{title}**", "", head, rule, *rows])
+
+
+def _grounding_rows(metrics: dict[str, Any] | None) -> dict[str, str]:
+    if not metrics:
+        return {}
+
+    def stat(value: dict[str, Any]) -> str:
+        low, high = value["ci95"]
+        return f"{value['value']:.1%} ({low:.1%}–{high:.1%})" if value["value"] is not None else "—"
+
+    rows = {
+        "protocol": str(metrics["protocol"]),
+        "items counted": f"{metrics['counted']} of {metrics['items']}",
+        f"headline ({metrics['headline']['definition']})": stat(metrics["headline"]),
+        "micro (95% CI)": stat(metrics["micro"]),
+    }
+    for key, macro in metrics["macro"].items():
+        rows[f"macro over {key} (95% CI)"] = stat(macro)
+    return rows
+
+
+def grounding_summary(columns: list[tuple[str, dict[str, Any] | None]], title: str) -> str:
+    """`eval.grounding_metrics` numbers (headline, micro and every macro, named) as one table."""
+    found = [(label, _grounding_rows(metrics)) for label, metrics in columns]
+    names = list(dict.fromkeys(name for _, rows in found for name in rows))
+    head = "| metric | " + " | ".join(label for label, _ in found) + " |"
+    rule = "|---|" + "---|" * len(found)
+    body = [f"| {name} | " + " | ".join(rows.get(name, "—") for _, rows in found) + " |" for name in names]
+    return "\n".join([f"**{title}**", "", head, rule, *body])
 
 
 def gallery_items(

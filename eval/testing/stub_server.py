@@ -10,15 +10,15 @@ any concurrency sees the same faults for the same steps.
     with StubServer(gold_replies(steps), faults=Faults(latency_s=0.1)) as server:
         client = openai.OpenAI(base_url=server.base_url, api_key="x")
 
-`python -m eval.testing.stub_server --episodes DIR` runs one in its own process (`StubServerProcess`), which
-keeps the server's work off the caller's interpreter, as in the throughput benchmark.
+`python -m eval.testing.stub_server --episodes DIR` (or `--grounding SET --agent NAME`) runs one in its
+own process (`StubServerProcess`), which keeps the server's work off the caller's interpreter, as in the
+throughput benchmark.
 """
 
 import argparse
 import asyncio
 import hashlib
 import itertools
-import json
 import logging
 import random
 import signal
@@ -135,7 +135,9 @@ def build_app(
         body = orjson.loads(raw)
         messages = body.get("messages") or []
         step_input = find_step_input(messages)
-        key = key_of_input(step_input) if step_input else json.dumps(messages, sort_keys=True)[:4096]
+        # Without a step's input (a grounding prompt) the whole conversation is the key: two items on one
+        # screenshot differ only in their instruction, after the image.
+        key = key_of_input(step_input) if step_input else hashlib.sha256(orjson.dumps(messages)).hexdigest()
         attempts[key] += 1
         fate = faults.draw(key, attempts[key])
         stats[fate] += 1
@@ -331,13 +333,35 @@ def main(argv: list[str] | None = None) -> int:
         description="scripted OpenAI-compatible chat server answering gold actions"
     )
     parser.add_argument("--episodes", type=Path, help="answer the gold action of these episodes' steps")
+    parser.add_argument(
+        "--grounding",
+        type=Path,
+        metavar="SET",
+        help="answer each item of this grounding set with its target's centre, in --agent's grammar",
+    )
+    parser.add_argument("--language", help="--grounding: the instruction language the client sends (e.g. cn)")
+    parser.add_argument(
+        "--miss-rate",
+        type=float,
+        default=0.0,
+        help="--grounding: answer a point outside the target on this share of the items (seeded by --seed)",
+    )
     parser.add_argument("--coord-space", default="original")
     parser.add_argument("--min-pixels", type=int)
     parser.add_argument("--max-pixels", type=int)
     parser.add_argument("--model", default="stub-model")
+    from actions.registry import argument_across
     from agent.adapters import ADAPTERS
+    from agent.adapters.grounding import GROUNDING_ADAPTERS
 
-    parser.add_argument("--agent", **ADAPTERS.argument("answer in this agent adapter's grammar"))
+    parser.add_argument(
+        "--agent",
+        **argument_across(
+            [ADAPTERS, GROUNDING_ADAPTERS],
+            "answer in this adapter's grammar (an agent adapter with --episodes, a grounding adapter with "
+            "--grounding)",
+        ),
+    )
     parser.add_argument("--port", type=port_or_zero, default=0, help="1-65535, or 0 (default): a free port")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds slept per request")
     parser.add_argument("--error-rate", type=float, default=0.0)
@@ -347,10 +371,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     reply = None
-    if args.episodes:
+    if args.episodes and args.grounding:
+        parser.error("--episodes and --grounding: pass one")
+    if args.grounding:
+        from actions.coords import PixelBudget
+        from agent.adapters.grounding import make_grounding_adapter
+        from episodes.grounding import read_grounding_items
+        from eval.testing.grounding_replies import grounding_replies, missing_answers
+
+        try:
+            name = GROUNDING_ADAPTERS.check_name(args.agent or "phone-r1")
+        except ValueError as exc:
+            parser.error(f"--agent: {exc}")
+        given = {"min_pixels": args.min_pixels, "max_pixels": args.max_pixels}
+        budget = PixelBudget(**{k: v for k, v in given.items() if v}) if args.max_pixels else None
+        adapter = make_grounding_adapter(name, budget=budget)
+        answer = missing_answers(adapter, args.miss_rate, args.seed) if args.miss_rate else None
+        items = read_grounding_items(args.grounding)
+        reply = grounding_replies(items, adapter, language=args.language, answer=answer)
+    elif args.episodes:
         from episodes.readers import iter_steps
 
         if args.agent:
+            try:
+                ADAPTERS.check_name(args.agent)
+            except ValueError as exc:
+                parser.error(f"--agent: {exc}")
             from actions.coords import PixelBudget
             from agent.adapters import make_adapter
             from eval.testing.stub_replies import adapter_gold_replies
