@@ -138,7 +138,7 @@ def load_replay(
     from episodes.grounding import is_grounding_set, read_grounding_items
     from episodes.grounding_steps import item_step
     from episodes.readers import iter_steps
-    from eval.results import check_records_in, step_golds
+    from eval.results import EpisodesMismatch, check_records_in, step_golds
 
     source = Path(episodes).resolve()
     if not source.exists():
@@ -162,7 +162,16 @@ def load_replay(
     for run in runs:
         # A run on other episodes would show its Overall table beside steps that all read "not
         # evaluated"; refused, naming both files.
-        check_records_in(run.records.values(), golds, results=run.path, episodes=source)
+        if not run.grounding:
+            check_records_in(run.records.values(), golds, results=run.path, episodes=source)
+            continue
+        # A grounding run's records carry no gold action: its item ids must be the set's.
+        outside = [key.removesuffix("/0") for key in run.records if key not in items]
+        if outside:
+            raise EpisodesMismatch(
+                f"{run.path}: {len(outside)} of its {len(run.records)} recorded items are not items of "
+                f"{source} (first: {', '.join(outside[:3])}); pass the grounding set this run was made on"
+            )
     roots = serve_roots(root, [run.path for run in runs])
     logger.info("loaded %d episodes from %s and %d results files", len(grouped), root, len(runs))
     return ReplayData(root, grouped, runs, roots, items)
