@@ -108,12 +108,22 @@ def gaussian_point_score(
     point: tuple[float, float], gold_box: tuple[float, float, float, float], screen: tuple[int, int]
 ) -> float:
     """GUI-G²'s point reward: the unnormalised gold Gaussian at `point`."""
-    sx, sy = gold_sigmas(gold_box, screen)
-    cx, cy = (gold_box[0] + gold_box[2]) / 2, (gold_box[1] + gold_box[3]) / 2
-    dx, dy = (point[0] - cx) / sx, (point[1] - cy) / sy
-    # Products, not `** 2`: a sliver of a box makes the ratio huge, and float `**` raises on overflow
-    # where `*` gives inf (and exp(-inf) the right 0).
-    return math.exp(-0.5 * (dx * dx + dy * dy))
+    sigmas = gold_sigmas(gold_box, screen)
+    centre = ((gold_box[0] + gold_box[2]) / 2, (gold_box[1] + gold_box[3]) / 2)
+    exponent = 0.0
+    for axis in (0, 1):
+        offset = point[axis] - centre[axis]
+        if sigmas[axis] == 0.0:
+            # A box so thin that α × its size underflows: the Gaussian's limit, 1 on the centre line
+            # and 0 off it, rather than a division by zero.
+            if offset != 0.0:
+                return 0.0
+            continue
+        ratio = offset / sigmas[axis]
+        # A product, not `** 2`: a sliver of a box makes the ratio huge, and float `**` raises on
+        # overflow where `*` gives inf (and exp(-inf) the right 0).
+        exponent += ratio * ratio
+    return math.exp(-0.5 * exponent)
 
 
 def gaussian_coverage_score(

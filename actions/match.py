@@ -18,6 +18,7 @@ from actions.coords import PixelBudget, check_screen, check_space, to_original_s
 from actions.directions import directions
 from actions.parse import ParsedCompletion, parse_completion
 from actions.protocols import MissingContext, get_protocol
+from actions.protocols.base import Answer
 from actions.similarity import text_similarity
 from actions.types import (
     Action,
@@ -64,11 +65,17 @@ class Verdict:
     reason: str
     protocol: str = "box"
     counted: bool = True
+    raised: bool = False  # the source's script raises on this step (see `Judgement`)
+    facts: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        out = {"correct": self.correct, "type_match": self.type_match, "reason": self.reason}
+        out: dict[str, Any] = {"correct": self.correct, "type_match": self.type_match, "reason": self.reason}
         if not self.counted:
             out["counted"] = False
+        if self.raised:
+            out["raised"] = True
+        if self.facts:
+            out["facts"] = dict(self.facts)
         return out
 
 
@@ -217,22 +224,39 @@ def match_step(
     step_id: str = "",
     coord_space: str = "original",
     budget: PixelBudget | None = None,
+    answer: Answer | None = None,
+    problems: list[str] | None = None,
 ) -> Verdict:
     """Match verdict of a predicted step under a registered protocol (`actions.protocols.PROTOCOLS`).
 
     `context` is the step's gold context; a protocol that needs context the step lacks raises
     `MissingContext` (a ValueError) naming `step_id` and the missing key, and never falls back silently.
+    `answer` is the raw answer with the run's agent: a protocol whose source was written for that agent's
+    grammar judges the raw text itself, the way the source's script reads it. Otherwise `prediction` is
+    judged; None means no readable answer (`problems` say why), which the protocol's own rule scores.
     """
     proto = get_protocol(protocol)
     gold_action = read_gold(gold)
     screen = check_screen(screen)
     check_space(coord_space)
-    pred, problems = read_prediction(prediction, screen, coord_space, budget)
-    if pred is None:
-        return Verdict(False, False, _unreadable(problems), protocol, proto.counts(gold_action))
+    context = context or EMPTY_CONTEXT
+    judge_raw = proto.judge_raw if proto.reads_raw(answer) else None
     try:
-        j = proto.judge(pred, gold_action, screen, context or EMPTY_CONTEXT)
+        if judge_raw is not None and answer is not None:
+            j = judge_raw(answer, gold_action, screen, context)
+            counted = j.counted
+        else:
+            if prediction is None:
+                pred, problems = None, list(problems or [])
+            else:
+                pred, problems = read_prediction(prediction, screen, coord_space, budget)
+            if pred is None:
+                j = proto.unread(gold_action, screen, context, _unreadable(problems))
+            else:
+                j = proto.judge(pred, gold_action, screen, context)
+            counted = j.counted and proto.counts(gold_action)
     except MissingContext as err:
         where = f"step {step_id}: protocol {protocol!r}" if step_id else f"protocol {protocol!r}"
         raise MissingContext(err.field, err.why, where) from None
-    return Verdict(j.correct, j.type_match, j.reason, protocol, j.counted and proto.counts(gold_action))
+    facts = dict(j.facts) if j.facts else None
+    return Verdict(j.correct, j.type_match, j.reason, protocol, counted, j.raised, facts)

@@ -54,7 +54,8 @@ class PhoneAgent:
     """Calls a backend for steps, in the coordinate space and with the prompt a checkpoint was trained on.
 
     `budget` is the `actions.coords.PixelBudget` the server's processor uses; it decides the screen size
-    stated in the prompt for `resized` and the mapping back. `round_coords` returns integer pixels.
+    stated in the prompt for `resized` and the mapping back. Actions keep the exact original-pixel values
+    the answer maps to (a match protocol decides its own rounding); `round_coords` rounds them to integers.
     `adapter` (an `agent.adapters.base.Adapter`) asks another agent in its own prompt and grammar; without
     one the seed format with `template` and `coord_space` is used.
     """
@@ -66,7 +67,7 @@ class PhoneAgent:
         template: str = DEFAULT_TEMPLATE,
         coord_space: str = "original",
         budget: Any = None,
-        round_coords: bool = True,
+        round_coords: bool = False,
         adapter: Any = None,
     ) -> None:
         from agent.adapters.phone_r1 import PhoneR1Adapter

@@ -285,7 +285,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--split",
         default=None,
         help="split to import (AndroidControl: splits.json key; AITZ: train|test folder; "
-        "GUI-Odyssey: [random|task|device|app/]train|test; ScreenSpot: mobile|desktop|web; "
+        "GUI-Odyssey: [random|task|device|app/]train|test; AMEX: train|test as amex_to_qa.py splits "
+        "level 3; ScreenSpot: mobile|desktop|web; "
         "ScreenSpot-Pro: an annotation file's stem; UI-Vision: basic|functional|spatial; "
         "MMBench-GUI: basic|advanced); default: everything",
     )

@@ -39,9 +39,12 @@ class RunSummary:
     not_reached: int = 0  # `own` runs: steps after an episode stopped
     invalid: int = 0  # malformed step records skipped (`eval run --skip-invalid`)
     wall_s: float = 0.0
+    step_ids: list[str] = field(default_factory=list)  # the steps in scope, in first-seen order
 
     @property
     def sr(self) -> float | None:
+        """Right steps over all steps in scope, before the protocol's denominator rule; what a run reports
+        is `eval.run.run_sr` (the protocol's rule, the number `eval report` and `eval rescore` give)."""
         return self.correct / self.total if self.total else None
 
     @property
@@ -147,6 +150,7 @@ class Evaluation:
         self.rewards = rewards or RewardMix.build()
         self.coord_space = getattr(agent, "coord_space", "original")
         self.budget = getattr(agent, "budget", None)
+        self.adapter_name = getattr(getattr(agent, "adapter", None), "name", None)
         self.summary = RunSummary(history=history)
         self.progress = progress
         self._correct: dict[str, bool] = {}
@@ -167,7 +171,13 @@ class Evaluation:
         """Ask the agent about `step`: its `AgentResult` and the scored record (not yet written)."""
         result = await self.agent.astep(step)
         record = score_step(
-            step, result, self.protocol, self.rewards, coord_space=self.coord_space, budget=self.budget
+            step,
+            result,
+            self.protocol,
+            self.rewards,
+            coord_space=self.coord_space,
+            budget=self.budget,
+            adapter_name=self.adapter_name,
         )
         return result, record
 
@@ -189,6 +199,8 @@ class Evaluation:
     def note(self, record: dict[str, Any]) -> None:
         step_id = record["step_id"]
         ok = step_correct(record)
+        if step_id not in self._correct:
+            self.summary.step_ids.append(step_id)
         self._n_correct += ok - self._correct.get(step_id, False)
         self._correct[step_id] = ok
         if record.get("error"):

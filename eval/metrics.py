@@ -30,30 +30,39 @@ ERROR = "error"
 GROUNDING_TYPES = ("click", "long_click")
 
 
-def rematch(record: dict[str, Any], protocol: str, contexts: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The record's verdict under another protocol, from its stored prediction, gold, screen and the
-    step's gold context (`contexts` by step id)."""
-    from actions import match_step, parse_action
-    from actions.protocols import get_protocol
+def rematch(
+    record: dict[str, Any],
+    protocol: str,
+    contexts: Mapping[str, Any] | None,
+    header: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The record's verdict under another protocol, from its stored raw answer (with the run's agent from
+    `header`), prediction, gold, screen and the step's gold context (`contexts` by step id): the same
+    `match_step` call `eval run` made."""
+    from actions import match_step
+    from eval.raw_answer import answer_from_record
 
-    if record.get("prediction") is None or record.get("error"):
-        counted = get_protocol(protocol).counts(parse_action(record["gold"]))
-        return {**record["verdict"], **({} if counted else {"counted": False})}
     screen = record.get("screen")
     if not screen:
         raise ValueError(
             f"step {record.get('step_id')}: rescoring under protocol {protocol!r} needs the record's "
             "'screen' [width, height], which this results file lacks"
         )
+    prediction = record.get("prediction")
+    error = record.get("error")
     verdict = match_step(
-        _parsed(orjson.dumps(record["prediction"]), strict=False),
+        _parsed(orjson.dumps(prediction), strict=False) if prediction is not None and not error else None,
         _parsed(orjson.dumps(record["gold"]), strict=True),
         (int(screen[0]), int(screen[1])),
         protocol=protocol,
         context=(contexts or {}).get(record["step_id"]),
         step_id=record["step_id"],
-    )
-    return verdict.as_dict()
+        answer=answer_from_record(record, header),
+        problems=[p for p in record.get("problems") or () if isinstance(p, str)],
+    ).as_dict()
+    if error:
+        verdict["reason"] = f"error: {error.get('kind', 'unknown')}"
+    return verdict
 
 
 @functools.lru_cache(maxsize=65536)
@@ -62,6 +71,32 @@ def _parsed(wire: bytes, strict: bool) -> Any:
     from actions import parse_action
 
     return parse_action(wire.decode("utf-8"), strict=strict)
+
+
+def protocol_rule(protocol: str | None) -> Any:
+    """The protocol a run's verdicts were made under (None for a results file that names none)."""
+    from actions.protocols import get_protocol
+
+    return get_protocol(protocol) if protocol is not None else None
+
+
+def step_outcome(record: Mapping[str, Any], verdict: Mapping[str, Any]) -> Any:
+    """A record and its verdict as a protocol's run-level rules see them; a failed request is wrong."""
+    from actions.protocols import StepOutcome
+
+    failed = bool(record.get("error"))
+    length = record.get("episode_length")
+    return StepOutcome(
+        episode_id=str(record.get("episode_id", record["step_id"].rsplit("/", 1)[0])),
+        index=int(record.get("index", 0)),
+        gold_type=record["gold"]["action_type"],
+        correct=bool(verdict.get("correct")) and not failed,
+        type_match=bool(verdict.get("type_match")) and not failed,
+        counted=bool(verdict.get("counted", True)),
+        raised=bool(verdict.get("raised")),
+        facts=dict(verdict.get("facts") or {}),
+        episode_length=int(length) if length is not None else None,
+    )
 
 
 def predicted_type(record: Mapping[str, Any]) -> str:
@@ -144,9 +179,16 @@ def compute_metrics(
     elif protocol is None:
         verdicts = [r["verdict"] for r in rows]
     else:
-        verdicts = [rematch(r, protocol, contexts) for r in rows]
+        header = records.header if isinstance(records, Results) else None
+        verdicts = [rematch(r, protocol, contexts, header) for r in rows]
     n_total = len(rows)
-    kept = [(r, v) for r, v in zip(rows, verdicts, strict=True) if v.get("counted", True)]
+    rule = protocol_rule(protocol)
+    outcomes = [step_outcome(r, v) for r, v in zip(rows, verdicts, strict=True)]
+    # The protocol's one denominator rule (some depend on the whole run, e.g. GUI-R1's action types with
+    # no hit); eval run, report and rescore all come here.
+    in_denominator = rule.denominator_rule(outcomes) if rule is not None else [o.counted for o in outcomes]
+    own_metrics = rule.metrics(outcomes) if rule is not None and rule.metrics is not None else {}
+    kept = [(r, v) for r, v, keep in zip(rows, verdicts, in_denominator, strict=True) if keep]
     rows, verdicts = [r for r, _ in kept], [v for _, v in kept]
 
     correct = [bool(v.get("correct")) and not r.get("error") for r, v in zip(rows, verdicts, strict=True)]
@@ -213,6 +255,7 @@ def compute_metrics(
     low, high = bootstrap_ci(sum(correct), n, n_resamples=n_resamples, seed=seed)
     return {
         "protocol": protocol,
+        "protocol_metrics": own_metrics,
         "n_steps": n,
         "n_not_counted": n_total - n,
         "n_episodes": len(episodes),

@@ -124,26 +124,39 @@ class StepResult:
 
 
 def judge(
-    step: Any, prediction: Any, protocol: str, *, error: Any = None, problems: Any = ()
+    step: Any,
+    prediction: Any,
+    protocol: str,
+    *,
+    error: Any = None,
+    problems: Any = (),
+    answer: Any = None,
 ) -> dict[str, Any]:
-    """The verdict dict for one answer: a failed request and an unparsed answer are wrong with their
-    reason; otherwise the protocol's verdict against the step's gold (and its gold context).
+    """The verdict dict for one answer, always the protocol's: an unparsed answer and a failed request
+    too, since the protocol's own rule says whether such a step is in its denominator.
 
-    Raises `actions.protocols.MissingContext` when the protocol needs context the step lacks.
+    `answer` is the raw answer with the run's agent (`eval.raw_answer.answer_of`): a protocol written for
+    that agent's grammar judges the raw text as its source's script reads it. Raises
+    `actions.protocols.MissingContext` when the protocol needs context the step lacks.
     """
     from actions import match_step
     from agent.prompt import screen_size_of
 
-    if error is not None:
-        kind = error["kind"] if isinstance(error, Mapping) else error.kind
-        return {"correct": False, "type_match": False, "reason": f"error: {kind}"}
-    if prediction is None:
-        listed = ", ".join(problems) or "no action"
-        return {"correct": False, "type_match": False, "reason": f"unparseable: {listed}"}
-    screen = screen_size_of(step)
-    return match_step(
-        prediction, step.gold, screen, protocol, context=step.context, step_id=step.step_id
+    failed = error is not None
+    verdict = match_step(
+        None if failed else prediction,
+        step.gold,
+        screen_size_of(step),
+        protocol,
+        context=step.context,
+        step_id=step.step_id,
+        answer=None if failed else answer,
+        problems=list(problems),
     ).as_dict()
+    if failed:
+        kind = error["kind"] if isinstance(error, Mapping) else error.kind
+        verdict["reason"] = f"error: {kind}"
+    return verdict
 
 
 def score_step(
@@ -154,8 +167,12 @@ def score_step(
     *,
     coord_space: str = "original",
     budget: Any = None,
+    adapter_name: str | None = None,
 ) -> StepResult:
     """The `StepResult` of one answered (or failed) step; the prediction is in original pixels.
+
+    `adapter_name` is the agent whose grammar the raw answer is in: a protocol written for it reads the
+    raw text (`coord_space` and `budget` give that agent's screen size).
 
     `result` is the agent's `AgentResult`. `reward.total` is the recipe's reward mix (`rewards`,
     default: format and action weighed equally) over the raw answer in the agent's `coord_space` and
@@ -164,11 +181,13 @@ def score_step(
     from actions import action_score, format_score
     from actions.coords import DEFAULT_BUDGET
     from agent.prompt import screen_size_of
+    from eval.raw_answer import answer_of
 
     screen = screen_size_of(step)
     prediction = result.action
     error = result.error.to_json() if result.error is not None else None
-    verdict = judge(step, prediction, protocol, error=error, problems=result.problems)
+    answer = answer_of(result.raw_text, adapter_name, screen, coord_space, budget)
+    verdict = judge(step, prediction, protocol, error=error, problems=result.problems, answer=answer)
     raw = result.raw_text or ""
     fmt = format_score(raw).as_dict()
     act = action_score(prediction if prediction is not None else "", step.gold, screen).as_dict()

@@ -69,10 +69,29 @@ def _tables(metrics: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[
     per_type = [[t, str(v["n"]), fmt(v["sr"]), fmt(v["tm"])] for t, v in metrics["per_type"].items()]
     per_app = [[a, str(v["n"]), fmt(v["sr"])] for a, v in metrics["per_app"].items()]
     return [
+        *_own_metrics_table(metrics),
         ("Per action type", ["gold type", "steps", "SR", "TM"], per_type),
         ("Per app", ["app", "steps", "SR"], per_app),
         *_protocol_table(metrics),
     ]
+
+
+def metric_value(value: Any) -> str:
+    """A protocol's own figure: rates as percentages, counts as they are."""
+    return fmt(value) if not isinstance(value, int) or isinstance(value, bool) else str(value)
+
+
+def _own_metrics_table(metrics: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
+    """The run's protocol's own figures under its source's names (docs/eval.md, the protocol's card)."""
+    from actions.protocols import get_protocol
+
+    own = metrics.get("protocol_metrics") or {}
+    if not own or not metrics.get("protocol"):
+        return []
+    protocol = get_protocol(metrics["protocol"])
+    meaning = dict(protocol.metric_names)
+    rows = [[name, metric_value(value), meaning.get(name, "")] for name, value in own.items()]
+    return [(f"The source's own figures ({protocol.name})", ["name", "value", "meaning"], rows)]
 
 
 def _protocol_table(metrics: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
@@ -82,8 +101,9 @@ def _protocol_table(metrics: Mapping[str, Any]) -> list[tuple[str, list[str], li
     rows = []
     for name, entry in table.items():
         if "refused" in entry:
-            rows.append([name, "refused", "", "", "", "", entry["refused"]])
+            rows.append([name, "refused", "", "", "", "", "", entry["refused"]])
             continue
+        own = "; ".join(f"{k} {metric_value(v)}" for k, v in (entry.get("protocol_metrics") or {}).items())
         rows.append(
             [
                 name,
@@ -92,10 +112,20 @@ def _protocol_table(metrics: Mapping[str, Any]) -> list[tuple[str, list[str], li
                 fmt(entry["gr"]),
                 fmt(entry["episode_success"]),
                 str(entry["n_steps"]),
+                own,
                 ("Compared with box, it " if name != "box" else "") + entry["differs_from_box"],
             ]
         )
-    header = ["protocol", "SR", "TM", "GR", "episode success", "steps counted", "how it differs from box"]
+    header = [
+        "protocol",
+        "SR",
+        "TM",
+        "GR",
+        "episode success",
+        "steps counted",
+        "the source's own figures",
+        "how it differs from box",
+    ]
     return [("Per protocol (docs/eval.md)", header, rows)]
 
 

@@ -1,6 +1,7 @@
 """`phone-r1 eval rescore`: re-judge a stored run under several match protocols without calling the model.
 
-Each protocol gets one column (SR, TM, GR, episode success, steps counted). A protocol that needs gold
+Each protocol gets one column (SR, TM, GR, episode success, steps counted, then its source's own figures
+under their own names). A protocol that needs gold
 context some step lacks is reported as refused, with the step and the missing key, never scored with
 another rule. An own-history run is re-judged only under protocols that give every recorded step its
 recorded verdict (`trajectory_change`); any other would have changed the prompts that followed.
@@ -42,7 +43,7 @@ def trajectory_change(results: Results, protocol: str, contexts: Mapping[str, An
         return None
     for record in results.records.values():
         before = bool(record["verdict"].get("correct"))
-        after = bool(rematch(record, protocol, contexts).get("correct"))
+        after = bool(rematch(record, protocol, contexts, results.header).get("correct"))
         if before != after:
             was, now = ("right", "wrong") if before else ("wrong", "right")
             return (
@@ -101,9 +102,18 @@ def rescore(
             continue
         table[name] = {key: m[key] for key, _ in ROWS} | {
             "n_not_counted": m["n_not_counted"],
+            "protocol_metrics": m["protocol_metrics"],
             "differs_from_box": get_protocol(name).differs_from_box,
         }
     return table
+
+
+def _own_value(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{100 * value:.1f}%"
+    return str(value)
 
 
 def format_table(table: Mapping[str, Any]) -> str:
@@ -122,6 +132,18 @@ def format_table(table: Mapping[str, Any]) -> str:
                 row.append(str(value))
             else:
                 row.append("–" if value is None else f"{100 * value:.1f}%")
+        lines.append(row)
+    # Each protocol's own figures under its source's names, blank where another protocol has none.
+    own: list[str] = []
+    for name in names:
+        for key in table[name].get("protocol_metrics") or {}:
+            if key not in own:
+                own.append(key)
+    for key in own:
+        row = [key]
+        for name in names:
+            values = table[name].get("protocol_metrics") or {}
+            row.append(_own_value(values[key]) if key in values else "")
         lines.append(row)
     widths = [max(len(r[i]) for r in lines) for i in range(len(header))]
     text = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in lines]

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from actions.vocab import DEFAULT_TILE
 from agent.adapters import DEFAULT_ADAPTER
 
 logger = logging.getLogger(__name__)
@@ -45,9 +46,12 @@ HEADER_FIELDS: tuple[str, ...] = (
     "task",
     "language",
     "temperature",
+    "tile",
 )
-# Files written before a field existed were made with its default.
+# Files written before a field existed were made with its default (before model families every run
+# asked a Qwen2.5-VL processor, whose tile is 28 pixels).
 HEADER_DEFAULTS: dict[str, Any] = {
+    "tile": DEFAULT_TILE,
     "history": "gold",
     "agent": DEFAULT_ADAPTER,
     "task": "navigation",

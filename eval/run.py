@@ -130,7 +130,7 @@ def header_for(spec: Any, agent: Any, episodes: EpisodeSet, args: argparse.Names
         history=args.history,
         episodes=str(Path(args.episodes).resolve()),
         fingerprint=episodes.fingerprint,
-        extra={**spec.header_fields(), "temperature": float(args.temperature)},
+        extra={**spec.header_fields(), "tile": spec.budget.tile, "temperature": float(args.temperature)},
     )
 
 
@@ -220,7 +220,7 @@ def run_command(args: argparse.Namespace) -> int:
     finally:
         writer.close()
     summary.invalid = len(episodes.invalid)
-    print(summary_line(summary))
+    print(summary_line(summary, run_sr(args.output, summary.step_ids)))
     if summary.errors:
         print("failed steps count as wrong; rerun with --retry-errors to retry them", file=sys.stderr)
     print(f"results: {args.output}")
@@ -233,8 +233,20 @@ def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def summary_line(summary: Any) -> str:
-    """The one-line summary `eval run` prints."""
+def run_sr(path: Any, step_ids: Any) -> float | None:
+    """SR of the steps `step_ids` of a results file under its protocol's own denominator rule: the number
+    `eval report` and `eval rescore` give for the same steps."""
+    from eval.metrics import compute_metrics
+    from eval.results import Results, read_results
+
+    results = read_results(path)
+    wanted = set(step_ids)
+    scope = {sid: r for sid, r in results.records.items() if sid in wanted}
+    return compute_metrics(Results(results.header, scope), n_resamples=1)["sr"]
+
+
+def summary_line(summary: Any, sr: float | None = None) -> str:
+    """The one-line summary `eval run` prints; `sr` is the run's SR under its protocol (`run_sr`)."""
     errors = summary.errors or "none"
     invalid = f"; {summary.invalid} invalid step(s) skipped" if summary.invalid else ""
     if summary.history != "gold":
@@ -243,8 +255,8 @@ def summary_line(summary: Any) -> str:
             f"({summary.ran} run, {summary.skipped} already done, {summary.not_reached} not reached after a "
             f"stop) in {summary.wall_s:.1f} s; {summary.correct} steps right; errors {errors}{invalid}"
         )
-    sr = f"{summary.sr:.4f}" if summary.sr is not None else "n/a"
+    shown = f"{sr:.4f}" if sr is not None else "n/a"
     return (
         f"{summary.total} steps ({summary.ran} run, {summary.skipped} already done) in "
-        f"{summary.wall_s:.1f} s; SR {sr}; errors {errors}{invalid}"
+        f"{summary.wall_s:.1f} s; SR {shown}; errors {errors}{invalid}"
     )

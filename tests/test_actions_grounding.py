@@ -14,6 +14,7 @@ from actions.grounding import (
     POINT_GOLD_SIZE,
     gaussian_coverage_reward,
     gaussian_point_reward,
+    gaussian_point_score,
     grounding_score,
     iou_reward,
 )
@@ -183,3 +184,11 @@ def test_every_registered_reward_stays_in_bounds(completions, gold, screen, spac
         )
         assert len(rewards) == len(completions), name
         assert all(0.0 <= r <= 1.0 and not math.isnan(r) for r in rewards), (name, rewards)
+
+
+def test_a_gold_box_too_thin_for_its_spread_scores_as_its_centre_line():
+    # 5e-324 high: α × the height underflows to 0.0 (a box hypothesis found); the Gaussian's limit,
+    # not a division by zero.
+    sliver = (0.0, 0.0, 20.0, 5e-324)
+    assert gaussian_point_score((10.0, 0.0), sliver, (100, 100)) == 1.0
+    assert gaussian_point_score((10.0, 1.0), sliver, (100, 100)) == 0.0

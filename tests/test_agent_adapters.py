@@ -259,6 +259,16 @@ CASES = [
     ("ui-venus-2", "<action>Answer(content='42')</action>", (None, f"{NO_COUNTERPART}answer")),
     ("ui-venus", "<action>CallUser(content='which one?')</action>", (None, f"{NO_COUNTERPART}calluser")),
     ("ui-venus", "Click(box=(540,1200))", ("click", sr(540, 1200))),
+    # UI-S1: the mobile_use arguments as JSON inside <action>.
+    (
+        "ui-s1",
+        '<think>\nx\n</think>\n<action>\n{"action": "click", "coordinate": [336, 742]}\n</action>',
+        ("click", sr(336, 742)),
+    ),
+    ("ui-s1", '<action>{"action": "open", "text": "Maps"}</action>', ("open_app", "Maps")),
+    ("ui-s1", '<action>{"action": "system_button", "button": "Back"}</action>', ("back",)),
+    ("ui-s1", "<action>{'action': 'wait'}</action>", (None, "action_not_json")),
+    ("ui-s1", "<action>[1, 2]</action>", (None, "action_not_object")),
     # GUI-Owl: <thinking> tags, `tap` normalised to click.
     (
         "gui-owl",
@@ -309,6 +319,34 @@ def test_real_shaped_answers(name, raw, expected):
         assert action.text == expected[1]
     elif kind == "open_app":
         assert action.app == expected[1]
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "point"),
+    [
+        (
+            "qwen2.5-vl",
+            '<tool_call>{"name": "mobile_use", "arguments": {"action": "click", "coordinate": [337, 743]}}'
+            "</tool_call>",
+            (337 * SCREEN[0] / SR[0], 743 * SCREEN[1] / SR[1]),
+        ),
+        (
+            "os-atlas",
+            "actions:\nCLICK <point>[[501,333]]</point>",
+            (501 * SCREEN[0] / 1000, 333 * SCREEN[1] / 1000),
+        ),
+        (
+            "ui-s1",
+            '<action>{"action": "click", "coordinate": [337, 743]}</action>',
+            (337 * 1080 / 672, 743 * 2400 / 1484),
+        ),
+    ],
+)
+def test_points_keep_the_exact_value_the_answer_maps_to(name, raw, point):
+    """Rounding to whole pixels would move a tap across a protocol's threshold; the protocols round (or
+    truncate) as their sources do, so the adapters hand over the exact value."""
+    action = adapter(name).parse(raw, SCREEN).action
+    assert action.point == point
 
 
 def test_type_with_trailing_newline_is_split_and_noted():

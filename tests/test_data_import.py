@@ -15,6 +15,8 @@ from episodes.validate import validate
 from phone_r1.cli import main
 from tests.helpers.importers import (
     AC_EPISODES,
+    H,
+    W,
     ac_example,
     write_ac,
     write_ac_jsonl,
@@ -325,18 +327,29 @@ def test_gui_odyssey_v1_and_v2(tmp_path: Path) -> None:
 def test_amex(tmp_path: Path) -> None:
     src = write_amex(tmp_path / "amex")
     out = tmp_path / "out"
-    assert run_import("amex", str(src), "-o", str(out)) == 0
+    assert run_import("amex", str(src), "-o", str(out), "--split", "train") == 0
     check_valid(out)
     (folder,) = [p for p in out.iterdir() if p.is_dir()]
     assert folder.name.isdigit()
     first = json.loads((folder / "step_0.json").read_text())
+    # The tap (60, 70) on a device twice the screenshot's size is (30, 35) on the screenshot, inside the
+    # clickable element found through the element file's image_path.
+    assert first["context"]["point"] == [30, 35]
     assert first["output"]["action_parameter"] == {"click": "10,20,60,50"}
+    assert first["context"]["ui_boxes"] == [[10, 20, 60, 50], [0, 0, W, H], [0, 10, W, 200]]
     assert first["context"]["source"]["episode_id"] == "ep_a"
+    swipe = json.loads((folder / "step_1.json").read_text())
+    assert swipe["output"]["action_parameter"] == {"swipe": "54,200,54,50"}
+    assert swipe["context"]["scroll_direction"] == "up"
     enter = json.loads((folder / "step_2.json").read_text())
     assert enter["output"]["action_type"] == "enter"  # PRESS_ENTER: kept
     assert json.loads((folder / "step_3.json").read_text())["output"]["action_type"] == "type"
     assert json.loads((out / "dataset_card.json").read_text())["dropped"] == {}
-    assert run_import("amex", str(src), "-o", str(tmp_path / "o2"), "--split", "test") == 2
+    # amex_to_qa.py's level-3 test split: "Open Gmail." is a test app
+    test = tmp_path / "test"
+    assert run_import("amex", str(src), "-o", str(test), "--split", "test") == 0
+    assert json.loads((test / "dataset_card.json").read_text())["episodes_out"] == 1
+    assert run_import("amex", str(src), "-o", str(tmp_path / "o2"), "--split", "validation") == 2
 
 
 def test_eval_run_with_scripted_predictions_on_each_imported_format(tmp_path: Path) -> None:

@@ -161,3 +161,16 @@ def test_every_importer_yields_wire_actions_inside_the_screen(x, y, x2, y2, dire
             if getattr(action, "box", None):
                 x1, y1, bx2, by2 = action.box
                 assert x1 <= bx2 and y1 <= by2 and (bx2 - x1) * (by2 - y1) < 0.65 * SCREEN[0] * SCREEN[1]
+
+
+def test_androidcontrol_jsonl_keeps_the_candidate_boxes_as_given() -> None:
+    """InfiGUI-R1 and UI-S1 enlarge `check_options.candidate_bbox` as the file gives it: a node reaching
+    past the screen edge stays as it is (clipping it shrinks the enlarged box and loses taps)."""
+    step = {
+        "action_content": {"action": "click", "coordinate": [62, 198]},
+        "check_options": {"candidate_bbox": [[28, 164, 97, 233], [-55, 136, 183, 319]]},
+    }
+    wired, _, context, _ = androidcontrol_jsonl.convert_step(step, (1080, 2400), "tap")
+    assert context["candidate_boxes"] == [[28, 164, 97, 233], [-55, 136, 183, 319]]
+    assert context["point"] == [62, 198]
+    assert wired["action_parameter"]["click"] == "28,164,97,233"

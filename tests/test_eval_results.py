@@ -195,3 +195,26 @@ def test_episodes_fingerprint_is_the_step_ids_and_gold_actions():
     assert one != episodes_fingerprint(steps(("1/0", back), ("2/1", wait)))  # a step id does
     assert one != episodes_fingerprint(steps(("1/0", back)))  # a step fewer does
     assert len(one) == 16 and int(one, 16) >= 0
+
+
+def test_a_raw_answer_is_placed_in_the_resized_image_of_the_tile_its_header_names():
+    from actions.coords import PixelBudget, resized_size
+    from eval.raw_answer import answer_from_record
+
+    record = {"raw": "x", "screen": [1080, 2400]}
+    header = {"agent": "qwen2.5-vl", "coord_space": "resized", "min_pixels": 3136, "max_pixels": 1003520}
+    older = answer_from_record(record, header)  # written before headers named a tile: Qwen2.5-VL's 28
+    qwen3 = answer_from_record(record, {**header, "tile": 32})
+    assert older.model_screen == resized_size((1080, 2400), PixelBudget(3136, 1003520, 28))
+    assert qwen3.model_screen == resized_size((1080, 2400), PixelBudget(3136, 1003520, 32))
+    assert older.model_screen != qwen3.model_screen
+
+
+def test_resume_with_another_tile_is_refused():
+    from eval.results import RunHeader
+
+    header = RunHeader("m", "http://h/v1", "t", "resized", 3136, 1003520, "box", extra={"tile": 32})
+    assert header.mismatches({**header.to_json(), "tile": 28}) == ["tile: file has 28, this run has 32"]
+    # A file written before headers named a tile was made with Qwen2.5-VL's 28.
+    older = {k: v for k, v in header.to_json().items() if k != "tile"}
+    assert header.mismatches(older) == ["tile: file has 28, this run has 32"]

@@ -88,12 +88,14 @@ CASES = {
         (tap(620, 1100), GOLD, UI, True),  # edge of the enlarged candidate
         (UP, DOWN, GoldContext(scroll_direction="up", scroll_direction_means="content"), True),
         (DOWN, DOWN, GoldContext(scroll_direction="up", scroll_direction_means="content"), False),
+        # Units of the resized image; a swipe mostly across is 'right'
+        # (ties: tests/test_protocol_sources_androidcontrol.py).
         (
-            DIAGONAL,
+            Swipe(start=(500, 1000), end=(900, 1300)),
             DOWN,
-            GoldContext(scroll_direction="down", scroll_direction_means="content"),
+            GoldContext(scroll_direction="right", scroll_direction_means="content"),
             True,
-        ),  # tie vertical
+        ),
         (TypeText(text=""), TypeText(text="hello"), UI, True),  # empty text contained
         (tap(500, 1100), OpenApp(app="设置"), UI, True),  # a click answers an open
         (TaskCompleted(), TaskCompleted(), UI, False),  # outside the source's space
@@ -102,7 +104,7 @@ CASES = {
     ],
     "androidcontrol-uis1": [
         (tap(620, 1100), GOLD, UI, False),  # candidates discarded: 0.12 norm > 0.04
-        (tap(540, 1100), GOLD, UI, True),  # exactly 0.04
+        (tap(539, 1100), GOLD, UI, True),  # 0.039 norm (exactly 0.04 is a float tie)
         (UP, DOWN, None, True),  # any swipe
         (TypeText(text=""), TypeText(text="hello"), None, True),
         (tap(500, 1100), OpenApp(app="x"), UI, False),
@@ -119,7 +121,8 @@ CASES = {
     "agentcpm": [
         (tap(620, 1100), GOLD, UI, True),  # inside the nearest box enlarged 1.2x
         (tap(621, 1100), GOLD, UI, False),  # outside and 0.121 > 0.04
-        (tap(540, 1100), GOLD, GoldContext(ui_boxes=()), True),  # exactly 0.04
+        (tap(539, 1100), GOLD, GoldContext(ui_boxes=()), True),  # 0.039 <= 0.04
+        (tap(541, 1100), GOLD, GoldContext(ui_boxes=()), False),
         (UP, DOWN, None, False),
         (DIAGONAL, Swipe(start=(0, 0), end=(0, 10)), None, True),  # a norm tie snaps to down (listed first)
         (TypeText(text=""), TypeText(text="hello"), None, True),
@@ -161,11 +164,11 @@ CASES = {
         (Click(box=(430, 1030, 600, 1200)), GOLD, GoldContext(point=(402, 1002)), False),
         (UP, DOWN, None, False),
         (
-            Swipe(start=(0, 0), end=(100, 90)),
+            Swipe(start=(0, 0), end=(100, 181)),
             Swipe(start=(0, 0), end=(0, 100)),
             None,
             True,
-        ),  # 0.9 ratio: vertical
+        ),  # 0.1 x 0.0905 norm on the 1000x2000 screen: |dy| >= 0.9 |dx| in norm units, vertical
         (TypeText(text=""), TypeText(text="hello"), None, True),
         (LongClick(box=(480, 1080, 520, 1120)), GOLD, None, True),  # long_click is click
         (Home(), Home(), None, True),  # press: the same button

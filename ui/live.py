@@ -101,20 +101,20 @@ def endpoint_agent(config: LiveConfig) -> Any:
 AgentFactory = Callable[[LiveConfig], Any]
 
 
-def _score(action: Any, step: Step, protocol: str) -> tuple[str, str]:
+def _score(action: Any, step: Step, protocol: str, answer: Any = None) -> tuple[str, str]:
     """(verdict line, action reward) of a live answer against the step's gold, judged as `eval run`
-    judges (`eval.record.judge`)."""
+    judges (`eval.record.judge`, the raw `answer` included)."""
     if step.gold is None or step.screen_size is None:
         return "no gold action to compare with", "—"
-    if action is None:
+    if action is None and answer is None:
         return "✘ wrong — answer did not parse", "0.000"
     from actions import action_score
     from actions.protocols import MissingContext
     from eval.record import judge
 
-    breakdown = action_score(action, step.gold, step.screen_size)
+    breakdown = action_score(action if action is not None else "", step.gold, step.screen_size)
     try:
-        verdict = judge(step, action, protocol)
+        verdict = judge(step, action, protocol, answer=answer)
     except MissingContext as err:
         return f"not judged — {err}", f"{breakdown.total:.3f}"
     mark = "✔ correct" if verdict["correct"] else "✘ wrong"
@@ -130,8 +130,16 @@ async def run_live(
     if result.error is not None:
         lines.append(f"**Verdict:** ⚠ error ({result.error.kind}): {result.error.message}")
         return LiveAnswer(None, "\n\n".join(lines), result.raw_text or "")
+    from eval.raw_answer import answer_of
+
     action = result.action
-    verdict, reward = _score(action, step, protocol)
+    adapter = getattr(getattr(agent, "adapter", None), "name", None)
+    answer = None
+    if step.screen_size is not None:
+        answer = answer_of(
+            result.raw_text, adapter, step.screen_size, agent.coord_space, getattr(agent, "budget", None)
+        )
+    verdict, reward = _score(action, step, protocol, answer)
     wire = json.dumps(action.to_json(), ensure_ascii=False) if action is not None else "—"
     lines += [f"**Verdict:** {verdict}", f"**Prediction:** `{wire}`", f"**Action reward:** {reward}"]
     if result.problems:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from actions.protocols.base import Judgement, MissingContext, Protocol
+from actions.protocols.base import Answer, Judgement, MissingContext, Protocol, StepOutcome
 from actions.registry import Registry
 
 
@@ -30,7 +30,7 @@ PROTOCOLS: Registry[Protocol] = Registry(
             "the Qwen2.5-VL AndroidControl evaluator as InfiGUI-R1 ships it",
         ),
         "androidcontrol-uis1": (
-            "actions.protocols.androidcontrol_qwen:UIS1",
+            "actions.protocols.androidcontrol_uis1:UIS1",
             "the same evaluator as UI-S1 runs it (candidate boxes discarded)",
         ),
         "androidcontrol-osatlas": (
@@ -59,4 +59,4 @@ def get_protocol(name: str) -> Protocol:
     return PROTOCOLS.load(name)
 
 
-__all__ = ["PROTOCOLS", "Judgement", "MissingContext", "Protocol", "get_protocol"]
+__all__ = ["PROTOCOLS", "Answer", "Judgement", "MissingContext", "Protocol", "StepOutcome", "get_protocol"]

@@ -104,10 +104,24 @@ PROTOCOL = Protocol(
     "axis "
     "pass, never checks typed text, and treats click, long_click and short swipes alike as taps.",
     judge=judge,
+    checked=(
+        "3,005 generated cases (AITZ gold, seed-format answers in 0-1000): 0.9817 step agreement, 1.0000 "
+        "off the 185 float ties (all 55 disagreements are float32 ties); python -m scripts.protocol_diff "
+        "aitw --official CHECKOUT --python PY --cases 3000 --seed 1"
+    ),
     context=("ui_boxes (else the gold box alone)", "point"),
     quirks=(
         "opposite swipes on one axis match (sign ignored)",
         "text is never compared",
         "click and long_click are one DUAL_POINT type",
+    ),
+    deviations=(
+        "phone-r1 computes in float64 where the source's JAX computes in float32 (its default), so a "
+        "distance, a box edge or a main-axis comparison within float32 rounding of its threshold can go "
+        "the other way (the differential check's float ties)",
+        "a tap step with no UI box makes the source raise (jnp.max over no box); phone-r1 judges it by the "
+        "0.14 distance alone (and uses the gold box when the step has no ui_boxes at all)",
+        "the source's actions are points; a phone-r1 click or long click touches and lifts at its box's "
+        "centre",
     ),
 )

@@ -7,8 +7,9 @@ Euclidean in norm units unless a protocol says otherwise.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from actions.context import Box, GoldContext, Point
 from actions.directions import finger_word, main_direction
@@ -27,15 +28,60 @@ class MissingContext(ValueError):
 
 @dataclass(frozen=True)
 class Judgement:
-    """A protocol's verdict on one step: `counted` says whether the step is in its denominator."""
+    """A protocol's verdict on one step: `counted` says whether the step is in its denominator.
+
+    `raised` marks a step on which the source's script raises (it then scores the step wrong, and some
+    sources let that change other numbers: UI-S1 zeroes the episode's progress); `facts` holds the few
+    source-side values a protocol's own metrics need (e.g. the action name the source read).
+    """
 
     correct: bool
     type_match: bool
     reason: str
     counted: bool = True
+    raised: bool = False
+    facts: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A raw answer as the agent wrote it, for a protocol that reads answers the way its source does.
+
+    `agent` is the run's adapter name and `model_screen` the screen size in the agent's coordinate
+    space (the resized image for agents answering in resized pixels).
+    """
+
+    text: str
+    agent: str
+    model_screen: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """One judged step as a protocol's run-level rules see it (denominator and own metrics)."""
+
+    episode_id: str
+    index: int
+    gold_type: str
+    correct: bool
+    type_match: bool
+    counted: bool
+    raised: bool = False
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    episode_length: int | None = None  # known in own-history runs, where later steps may not be asked
 
 
 Judge = Callable[[Action, Action, Screen, GoldContext], Judgement]
+RawJudge = Callable[[Answer, Action, Screen, GoldContext], Judgement]
+# A protocol's own run-level metrics, by name, from every judged step of a run (counted or not).
+Metrics = Callable[[Sequence[StepOutcome]], dict[str, Any]]
+# Which steps a run's SR is taken over: one flag per step, from every judged step of the run.
+Denominator = Callable[[Sequence[StepOutcome]], list[bool]]
+
+
+def per_step_denominator(outcomes: Sequence[StepOutcome]) -> list[bool]:
+    """The usual rule: a step is in the denominator when its own verdict says it is counted."""
+    return [o.counted for o in outcomes]
 
 
 @dataclass(frozen=True)
@@ -55,10 +101,33 @@ class Protocol:
     counts: Callable[[Action], bool] = field(default=lambda gold: True, repr=False)
     context: tuple[str, ...] = ()
     quirks: tuple[str, ...] = ()
+    # Agents whose answer grammar the source was written for: their raw answers go to `judge_raw`,
+    # which reads them the way the source's script does (its regexes, its field reading).
+    raw_agents: tuple[str, ...] = ()
+    judge_raw: RawJudge | None = field(default=None, repr=False)
+    # The verdict on an answer phone-r1 could not read (or a failed request), on the typed path:
+    # `(gold, screen, context, reason)`.
+    unreadable: Callable[[Action, Screen, GoldContext, str], Judgement] | None = field(
+        default=None, repr=False
+    )
+    denominator_rule: Denominator = field(default=per_step_denominator, repr=False)
+    metrics: Metrics | None = field(default=None, repr=False)
+    # (name, meaning) of each value `metrics` returns, for docs and reports.
+    metric_names: tuple[tuple[str, str], ...] = ()
     # What still differs from the official evaluator's verdicts, each with its reason (the card lists them).
     deviations: tuple[str, ...] = ()
     # How the protocol was checked against the official code (cases, agreement), for the card.
     checked: str = ""
+
+    def reads_raw(self, answer: Answer | None) -> bool:
+        """Whether `answer` is judged as raw text (its agent's grammar is the source's own)."""
+        return answer is not None and self.judge_raw is not None and answer.agent in self.raw_agents
+
+    def unread(self, gold: Action, screen: Screen, context: GoldContext, reason: str) -> Judgement:
+        """The verdict on a step with no readable answer (typed path)."""
+        if self.unreadable is not None:
+            return self.unreadable(gold, screen, context, reason)
+        return Judgement(False, False, reason, self.counts(gold))
 
     def step_rule(self) -> dict[str, str]:
         """The rule per kind of action, as docs and reports print it."""

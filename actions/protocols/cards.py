@@ -27,8 +27,14 @@ def card(protocol: Protocol) -> str:
     lines.append(f"- Denominator: {_sentence(protocol.denominator)}")
     if protocol.context:
         lines.append(f"- Context needed: {_sentence(', '.join(protocol.context))}")
+    if protocol.raw_agents:
+        agents = ", ".join(f"`{a}`" for a in protocol.raw_agents)
+        lines.append(f"- Raw answers read the way the source reads them, for the agents: {agents}.")
     if protocol.quirks:
         lines.append(f"- Quirks reproduced or noted: {_sentence('; '.join(protocol.quirks))}")
+    if protocol.metric_names:
+        figures = "; ".join(f"`{name}`: {meaning}" for name, meaning in protocol.metric_names)
+        lines.append(f"- The source's own figures (`eval report`, `eval rescore`): {_sentence(figures)}")
     if protocol.deviations:
         lines.append(f"- Deviations from the source left: {_sentence('; '.join(protocol.deviations))}")
     if protocol.checked:

@@ -64,6 +64,10 @@ ADAPTERS: Registry[type] = Registry(
             "agent.adapters.gui_owl:GUIOwlAdapter",
             "GUI-Owl <thinking> + mobile_use call + <conclusion>, resized pixels",
         ),
+        "ui-s1": (
+            "agent.adapters.ui_s1:UIS1Adapter",
+            "UI-S1 <think> + <action>{mobile_use arguments}</action>, resized pixels",
+        ),
     },
     example="my_pkg.mod:MyAdapter",
     check=_is_adapter_class,

@@ -51,7 +51,9 @@ class Adapter:
 
     `budget` is the serving processor's `actions.coords.PixelBudget`; adapters answering in `resized`
     pixels cannot map answers back without it. `prompt_file` replaces the adapter's instruction text
-    with a user's file (for example a model's official prompt), `${width}`/`${height}` filled in.
+    with a user's file (for example a model's official prompt), `${width}`/`${height}` filled in. Points
+    keep the exact original-pixel values an answer maps to (protocols round as their sources do);
+    `round_coords` rounds them to integers.
     """
 
     name: ClassVar[str] = ""
@@ -65,7 +67,7 @@ class Adapter:
     keys: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
-        self, budget: Any = None, *, round_coords: bool = True, prompt_file: str | Path | None = None
+        self, budget: Any = None, *, round_coords: bool = False, prompt_file: str | Path | None = None
     ) -> None:
         self.budget = budget
         self.round_coords = round_coords

@@ -27,7 +27,7 @@ class PhoneR1Adapter(Adapter):
         *,
         template: str | None = None,
         coord_space: str = "original",
-        round_coords: bool = True,
+        round_coords: bool = False,
         prompt_file: str | Path | None = None,
     ) -> None:
         from actions.coords import check_space

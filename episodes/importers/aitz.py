@@ -10,7 +10,8 @@ What differs:
   otherwise a swipe touch -> lift, already the finger's path (not inverted); CoAT's direction word
   (finger, vertical when |dy| >= 0.9 |dx|) is kept in the context;
 - a tap's gold box is the smallest `ui_positions` box holding the point (OCR and icon boxes, so a tap
-  may miss them all: then the small square), all boxes kept in `ui_boxes`;
+  may miss them all: then the small square), all boxes kept in `ui_boxes` as given (not clipped);
+- gold points and swipes keep the exact scaled values (touch_yx times the PNG size), not rounded;
 - PRESS_HOME (6) and PRESS_ENTER (7) are the `home` and `enter` key presses;
 - normalised points are scaled by each PNG's own size (the example PNGs are 270x600).
 """
@@ -46,7 +47,7 @@ def _yx(value: Any) -> tuple[float, float]:
 def _boxes(entry: dict[str, Any]) -> list[g.Box]:
     raw = entry.get("ui_positions") or "[]"
     positions = json.loads(raw) if isinstance(raw, str) else raw
-    return [(int(x), int(y), int(x + w), int(y + h)) for y, x, h, w in positions]
+    return [(x, y, x + w, y + h) for y, x, h, w in positions]
 
 
 def coat_direction(touch: tuple[float, float], lift: tuple[float, float]) -> str:
@@ -67,7 +68,9 @@ def convert_entry(
     if kind == 4:
         touch, lift = _yx(entry["result_touch_yx"]), _yx(entry["result_lift_yx"])
         boxes = _boxes(entry)
-        ui = {"ui_boxes": [list(g.clip_box(b, screen)) for b in boxes]}
+        # As given (x, y, x + w, y + h), not clipped: CoAT, AgentCPM and AITW's rules enlarge and clip
+        # them their own ways.
+        ui = {"ui_boxes": [list(b) for b in boxes]}
         if math.dist(touch, lift) <= TAP_DISTANCE:
             wired, context, how = g.click(
                 "click", (touch[1] * w, touch[0] * h), boxes, boxes, screen, description

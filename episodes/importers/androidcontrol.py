@@ -10,7 +10,9 @@ What differs from the published converters (all recorded in the card):
   ("down" is a swipe from 0.75H to 0.25H); UI-S1 inverts only up/down, AgentCPM all four;
 - clicks get a gold box from the forest (`geometry.GOLD_BOX_RULE`), eligible nodes being visible nodes
   that are clickable, long-clickable, focusable or leaves; the point and every containing visible
-  node are kept; AgentCPM instead turns long_press into a tap and drops open_app (we keep both);
+  node are kept, and `ui_boxes` holds every `bounds_in_screen` rectangle of the forest as stored (windows'
+  too, in the forest's order: the boxes AgentCPM's `process_ac.py` reads); AgentCPM instead turns
+  long_press into a tap and drops open_app (we keep both);
 - navigate_home is the home key press; no finish step unless `--add-finish`;
 - the older README's `type` action {x, y, text} becomes a type of its text (its tap is not kept);
 - `app_name` is the package of the active application window (AndroidControl names no app per step).
@@ -26,7 +28,14 @@ from typing import Any
 
 from episodes.importers import geometry as g
 from episodes.importers.base import DatasetWriter, ImportOptions, Screen, SourceEpisode, SourceStep
-from episodes.importers.tfrecord import FramingError, Node, iter_records, parse_example, parse_forest
+from episodes.importers.tfrecord import (
+    FramingError,
+    Node,
+    every_bounds,
+    iter_records,
+    parse_example,
+    parse_forest,
+)
 
 FORMAT_VERSION = "android_control TFRecord (GZIP), README of google-research/android_control"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -106,9 +115,9 @@ def convert_action(
             screen,
             description,
         )
-        context["ui_boxes"] = [
-            list(b) for b in dict.fromkeys(g.clip_box(b, screen) for b in visible if g.area(b) > 0)
-        ]
+        # Every bounds_in_screen rectangle of the forest, windows' included, as stored (not clipped,
+        # duplicates and empty ones kept, in the forest's order): AgentCPM's candidates.
+        context["ui_boxes"] = [list(b) for b in every_bounds(windows)]
         context["box_from"] = how
         return wired, None, context
     if kind == "scroll":
@@ -205,7 +214,8 @@ def _conventions(writer: DatasetWriter, options: ImportOptions) -> None:
     writer.convention(
         "click_box",
         g.GOLD_BOX_RULE + "; eligible: visible a11y nodes that are clickable, "
-        "long-clickable (flag or action), focusable or leaves; candidates and ui_boxes: every visible node",
+        "long-clickable (flag or action), focusable or leaves; candidates: every visible node; ui_boxes: "
+        "every bounds_in_screen rectangle of the forest (windows' too), as stored, in the forest's order",
     )
     writer.convention("keys", "navigate_back and navigate_home are the back and home key presses")
     writer.convention(

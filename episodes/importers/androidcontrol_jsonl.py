@@ -11,8 +11,9 @@ What differs:
   direction, inverted on both axes like the TFRecord importer; the layout's own coordinates are not
   used because its converter inverted only up/down (a swipe without the word keeps its coordinates,
   counted in the card);
-- clicks keep the point and `check_options.candidate_bbox` (the containing a11y nodes, smallest
-  first); the gold box is the smallest candidate under the area limit, else a small square;
+- clicks keep the point and `check_options.candidate_bbox` as given in `context.candidate_boxes` (the
+  containing a11y nodes, smallest first, not clipped to the screen); the gold box is the smallest
+  candidate under the area limit (clipped), else a small square;
 - system_button Back / Home / Enter are key presses, Menu and anything else without a counterpart are
   dropped; `terminate` becomes task_completed (success) or task_impossible.
 """
@@ -66,6 +67,10 @@ def convert_step(
             "click" if kind == "click" else "long_click", act["coordinate"], boxes, boxes, screen, description
         )
         context["box_from"] = "candidate_bbox" if how == "element" else how
+        if check.get("candidate_bbox"):
+            # The layout's own boxes, as given (a node reaching past the screen edge included): the
+            # evaluators written for it enlarge them unclipped.
+            context["candidate_boxes"] = [list(box) for box in check["candidate_bbox"]]
         return wired, None, context, kind
     if kind == "swipe":
         if check.get("direction"):

@@ -23,8 +23,8 @@ FALLBACK_HALF = 0.01
 GOLD_BOX_RULE = (
     f"click/long_click gold box: the smallest eligible box that contains the gold point and covers less "
     f"than {MAX_GOLD_AREA:.0%} of the screen, else a square of half-side {FALLBACK_HALF:.0%} of the shorter "
-    f"screen side around the point (clipped to the screen); the point itself is kept in context.point and "
-    f"every containing box, smallest first, in context.candidate_boxes"
+    f"screen side around the point (clipped to the screen); the point itself is kept, exact (not rounded or "
+    f"clipped), in context.point and every containing box, smallest first, in context.candidate_boxes"
 )
 
 # Where a scroll's finger starts and ends, as shares of the screen, per direction of the FINGER.
@@ -53,9 +53,15 @@ def clip_box(box: Sequence[float], screen: tuple[int, int]) -> Box:
     return x1, y1, x2, y2
 
 
-def clip_point(point: Sequence[float], screen: tuple[int, int]) -> tuple[int, int]:
+def clip_point(point: Sequence[float], screen: tuple[int, int]) -> tuple[float, float]:
+    """The point moved onto the screen where it lies outside; its exact value otherwise (never rounded:
+    a published evaluator compares the source's own numbers with its thresholds)."""
     w, h = screen
-    return min(max(int(round(point[0])), 0), w), min(max(int(round(point[1])), 0), h)
+    return _exact(min(max(point[0], 0), w)), _exact(min(max(point[1], 0), h))
+
+
+def _exact(value: float) -> float:
+    return int(value) if float(value).is_integer() else float(value)
 
 
 def fallback_box(point: Sequence[float], screen: tuple[int, int]) -> Box:
@@ -119,15 +125,20 @@ def click(
     screen: tuple[int, int],
     description: str,
 ) -> tuple[dict[str, Any], dict[str, Any], str]:
-    """`(wire action, context, how the box was chosen)` for a click or long_click at a point."""
+    """`(wire action, context, how the box was chosen)` for a click or long_click at a point; the context's
+    point is the source's exact value, even off the screen."""
     pt = clip_point(point, screen)
     box, how = gold_box(eligible, pt, screen)
-    context = {"point": list(pt), "candidate_boxes": [list(b) for b in containing(candidates, pt, screen)]}
+    exact = [_exact(point[0]), _exact(point[1])]
+    context = {"point": exact, "candidate_boxes": [list(b) for b in containing(candidates, pt, screen)]}
     return wire(kind, box_text(box), description), context, how
 
 
 def swipe(
     start: Sequence[float], end: Sequence[float], screen: tuple[int, int], description: str
 ) -> dict[str, Any]:
-    s, e = clip_point(start, screen), clip_point(end, screen)
-    return wire("swipe", f"{s[0]},{s[1]},{e[0]},{e[1]}", description)
+    """A swipe's wire action: its points on the screen, at full precision (not rounded)."""
+    from actions.types import format_number
+
+    points = (*clip_point(start, screen), *clip_point(end, screen))
+    return wire("swipe", ",".join(format_number(v) for v in points), description)

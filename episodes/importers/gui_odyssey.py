@@ -8,9 +8,14 @@ v1 is HF OpenGVLab/GUI-Odyssey; v2 (hflqf88888/GUIOdyssey) adds per step `low_le
 KEY_RECENT) are read too.
 
 What differs:
-- points and boxes are 0-1000 and scaled by each screenshot's own size (read from the image header);
-- SCROLL is already the finger's path (not inverted); its direction word (finger) goes in the context;
-- a click's gold box is v2's `sam2_bbox`; without one (v1) the small square around the point;
+- points and boxes are 0-1000 and scaled by each screenshot's own size (read from the image header),
+  with the 0-1000 -> pixel mapping evaluation uses for 0-1000 answers, exact (not rounded);
+- SCROLL is already the finger's path (not inverted); its direction word (finger) goes in the context,
+  named as `decode_action` names it: the larger axis in 0-1000 units (a tie is vertical), UP only when
+  the finger rises and LEFT only when it moves left (so a scroll of no length is DOWN);
+- a click's gold box is v2's `sam2_bbox` (when it holds the point), else the small square around the
+  point; v2's `sam2_bbox` itself is kept exact and unclipped as the click's `candidate_boxes` (the box
+  the official matching checks first), none in v1;
 - KEY_HOME / HOME and KEY_APPSELECT / KEY_RECENT are the home and recent-apps key presses (decode_action's
   PRESS_HOME and PRESS_RECENT);
 - `context` and `intention` (v2) summarise the history and are not carried into the prompt.
@@ -63,7 +68,12 @@ def split_files(src: Path, split: str | None) -> list[Path]:
 
 
 def _scale(point: Any, screen: tuple[int, int]) -> tuple[float, float]:
-    return float(point[0]) * screen[0] / 1000, float(point[1]) * screen[1] / 1000
+    from actions.coords import point_to_original
+
+    # The mapping `eval` applies to a 0-1000 answer: equal 0-1000 values land on equal pixels.
+    return point_to_original(
+        (float(point[0]), float(point[1])), "norm1000", screen, integer=False, clamp=False
+    )
 
 
 def convert_step(
@@ -84,11 +94,16 @@ def convert_step(
             "click" if action == "CLICK" else "long_click", point, boxes, boxes, screen, description
         )
         context["box_from"] = "sam2_bbox" if how == "element" else how
+        if "sam2_bbox" in step:
+            context["candidate_boxes"] = [list(b) for b in boxes]  # as given: corners, edges, off-screen
+        else:
+            context.pop("candidate_boxes", None)
         return wired, None, context, action
     if action == "SCROLL":
         start, end = _scale(info[0], screen), _scale(info[1], screen)
+        # decode_action's word, from the 0-1000 points as given: larger axis, a tie vertical, no length down.
         context = {
-            "scroll_direction": main_direction(start, end, unit="pixel", zero="up"),
+            "scroll_direction": main_direction(info[0], info[1], unit="pixel", zero="down"),
             "scroll_direction_means": "finger",
         }
         return g.swipe(start, end, screen, description), None, context, action
@@ -141,12 +156,20 @@ def import_episodes(src: Path, options: ImportOptions, writer: DatasetWriter) ->
     from tqdm import tqdm
 
     files = split_files(src, options.split)
-    writer.convention("coordinates", "0-1000 points and sam2_bbox scaled by each screenshot's size")
+    writer.convention(
+        "coordinates", "0-1000 points and sam2_bbox scaled by each screenshot's size, exact (not rounded)"
+    )
     writer.convention(
         "scroll",
-        "SCROLL start -> end is already the finger's path (not inverted); scroll_direction_means=finger",
+        "SCROLL start -> end is already the finger's path (not inverted); scroll_direction_means=finger, "
+        "the word as decode_action gives it (larger axis in 0-1000 units, a tie vertical, DOWN unless the "
+        "finger rises)",
     )
-    writer.convention("click_box", g.GOLD_BOX_RULE + "; eligible and candidates: sam2_bbox (v2), none in v1")
+    writer.convention(
+        "click_box",
+        g.GOLD_BOX_RULE + "; eligible: sam2_bbox (v2), none in v1; candidate_boxes: the v2 sam2_bbox as "
+        "given (scaled, not clipped, even when it misses the point), none in v1",
+    )
     writer.convention(
         "keys",
         "KEY_BACK, KEY_HOME and KEY_APPSELECT (v1: BACK, HOME, KEY_RECENT) are the back, home and "

@@ -205,6 +205,7 @@ class Node:
     `(left, top, right, bottom)`."""
 
     bounds: tuple[int, int, int, int] = (0, 0, 0, 0)
+    has_bounds: bool = False  # bounds_in_screen is set (a set message of zeros too)
     package: str = ""
     clickable: bool = False
     focusable: bool = False
@@ -217,11 +218,13 @@ class Node:
 
 @dataclass
 class Window:
-    """An `AndroidAccessibilityWindowInfo`: type (1 application, 2 IME, 3 system), active flag, nodes."""
+    """An `AndroidAccessibilityWindowInfo`: type (1 application, 2 IME, 3 system), active flag, nodes, and its
+    own `bounds_in_screen` (None when not set)."""
 
     window_type: int = 0
     active: bool = False
     nodes: list[Node] = field(default_factory=list)
+    bounds: tuple[int, int, int, int] | None = None
 
 
 def _rect(buf: memoryview) -> tuple[int, int, int, int]:
@@ -237,6 +240,7 @@ def _node(buf: memoryview) -> Node:
     for num, wire, value in fields(buf):
         if num == 2:
             node.bounds = _rect(value)  # type: ignore[arg-type]
+            node.has_bounds = True
         elif num == 6:
             node.package = bytes(value).decode("utf-8", "replace")  # type: ignore[arg-type]
         elif num == 14:
@@ -258,6 +262,17 @@ def _node(buf: memoryview) -> Node:
     return node
 
 
+def every_bounds(windows: list[Window]) -> list[tuple[int, int, int, int]]:
+    """Every `bounds_in_screen` rectangle of a forest in the order its text form lists them (per window:
+    the window's own, then its nodes'), duplicates and empty ones included."""
+    out: list[tuple[int, int, int, int]] = []
+    for window in windows:
+        if window.bounds is not None:
+            out.append(window.bounds)
+        out.extend(node.bounds for node in window.nodes if node.has_bounds)
+    return out
+
+
 def parse_forest(data: bytes) -> list[Window]:
     """An `AndroidAccessibilityForest` as its windows."""
     windows = []
@@ -266,7 +281,9 @@ def parse_forest(data: bytes) -> list[Window]:
             continue
         window = Window()
         for wnum, _, value in fields(wbuf):  # type: ignore[arg-type]
-            if wnum == 6:
+            if wnum == 1:
+                window.bounds = _rect(value)  # type: ignore[arg-type]
+            elif wnum == 6:
                 window.window_type = int(value)  # type: ignore[arg-type]
             elif wnum == 8:
                 window.active = bool(value)

@@ -355,10 +355,13 @@ def write_odyssey(root: Path) -> Path:
 
 
 def write_amex(root: Path) -> Path:
-    """One AMEX episode: instruction, steps with pixel touch/lift, element boxes per screenshot."""
+    """Two AMEX episodes (one in the converter's test split): steps with touch/lift in the pixels of a device
+    twice the screenshot's size (`device_dim`), element files named otherwise than their screenshots and
+    found by their `image_path` field."""
+    device = [2 * W, 2 * H]
     steps = [
-        {"image_path": "ep_a_0.png", "action": "TAP", "touch_coord": [30, 35], "lift_coord": [30, 35]},
-        {"image_path": "ep_a_1.png", "action": "SWIPE", "touch_coord": [54, 200], "lift_coord": [54, 50]},
+        {"image_path": "ep_a_0.png", "action": "TAP", "touch_coord": [60, 70], "lift_coord": [60, 70]},
+        {"image_path": "ep_a_1.png", "action": "SWIPE", "touch_coord": [108, 400], "lift_coord": [108, 100]},
         {
             "image_path": "ep_a_2.png",
             "action": "PRESS_ENTER",
@@ -368,16 +371,23 @@ def write_amex(root: Path) -> Path:
         {"image_path": "ep_a_3.png", "action": "TYPE", "type_text": "shoes"},
         {"image_path": "ep_a_4.png", "action": "TASK_COMPLETE"},
     ]
+    for s in steps:
+        s["device_dim"] = device
     (root / "instruction_anno").mkdir(parents=True, exist_ok=True)
     (root / "instruction_anno" / "ep_a.json").write_text(
         json.dumps({"instruction": "search shoes", "steps": steps})
     )
+    test_step = {"image_path": "ep_b_0.png", "action": "TASK_COMPLETE", "device_dim": device}
+    (root / "instruction_anno" / "ep_b.json").write_text(
+        json.dumps({"instruction": "Open Gmail. Check the inbox", "steps": [test_step]})
+    )
     (root / "element_anno").mkdir(exist_ok=True)
-    for i, s in enumerate(steps):
+    for i, s in enumerate([*steps, test_step]):
         write_png(root / "screenshot" / s["image_path"], (W, H), 50 * i)
         elements = {
+            "image_path": s["image_path"],
             "clickable_elements": [{"bbox": [10, 20, 60, 50]}, {"bbox": [0, 0, W, H]}],
             "scrollable_elements": [{"bbox": [0, 10, W, 200]}],
         }
-        (root / "element_anno" / f"ep_a_{i}.json").write_text(json.dumps(elements))
+        (root / "element_anno" / f"elements_{i:04d}.json").write_text(json.dumps(elements))
     return root
