@@ -104,11 +104,15 @@ HOW: list[tuple[str, str, str]] = [
     (r"^python -m verl\.trainer\.main_ppo ", "by", "tests/test_data_verl_roundtrip.py"),
     (r"^\.venv/bin/python benchmarks/", "by", "tests/test_benchmarks.py"),
     (r"^\.venv/bin/python -m pytest ", "by", "the suite itself"),
+    (r"^python -m scripts\.protocol_diff ", "by", "tests/test_protocol_diff.py"),
+    # The official evaluators' own environments (their PyPI packages): the user's to build, not the suite's.
+    (r"^python3? -m venv /tmp/official ", "by", "the user: an official evaluator's environment"),
 ]
 # A `by` test must hold these words of the command lines it stands for.
 BY_WORDS = {
     "tests/test_training_deepspeed.py": ["zero3.yaml", "--beta", "launch_multinode.sh", "NODE_RANK"],
     "tests/test_data_verl_roundtrip.py": ["custom-reward", "RLHFDataset", "export_verl"],
+    "tests/test_protocol_diff.py": ["--official", "--ac-jsonl", "main("],
     "tests/test_benchmarks.py": [
         f"{name}.py" for name in ("eval_throughput", "import_scale", "rewards", "dataset_scale", "train_step")
     ],
