@@ -54,6 +54,11 @@ class CheckpointMeta:
     # (`agent.thinking`); evaluation and serving use both, so the model is asked as it was trained.
     chat_template_kwargs: dict[str, Any] | None = None
     answer_prefix: str = ""
+    # The agent adapter whose prompt and grammar the checkpoint was trained in (`agent.adapters`;
+    # "phone-r1": the seed format) and the file that replaced its instruction text. None: a file written
+    # before agents were recorded (all in the seed format); `eval run` and `serve` then take the flag.
+    agent: str | None = None
+    agent_prompt: str | None = None
 
     def __post_init__(self) -> None:
         if self.coord_space not in COORD_SPACES:
@@ -162,7 +167,7 @@ def default_meta(path: str | Path) -> CheckpointMeta:
 
 
 # The settings a command line may also give; each must match the checkpoint's unless overridden.
-SETTINGS = ("coord_space", "prompt_template", "min_pixels", "max_pixels")
+SETTINGS = ("coord_space", "prompt_template", "min_pixels", "max_pixels", "agent")
 OVERRIDE_FLAG = "--override-checkpoint-meta"
 
 
@@ -196,7 +201,8 @@ def resolve_settings(
     overrides = {
         name: {"checkpoint": getattr(meta, name), "given": value}
         for name, value in wanted.items()
-        if recorded and getattr(meta, name) != value
+        # A setting the file does not record (an agent, before agents were recorded) is not overridden.
+        if recorded and getattr(meta, name) is not None and getattr(meta, name) != value
     }
     if overrides and not allow_override:
         lines = "; ".join(
@@ -204,8 +210,9 @@ def resolve_settings(
             for name, o in overrides.items()
         )
         raise CheckpointMismatchError(
-            f"{path}: {lines}. The model would be asked in another space, template or resolution than it "
-            f"was trained with; drop the flag, or pass {OVERRIDE_FLAG} to use it anyway (it is recorded)"
+            f"{path}: {lines}. The model would be asked in another space, template, resolution or grammar "
+            f"than it was trained with; drop the flag, or pass {OVERRIDE_FLAG} to use it anyway "
+            "(it is recorded)"
         )
     return replace(meta, **wanted), overrides
 

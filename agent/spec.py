@@ -7,7 +7,8 @@ resizes with, the agent adapter (prompt and answer grammar) and any prompt file 
 adapter's instructions. `eval run`, `eval parity`, the UI's live step, `serve` and `data export-verl`
 decide them here, by one rule:
 
-- the checkpoint's `phone_r1.json` gives template, coordinate space and pixel budget;
+- the checkpoint's `phone_r1.json` gives template, coordinate space, pixel budget and the agent whose
+  grammar it was trained in (with its prompt file);
 - a flag that agrees with it changes nothing; one that differs is refused, naming both values and the
   file, unless `--override-checkpoint-meta`: then it is used and returned among the overrides, which
   results headers record;
@@ -248,7 +249,12 @@ def resolve_spec(
         coord_space=coord_space,
         min_pixels=min_pixels,
         max_pixels=max_pixels,
+        agent=adapter or None,
     )
+    if not adapter and meta.agent:
+        adapter = meta.agent  # the grammar the checkpoint was trained in
+        if agent_prompt is None and meta.agent_prompt:
+            agent_prompt = meta.agent_prompt
     spec = AgentSpec(
         meta=meta,
         engine=engine,

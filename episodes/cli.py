@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from actions.vocab import (
     DEFAULT_MAX_PIXELS,
@@ -15,6 +16,10 @@ from actions.vocab import (
     DEFAULT_TEMPLATE,
     TEMPLATE_NAMES,
 )
+
+if TYPE_CHECKING:
+    from agent.spec import AgentSpec
+    from episodes.verl import ExportResult
 
 log = logging.getLogger(__name__)
 Handler = Callable[[argparse.Namespace], int]
@@ -150,7 +155,6 @@ def _synth(args: argparse.Namespace) -> int:
 @_bad_input_is_one_line("export-verl")
 def _export_verl(args: argparse.Namespace) -> int:
     from agent.spec import spec_from_args
-    from episodes.verl import export_verl
 
     # The rows hold the prompt the checkpoint will be asked with: the agent spec's one rule for the
     # flags against the checkpoint's phone_r1.json.
@@ -159,7 +163,25 @@ def _export_verl(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"phone-r1 data export-verl: {exc}", file=sys.stderr)
         return 2
-    result = export_verl(
+    from agent.adapters.training import InexpressibleStep
+
+    try:
+        result = _export(args, spec)
+    except InexpressibleStep as exc:
+        print(f"phone-r1 data export-verl: {exc}", file=sys.stderr)
+        return 2
+    skipped = f"; skipped {sum(result.skipped.values())} steps {result.skipped}" if result.skipped else ""
+    print(
+        f"wrote {result.rows} rows to {result.parquet}; reward function: {result.reward_file} (compute_score)"
+        + skipped
+    )
+    return 0
+
+
+def _export(args: argparse.Namespace, spec: AgentSpec) -> ExportResult:
+    from episodes.verl import export_verl
+
+    return export_verl(
         args.root,
         args.output,
         split=args.split,
@@ -172,11 +194,10 @@ def _export_verl(args: argparse.Namespace) -> int:
         embed_images=not args.image_paths,
         image_root=args.image_root,
         progress=True,
+        agent=None if spec.seed_format else spec.adapter,
+        agent_prompt=spec.agent_prompt,
+        skip_inexpressible=args.skip_inexpressible,
     )
-    print(
-        f"wrote {result.rows} rows to {result.parquet}; reward function: {result.reward_file} (compute_score)"
-    )
-    return 0
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -368,7 +389,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         p,
         "checkpoint",
         "settings",
+        "adapter",
         help={
+            "agent": "write each prompt in this agent's own prompt and grammar, as `eval run --agent` asks "
+            "it "
+            "(default: the checkpoint's phone_r1.json agent, else the seed format); the reward file reads "
+            "answers with its adapter",
             "template": "prompt template of agent/prompts (default: the checkpoint's, else "
             f"{DEFAULT_TEMPLATE})",
             "coord-space": "coordinate space the prompt states and the reward maps back from (default: the "
@@ -384,5 +410,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="store image paths instead of embedding the JPEG bytes "
         "(smaller; paths must exist on the workers)",
+    )
+    p.add_argument(
+        "--skip-inexpressible",
+        action="store_true",
+        help="with --agent: skip (and count) steps whose gold action the agent's grammar cannot say, "
+        "instead of stopping at the first",
     )
     p.set_defaults(func=_export_verl)

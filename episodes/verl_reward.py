@@ -10,6 +10,10 @@ three can never disagree; phone-r1 must be installed on the Ray workers.
 size, the coordinate space the prompt asked for and the pixel budget, so predictions are mapped back
 to original pixels before matching. The returned dict's `score` is the reward; the other keys are
 logged by veRL as extra reward information (all numbers).
+
+Rows exported with `--agent NAME` carry `extra_info.agent`: the answer is read by that agent's adapter
+into the typed action (original pixels), which the same matcher scores; `format` is then the adapter's
+own well-formedness score (the mean of its parts, each returned as `format_<part>`).
 """
 
 from __future__ import annotations
@@ -36,6 +40,9 @@ def _score_parts(solution_str: Any, ground_truth: Any, extra_info: dict[str, Any
         int(extra.get("max_pixels") or defaults.max_pixels),
         defaults.tile if tile is None else (int(tile) or None),
     )
+    agent = extra.get("agent") or ""
+    if agent and agent != "phone-r1":
+        return _agent_parts(agent, solution_str, ground_truth, screen, budget)
     action = action_score(
         solution_str, ground_truth, screen, coord_space=extra.get("coord_space") or "original", budget=budget
     )
@@ -45,6 +52,25 @@ def _score_parts(solution_str: Any, ground_truth: Any, extra_info: dict[str, Any
         "format": float(fmt.total),
         "type_hit": float(action.type_hit),
         "param_score": float(action.param_score),
+    }
+
+
+def _agent_parts(
+    agent: str, solution_str: Any, ground_truth: Any, screen: tuple[int, int], budget: Any
+) -> dict[str, float]:
+    from actions import action_score
+    from agent.adapters.training import make_training_adapter
+
+    adapter = make_training_adapter(agent, budget)
+    reading = adapter.parse(solution_str, screen)
+    action = action_score(reading.action, ground_truth, screen) if reading.action is not None else None
+    parts = adapter.well_formed(solution_str, screen)
+    return {
+        "action": float(action.total) if action is not None else 0.0,
+        "format": sum(parts.values()) / len(parts),
+        "type_hit": float(action.type_hit) if action is not None else 0.0,
+        "param_score": float(action.param_score) if action is not None else 0.0,
+        **{f"format_{name}": value for name, value in parts.items()},
     }
 
 

@@ -59,11 +59,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "override-checkpoint-meta",
         "adapter",
         "pixels",
-        defaults={"api-key-env": "OPENAI_API_KEY", "agent": default_adapter()},
+        defaults={"api-key-env": "OPENAI_API_KEY"},
         help={
             "api-key-env": "environment variable holding the API key (default OPENAI_API_KEY)",
-            "agent": "prompt and answer grammar to ask in (an agent adapter on episodes, a grounding adapter "
-            "on a grounding set)",
+            "agent": "prompt and answer grammar to ask in (an agent adapter on episodes: default the one the "
+            f"checkpoint's phone_r1.json records, else {default_adapter()}; a grounding adapter on a "
+            "grounding set)",
             "agent-prompt": "replace the adapter's prompt with FILE (a model's official text; ${width}, "
             "${height}, ${task}, ${history}, and on a grounding set ${instruction}, are filled in)",
         },

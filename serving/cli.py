@@ -293,6 +293,8 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
         logger.warning("%s", assumed)
         notes.append(f"warning: {assumed}")
     notes.extend(spec.override_notes())
+    if not spec.seed_format:
+        notes.append(f"agent: {spec.adapter} (the grammar it was trained in; phone_r1.json)")
     budget = spec.budget  # checks 0 < min_pixels <= max_pixels; carries the family's tile
     min_pixels, max_pixels = budget.min_pixels, budget.max_pixels
     env = dict(os.environ)
@@ -373,6 +375,7 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
         tile=meta.tile,
         chat_template_kwargs=meta.chat_template_kwargs,
         answer_prefix=meta.answer_prefix,
+        agent=None if spec.seed_format else spec.adapter,
     )
     return {
         "cmd": cmd,

@@ -20,25 +20,32 @@ def banner(
     tile: int | None = 28,
     chat_template_kwargs: dict | None = None,
     answer_prefix: str = "",
+    agent: str | None = None,
 ) -> str:
     """The ready message with a Python snippet and an eval command, both ready to paste.
 
     `tile`, `chat_template_kwargs` and `answer_prefix` are the checkpoint family's (`phone_r1.json`):
-    the snippet asks the model in its resized size and template, and reads back its whole answer."""
+    the snippet asks the model in its resized size and template, and reads back its whole answer.
+    `agent` is the adapter the checkpoint was trained in (None: the seed format): the snippet asks in it."""
     key_arg = f", api_key_env={api_key_env!r}" if api_key_env else ""
     thinking = ""
     if chat_template_kwargs or answer_prefix:
         thinking = f"\n    chat_template_kwargs={chat_template_kwargs!r}, answer_prefix={answer_prefix!r},"
     key_flag = f" --api-key-env {api_key_env}" if api_key_env else ""
+    budget = f"PixelBudget({min_pixels}, {max_pixels}, tile={tile!r})"
+    adapter_import, adapter_arg = "", ""
+    if agent:
+        adapter_import = "from agent.adapters import make_adapter\n"
+        adapter_arg = f"\n    adapter=make_adapter({agent!r}, budget={budget}),"
     python = f"""\
 from actions.coords import PixelBudget
 from agent import PhoneAgent
-from episodes.readers import read_steps
+{adapter_import}from episodes.readers import read_steps
 
 agent = PhoneAgent.from_endpoint(
     {base_url!r}, {model!r}{key_arg},
     template={template!r}, coord_space={coord_space!r},
-    budget=PixelBudget({min_pixels}, {max_pixels}, tile={tile!r}),{thinking}
+    budget={budget},{thinking}{adapter_arg}
 )
 result = agent.step(read_steps("EPISODES")[0])
 print(result.action.to_json() if result.action else result.problems, result.usage)"""
@@ -51,7 +58,8 @@ print(result.action.to_json() if result.action else result.problems, result.usag
             f"phone-r1 serve: ready ({engine})",
             f"  base URL: {base_url}",
             f"  model:    {model}",
-            f"  prompt:   template={template} coord_space={coord_space} pixels={min_pixels}..{max_pixels}",
+            f"  prompt:   template={template} coord_space={coord_space} pixels={min_pixels}..{max_pixels}"
+            + (f" agent={agent}" if agent else ""),
             "",
             "Python:",
             *(f"    {line}" if line else "" for line in python.splitlines()),

@@ -225,6 +225,8 @@ RECIPE_FAMILIES = {
     "qwen3-vl-4b": "qwen3_vl",
     "qwen3-vl-8b": "qwen3_vl",
     "qwen3.5-9b": "qwen3_5",
+    "ui-tars-1.5-7b": "qwen2_5_vl",
+    "gui-owl-1.5-8b": "qwen3_vl",
 }
 
 
@@ -245,7 +247,11 @@ def test_every_model_recipe_parses_and_fits_its_family():
             )
             budget = script.budget_for(family)
             assert budget.tile == family.tile, recipe
-            if family.name != "qwen2_5_vl":
+            if script.agent:
+                # A released agent answers on its own grid (docs/training.md "Continuing a released agent").
+                assert script.coord_space == script.answer_space, recipe
+                assert "Continue" in recipe.read_text() and script.skip_inexpressible, recipe
+            elif family.name != "qwen2_5_vl":
                 # Qwen3 families train in the grid their released models answer in; the recipe says why.
                 assert script.coord_space == family.answer_space, recipe
                 assert "0-1000 grid" in recipe.read_text(), recipe

@@ -18,7 +18,7 @@ KNOWN_CIRCLES: set[frozenset[str]] = set()
 
 # The data layer's exports embed the agent's prompt (and the `data` command reads checkpoint settings),
 # so they sit above `agent`, while the rest of `episodes` sits below it.
-EXPORTS = ("episodes.cli", "episodes.convert", "episodes.verl")
+EXPORTS = ("episodes.cli", "episodes.convert", "episodes.verl", "episodes.verl_reward")
 
 # Which layer may import which (docs/architecture.md draws it). `phone_r1` loads each area's CLI by
 # name; nothing imports `ui`.

@@ -90,6 +90,25 @@ class PhoneR1Arguments:
             "(the bare action JSON, the seed's SFT format)."
         },
     )
+    agent: str = field(
+        default="",
+        metadata={
+            "help": "Train a released agent in its own prompt and answer grammar: an adapter name of "
+            "agent.adapters (`phone-r1 eval run --help` lists them) or module:Class; empty: the seed format. "
+            "The agent's coordinate grid replaces coord_space; prompt_template and sft_target do not apply."
+        },
+    )
+    agent_prompt: str | None = field(
+        default=None,
+        metadata={"help": "A file replacing the agent's instruction text (e.g. its official prompt)."},
+    )
+    skip_inexpressible: bool = field(
+        default=False,
+        metadata={
+            "help": "Skip (and count) steps whose gold action the agent's grammar cannot say, instead of "
+            "refusing the dataset."
+        },
+    )
     reward_funcs: list[str] = field(
         default_factory=lambda: list(DEFAULT_REWARDS),
         metadata={
@@ -145,6 +164,40 @@ class PhoneR1Arguments:
             raise RecipeError(f"reward_funcs: {err}") from None
         if not self.reward_funcs:
             raise RecipeError(f"reward_funcs: expected at least one of {REWARDS.names()}, found none")
+        if self.agent:
+            from agent.adapters import ADAPTERS
+
+            try:
+                ADAPTERS.check_names([self.agent])
+            except ValueError as err:
+                raise RecipeError(f"agent: {err}") from None
+            space = self.answer_space
+            if self.coord_space not in ("original", space):
+                raise RecipeError(
+                    f"coord_space: {self.coord_space!r} with agent {self.agent}, which answers in {space!r}; "
+                    "remove coord_space (the agent's own grid is used)"
+                )
+        if self.agent_prompt is not None:
+            if not self.agent or self.agent == "phone-r1":
+                raise RecipeError(
+                    "agent_prompt: replaces another agent's instruction text; name the agent with `agent`"
+                )
+            if not os.path.isfile(self.agent_prompt):
+                raise RecipeError(f"agent_prompt: file {self.agent_prompt!r} not found")
+
+    @property
+    def seed_format(self) -> bool:
+        """True when the run trains this project's own format (no other agent named)."""
+        return not self.agent or self.agent == "phone-r1"
+
+    @property
+    def answer_space(self) -> str:
+        """The coordinate space answers are written in: the agent's own grid, else `coord_space`."""
+        if self.seed_format:
+            return self.coord_space
+        from agent.adapters import adapter_class
+
+        return str(adapter_class(self.agent).coord_space)
 
     def budget_for(self, family: Any, saved: tuple[int, int] | None = None) -> PixelBudget:
         """The run's processor geometry: the model family's tile, the recipe's budget over the budget the
@@ -154,9 +207,10 @@ class PhoneR1Arguments:
         a pixel budget for a family without one, or a coordinate space the family cannot answer in.
         """
         try:
-            family.check_space(self.coord_space)
+            family.check_space(self.answer_space)
         except ValueError as err:
-            raise RecipeError(f"coord_space: {err}") from None
+            where = "coord_space" if self.seed_format else f"agent {self.agent}"
+            raise RecipeError(f"{where}: {err}") from None
         given = (self.min_pixels, self.max_pixels)
         if not family.has_pixel_budget and given != (None, None):
             raise RecipeError(

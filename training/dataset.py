@@ -14,6 +14,12 @@ Read rows look like TRL's multimodal conversational format:
     images:  [PIL.Image, PIL.Image]
     completion (SFT only): [{"role": "assistant", "content": [{"type": "text", "text": target}]}]
 
+With `DatasetSpec.agent` naming another agent's adapter (`--agent`, the recipe's `agent`), a row stores
+that agent's prompt as built by `agent.adapters.training.agent_training_prompt` (the messages
+`eval run --agent` sends, with image placeholders) in `prompt_json`, its name in `agent`, and the SFT
+target is the gold action in its grammar; `coord_space` is the adapter's own grid. A step whose gold
+the grammar cannot say is refused, naming it, or skipped and counted with `skip_inexpressible`.
+
 plus the reward columns of docs/architecture.md (`gold`, `screen_width`, `screen_height`,
 `coord_space`, `min_pixels`, `max_pixels`, `tile`) and `step_id`; and, where the model family renders
 its chat template with switches (Qwen3.5's `enable_thinking`), `chat_template_kwargs`, which TRL's SFT
@@ -32,6 +38,13 @@ from typing import Any
 
 from actions.coords import PixelBudget, check_space, model_screen_size, to_model_space
 from actions.vocab import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_TEMPLATE, DEFAULT_TILE
+from agent.adapters.training import (
+    InexpressibleStep,
+    agent_target,
+    agent_training_prompt,
+    is_seed_agent,
+    make_training_adapter,
+)
 from agent.prompt import build_messages, screen_size_of, system_text, template_language_warning
 from episodes.step import Step
 
@@ -60,6 +73,11 @@ class DatasetSpec:
     tile: int | None = DEFAULT_TILE
     # The chat template's switches for the model family (Qwen3.5: {"enable_thinking": True}).
     chat_template_kwargs: dict[str, Any] = field(default_factory=dict, hash=False)
+    # Another agent's adapter (registry name or `module:Class`; "" or "phone-r1": the seed format), the
+    # file replacing its instruction text, and whether steps its grammar cannot say are skipped.
+    agent: str = ""
+    agent_prompt: str | None = None
+    skip_inexpressible: bool = False
 
     def __post_init__(self) -> None:
         check_space(self.coord_space)
@@ -73,6 +91,20 @@ class DatasetSpec:
     @property
     def budget(self) -> PixelBudget:
         return PixelBudget(self.min_pixels, self.max_pixels, self.tile)
+
+    @property
+    def seed_format(self) -> bool:
+        """True when rows are in this project's own format (no other agent named)."""
+        return is_seed_agent(self.agent)
+
+    def adapter(self) -> Any:
+        """The agent's adapter at this spec's budget (one instance per spec)."""
+        return _adapter(self.agent, self.min_pixels, self.max_pixels, self.tile, self.agent_prompt)
+
+
+@lru_cache(maxsize=16)
+def _adapter(agent: str, min_pixels: int, max_pixels: int, tile: int | None, prompt: str | None) -> Any:
+    return make_training_adapter(agent, PixelBudget(min_pixels, max_pixels, tile), prompt)
 
 
 def _think_payload(step: Step, template: str) -> dict[str, str]:
@@ -119,6 +151,8 @@ def step_row(step: Step, spec: DatasetSpec) -> dict[str, Any]:
         raise FileNotFoundError(
             f"{step.source or step.step_id}: expected screenshots on disk, missing {missing or 'all'}"
         )
+    if not spec.seed_format:
+        return _agent_row(step, spec)
     messages = build_messages(step, template=spec.template, coord_space=spec.coord_space, budget=spec.budget)
     user_parts = messages[-1]["content"]
     user_text = "".join(part["text"] for part in user_parts if part["type"] == "text")
@@ -141,6 +175,33 @@ def step_row(step: Step, spec: DatasetSpec) -> dict[str, Any]:
         row[TEMPLATE_KWARGS_COLUMN] = json.dumps(spec.chat_template_kwargs, sort_keys=True)
     if spec.with_target:
         row["target"] = target_completion(step, spec)
+    return row
+
+
+def _agent_row(step: Step, spec: DatasetSpec) -> dict[str, Any]:
+    """The stored row of one step in another agent's grammar (see the module docstring)."""
+    adapter = spec.adapter()
+    # Checked first for GRPO too: a completion can never match a gold the agent cannot say.
+    target = agent_target(adapter, step)
+    prompt = agent_training_prompt(adapter, step)
+    width, height = screen_size_of(step)
+    row: dict[str, Any] = {
+        "step_id": step.step_id,
+        "agent": spec.agent,
+        "prompt_json": prompt.to_json(),
+        "images": prompt.images,
+        "gold": step.gold.to_json_str(),
+        "screen_width": int(width),
+        "screen_height": int(height),
+        "coord_space": adapter.coord_space,
+        "min_pixels": spec.min_pixels,
+        "max_pixels": spec.max_pixels,
+        "tile": int(spec.tile or 0),
+    }
+    if spec.chat_template_kwargs:
+        row[TEMPLATE_KWARGS_COLUMN] = json.dumps(spec.chat_template_kwargs, sort_keys=True)
+    if spec.with_target:
+        row["target"] = target
     return row
 
 
@@ -167,7 +228,10 @@ def row_tile(row: dict[str, Any]) -> int | None:
 
 
 def prompt_messages(row: dict[str, Any]) -> list[dict[str, Any]]:
-    """TRL-style prompt of a stored row: system text, then the step JSON and one placeholder per image."""
+    """TRL-style prompt of a stored row: system text, then the step JSON and one placeholder per image
+    (another agent's rows hold their whole prompt)."""
+    if row.get("prompt_json"):
+        return json.loads(row["prompt_json"])
     system = _system(
         row["template"],
         row["coord_space"],
@@ -212,16 +276,38 @@ def materialize(batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
 LANGUAGE_SAMPLE = 200
 
 
-def iter_rows(steps: Iterable[Step], spec: DatasetSpec) -> Iterator[dict[str, Any]]:
-    """Stored rows for `steps`, one at a time; warns once the first tasks show that the template's
-    language is not the episodes' (a Chinese prompt on an English benchmark, or the reverse)."""
+@dataclass
+class Skipped:
+    """Steps left out because the agent's grammar cannot say their gold action, by action type."""
+
+    by_type: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_type.values())
+
+
+def iter_rows(
+    steps: Iterable[Step], spec: DatasetSpec, skipped: Skipped | None = None
+) -> Iterator[dict[str, Any]]:
+    """Stored rows for `steps`, one at a time; inexpressible steps are counted in `skipped` when the
+    spec skips them, and raise `InexpressibleStep` otherwise. Warns once the first tasks show that the
+    template's language is not the episodes' (a Chinese prompt on an English benchmark, or the
+    reverse)."""
     tasks: list[str] = []
     for step in steps:
         if len(tasks) < LANGUAGE_SAMPLE:
             tasks.append(step.task)
             if len(tasks) == LANGUAGE_SAMPLE:
                 _warn_language(spec.template, tasks)
-        yield step_row(step, spec)
+        try:
+            yield step_row(step, spec)
+        except InexpressibleStep:
+            if not spec.skip_inexpressible:
+                raise
+            if skipped is not None:
+                kind = step.gold.action_type
+                skipped.by_type[kind] = skipped.by_type.get(kind, 0) + 1
     if len(tasks) < LANGUAGE_SAMPLE:
         _warn_language(spec.template, tasks)
 
@@ -232,17 +318,26 @@ def _warn_language(template: str, tasks: list[str]) -> None:
         logger.warning("dataset: %s", warning)
 
 
-def build_dataset(steps: Iterable[Step], spec: DatasetSpec, *, arrow_path: str | Path | None = None):
+def build_dataset(
+    steps: Iterable[Step],
+    spec: DatasetSpec,
+    *,
+    arrow_path: str | Path | None = None,
+    counts: Skipped | None = None,
+):
     """A `datasets.Dataset` of `steps` whose rows are read lazily (see the module docstring).
 
     With `arrow_path`, rows stream into that Arrow file and the dataset memory-maps it (use this for
     large sets: memory stays flat). Without it the compact rows are held in memory.
-    Raises ValueError / FileNotFoundError naming the step when a gold action or screenshot is missing.
+    Raises ValueError / FileNotFoundError naming the step when a gold action or screenshot is missing
+    (`InexpressibleStep`, a ValueError, for a gold the agent cannot say unless the spec skips those;
+    `counts` then receives what was skipped).
     """
     import datasets
 
+    skipped = Skipped()
     if arrow_path is None:
-        rows = list(iter_rows(steps, spec))
+        rows = list(iter_rows(steps, spec, skipped))
         if not rows:
             raise ValueError("expected at least one step to build a dataset from, found none")
         dataset = datasets.Dataset.from_list(rows)
@@ -253,7 +348,7 @@ def build_dataset(steps: Iterable[Step], spec: DatasetSpec, *, arrow_path: str |
         path.parent.mkdir(parents=True, exist_ok=True)
         count = 0
         with ArrowWriter(path=str(path)) as writer:
-            for row in iter_rows(steps, spec):
+            for row in iter_rows(steps, spec, skipped):
                 writer.write(row)
                 count += 1
             if count == 0:
@@ -261,12 +356,26 @@ def build_dataset(steps: Iterable[Step], spec: DatasetSpec, *, arrow_path: str |
             writer.finalize()
         dataset = datasets.Dataset.from_file(str(path))
     dataset.set_transform(materialize)
-    logger.info("dataset: %d rows (%s, template %s)", len(dataset), spec.coord_space, spec.template)
+    if spec.seed_format:
+        logger.info("dataset: %d rows (%s, template %s)", len(dataset), spec.coord_space, spec.template)
+    else:
+        logger.info("dataset: %d rows in agent %s's grammar", len(dataset), spec.agent)
+    if skipped.total:
+        logger.warning(
+            "skipped %d steps agent %s cannot express: %s", skipped.total, spec.agent, skipped.by_type
+        )
+    if counts is not None:
+        counts.by_type.update(skipped.by_type)
     return dataset
 
 
 def load_steps_dataset(
-    root: str | Path, spec: DatasetSpec, *, arrow_path: str | Path | None = None, limit: int | None = None
+    root: str | Path,
+    spec: DatasetSpec,
+    *,
+    arrow_path: str | Path | None = None,
+    limit: int | None = None,
+    counts: Skipped | None = None,
 ):
     """`build_dataset` over `episodes.readers.iter_steps(root)` (raw folder or seed JSONL), or over a
     grounding set's items as one-step episodes (`episodes.grounding_steps`)."""
@@ -279,4 +388,4 @@ def load_steps_dataset(
     steps = grounding_steps(root) if is_grounding_set(root) else iter_steps(root)
     if limit is not None:
         steps = itertools.islice(steps, limit)
-    return build_dataset(steps, spec, arrow_path=arrow_path)
+    return build_dataset(steps, spec, arrow_path=arrow_path, counts=counts)

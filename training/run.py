@@ -190,6 +190,9 @@ def build_dataset_for(plan_: Plan, arrow_dir: str | Path | None = None):
         with_target=plan_.kind == "sft",
         target_format=s.sft_target,
         chat_template_kwargs=plan_.chat_template_kwargs or {},
+        agent="" if s.seed_format else s.agent,
+        agent_prompt=s.agent_prompt,
+        skip_inexpressible=s.skip_inexpressible,
     )
     arrow_path = None
     if arrow_dir is not None:
@@ -198,6 +201,7 @@ def build_dataset_for(plan_: Plan, arrow_dir: str | Path | None = None):
     try:
         return load_steps_dataset(s.dataset_path, spec, arrow_path=arrow_path, limit=s.max_train_samples)
     except (FileNotFoundError, ValueError) as err:
+        # An inexpressible step names itself, the action and `skip_inexpressible`.
         raise RecipeError(f"dataset_path {s.dataset_path}: {err}") from None
 
 
@@ -214,7 +218,7 @@ def checkpoint_meta(
 
     s = plan_.script
     return CheckpointMeta(
-        coord_space=s.coord_space,
+        coord_space=s.answer_space,
         min_pixels=plan_.budget.min_pixels,
         max_pixels=plan_.budget.max_pixels,
         prompt_template=s.prompt_template,
@@ -228,6 +232,8 @@ def checkpoint_meta(
         processor_class=processor_class or plan_.family.processor_class,
         chat_template_kwargs=dict(plan_.chat_template_kwargs or {}) or None,
         answer_prefix=answer_prefix,
+        agent="phone-r1" if s.seed_format else s.agent,
+        agent_prompt=str(Path(s.agent_prompt).resolve()) if s.agent_prompt else None,
     )
 
 
@@ -285,7 +291,13 @@ def build_trainer(plan_: Plan, dataset: Any = None, callbacks: list[Any] | None 
         config.chat_template_kwargs = dict(plan_.chat_template_kwargs or {})
         trainer = AccountedGRPOTrainer(
             model=model,
-            reward_funcs=build_reward_funcs(s.reward_funcs, s, answer_prefix=prefix),
+            reward_funcs=build_reward_funcs(
+                s.reward_funcs,
+                s,
+                answer_prefix=prefix,
+                agent=None if s.seed_format else s.agent,
+                agent_prompt=s.agent_prompt,
+            ),
             args=config,
             train_dataset=dataset,
             processing_class=processor,

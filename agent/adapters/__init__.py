@@ -62,8 +62,13 @@ ADAPTERS: Registry[type] = Registry(
         ),
         "gui-owl": (
             "agent.adapters.gui_owl:GUIOwlAdapter",
-            "GUI-Owl <thinking> + mobile_use call + <conclusion>, resized pixels",
+            "GUI-Owl of Mobile-Agent-v3: <thinking> + mobile_use call + <conclusion>, resized pixels",
         ),
+        "gui-owl-1.5": (
+            "agent.adapters.gui_owl:GUIOwl15Adapter",
+            "GUI-Owl-1.5 of Mobile-Agent-v3.5: Action sentence + mobile_use call, 0-1000",
+        ),
+        "mai-ui": ("agent.adapters.mai_ui:MAIUIAdapter", "MAI-UI <thinking> + mobile_use call, 0-999"),
         "ui-s1": (
             "agent.adapters.ui_s1:UIS1Adapter",
             "UI-S1 <think> + <action>{mobile_use arguments}</action>, resized pixels",

@@ -54,6 +54,7 @@ class AgentCPMGUIAdapter(Adapter):
     """AgentCPM-GUI 8B (MiniCPM-V base)."""
 
     name = "agentcpm-gui"
+    has_thought = False  # the compact JSON answer, without its optional thought key
     coord_space = "norm1000"
     scroll_means = "finger"
     grammar = '{"POINT":[x,y]} (compact JSON, 0-1000)'

@@ -8,6 +8,7 @@ server answers with it in tests, so every parser is checked against its own rend
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import os
@@ -65,6 +66,10 @@ class Adapter:
     # The system key presses beyond back (`actions.types.KEY_ACTION_TYPES`) this agent's grammar can say;
     # a gold step of another key has no counterpart in its answers.
     keys: ClassVar[tuple[str, ...]] = ()
+    # Whether this agent's answers carry a thought before the action (a part of `well_formed`).
+    has_thought: ClassVar[bool] = True
+    # The thought `render` writes; `render_target` puts a step's own words here for training targets.
+    render_thought: str = "scripted"
 
     def __init__(
         self, budget: Any = None, *, round_coords: bool = False, prompt_file: str | Path | None = None
@@ -124,6 +129,45 @@ class Adapter:
     def render(self, action: Action, screen: tuple[int, int]) -> str | None:
         """`action` (original pixels) as this agent would answer it; None where its grammar lacks it."""
         raise NotImplementedError
+
+    def render_target(self, action: Action, screen: tuple[int, int], thought: str = "") -> str | None:
+        """`render` with `thought` (made one plain line) as the agent's thought: an SFT target.
+
+        None where the grammar cannot say `action` (`expresses` names which types)."""
+        other = copy.copy(self)
+        other.render_thought = plain_thought(thought) or "Do the next step"
+        return other.render(action, screen)
+
+    def well_formed(self, text: Any, screen: tuple[int, int]) -> dict[str, float]:
+        """This agent's own format score of one answer, as named parts of 0 or 1 (never raises).
+
+        `grammar`: the answer is in the agent's grammar at all; `action`: a typed action was read;
+        `clean`: reading it met no problem (a newline split off a `type` text does not count);
+        `thought`: the thought the grammar asks for is there, in an answer in the grammar (only where
+        `has_thought`)."""
+        reading = self.parse(text, screen)
+        problems = [p for p in reading.problems if p != TYPE_SUBMIT_SPLIT]
+        unreadable = ("not_text", "internal_error")
+        parts = {
+            "grammar": float(
+                not any(p.startswith(EXPECTED_GRAMMAR) or p in unreadable for p in reading.problems)
+            ),
+            "action": float(reading.action is not None),
+            "clean": float(not problems),
+        }
+        if self.has_thought:
+            # Free text before the action reads as a thought in some grammars: count it in one only.
+            parts["thought"] = float(
+                bool(parts["grammar"] and reading.think)
+                and any(_has_words(v) for v in reading.think.values())
+            )
+        return parts
+
+    def format_parts(self) -> tuple[str, ...]:
+        """The names `well_formed` returns, in order."""
+        return (
+            ("grammar", "action", "clean", "thought") if self.has_thought else ("grammar", "action", "clean")
+        )
 
     def expected_grammar(self) -> str:
         return f"{EXPECTED_GRAMMAR}{self.name}"
@@ -198,6 +242,18 @@ class Adapter:
         """The word this agent uses for a finger swipe (the content's direction when `means` is `content`)."""
         word = sorted(directions(swipe.start, swipe.end, unit="pixel") - {"none"} or {"up"})[0]
         return finger_word(word, means or self.scroll_means)
+
+
+def plain_thought(text: str) -> str:
+    """`text` as one plain line a grammar's thought slot can hold: no line breaks, tags, quotes, brackets
+    or backslashes (any of them could end the slot early and change how the answer reads)."""
+    text = re.sub(r"[<>\"'`{}\[\]()\\]", " ", str(text or ""))
+    text = re.sub(r"(?i)\b(action|actions|thought|thoughts)\s*:", r"\1", text)
+    return " ".join(text.split())
+
+
+def _has_words(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip()) or isinstance(value, dict) and bool(value)
 
 
 def numbers(text: str) -> list[float]:

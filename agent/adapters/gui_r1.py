@@ -126,4 +126,4 @@ class GUIR1Adapter(AnswerListAdapter):
             item = {"action": "complete", "point": none, "input_text": "no input text"}
         elif isinstance(action, TaskImpossible):
             item = {"action": "impossible", "point": none, "input_text": "no input text"}
-        return None if item is None else f"<think>scripted</think> <answer>{[item]!r}</answer>"
+        return None if item is None else f"<think>{self.render_thought}</think> <answer>{[item]!r}</answer>"

@@ -24,4 +24,8 @@ class InfiGUIR1Adapter(MobileUseAdapter):
 
     def render(self, action: Action, screen: tuple[int, int]) -> str | None:
         call = super().render(action, screen)
-        return None if call is None else f"<think>scripted<step>scripted</step></think>{call}"
+        return (
+            None
+            if call is None
+            else f"<think>{self.render_thought}<step>{self.render_thought}</step></think>{call}"
+        )

@@ -166,4 +166,4 @@ class OSAtlasAdapter(Adapter):
             command = "COMPLETE"
         elif isinstance(action, TaskImpossible):
             command = "IMPOSSIBLE"
-        return None if command is None else f"thoughts:\nscripted\nactions:\n{command}"
+        return None if command is None else f"thoughts:\n{self.render_thought}\nactions:\n{command}"

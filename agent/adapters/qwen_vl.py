@@ -20,6 +20,7 @@ class Qwen25VLAdapter(MobileUseAdapter):
     """Qwen2.5-VL-Instruct as its mobile cookbook asks it: tool block, goal, text history, one image."""
 
     name = "qwen2.5-vl"
+    has_thought = False  # the cookbook's answer is the bare tool call
 
 
 class Qwen3VLAdapter(MobileUseAdapter):
@@ -39,4 +40,8 @@ class Qwen3VLAdapter(MobileUseAdapter):
 
     def render(self, action: Action, screen: tuple[int, int]) -> str | None:
         call = super().render(action, screen)
-        return None if call is None else f'Thought: scripted.\nAction: "scripted"\n{call}'
+        return (
+            None
+            if call is None
+            else f'Thought: {self.render_thought}.\nAction: "{self.render_thought}"\n{call}'
+        )

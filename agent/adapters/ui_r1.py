@@ -70,4 +70,4 @@ class UIR1Adapter(AnswerListAdapter):
             item = {"action": "navigate_back", "coordinate": [0, 0]}
         else:
             return None  # the grammar cannot carry text, an app or a direction
-        return f"<think>scripted</think> <answer>{[item]!r}</answer>"
+        return f"<think>{self.render_thought}</think> <answer>{[item]!r}</answer>"

@@ -196,7 +196,7 @@ class UITars15Adapter(Adapter):
             call = "finished(content='')"
         elif isinstance(action, TaskImpossible):
             call = None
-        return None if call is None else f"Thought: scripted\nAction: {call}"
+        return None if call is None else f"Thought: {self.render_thought}\nAction: {call}"
 
 
 class UITars10Adapter(UITars15Adapter):

@@ -170,8 +170,8 @@ class UIVenusAdapter(Adapter):
             call = "Finished(content='')"
         if call is None:
             return None
-        tail = "<conclusion>scripted</conclusion>" if self.conclusion else ""
-        return f"<think>scripted</think><action>{call}</action>{tail}"
+        tail = f"<conclusion>{self.render_thought}</conclusion>" if self.conclusion else ""
+        return f"<think>{self.render_thought}</think><action>{call}</action>{tail}"
 
 
 class UIVenus2Adapter(UIVenusAdapter):
