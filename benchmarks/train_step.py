@@ -17,6 +17,14 @@ median step time of each side and their ratio per family (`train_step_ratio[<fam
 line is `train_step_ratio: <the largest of them>` (target: at most 1.10 for every family).
 
     python benchmarks/train_step.py [--family qwen3_vl ...] [--steps 6] [--rounds 2] [--episodes DIR]
+
+With `--semi-online` it measures semi-online GRPO (`semi_online: true`, no patch cap, so every rollout
+runs the whole episode) against plain GRPO, both through phone-r1 on the tiny Qwen2.5-VL and the same
+steps: time per trained completion (a plain step trains `BATCH` completions; a semi-online step trains
+one per live rollout per step index) and the share of the semi-online step spent building own-history
+prompts. The last line is `semi_online_completion_ratio: <semi-online / plain>` (target: at most 1.3).
+
+    python benchmarks/train_step.py --semi-online [--steps 4] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -89,7 +97,15 @@ def geometry(family: str) -> tuple[str, dict[str, int]]:
     return "resized", {"min_pixels": int(MIN_PIXELS * scale), "max_pixels": int(MAX_PIXELS * scale)}
 
 
-def run_phone_r1(model_dir: Path, episodes: Path, steps: int, family: str = "qwen2_5_vl") -> list[float]:
+def run_phone_r1(
+    model_dir: Path, episodes: Path, steps: int, family: str = "qwen2_5_vl", extra: list[str] | None = None
+) -> list[float]:
+    return _phone_r1_trainer_times(model_dir, episodes, steps, family, extra)[0][1:]
+
+
+def _phone_r1_trainer_times(
+    model_dir: Path, episodes: Path, steps: int, family: str = "qwen2_5_vl", extra: list[str] | None = None
+) -> tuple[list[float], object]:
     import yaml
 
     from training.run import build_trainer, plan
@@ -120,6 +136,7 @@ def run_phone_r1(model_dir: Path, episodes: Path, steps: int, family: str = "qwe
             "1",
             "--log_completions",
             "false",
+            *(extra or []),
         ]
         for key, value in args.items():
             if key == "generation_kwargs":
@@ -128,8 +145,53 @@ def run_phone_r1(model_dir: Path, episodes: Path, steps: int, family: str = "qwe
                 argv += [f"--{key}", str(value).lower() if isinstance(value, bool) else str(value)]
         timer = step_timer()
         trainer = build_trainer(plan("grpo", argv), callbacks=[timer])
+        if hasattr(trainer, "_row"):  # semi-online: time spent building own-history prompts
+            build = trainer._row
+            trainer.prompt_build_s = 0.0
+
+            def timed_row(step):
+                start = time.perf_counter()
+                try:
+                    return build(step)
+                finally:
+                    trainer.prompt_build_s += time.perf_counter() - start
+
+            trainer._row = timed_row
         trainer.train()
-        return timer.times[1:]
+        return timer.times, trainer
+
+
+def semi_online_row(args) -> None:
+    """Semi-online against plain GRPO, per trained completion, on the tiny Qwen2.5-VL."""
+    from training.tiny_model import build_tiny_model
+
+    semi = ["--semi_online", "true", "--semi_online_max_patches", "-1"]
+    with tempfile.TemporaryDirectory() as tmp:
+        model_dir = build_tiny_model(Path(tmp) / "tiny", seed=0)
+        run_phone_r1(model_dir, args.episodes, 2)
+        run_phone_r1(model_dir, args.episodes, 2, extra=semi)
+        plain, online, building, spent = [], [], 0.0, 0.0
+        for _ in range(args.rounds):
+            plain += [t / BATCH for t in run_phone_r1(model_dir, args.episodes, args.steps)]
+            times, trainer = _phone_r1_trainer_times(model_dir, args.episodes, args.steps, extra=semi)
+            log = trainer.state.log_history
+            trained = [e["semi_online/steps"] * BATCH for e in log if "semi_online/steps" in e]
+            # The first step of each run is warm-up, as on the plain side.
+            online += [t / n for t, n in zip(times[1:], trained[1:], strict=True)]
+            building += trainer.prompt_build_s
+            spent += sum(times)
+    p, o = statistics.median(plain), statistics.median(online)
+    print(
+        f"model: tiny Qwen2.5-VL; batch {BATCH}, {GENERATIONS} generations, {COMPLETION} completion tokens, "
+        f"first 8 steps of {args.episodes}, {args.rounds} x {args.steps - 1} timed steps per side"
+    )
+    print(f"plain GRPO:       median {p:.3f} s per trained completion")
+    print(f"semi-online GRPO: median {o:.3f} s per trained completion")
+    share = building / spent if spent else 0.0
+    print(
+        f"own-history prompt building: {building:.2f} s of {spent:.2f} s of semi-online steps ({share:.1%})"
+    )
+    print(f"semi_online_completion_ratio: {o / p:.3f}")
 
 
 def bare_dataset(episodes: Path, family: str = "qwen2_5_vl"):
@@ -207,10 +269,18 @@ def main() -> None:
         action="append",
         help="model family to measure (repeatable; default: every registered family)",
     )
+    parser.add_argument(
+        "--semi-online", action="store_true", help="measure semi-online GRPO against plain GRPO instead"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
     import torch
+
+    if args.semi_online:
+        torch.set_num_threads(args.threads)
+        semi_online_row(args)
+        return
 
     from agent.families import MODEL_FAMILIES, family_of
     from training.tiny_model import build_tiny_model

@@ -12,9 +12,9 @@ the agent's actions match the gold, so:
   history and the episode goes on, so every step gets a verdict on a history holding the agent's own
   earlier right answers.
 
-The history of step k is the first step's recorded history (what happened before the episode's first
-recorded step) followed by one entry per earlier step: the description the agent wrote
-(`action_description`), or, when it wrote none, `describe_action` of its typed action. Episodes run
+The history of step k is built by `episodes.history` (the builder semi-online training uses too): the
+first step's recorded history followed by one entry per earlier step, the agent's own description or
+`describe_action` of its typed action. Episodes run
 concurrently, steps within one episode in order. Each record also carries the history the agent saw,
 which of its entries were the agent's own, the episode's length and whether the episode stopped there,
 so a killed run resumes exactly where it was.
@@ -22,59 +22,18 @@ so a killed run resumes exactly where it was.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from actions.vocab import HISTORY_MODES
+from episodes.history import describe_action, gold_description, group_episodes, with_history
 from eval.loop import Evaluation, RunSummary, require_gold
 from eval.record import OwnHistory, StepResult
 
+# Re-exported: the builder lives in the episodes layer so training asks the same prompts.
+__all__ = ["OWN_MODES", "describe_action", "gold_description", "run_own_history", "with_history"]
+
 OWN_MODES = tuple(mode for mode in HISTORY_MODES if mode != "gold")
-
-
-def describe_action(action: Any, labels: dict[str, str] | None = None) -> str:
-    """The history entry for an answer: its own description, else one built from the typed action.
-
-    `labels` is the step's `action_type_list` (the names the prompt uses for each type, e.g. 点击), so
-    the generated entry reads like the recorded ones ("点击 (540,1210)", "输入充电宝").
-    """
-    if action.description:
-        return str(action.description)
-    label = (labels or {}).get(action.action_type, action.action_type)
-    kind = action.action_type
-    if kind in ("click", "long_click"):
-        x, y = action.point
-        return f"{label} ({round(x)},{round(y)})"
-    if kind == "swipe":
-        from actions.directions import main_direction
-
-        return f"{label} {main_direction(action.start, action.end, unit='pixel', zero='up')}"
-    text = getattr(action, "text", None) or getattr(action, "app", None)
-    if text:
-        return f"{label}{text}"
-    return label
-
-
-def gold_description(step: Any) -> str:
-    return describe_action(step.gold, step.labels)
-
-
-def _episodes(steps: Iterable[Any]) -> Iterator[list[Any]]:
-    """Steps grouped by episode, in index order; readers give each episode's steps together."""
-    current: list[Any] = []
-    for step in steps:
-        if current and step.episode_id != current[0].episode_id:
-            yield sorted(current, key=lambda s: s.index)
-            current = []
-        current.append(step)
-    if current:
-        yield sorted(current, key=lambda s: s.index)
-
-
-def with_history(step: Any, history: list[str]) -> Any:
-    """`step` asked with `history` instead of its recorded one (its input JSON is derived from it)."""
-    return dataclasses.replace(step, history=list(history))
 
 
 async def run_own_history(
@@ -112,7 +71,7 @@ async def run_own_history(
     summary = run.summary
 
     def units() -> Iterator[list[Any]]:
-        for episode in _episodes(steps):
+        for episode in group_episodes(steps):
             if limit is not None and summary.total >= limit:
                 return
             for step in episode:

@@ -206,3 +206,26 @@ def test_undecodable_bytes_in_completions_are_marked_and_explained(tmp_path):
     assert '"}</answer>' not in text and "[bytes]</span>&quot;}&lt;/answer&gt;" in text
     assert "marks tokens that decode to no valid UTF-8" in text
     assert "… (115 more characters)" in text  # cut at 600 characters, and said so
+
+
+def test_semi_online_run_gets_its_panels_and_a_plain_run_does_not(tmp_path):
+    semi = {
+        "semi_online/return/step_0": lambda s: 1.0 + 0.01 * s,
+        "semi_online/return/step_1": lambda s: 0.5,
+        "semi_online/diverged_at/step_0": lambda s: 0.5,
+        "semi_online/diverged_at/step_1": lambda s: 0.25,
+        "semi_online/patches": lambda s: 0.75,
+        "semi_online/stopped": lambda s: 0.25,
+        "semi_online/no_divergence": lambda s: 0.25,
+        "semi_online/steps": lambda s: 1.75,
+    }
+    run = write_run(tmp_path / "semi", history(**semi))
+    page, _ = build_report(run)
+    text = page.read_text()
+    for png in ("semi_online_return", "semi_online_patches", "semi_online_divergence"):
+        assert (run / "report" / f"{png}.png").stat().st_size > 1000, png
+    assert "mean return by step index" in text and "first diverging at each step index" in text
+    plain = write_run(tmp_path / "plain", history())
+    build_report(plain)
+    assert not list((plain / "report").glob("semi_online_*.png"))
+    assert "Semi-online" not in (plain / "report" / "report.html").read_text()

@@ -128,6 +128,35 @@ class PhoneR1Arguments:
             "help": "Build the tiny random Qwen2.5-VL at model_name_or_path when the folder is missing."
         },
     )
+    semi_online: bool = field(
+        default=False,
+        metadata={
+            "help": "GRPO only: semi-online rollouts (each sampled episode rolled out num_generations times "
+            "step by step on the model's own history, patched where it diverges; docs/training.md)."
+        },
+    )
+    semi_online_patch: str = field(
+        default="patch",
+        metadata={
+            "help": "What follows an answer that does not match the gold: patch (the gold's description "
+            "replaces it in the history and the rollout goes on) or stop (the rollout ends)."
+        },
+    )
+    semi_online_max_patches: int = field(
+        default=1,
+        metadata={"help": "Patches per rollout before a mismatch stops it; -1: no cap."},
+    )
+    semi_online_gamma: float = field(
+        default=0.5, metadata={"help": "Discount of later step rewards in a step's return (0..1)."}
+    )
+    semi_online_step_weight: float = field(
+        default=1.0,
+        metadata={"help": "Weight of the step-level advantage added to the episode-level one (>= 0)."},
+    )
+    semi_online_protocol: str = field(
+        default="box",
+        metadata={"help": "Match protocol deciding whether an answer diverged from the gold (eval's)."},
+    )
     llm_judge_model: str = field(
         default=judge.DEFAULT_MODEL,
         metadata={"help": "Model name sent to the OpenAI-compatible judge endpoint."},
@@ -162,6 +191,30 @@ class PhoneR1Arguments:
             REWARDS.check_names(self.reward_funcs)
         except ValueError as err:
             raise RecipeError(f"reward_funcs: {err}") from None
+        if self.semi_online_patch not in ("patch", "stop"):
+            raise RecipeError(
+                f"semi_online_patch: expected 'patch' or 'stop', found {self.semi_online_patch!r}"
+            )
+        if self.semi_online_max_patches < -1:
+            raise RecipeError(
+                "semi_online_max_patches: expected -1 (no cap) or a count >= 0, "
+                f"found {self.semi_online_max_patches}"
+            )
+        if not 0.0 <= self.semi_online_gamma <= 1.0:
+            raise RecipeError(
+                f"semi_online_gamma: expected a value in [0, 1], found {self.semi_online_gamma}"
+            )
+        if self.semi_online_step_weight < 0:
+            raise RecipeError(
+                f"semi_online_step_weight: expected a value >= 0, found {self.semi_online_step_weight}"
+            )
+        if self.semi_online:
+            from actions.protocols import PROTOCOLS
+
+            try:
+                PROTOCOLS.check_names([self.semi_online_protocol])
+            except ValueError as err:
+                raise RecipeError(f"semi_online_protocol: {err}") from None
         if not self.reward_funcs:
             raise RecipeError(f"reward_funcs: expected at least one of {REWARDS.names()}, found none")
         if self.agent:

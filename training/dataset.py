@@ -369,6 +369,15 @@ def build_dataset(
     return dataset
 
 
+def source_steps(root: str | Path) -> Iterator[Step]:
+    """The steps under `root`: an episode folder or seed JSONL, or a grounding set's one-step episodes."""
+    from episodes.grounding import is_grounding_set
+    from episodes.grounding_steps import grounding_steps
+    from episodes.readers import iter_steps
+
+    return grounding_steps(root) if is_grounding_set(root) else iter_steps(root)
+
+
 def load_steps_dataset(
     root: str | Path,
     spec: DatasetSpec,
@@ -381,11 +390,7 @@ def load_steps_dataset(
     grounding set's items as one-step episodes (`episodes.grounding_steps`)."""
     import itertools
 
-    from episodes.grounding import is_grounding_set
-    from episodes.grounding_steps import grounding_steps
-    from episodes.readers import iter_steps
-
-    steps = grounding_steps(root) if is_grounding_set(root) else iter_steps(root)
+    steps = source_steps(root)
     if limit is not None:
         steps = itertools.islice(steps, limit)
     return build_dataset(steps, spec, arrow_path=arrow_path, counts=counts)

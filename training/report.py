@@ -52,6 +52,33 @@ PANELS: tuple[tuple[str, str, list[tuple[str, str]], str], ...] = (
     ("image_tokens", "Image tokens per sample", [(TOKENS_MEAN, "mean"), (TOKENS_MAX, "max")], "tokens"),
 )
 
+# Semi-online GRPO's panels (docs/training.md, "Semi-online RL"), shown only for runs that logged them.
+SEMI_ONLINE_PANELS: tuple[tuple[str, str, list[tuple[str, str]], str], ...] = (
+    (
+        "semi_online_return",
+        "Semi-online: mean return by step index",
+        [(r"^semi_online/return/step_(\d+)$", r"step \1")],
+        "",
+    ),
+    (
+        "semi_online_patches",
+        "Semi-online: per rollout",
+        [
+            ("semi_online/patches", "patches"),
+            ("semi_online/stopped", "stopped"),
+            ("semi_online/no_divergence", "never diverged"),
+            ("semi_online/steps", "steps"),
+        ],
+        "",
+    ),
+    (
+        "semi_online_divergence",
+        "Semi-online: share of rollouts first diverging at each step index",
+        [(r"^semi_online/diverged_at/step_(\d+)$", r"step \1")],
+        "",
+    ),
+)
+
 
 class ReportError(ValueError):
     """A run folder that cannot be reported on; the message says what was expected and found."""
@@ -181,6 +208,8 @@ def write_plots(entries: list[dict[str, Any]], out: Path, alarms: list[Alarm]) -
     """One PNG per panel with data; panels without logged keys come back with a note instead."""
     panels: list[Panel] = []
     specs = list(PANELS)
+    if any(key.startswith("semi_online/") for e in entries for key in e):
+        specs += SEMI_ONLINE_PANELS
     for group, keys in _part_groups(entries).items():
         specs.insert(
             1, (f"parts_{group}", f"Reward parts: {group}", [(k, k.split("/")[-1]) for k in keys], "")

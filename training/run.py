@@ -119,7 +119,28 @@ def plan(kind: str, argv: list[str]) -> Plan:
             config.vllm_server_host,
             config.vllm_server_port,
         )
+    _check_semi_online(kind, script, config)
     return Plan(kind, script, config, model_args, family, budget, chat_kwargs)
+
+
+def _check_semi_online(kind: str, script: PhoneR1Arguments, config: Any) -> None:
+    """Refuse, naming the setting, what semi-online GRPO cannot run correctly yet."""
+    if not script.semi_online:
+        return
+    if kind != "grpo":
+        raise RecipeError("semi_online: rollouts are a GRPO mode; remove it from an SFT recipe")
+    if getattr(config, "use_vllm", False):
+        raise RecipeError(
+            "semi_online with use_vllm: semi-online rollouts generate with the trainer's model only "
+            "(vLLM generation per step batch is not wired yet); set use_vllm: false"
+        )
+    rows = config.per_device_train_batch_size * config.steps_per_generation
+    if rows % config.num_generations:
+        raise RecipeError(
+            "semi_online: each rank rolls out whole groups, so per_device_train_batch_size x "
+            f"steps_per_generation ({config.per_device_train_batch_size} x {config.steps_per_generation}) "
+            f"must be a multiple of num_generations ({config.num_generations})"
+        )
 
 
 def _has_accelerator() -> bool:
@@ -176,12 +197,12 @@ def _outside_zero3_init() -> Iterator[None]:
         hf_deepspeed._hf_deepspeed_config_weak_ref = saved
 
 
-def build_dataset_for(plan_: Plan, arrow_dir: str | Path | None = None):
-    """The lazy dataset of the recipe (prompts in the recipe's template, space and budget)."""
-    from training.dataset import DatasetSpec, load_steps_dataset
+def dataset_spec(plan_: Plan):
+    """How the recipe's steps become rows (template, space, budget, targets, template switches)."""
+    from training.dataset import DatasetSpec
 
     s = plan_.script
-    spec = DatasetSpec(
+    return DatasetSpec(
         template=s.prompt_template,
         coord_space=s.coord_space,
         min_pixels=plan_.budget.min_pixels,
@@ -194,6 +215,14 @@ def build_dataset_for(plan_: Plan, arrow_dir: str | Path | None = None):
         agent_prompt=s.agent_prompt,
         skip_inexpressible=s.skip_inexpressible,
     )
+
+
+def build_dataset_for(plan_: Plan, arrow_dir: str | Path | None = None):
+    """The lazy dataset of the recipe (prompts in the recipe's template, space and budget)."""
+    from training.dataset import load_steps_dataset
+
+    s = plan_.script
+    spec = dataset_spec(plan_)
     arrow_path = None
     if arrow_dir is not None:
         rank = os.environ.get("RANK", "0")
@@ -289,7 +318,10 @@ def build_trainer(plan_: Plan, dataset: Any = None, callbacks: list[Any] | None 
 
         # TRL renders GRPO prompts with these; SFT rows carry them (`training.dataset`).
         config.chat_template_kwargs = dict(plan_.chat_template_kwargs or {})
-        trainer = AccountedGRPOTrainer(
+        trainer_class, extra = AccountedGRPOTrainer, {}
+        if s.semi_online:
+            trainer_class, dataset, extra = _semi_online_parts(plan_, dataset, prefix)
+        trainer = trainer_class(
             model=model,
             reward_funcs=build_reward_funcs(
                 s.reward_funcs,
@@ -303,6 +335,7 @@ def build_trainer(plan_: Plan, dataset: Any = None, callbacks: list[Any] | None 
             processing_class=processor,
             peft_config=peft_config,
             callbacks=all_callbacks,
+            **extra,
         )
     else:
         from trl import SFTTrainer
@@ -316,6 +349,28 @@ def build_trainer(plan_: Plan, dataset: Any = None, callbacks: list[Any] | None 
             callbacks=all_callbacks,
         )
     return trainer
+
+
+def _semi_online_parts(plan_: Plan, dataset: Any, prefix: str) -> tuple[type, Any, dict[str, Any]]:
+    """The semi-online trainer class, its episode dataset and its keyword arguments."""
+    from training.semi_online import SemiOnlineGRPOTrainer, SemiOnlineSettings, episode_dataset, read_episodes
+
+    s = plan_.script
+    episodes_data, step_ids = episode_dataset(dataset)
+    settings = SemiOnlineSettings(
+        patch=s.semi_online_patch,
+        max_patches=None if s.semi_online_max_patches < 0 else s.semi_online_max_patches,
+        gamma=s.semi_online_gamma,
+        step_weight=s.semi_online_step_weight,
+        protocol=s.semi_online_protocol,
+    )
+    extra = {
+        "episodes": read_episodes(s.dataset_path, step_ids),
+        "spec": dataset_spec(plan_),
+        "settings": settings,
+        "answer_prefix": prefix,
+    }
+    return SemiOnlineGRPOTrainer, episodes_data, extra
 
 
 def trainer_meta(trainer: Any):
