@@ -113,7 +113,7 @@ class RewardCheck:
     last: float
     first_steps: tuple[int, int]
     last_steps: tuple[int, int]
-    min_rise: float
+    min_rise: float | None  # None: the trend is printed, nothing is asked of it
 
     @property
     def rise(self) -> float:
@@ -121,10 +121,10 @@ class RewardCheck:
 
     @property
     def ok(self) -> bool:
-        return self.rise >= self.min_rise
+        return self.min_rise is None or self.rise >= self.min_rise
 
     @classmethod
-    def read(cls, report_dir: Path, min_rise: float) -> RewardCheck | None:
+    def read(cls, report_dir: Path, min_rise: float | None) -> RewardCheck | None:
         """From `phone-r1 train report`'s trend.json; None when the run logged under two steps."""
         reward = json.loads((report_dir / "trend.json").read_text(encoding="utf-8"))["reward"]
         if reward is None:
@@ -141,9 +141,14 @@ class RewardCheck:
         def steps(pair: tuple[int, int]) -> str:
             return f"step {pair[0]}" if pair[0] == pair[1] else f"steps {pair[0]}-{pair[1]}"
 
-        verdict = "rose" if self.ok else "did NOT rise"
+        if self.min_rise is None:
+            verdict = "rose" if self.rise > 0 else "did NOT rise"
+            asked = "nothing asked: --min-reward-rise makes the demo fail without a rise"
+        else:
+            verdict = "rose" if self.ok else "did NOT rise"
+            asked = f"the demo asks for at least {self.min_rise:+.3f}"
         return [
             f"  first  {self.first:.3f}  (mean over {steps(self.first_steps)})",
             f"  last   {self.last:.3f}  (mean over {steps(self.last_steps)})",
-            f"  {verdict}: {self.rise:+.3f} (the demo asks for at least {self.min_rise:+.3f})",
+            f"  {verdict}: {self.rise:+.3f} ({asked})",
         ]

@@ -149,3 +149,13 @@ def test_demo_fails_when_grpos_reward_does_not_rise(tmp_path):
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
     assert "== GRPO reward (training report) ==" in done.stdout and "did NOT rise" in done.stdout
     assert "GRPO's reward did not rise" in done.stderr and "at least +1.000 asked" in done.stderr
+
+
+def test_the_reward_trend_fails_the_demo_only_when_a_rise_is_asked_for():
+    from phone_r1.demo_plan import RewardCheck
+
+    flat = RewardCheck(0.30, 0.28, (1, 2), (9, 10), None)
+    assert flat.ok and "did NOT rise: -0.020 (nothing asked" in flat.lines()[2]
+    asked = RewardCheck(0.30, 0.28, (1, 2), (9, 10), 0.05)
+    assert not asked.ok and "at least +0.050" in asked.lines()[2]
+    assert RewardCheck(0.30, 0.40, (1, 2), (9, 10), 0.05).ok
