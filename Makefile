@@ -42,16 +42,24 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 install: $(VENV)/.installed
 
 # Under a lock: .ci/run builds it in the background while the suite runs, and the suite's veRL test
-# asks for it too; the second caller waits for the first and then finds the stamp.
-$(VENV_VERL)/.installed: requirements-verl.txt
-	@flock $(VENV_VERL).lock sh -ec '\
-	if [ -f $@ ] && [ $@ -nt requirements-verl.txt ]; then exit 0; fi; \
+# asks for it too; the second caller waits for the first and then finds the stamp. Each phase is
+# announced: the build is minutes of downloads (about 6.3 GB installed) that would otherwise be silent.
+VERL_BUILD = if [ -f $@ ] && [ $@ -nt requirements-verl.txt ]; then echo "$(VENV_VERL): ready"; exit 0; fi; \
+	echo "$(VENV_VERL): building the veRL environment (about 6.3 GB; once) for the veRL round-trip test"; \
+	echo "  [1/4] venv and pip"; \
 	$(PYTHON) -m venv $(VENV_VERL); \
 	$(VENV_VERL)/bin/pip install --quiet --upgrade pip; \
+	echo "  [2/4] $(VERL_TORCH) (most of the download)"; \
 	$(VENV_VERL)/bin/pip install --quiet $(VERL_TORCH); \
+	echo "  [3/4] verl==$(VERL_VERSION)"; \
 	$(VENV_VERL)/bin/pip install --quiet --no-deps "verl==$(VERL_VERSION)"; \
+	echo "  [4/4] requirements-verl.txt"; \
 	$(VENV_VERL)/bin/pip install --quiet -r requirements-verl.txt; \
-	touch $@'
+	touch $@; echo "$(VENV_VERL): ready"
+$(VENV_VERL)/.installed: requirements-verl.txt
+	@flock -n -E 75 $(VENV_VERL).lock sh -ec '$(VERL_BUILD)' || { rc=$$?; [ $$rc = 75 ] || exit $$rc; \
+	echo "$(VENV_VERL): another process is building it; waiting for it"; \
+	flock $(VENV_VERL).lock sh -ec '$(VERL_BUILD)'; }
 
 verl-venv: $(VENV_VERL)/.installed
 

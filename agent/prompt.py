@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from string import Template
@@ -130,6 +131,31 @@ def build_messages(
     content: list[dict[str, Any]] = [{"type": "text", "text": step_text(step)}]
     content += [{"type": "image", "image": os.path.abspath(path)} for path in step.screenshots]
     return [{"role": "system", "content": system}, {"role": "user", "content": content}]
+
+
+# Which of the shipped templates is written in Chinese; the others are English. A task "is Chinese"
+# when it holds a CJK ideograph.
+CHINESE_TEMPLATES = ("zh",)
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def template_language_warning(template: str, tasks: list[str]) -> str | None:
+    """A warning when most `tasks` are in another language than `template` (None when they agree or
+    the template is not a shipped one): a Chinese prompt on English episodes trains, but asks the model
+    a different question than the benchmark's."""
+    if template not in available_templates() or not tasks:
+        return None
+    chinese = sum(bool(_CJK.search(task)) for task in tasks)
+    if template in CHINESE_TEMPLATES and chinese * 2 < len(tasks):
+        found = f"{len(tasks) - chinese} of {len(tasks)} tasks read have no Chinese text"
+        fix = "prompt_template: en for English episodes"
+    elif template not in CHINESE_TEMPLATES and chinese * 2 > len(tasks):
+        found = f"{chinese} of {len(tasks)} tasks read are in Chinese"
+        fix = "prompt_template: zh for Chinese episodes"
+    else:
+        return None
+    language = "Chinese" if template in CHINESE_TEMPLATES else "English"
+    return f"prompt_template {template!r} is {language} but {found}; use {fix}"
 
 
 def template_hash(template: str = DEFAULT_TEMPLATE, coord_space: str = "original") -> str:

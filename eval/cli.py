@@ -329,7 +329,7 @@ def _rescore(args: argparse.Namespace) -> int:
             text = format_grounding_rescore(table)
         else:
             names = protocol_names(args.protocol)
-            contexts = load_contexts(args.episodes) if args.episodes else {}
+            contexts = load_contexts(args.episodes, results, label=args.results) if args.episodes else {}
             table = rescore(results, names, contexts)
             text = format_table(table)
     except (ValueError, FileNotFoundError) as err:

@@ -7,17 +7,29 @@ from typing import Any
 
 from agent.adapters import DEFAULT_ADAPTER
 from eval.metrics import HEADLINE, compute_metrics
-from eval.results import read_results, step_correct
+from eval.results import gold_key, read_results, step_correct
 
 
 def compare_files(a: str | Path, b: str | Path, *, protocol: str | None = None) -> dict[str, Any]:
     """Metrics of both runs on the steps they share, their deltas (B - A) and the flipped steps.
 
-    Only shared steps are compared, so a partial run is not measured against a complete one; the
-    steps found in one file only are counted.
+    Only shared steps (same step id and gold action) are compared, so a partial run is not measured
+    against a complete one; the steps found in one file only are counted. Two runs with no step in
+    common (made on different test sets) are a ValueError: their deltas would compare nothing.
     """
     ra, rb = read_results(a), read_results(b)
-    shared = [s for s in ra.records if s in rb.records]
+    both = [s for s in ra.records if s in rb.records]
+    shared = [s for s in both if gold_key(ra.records[s].get("gold")) == gold_key(rb.records[s].get("gold"))]
+    fingerprints = [(r.header or {}).get("episodes_fingerprint") for r in (ra, rb)]
+    if not shared:
+        seen = (
+            f" (episodes fingerprints {fingerprints[0]} and {fingerprints[1]})" if all(fingerprints) else ""
+        )
+        other_gold = f"; {len(both)} step ids match with other gold actions" if both else ""
+        raise ValueError(
+            f"{a} and {b} share no step{other_gold}: they were run on different episodes{seen}; "
+            "compare two runs made on the same test set"
+        )
     if (
         protocol is None
         and ra.header
@@ -52,8 +64,10 @@ def compare_files(a: str | Path, b: str | Path, *, protocol: str | None = None) 
         "b": str(b),
         "headers": {"a": ra.header, "b": rb.header},
         "shared_steps": len(shared),
-        "only_a": len(ra.records) - len(shared),
+        "only_a": len(ra.records) - len(both),
         "only_b": sum(1 for s in rb.records if s not in ra.records),
+        "other_gold": len(both) - len(shared),  # same step id, another gold action: not compared
+        "episodes_fingerprints": {"a": fingerprints[0], "b": fingerprints[1]},
         "metrics": {"a": ma, "b": mb},
         "deltas": deltas,
         "fixed": fixed,  # wrong in A, right in B
@@ -83,9 +97,19 @@ def format_comparison(comparison: dict[str, Any], *, max_flips: int = 20) -> str
         f"B: {comparison['b']} (agent {agents['b']})",
         f"{comparison['shared_steps']} shared steps (only in A: {comparison['only_a']}, only in B: "
         f"{comparison['only_b']}); protocol {ma.get('protocol')}",
-        "",
-        f"{'metric':<22}{'A %':>8}{'B %':>8}{'B-A':>8}",
     ]
+    fingerprints = comparison.get("episodes_fingerprints") or {}
+    if all(fingerprints.values()) and fingerprints.get("a") != fingerprints.get("b"):
+        lines.append(
+            f"warning: A and B were run on different episodes (fingerprints {fingerprints['a']} and "
+            f"{fingerprints['b']}); only the shared steps are compared"
+        )
+    if comparison.get("other_gold"):
+        lines.append(
+            f"warning: {comparison['other_gold']} step ids are in both with different gold actions; "
+            "they are left out"
+        )
+    lines += ["", f"{'metric':<22}{'A %':>8}{'B %':>8}{'B-A':>8}"]
     for key, name in HEADLINE:
         lines.append(
             f"{name:<22}{_pct(ma[key]):>8}{_pct(mb[key]):>8}{_pct(comparison['deltas'][key], True):>8}"

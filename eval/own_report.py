@@ -27,9 +27,9 @@ def _ci(pair: tuple[float, float]) -> str:
     return f"[{100 * pair[0]:.1f}, {100 * pair[1]:.1f}]"
 
 
-def progress_histogram(metrics: dict[str, Any]) -> bytes:
-    """Episodes by progress (matched prefix / length), in tenths."""
-    from eval.plots import _figure, _png
+def progress_figure(metrics: dict[str, Any]) -> Any:
+    """The figure of `progress_histogram` (episodes counted in whole numbers)."""
+    from eval.plots import _figure, whole_numbers
 
     values = [o["progress"] for o in metrics["outcomes"].values()]
     fig, ax = _figure(5.0, 2.8)
@@ -37,12 +37,28 @@ def progress_histogram(metrics: dict[str, Any]) -> bytes:
     ax.set_xlabel("progress (matched prefix / episode length)")
     ax.set_ylabel("episodes")
     ax.set_xlim(0, 1)
-    return _png(fig)
+    whole_numbers(ax.yaxis)
+    return fig
+
+
+def progress_histogram(metrics: dict[str, Any]) -> bytes:
+    """Episodes by progress (matched prefix / length), in tenths."""
+    from eval.plots import _png
+
+    return _png(progress_figure(metrics))
 
 
 def first_error_bars(metrics: dict[str, Any]) -> bytes:
     """Episodes by the step of their first error, stacked by the gold action type there."""
-    from eval.plots import _figure, _png
+    from eval.plots import _png
+
+    return _png(first_error_figure(metrics))
+
+
+def first_error_figure(metrics: dict[str, Any]) -> Any:
+    """The figure of `first_error_bars`: whole-number steps and episode counts, room around a lone step,
+    and a sentence instead of empty axes when no episode has an error."""
+    from eval.plots import _figure, around_one_value, whole_numbers
 
     steps: dict[int, dict[str, int]] = {}
     for o in metrics["outcomes"].values():
@@ -59,9 +75,17 @@ def first_error_bars(metrics: dict[str, Any]) -> bytes:
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     ax.set_xlabel("step of the first error")
     ax.set_ylabel("episodes")
+    whole_numbers(ax.xaxis)
+    whole_numbers(ax.yaxis)
+    if xs:
+        around_one_value(ax, xs)
+    else:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.text(0.5, 0.5, "no episode has an error", ha="center", va="center", transform=ax.transAxes)
     if types:
         ax.legend(fontsize=7, title="gold type", title_fontsize=7)
-    return _png(fig)
+    return fig
 
 
 FIGURES = {

@@ -28,20 +28,42 @@ def _figure(width: float, height: float) -> tuple[Any, Any]:
     return fig, fig.subplots()
 
 
-def per_type_bars(metrics: Mapping[str, Any]) -> bytes:
-    """SR and TM per gold action type, with the number of steps under each bar pair."""
+def whole_numbers(axis: Any) -> None:
+    """Ticks at whole numbers only, on an axis that counts (episodes, steps, step indices): left alone,
+    matplotlib puts a tick at 0.5 when the counts are small."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+
+
+def around_one_value(ax: Any, xs: list[int]) -> None:
+    """Half a unit on each side of a lone whole-number value, so its own tick is the only one:
+    matplotlib's autoscale of one point is a few hundredths around it (−0.055…0.055 at 0)."""
+    if len(set(xs)) == 1:
+        ax.set_xlim(xs[0] - 0.5, xs[0] + 0.5)
+
+
+def per_type_figure(metrics: Mapping[str, Any]) -> Any:
+    """The figure of `per_type_bars`: one row per type, names level on the y axis. Side by side under
+    vertical bars, the long names (task_completed, task_impossible) ran into each other."""
     per_type = metrics["per_type"]
     names = list(per_type)
-    fig, ax = _figure(max(5.0, 0.8 * len(names) + 1), 3.2)
-    xs = range(len(names))
-    ax.bar([x - 0.2 for x in xs], [per_type[n]["sr"] or 0 for n in names], width=0.4, label="SR")
-    ax.bar([x + 0.2 for x in xs], [per_type[n]["tm"] or 0 for n in names], width=0.4, label="TM")
-    ax.set_xticks(list(xs), [f"{n}\n(n={per_type[n]['n']})" for n in names], fontsize=8)
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel("accuracy")
+    fig, ax = _figure(6.0, max(2.4, 0.42 * len(names) + 1.2))
+    ys = range(len(names))
+    ax.barh([y - 0.2 for y in ys], [per_type[n]["sr"] or 0 for n in names], height=0.4, label="SR")
+    ax.barh([y + 0.2 for y in ys], [per_type[n]["tm"] or 0 for n in names], height=0.4, label="TM")
+    ax.set_yticks(list(ys), [f"{n} (n={per_type[n]['n']})" for n in names], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.05)
+    ax.set_xlabel("accuracy")
     ax.set_title("accuracy per gold action type")
-    ax.legend(fontsize=8)
-    return _png(fig)
+    ax.legend(fontsize=8, loc="lower right")
+    return fig
+
+
+def per_type_bars(metrics: Mapping[str, Any]) -> bytes:
+    """SR and TM per gold action type, with the number of steps beside each type's name."""
+    return _png(per_type_figure(metrics))
 
 
 def confusion_heatmap(metrics: Mapping[str, Any]) -> bytes:
@@ -72,8 +94,8 @@ def confusion_heatmap(metrics: Mapping[str, Any]) -> bytes:
     return _png(fig)
 
 
-def sr_by_step_index(metrics: Mapping[str, Any]) -> bytes:
-    """SR against the step's position in its episode."""
+def sr_by_step_figure(metrics: Mapping[str, Any]) -> Any:
+    """The figure of `sr_by_step_index`: whole-number step indices, room around a lone one."""
     by_index = metrics["sr_by_step_index"]
     xs = [int(i) for i in by_index]
     fig, ax = _figure(5.5, 3.0)
@@ -83,7 +105,14 @@ def sr_by_step_index(metrics: Mapping[str, Any]) -> bytes:
     ax.set_ylim(0, 1.05)
     ax.set_title("SR by step index")
     ax.grid(alpha=0.3)
-    return _png(fig)
+    whole_numbers(ax.xaxis)
+    around_one_value(ax, xs)
+    return fig
+
+
+def sr_by_step_index(metrics: Mapping[str, Any]) -> bytes:
+    """SR against the step's position in its episode."""
+    return _png(sr_by_step_figure(metrics))
 
 
 def failure_reasons(metrics: Mapping[str, Any]) -> bytes:
@@ -99,6 +128,7 @@ def failure_reasons(metrics: Mapping[str, Any]) -> bytes:
     ax.set_yticks(range(len(names)), names, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("steps")
+    whole_numbers(ax.xaxis)
     ax.set_title("failure reasons (red: request errors)")
     return _png(fig)
 

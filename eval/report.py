@@ -145,8 +145,9 @@ def render_markdown(
     metrics: Mapping[str, Any],
     figures: list[str],
     failures: list[dict[str, Any]],
+    section: str = "",
 ) -> str:
-    """report.md: headline, tables, the plots (PNG files next to it) and the failed steps."""
+    """report.md: headline, `section` (an own-history run's), tables, plots (PNGs beside it), failed steps."""
     lines = ["# Evaluation report", ""]
     if header:
         lines += [
@@ -161,6 +162,8 @@ def render_markdown(
         lines += [f"> **Checkpoint settings:** {w}" for w in warnings] + ([""] if warnings else [])
     lines += ["| metric | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in _headline_rows(metrics)]
     lines += ["", f"Note: {metrics['notes']}.", ""]
+    if section:
+        lines += [section.rstrip("\n"), ""]
     for title, head, rows in _tables(metrics):
         lines += [f"## {title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         lines += ["| " + " | ".join(row) + " |" for row in rows] + [""]
@@ -208,8 +211,10 @@ def render_html(
     metrics: Mapping[str, Any],
     figures: Mapping[str, bytes],
     failures: list[dict[str, Any]],
+    section: str = "",
 ) -> str:
-    """report.html with every image inlined, so the file can be mailed or archived alone."""
+    """report.html with every image inlined, so the file can be mailed or archived alone; `section` (an
+    own-history run's) follows the headline table, since its episode metrics are that run's headline."""
     from eval.plots import thumbnail
 
     parts = [
@@ -230,6 +235,7 @@ def render_html(
             parts.append(f"<p class='warn'><b>Checkpoint settings:</b> {html.escape(warning)}</p>")
     parts.append(_html_table(["metric", "value"], [list(r) for r in _headline_rows(metrics)]))
     parts.append(f"<p><em>Note: {html.escape(metrics['notes'])}.</em></p>")
+    parts.append(section)
     for title, head, rows in _tables(metrics):
         parts.append(f"<h2>{html.escape(title)}</h2>" + _html_table(head, rows))
     parts.append("<div class='figs'>")
@@ -279,7 +285,7 @@ def write_report(
 
     loaded = read_results(results)
     records = list(loaded.records.values())
-    contexts = load_contexts(episodes) if episodes else {}
+    contexts = load_contexts(episodes, loaded, label=results) if episodes else {}
     metrics = compute_metrics(loaded, protocol=protocol, contexts=contexts)
     metrics["protocols"] = rescore(loaded, list(PROTOCOLS), contexts)
     history = (loaded.header or {}).get("history", "gold")
@@ -314,12 +320,12 @@ def write_report(
         encoding="utf-8",
     )
     md_path = out / "report.md"
-    markdown = render_markdown(loaded.header, metrics, list(figures), failures)
-    page = render_html(loaded.header, metrics, figures, failures)
+    own_md = own_html = ""
     if section is not None:
-        markdown += "\n" + section.markdown
-        extra = section.html + "".join(_img(data, stem) for stem, data in section.figures.items())
-        page = page.replace("</body>", extra + "</body>")
+        own_md = section.markdown
+        own_html = section.html + "".join(_img(data, stem) for stem, data in section.figures.items())
+    markdown = render_markdown(loaded.header, metrics, list(figures), failures, own_md)
+    page = render_html(loaded.header, metrics, figures, failures, own_html)
     md_path.write_text(markdown, encoding="utf-8")
     html_path = out / "report.html"
     html_path.write_text(page, encoding="utf-8")

@@ -54,11 +54,21 @@ def trajectory_change(results: Results, protocol: str, contexts: Mapping[str, An
     return None
 
 
-def load_contexts(episodes: str | Path) -> dict[str, Any]:
-    """The gold context of every step of `episodes` that has one, by step id."""
-    from episodes.readers import iter_steps
+def load_contexts(
+    episodes: str | Path, results: Results | None = None, *, label: Any = "the results file"
+) -> dict[str, Any]:
+    """The gold context of every step of `episodes` that has one, by step id.
 
-    return {s.step_id: s.context for s in iter_steps(episodes, strict=False) if s.context is not None}
+    With `results`, first checks that every recorded step is a step of `episodes` with the same gold
+    action (`eval.results.EpisodesMismatch` otherwise): the wrong `--episodes` would be silently
+    ignored, or lend its contexts to other steps that happen to share an id."""
+    from episodes.readers import iter_steps
+    from eval.results import check_records_in, step_golds
+
+    steps = list(iter_steps(episodes, strict=False))
+    if results is not None:
+        check_records_in(results.records.values(), step_golds(steps), results=label, episodes=episodes)
+    return {s.step_id: s.context for s in steps if s.context is not None}
 
 
 def protocol_names(requested: Iterable[str]) -> list[str]:

@@ -155,6 +155,26 @@ def records_outside(records: Iterable[Mapping[str, Any]], golds: Mapping[str, st
     ]
 
 
+class EpisodesMismatch(ValueError):
+    """A results file read against episodes that do not hold its steps (another test set)."""
+
+
+def check_records_in(
+    records: Iterable[Mapping[str, Any]], golds: Mapping[str, str], *, results: Any, episodes: Any
+) -> None:
+    """Raise EpisodesMismatch when a record's step is not among `golds` (`step_golds` of the episodes
+    given with the results) with the same gold action: its metrics would be shown or rescored beside
+    steps of another test set, and a gold context looked up by step id would be another step's."""
+    records = list(records)
+    outside = records_outside(records, golds)
+    if outside:
+        raise EpisodesMismatch(
+            f"{results}: {len(outside)} of its {len(records)} recorded steps are not steps of {episodes} "
+            f"with the same gold action (first: {', '.join(outside[:3])}); pass the episodes this run "
+            "was made on"
+        )
+
+
 class Results(NamedTuple):
     """A read results file: its header and the latest record per `step_id`, in first-seen order."""
 

@@ -3,7 +3,13 @@
 data → model → sft → grpo → eval (before and after training, each against a live server) → report →
 ui. Every stage calls the same `phone-r1` subcommands a user would type, so the demo doubles as an
 end-to-end check of the CLI, and each stage can be rerun alone (`--stage eval`) from the artifacts
-the earlier stages left under `--out`.
+the earlier stages left under `--out`. `--dry-run` prints every stage's commands and checks the
+training recipes without running anything.
+
+The summary prints GRPO's mean reward over the first and last quarter of its steps, from the
+training report. With `--min-reward-rise` (env MIN_REWARD_RISE) the demo fails (exit 1) unless the
+reward rose by that much. It is off by default because the tiny demo's GRPO does not rise yet: its
+bare-JSON warm start never earns the format reward's tags (docs/training.md, "The demo's GRPO").
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from phone_r1.demo_plan import DemoInputError, DemoRecipes, RewardCheck, check_train_command
 
 STAGES = ("data", "model", "sft", "grpo", "eval", "report", "ui")
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +70,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--recipes",
         type=Path,
         default=Path(os.environ["RECIPES"]) if os.environ.get("RECIPES") else None,
-        help="folder holding sft.yaml and grpo.yaml (env RECIPES; default: training/recipes/tiny)",
+        help="folder of recipes: sft.yaml (optional: without it GRPO starts from the base model) and one "
+        "of grpo.yaml, grpo_lora.yaml, grpo_full.yaml, the first found (env RECIPES; default: "
+        "training/recipes/tiny)",
     )
     p.add_argument(
         "--train-data",
@@ -80,6 +90,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--sft-steps", type=int, default=int(os.environ.get("SFT_STEPS", 450)), help="SFT warm-start steps"
     )
     p.add_argument("--grpo-steps", type=int, default=int(os.environ.get("GRPO_STEPS", 10)), help="GRPO steps")
+    p.add_argument(
+        "--min-reward-rise",
+        type=float,
+        default=float(os.environ["MIN_REWARD_RISE"]) if os.environ.get("MIN_REWARD_RISE") else None,
+        help="fail unless GRPO's mean reward over its last quarter of steps exceeds that over its first "
+        "quarter by this much (env MIN_REWARD_RISE; default: print the trend, do not fail)",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print every stage's commands and check the recipes (parsed as the stages would run them) "
+        "without running anything",
+    )
     p.add_argument("--eval-limit", type=int, default=None, help="evaluate only the first N held-out steps")
     p.add_argument(
         "--max-tokens",
@@ -105,6 +128,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 class Demo:
     args: argparse.Namespace
     times: dict[str, float] = field(default_factory=dict)
+    reward: RewardCheck | None = None
 
     # -- paths every stage agrees on -------------------------------------------------------------
     @property
@@ -112,8 +136,12 @@ class Demo:
         return self.args.out.resolve()
 
     @property
-    def recipes(self) -> Path:
-        return (self.args.recipes or TINY_RECIPES).resolve()
+    def recipes(self) -> DemoRecipes:
+        return DemoRecipes.find((self.args.recipes or TINY_RECIPES).resolve())
+
+    @property
+    def dry_run(self) -> bool:
+        return bool(getattr(self.args, "dry_run", False))
 
     @property
     def base_model(self) -> str:
@@ -145,7 +173,9 @@ class Demo:
     # -- helpers -----------------------------------------------------------------------------------
     def phone_r1(self, *argv: str | Path, background: bool = False, log: Path | None = None):
         cmd = [sys.executable, "-m", "phone_r1.cli", *map(str, argv)]
-        print(f"  $ phone-r1 {shlex.join(cmd[3:])}", flush=True)
+        print(f"  $ phone-r1 {shlex.join(_shown(cmd[3:]))}", flush=True)
+        if self.dry_run:
+            return None
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         if background:
             assert log is not None
@@ -161,7 +191,7 @@ class Demo:
         return done
 
     def require(self, path: Path, stage: str) -> None:
-        if not path.exists():
+        if not path.exists() and not self.dry_run:
             raise DemoError(
                 f"{path} is missing: run `phone-r1 demo --stage {stage}` (or the whole demo) first"
             )
@@ -171,11 +201,11 @@ class Demo:
         for root in (self.args.train_data, self.args.test_data):
             if not root.exists():
                 if root.resolve() in (DEFAULT_TRAIN, DEFAULT_TEST):
-                    raise DemoError(
+                    raise DemoInputError(
                         f"{root} is missing from this checkout; restore data/demo or pass "
                         "--train-data/--test-data"
                     )
-                raise DemoError(f"episode folder {root} does not exist")
+                raise DemoInputError(f"episode folder {root} does not exist")
             self.phone_r1("data", "validate", root)
         self.phone_r1("data", "stats", self.args.train_data)
 
@@ -185,37 +215,51 @@ class Demo:
             return
         self.phone_r1("train", "tiny", "-o", self.out / "tiny-model")
 
-    def _train(self, kind: str, model: str, output: Path, steps: int, *extra: str) -> None:
-        self.phone_r1(
-            "train",
-            kind,
-            "--config",
-            self.recipes / f"{kind}.yaml",
-            "--model_name_or_path",
-            model,
-            "--dataset_path",
-            self.args.train_data.resolve(),
-            "--output_dir",
-            output,
-            "--max_steps",
-            steps,
-            *extra,
-        )
+    def train_argv(self, kind: str) -> list[str]:
+        """The `phone-r1 train KIND` arguments of the SFT or GRPO stage."""
+        recipes = self.recipes
+        if kind == "sft":
+            recipe, model, output, steps = recipes.sft, self.base_model, self.sft_dir, self.args.sft_steps
+            extra = () if self.args.model else TINY_SFT_OVERRIDES
+        else:
+            model = str(self.sft_dir) if recipes.sft else self.base_model
+            recipe, output, steps = recipes.grpo, self.grpo_dir, self.args.grpo_steps
+            extra = () if self.args.model else TINY_GRPO_OVERRIDES
+        assert recipe is not None
+        argv = ["--config", recipe, "--model_name_or_path", model, "--dataset_path"]
+        argv += [self.args.train_data.resolve(), "--output_dir", output, "--max_steps", steps, *extra]
+        return [str(a) for a in argv]
+
+    def preflight(self, stages: tuple[str, ...]) -> None:
+        """Parse the training stages' command lines now, so a bad recipe fails before anything trains."""
+        kinds = [k for k in ("sft", "grpo") if k in stages and (k == "grpo" or self.recipes.sft)]
+        for kind in kinds:
+            argv = self.train_argv(kind)
+            if kind == "grpo" and "sft" in kinds:
+                # The SFT checkpoint GRPO starts from is not written yet (or is a previous run's, maybe
+                # cut short); the recipe reads its model family from it, which is the base model's.
+                argv[argv.index("--model_name_or_path") + 1] = self.base_model
+            note = check_train_command(kind, argv, dry_run=self.dry_run)
+            recipe = self.recipes.sft if kind == "sft" else self.recipes.grpo
+            print(f"  {kind} recipe {_shown([str(recipe)])[0]}: parses" + (f" ({note})" if note else ""))
 
     def stage_sft(self) -> None:
+        if self.recipes.sft is None:
+            folder = _shown([str(self.recipes.folder)])[0]
+            print(f"  {folder} has no sft.yaml: no SFT stage, GRPO starts from the base model")
+            return
         if not self.args.model:
             self.require(self.out / "tiny-model", "model")
-        # A random tiny model learns the short bare-JSON answer (the seed's SFT format) within minutes on a
-        # CPU; the four-field think block needs far longer. Real models keep the recipe's own target.
-        extra = () if self.args.model else TINY_SFT_OVERRIDES
-        self._train("sft", self.base_model, self.sft_dir, self.args.sft_steps, *extra)
+        self.phone_r1("train", "sft", *self.train_argv("sft"))
 
     def stage_grpo(self) -> None:
-        self.require(self.sft_dir, "sft")
-        extra = () if self.args.model else TINY_GRPO_OVERRIDES
-        self._train("grpo", str(self.sft_dir), self.grpo_dir, self.args.grpo_steps, *extra)
+        if self.recipes.sft is not None:
+            self.require(self.sft_dir, "sft")
+        self.phone_r1("train", "grpo", *self.train_argv("grpo"))
         self.phone_r1("train", "report", self.grpo_dir, "-o", self.train_report_dir)
-        print(f"  training report: {self.train_report_dir / 'report.html'}")
+        print(f"  training report: {_shown([str(self.train_report_dir / 'report.html')])[0]}")
+        if not self.dry_run:
+            self.reward = RewardCheck.read(self.train_report_dir, self.args.min_reward_rise)
 
     def _evaluate(self, label: str, checkpoint: str) -> None:
         from agent.spec import resolve_spec
@@ -223,8 +267,10 @@ class Demo:
 
         # Both runs are asked in the trained checkpoint's space, template and pixel budget, so the
         # before/after numbers compare the weights and nothing else.
-        meta = resolve_spec(self.grpo_dir).meta
-        port = free_port(self.args.host)
+        if self.dry_run:
+            meta, port = recipe_meta(self.recipes.grpo), "PORT"  # not trained yet: the recipe's budget
+        else:
+            meta, port = resolve_spec(self.grpo_dir).meta, free_port(self.args.host)
         log = self.eval_dir / f"serve-{label}.log"
         name = f"phone-r1-{label}"
         server = self.phone_r1(
@@ -248,7 +294,8 @@ class Demo:
         try:
             base_url = f"http://{self.args.host}:{port}/v1"
             try:
-                wait_for_health(f"http://{self.args.host}:{port}/health", server, timeout_s=300.0)
+                if server is not None:
+                    wait_for_health(f"http://{self.args.host}:{port}/health", server, timeout_s=300.0)
             except ServerFailed as exc:
                 raise DemoError(f"{exc}; see {log}") from None
             # The trained model is also run on its own history (episodes stop at its first mistake),
@@ -256,7 +303,7 @@ class Demo:
             runs = [(label, "gold")] + ([(f"{label}-own", "own")] if label == "after" else [])
             for name_, history in runs:
                 results = self.results(name_)
-                if results.exists():
+                if results.exists() and not self.dry_run:
                     results.unlink()  # a fresh demo run scores from scratch; `eval run` itself resumes
                 extra = ["--limit", str(self.args.eval_limit)] if self.args.eval_limit else []
                 self.phone_r1(
@@ -279,7 +326,8 @@ class Demo:
                     *extra,
                 )
         finally:
-            stop(server, grace_s=30.0)
+            if server is not None:
+                stop(server, grace_s=30.0)
 
     def stage_eval(self) -> None:
         self.require(self.grpo_dir, "grpo")
@@ -292,7 +340,7 @@ class Demo:
         self.phone_r1("eval", "report", self.results("after"), "-o", self.report_dir)
         self.phone_r1("eval", "report", self.results("before"), "-o", self.report_dir / "before")
         self.phone_r1("eval", "compare", self.results("before"), self.results("after"))
-        if self.results("after-own").exists():
+        if self.results("after-own").exists() or self.dry_run:
             own_report = self.report_dir / "own-history"
             self.phone_r1(
                 "eval",
@@ -303,6 +351,8 @@ class Demo:
                 "-o",
                 own_report,
             )
+        if self.dry_run:
+            return
         print_before_after(self.report_dir / "before" / "metrics.json", self.report_dir / "metrics.json")
         if (self.report_dir / "own-history" / "metrics.json").is_file():
             print_history_gap(self.report_dir / "own-history" / "metrics.json")
@@ -310,10 +360,8 @@ class Demo:
     def stage_ui(self) -> None:
         if self.args.no_ui:
             print("  replay UI skipped (--no-ui or CI=true); open it with:")
-            print(
-                f"  phone-r1 ui --episodes {self.args.test_data} --results {self.results('after')}"
-                f" --results-b {self.results('before')}"
-            )
+            ui = ["--episodes", str(self.args.test_data.resolve()), "--results", str(self.results("after"))]
+            print(f"  phone-r1 ui {shlex.join(_shown(ui + ['--results-b', str(self.results('before'))]))}")
             return
         self.require(self.results("after"), "eval")
         self.phone_r1(
@@ -335,15 +383,34 @@ class Demo:
 
         # SIGTERM (a CI time-out, `kill`) unwinds like Ctrl-C, so the servers a stage started are stopped.
         signal.signal(signal.SIGTERM, _interrupt)
-        self.out.mkdir(parents=True, exist_ok=True)
+        if "sft" in stages or "grpo" in stages:
+            print("== recipes ==", flush=True)
+            self.preflight(stages)
+        if not self.dry_run:
+            self.out.mkdir(parents=True, exist_ok=True)
         for stage in stages:
             print(f"\n== stage {stage} ==", flush=True)
             start = time.perf_counter()
             getattr(self, f"stage_{stage}")()
             self.times[stage] = time.perf_counter() - start
+        if self.dry_run:
+            print("\ndry run: nothing was run; the recipes parse as the stages would use them")
+            return
         self.print_summary()
+        if self.reward is not None and not self.reward.ok:
+            raise DemoError(
+                f"GRPO's reward did not rise: {self.reward.first:.3f} over its first steps, "
+                f"{self.reward.last:.3f} over its last ({self.reward.rise:+.3f}, at least "
+                f"{self.reward.min_rise or 0.0:+.3f} asked); see {self.train_report_dir / 'report.html'}"
+            )
 
     def print_summary(self) -> None:
+        if "grpo" in self.times:
+            print("\n== GRPO reward (training report) ==")
+            if self.reward is None:
+                print("  GRPO logged fewer than 2 steps: no rise to check")
+            for line in self.reward.lines() if self.reward else []:
+                print(line)
         print("\n== stage times ==")
         for stage, seconds in self.times.items():
             print(f"  {stage:<8} {seconds:8.1f} s")
@@ -370,6 +437,26 @@ def _interrupt(signum, frame) -> None:
 
 class DemoError(RuntimeError):
     """A stage could not run; the message says which stage to run first or what to fix."""
+
+
+def _shown(argv: list[str]) -> list[str]:
+    """Arguments as printed: paths under the working directory relative to it (they run from there)."""
+    cwd = os.getcwd().rstrip("/") + "/"
+    return [a[len(cwd) :] if a.startswith(cwd) else a for a in argv]
+
+
+def recipe_meta(recipe: Path):
+    """The checkpoint settings a recipe will record (for a dry run, before anything is trained)."""
+    import yaml
+
+    from actions.vocab import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS
+    from agent.checkpoint import CheckpointMeta
+
+    raw = yaml.safe_load(recipe.read_text(encoding="utf-8")) or {}
+    return CheckpointMeta(
+        min_pixels=int(raw.get("min_pixels", DEFAULT_MIN_PIXELS)),
+        max_pixels=int(raw.get("max_pixels", DEFAULT_MAX_PIXELS)),
+    )
 
 
 def print_before_after(before: Path, after: Path) -> None:
@@ -409,6 +496,9 @@ def run(args: argparse.Namespace) -> int:
     stages = STAGES if args.stage == "all" else (args.stage,)
     try:
         Demo(args).run(stages)
+    except DemoInputError as exc:
+        print(f"phone-r1 demo: {exc}", file=sys.stderr)
+        return 2
     except DemoError as exc:
         print(f"phone-r1 demo: {exc}", file=sys.stderr)
         return 1

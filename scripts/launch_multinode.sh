@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
 # Launch `phone-r1 train` on several nodes with accelerate. Run the same command on every node.
 #
-#   NNODES=2 NODE_RANK=0 MASTER_ADDR=10.0.0.1 MASTER_PORT=29500 \
+#   NNODES=2 NODE_RANK=0 MASTER_ADDR=10.0.0.1 MASTER_PORT=29500 ACCELERATE_CONFIG=training/accelerate/zero3.yaml \
 #       scripts/launch_multinode.sh grpo --config training/recipes/qwen2.5-vl-7b/grpo_full.yaml
 #
 # Environment:
 #   NNODES, NODE_RANK, MASTER_ADDR, MASTER_PORT   required (SLURM: see scripts/slurm/train_grpo.sbatch)
+#   ACCELERATE_CONFIG    required: the accelerate config the recipe is written for (its header names it:
+#                        zero2.yaml for the 3B recipes, zero3.yaml for 7B full fine-tuning); no default,
+#                        since one default would silently run some recipe under the wrong ZeRO stage
 #   GPUS_PER_NODE        processes per node (default: GPUs that nvidia-smi lists)
-#   ACCELERATE_CONFIG    accelerate config file (default: training/accelerate/zero3.yaml)
 #   DRY_RUN=1            print the command instead of running it
 # Everything after the script name goes to `phone-r1 train` (subcommand, --config, overrides).
 set -euo pipefail
 
 missing=()
-for var in NNODES NODE_RANK MASTER_ADDR MASTER_PORT; do
+for var in NNODES NODE_RANK MASTER_ADDR MASTER_PORT ACCELERATE_CONFIG; do
     [[ -n "${!var:-}" ]] || missing+=("$var")
 done
 if (( ${#missing[@]} )); then
-    echo "launch_multinode.sh: set ${missing[*]} in the environment (nodes, this node's rank 0..NNODES-1, rank 0's address and a free port)" >&2
+    echo "launch_multinode.sh: set ${missing[*]} in the environment (nodes, this node's rank 0..NNODES-1, rank 0's address, a free port, and the accelerate config the recipe's header names: training/accelerate/zero2.yaml or zero3.yaml)" >&2
     exit 2
 fi
 if (( $# == 0 )); then
@@ -37,7 +39,10 @@ if [[ -z "${GPUS_PER_NODE:-}" ]]; then
         exit 2
     fi
 fi
-ACCELERATE_CONFIG=${ACCELERATE_CONFIG:-training/accelerate/zero3.yaml}
+if [[ ! -f "$ACCELERATE_CONFIG" ]]; then
+    echo "launch_multinode.sh: ACCELERATE_CONFIG=$ACCELERATE_CONFIG is not a file (relative paths start at $PWD)" >&2
+    exit 2
+fi
 
 cmd=(accelerate launch
     --config_file "$ACCELERATE_CONFIG"

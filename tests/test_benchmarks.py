@@ -50,3 +50,20 @@ def test_import_scale_benchmark_runs_and_ends_with_its_ratio():
     stdout, last = run_benchmark("import_scale.py", "--episodes", "40")
     assert re.fullmatch(r"import_peak_rss_ratio: \d+\.\d+", last)
     assert "40 episodes    240 steps" in stdout and "4 episodes     24 steps" in stdout
+
+
+# The README's other benchmark lines, each on its smallest budget.
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize(
+    ("script", "args", "headline"),
+    [
+        ("rewards.py", ["--n", "200", "--repeats", "1", "--step-steps", "0"], r"rewards_per_second: \d+"),
+        ("dataset_scale.py", ["--sizes", "100,200"], r"rss_ratio_0k_to_0k: \d+\.\d+"),
+        ("train_step.py", ["--steps", "2", "--rounds", "1", "--threads", "1"], r"train_step_ratio: \d+\.\d+"),
+    ],
+    ids=["rewards", "dataset_scale", "train_step"],
+)
+def test_readme_benchmarks_run_on_a_small_budget(script, args, headline):
+    _, last = run_benchmark(script, *args)
+    assert re.fullmatch(headline, last), last

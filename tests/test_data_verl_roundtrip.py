@@ -31,19 +31,31 @@ VENV = ROOT / ".venv-verl"
 BUDGET = PixelBudget(3136, 12544)
 
 
-def verl_python() -> Path:
-    """The veRL environment's interpreter, building it with `make verl-venv` when missing."""
+def verl_python(capsys: pytest.CaptureFixture) -> Path:
+    """The veRL environment's interpreter, building it with `make verl-venv` when missing.
+
+    The build takes minutes; its phase lines go straight to the terminal (past pytest's capture), so
+    the suite says what it is doing instead of going silent."""
     python = VENV / "bin" / "python"
     if (VENV / ".installed").is_file() and python.is_file():
         return python
     if shutil.which("make") is None:
         pytest.skip("the veRL environment is not built and `make` is missing to build it (make verl-venv)")
     start = time.perf_counter()
-    done = subprocess.run(["make", "verl-venv"], cwd=ROOT, capture_output=True, text=True, timeout=1800)
-    print(f"\nbuilt {VENV} in {time.perf_counter() - start:.0f} s")
-    if done.returncode != 0:
-        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
-        pytest.skip(f"veRL could not be installed here (`make verl-venv` exited {done.returncode}):\n{tail}")
+    lines: list[str] = []
+    with capsys.disabled():
+        print(f"\n{VENV.name} is missing: `make verl-venv` builds it now (minutes, once)", flush=True)
+        with subprocess.Popen(
+            ["make", "verl-venv"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        ) as make:
+            for line in make.stdout:
+                lines.append(line.rstrip())
+                print(f"  {line.rstrip()}", flush=True)
+            returncode = make.wait(timeout=1800)
+        print(f"  ({time.perf_counter() - start:.0f} s)", flush=True)
+    if returncode != 0:
+        tail = "\n".join(lines[-15:])
+        pytest.skip(f"veRL could not be installed here (`make verl-venv` exited {returncode}):\n{tail}")
     return python
 
 
@@ -94,8 +106,8 @@ def completions_for(step_id: str, gold_text: str, extra: dict) -> list[dict]:
 
 @pytest.mark.slow
 @pytest.mark.timeout(2400)
-def test_verl_loads_the_export_and_scores_like_phone_r1(tmp_path):
-    python = verl_python()
+def test_verl_loads_the_export_and_scores_like_phone_r1(tmp_path, capsys):
+    python = verl_python(capsys)
     toy = write_episodes(tmp_path / "toy", n_episodes=2, steps=2, action=CLICK)
     demo = tmp_path / "mixed"
     for episode in sorted((ROOT / "data" / "demo" / "train").iterdir())[:2]:

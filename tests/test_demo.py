@@ -9,8 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from eval.results import read_results
+from phone_r1.cli import main
+from phone_r1.demo_plan import DemoRecipes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,3 +77,85 @@ def test_demo_end_to_end_small_budget(tmp_path):
     again = demo("--out", str(out), "--stage", "report")
     assert again.returncode == 0, again.stderr[-3000:]
     assert "  report " in again.stdout.split("== stage times ==")[-1]
+
+
+RECIPE_FOLDERS = sorted(p for p in (ROOT / "training" / "recipes").iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("folder", RECIPE_FOLDERS, ids=lambda p: p.name)
+def test_demo_plan_for_every_shipped_recipe_folder(folder, capsys, monkeypatch):
+    # `MODEL=Qwen/Qwen2.5-VL-3B-Instruct RECIPES=training/recipes/qwen2.5-vl-3b make demo` looked for
+    # grpo.yaml in a folder holding grpo_full.yaml and grpo_lora.yaml, and failed only after the SFT.
+    monkeypatch.chdir(ROOT)
+    model = (
+        []
+        if folder.name == "tiny"
+        else ["--model", yaml.safe_load(DemoRecipes.find(folder).grpo.read_text())["model_name_or_path"]]
+    )
+    assert main(["demo", "--dry-run", "--no-ui", "--recipes", str(folder), *model]) == 0, (
+        capsys.readouterr().err
+    )
+    out = capsys.readouterr().out
+    train = [
+        line.split("$ phone-r1 ", 1)[1]
+        for line in out.splitlines()
+        if "$ phone-r1 train sft " in line or "$ phone-r1 train grpo " in line
+    ]
+    for command in train:
+        recipe = command.split("--config ", 1)[1].split()[0]
+        assert (ROOT / recipe).is_file() and f"recipe {recipe}: parses" in out, (recipe, out)
+    assert any(" train grpo " in f" {c}" for c in train)
+    if (folder / "sft.yaml").is_file():
+        assert any(c.startswith("train sft ") for c in train)
+    else:
+        assert "has no sft.yaml: no SFT stage, GRPO starts from the base model" in out
+        grpo = next(c for c in train if c.startswith("train grpo "))
+        assert f"--model_name_or_path {model[1]}" in grpo
+    assert out.rstrip().endswith("dry run: nothing was run; the recipes parse as the stages would use them")
+
+
+def test_a_previous_runs_cut_short_sft_folder_does_not_stop_a_new_run(tmp_path, capsys, monkeypatch):
+    # The GRPO recipe reads its model family from the SFT checkpoint it starts from; before a run that
+    # trains SFT first, that folder is a previous run's, here one cut short with no config.json.
+    monkeypatch.chdir(ROOT)
+    (tmp_path / "out" / "sft").mkdir(parents=True)
+    assert main(["demo", "--dry-run", "--no-ui", "--out", str(tmp_path / "out")]) == 0, (
+        capsys.readouterr().err
+    )
+    assert "grpo recipe training/recipes/tiny/grpo.yaml: parses" in capsys.readouterr().out
+
+
+def test_a_recipe_folder_without_a_grpo_recipe_is_refused_before_anything_runs(tmp_path, capsys):
+    (tmp_path / "sft.yaml").write_text((ROOT / "training/recipes/tiny/sft.yaml").read_text())
+    assert main(["demo", "--recipes", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "expected a GRPO recipe named one of ['grpo.yaml', 'grpo_lora.yaml', 'grpo_full.yaml']" in err
+    assert "found ['sft.yaml']" in err and not (tmp_path / "out").exists()
+    # a recipe that does not parse stops the demo before its first stage, naming the recipe
+    (tmp_path / "grpo.yaml").write_text("model_name_or_path: x\nlearning_rat: 1\n")
+    assert main(["demo", "--recipes", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "grpo stage" in err and "learning_rat" in err and not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_demo_fails_when_grpos_reward_does_not_rise(tmp_path):
+    from tests.helpers.tiny import tiny_model_dir
+
+    out = tmp_path / "demo"
+    out.mkdir()
+    os.symlink(tiny_model_dir(), out / "sft")  # a warm start the GRPO stage finds
+    done = demo("--out", str(out), "--stage", "grpo", "--grpo-steps", "2", "--min-reward-rise", "1.0")
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "== GRPO reward (training report) ==" in done.stdout and "did NOT rise" in done.stdout
+    assert "GRPO's reward did not rise" in done.stderr and "at least +1.000 asked" in done.stderr
+
+
+def test_the_reward_trend_fails_the_demo_only_when_a_rise_is_asked_for():
+    from phone_r1.demo_plan import RewardCheck
+
+    flat = RewardCheck(0.30, 0.28, (1, 2), (9, 10), None)
+    assert flat.ok and "did NOT rise: -0.020 (nothing asked" in flat.lines()[2]
+    asked = RewardCheck(0.30, 0.28, (1, 2), (9, 10), 0.05)
+    assert not asked.ok and "at least +0.050" in asked.lines()[2]
+    assert RewardCheck(0.30, 0.40, (1, 2), (9, 10), 0.05).ok

@@ -125,6 +125,10 @@ def test_report_shows_own_history_against_teacher_forcing(tmp_path, capsys):
     md = (report / "report.md").read_text()
     assert "## Own history (`own`)" in md and "Teacher-forced vs own history (3 shared episodes)" in md
     assert (report / "plots" / "own_progress.png").stat().st_size > 1000
+    # the own-history section is this run's headline: right after the headline table, not at the bottom
+    page = (report / "report.html").read_text()
+    assert page.index("<h2>Own history") < page.index("<h2>Per action type") < page.index("<h2>Failed")
+    assert md.index("## Own history") < md.index("## Per action type")
     assert main(["eval", "report", str(gold), "--against", str(own), "-o", str(tmp_path / "x")]) == 2
 
 

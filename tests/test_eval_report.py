@@ -91,3 +91,51 @@ def test_compare_deltas_and_flips(runs, capsys):
     assert "fixed (wrong in A, right in B): 1" in text and "broken (right in A, wrong in B): 1" in text
     assert cli_main(["eval", "compare", str(a), str(b)]) == 0
     assert "3/1" in capsys.readouterr().out
+
+
+def _overlaps(boxes) -> list[tuple[int, int]]:
+    return [
+        (i, j) for i in range(len(boxes)) for j in range(i + 1, len(boxes)) if boxes[i].overlaps(boxes[j])
+    ]
+
+
+def test_per_type_labels_do_not_overlap():
+    # task_completed and task_impossible side by side overlapped when written level.
+    from actions import ACTION_TYPES
+    from eval.plots import per_type_figure
+
+    metrics = {"per_type": {t: {"n": 12, "sr": 0.5, "tm": 0.75} for t in ACTION_TYPES}}
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = per_type_figure(metrics)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    labels = fig.axes[0].get_yticklabels()
+    texts = [label.get_text() for label in labels]
+    assert texts.index("task_impossible (n=12)") == texts.index("task_completed (n=12)") + 1
+    assert _overlaps([label.get_window_extent(renderer) for label in labels]) == []
+
+
+def test_a_single_step_index_or_episode_gets_whole_number_axes():
+    from eval.own_report import first_error_figure, progress_figure
+    from eval.plots import sr_by_step_figure
+
+    def ticks(axis) -> list[float]:
+        low, high = axis.get_view_interval()
+        return [t for t in axis.get_ticklocs() if low - 1e-9 <= t <= high + 1e-9]
+
+    one_index = sr_by_step_figure({"sr_by_step_index": {"0": {"sr": 1.0, "n": 3}}}).axes[0]
+    assert one_index.get_xlim() == (-0.5, 0.5)  # was -0.055...0.055 around the lone point
+    assert ticks(one_index.xaxis) == [0]
+    assert all(float(t).is_integer() for t in ticks(one_index.xaxis))
+    outcomes = {"e1": {"progress": 0.5, "first_error_step": 2, "first_error_type": "click"}}
+    for ax in (
+        progress_figure({"outcomes": outcomes}).axes[0],
+        first_error_figure({"outcomes": outcomes}).axes[0],
+    ):
+        assert all(float(t).is_integer() for t in ticks(ax.yaxis)), ticks(ax.yaxis)  # no half episodes
+    first = first_error_figure({"outcomes": outcomes}).axes[0]
+    assert first.get_xlim() == (1.5, 2.5) and ticks(first.xaxis) == [2]
+    nothing = first_error_figure({"outcomes": {"e1": {"progress": 1.0, "first_error_step": None}}}).axes[0]
+    assert [t.get_text() for t in nothing.texts] == ["no episode has an error"]

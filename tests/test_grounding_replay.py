@@ -91,3 +91,12 @@ def test_the_gradio_app_builds_over_a_grounding_set(replay):
     root, (a, b) = replay
     demo = build_app(load_replay(root, a, b))
     assert demo is not None
+
+
+def test_a_grounding_run_on_another_set_is_refused(replay, tmp_path):
+    # Grounding records carry no gold action, so the episodes check compares item ids: a run shown
+    # beside another set's items would read "not evaluated" under its own Overall numbers.
+    _, (a, _) = replay
+    other = write_set(tmp_path / "other", [item_line(i, id=f"other/{i}") for i in range(3)])
+    with pytest.raises(ValueError, match=r"3 of its 3 recorded items are not items of .*\(first: set/0"):
+        load_replay(other, a)

@@ -131,3 +131,22 @@ def test_missing_screenshot_or_gold_fails_at_build_naming_the_step(tmp_path):
         build_dataset([dataclasses.replace(steps[0], gold=None)], _spec("original"))
     with pytest.raises(ValueError, match="coord_space"):
         DatasetSpec(coord_space="pixels")
+
+
+def test_template_in_another_language_than_the_tasks_is_warned(steps, caplog):
+    import dataclasses
+    import logging
+
+    chinese = steps[0].task
+    english = [dataclasses.replace(s, task="Open Settings and turn on Wi-Fi") for s in steps]
+    with caplog.at_level(logging.WARNING, logger="training.dataset"):
+        build_dataset(english, _spec("original", template="zh"))
+    assert "prompt_template 'zh' is Chinese but 10 of 10 tasks read have no Chinese text" in caplog.text
+    assert "use prompt_template: en" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="training.dataset"):
+        build_dataset(steps, _spec("original", template="en"))  # the helper's tasks are Chinese
+        build_dataset(english, _spec("original", template="en"))
+        build_dataset(steps, _spec("original", template="zh"))
+    assert re.search(r"[\u4e00-\u9fff]", chinese)
+    assert caplog.text.count("WARNING") == 1 and "'en' is English but 10 of 10" in caplog.text

@@ -108,6 +108,7 @@ def test_multinode_launcher_builds_the_accelerate_command_from_the_environment()
         "MASTER_ADDR": "10.0.0.1",
         "MASTER_PORT": "29500",
         "GPUS_PER_NODE": "8",
+        "ACCELERATE_CONFIG": "training/accelerate/zero3.yaml",
         "DRY_RUN": "1",
     }
     out = _launch(
@@ -137,11 +138,24 @@ def test_multinode_launcher_builds_the_accelerate_command_from_the_environment()
 
 # (case, environment, words the error must contain)
 LAUNCH_ERRORS = [
-    ("nothing set", {}, "set NNODES NODE_RANK MASTER_ADDR MASTER_PORT"),
+    ("nothing set", {}, "set NNODES NODE_RANK MASTER_ADDR MASTER_PORT ACCELERATE_CONFIG"),
     (
         "rank out of range",
-        {"NNODES": "2", "NODE_RANK": "2", "MASTER_ADDR": "h", "MASTER_PORT": "1", "GPUS_PER_NODE": "8"},
+        {"NNODES": "2", "NODE_RANK": "2", "MASTER_ADDR": "h", "MASTER_PORT": "1", "GPUS_PER_NODE": "8"}
+        | {"ACCELERATE_CONFIG": "training/accelerate/zero3.yaml"},
         "NODE_RANK must be in 0..NNODES-1",
+    ),
+    # No default: one default config would run some recipe under another ZeRO stage than its header's.
+    (
+        "no accelerate config",
+        {"NNODES": "2", "NODE_RANK": "0", "MASTER_ADDR": "h", "MASTER_PORT": "1", "GPUS_PER_NODE": "8"},
+        "set ACCELERATE_CONFIG in the environment",
+    ),
+    (
+        "accelerate config missing",
+        {"NNODES": "1", "NODE_RANK": "0", "MASTER_ADDR": "h", "MASTER_PORT": "1", "GPUS_PER_NODE": "8"}
+        | {"ACCELERATE_CONFIG": "training/accelerate/zero4.yaml"},
+        "ACCELERATE_CONFIG=training/accelerate/zero4.yaml is not a file",
     ),
 ]
 
@@ -159,3 +173,33 @@ def test_slurm_example_is_valid_bash_and_uses_the_launcher():
     assert "#SBATCH --nodes=" in text and "scripts/launch_multinode.sh" in text
     for var in ("MASTER_ADDR", "MASTER_PORT", "NNODES", "NODE_RANK=$SLURM_NODEID"):
         assert var in text, var
+
+
+def _documented_launches() -> list[tuple[str, dict[str, str], str]]:
+    """(where, environment, recipe) of every launcher line the docs and the recipe headers show."""
+    found = []
+    texts = {
+        str(p.relative_to(ROOT)): p.read_text()
+        for p in [*(ROOT / "docs").glob("*.md"), ROOT / "README.md", *RECIPES]
+    }
+    for name, text in texts.items():
+        joined = re.sub(r"\s*\\\n[#\s]*", " ", text)
+        for line in joined.splitlines():
+            if "scripts/launch_multinode.sh grpo" not in line:
+                continue
+            env = dict(re.findall(r"\b([A-Z_]+)=(\S+)", line.split("scripts/launch_multinode.sh")[0]))
+            recipe = re.search(r"--config (\S+)", line)
+            if recipe:  # a table cell abbreviates the arguments as "..."
+                found.append((name, env, recipe.group(1)))
+    return found
+
+
+def test_documented_multinode_lines_use_the_recipes_own_accelerate_config():
+    # The two-node example ran the 3B recipe under ZeRO-3 by default while the recipe says ZeRO-2.
+    launches = _documented_launches()
+    assert len(launches) >= 4
+    for where, env, recipe in launches:
+        assert "ACCELERATE_CONFIG" in env, f"{where}: {recipe} launched without ACCELERATE_CONFIG"
+        header = re.search(r"--config_file (\S+)", (ROOT / recipe).read_text())
+        if header:  # the GPU recipes name their config in their first comment lines
+            assert env["ACCELERATE_CONFIG"] == header.group(1), (where, recipe, env)

@@ -155,6 +155,59 @@ def test_nan_values_are_skipped():
     assert find_alarms(entries) == []
 
 
+def test_entropy_only_panel_says_kl_needs_beta(tmp_path):
+    # beta = 0: TRL logs no `kl`; the panel titled "KL to the reference and token entropy" showed only
+    # entropy without a word about it.
+    page, _ = build_report(write_run(tmp_path / "beta0", history()))
+    text = page.read_text()
+    assert "Token entropy (no KL: beta = 0)" in text
+    assert "KL to the reference not logged: TRL computes it only when beta &gt; 0" in text
+    with_kl, _ = build_report(write_run(tmp_path / "beta", history(kl=lambda s: 0.01 * s)))
+    assert "no KL" not in with_kl.read_text()
+    assert 'alt="KL to the reference and token entropy"' in with_kl.read_text()
+
+
+def test_reward_trend_first_and_last_quarter(tmp_path, capsys):
+    from phone_r1.cli import main
+
+    # reward 0.3 + 0.01 * step over 30 steps: quarters of 7 steps, means at steps 4 and 27
+    run = write_run(tmp_path / "run", history())
+    assert main(["train", "report", str(run)]) == 0
+    reward = json.loads((run / "report" / "trend.json").read_text())["reward"]
+    assert reward["window"] == 7 and reward["n_steps"] == STEPS
+    assert reward["first"] == pytest.approx(0.34) and reward["last"] == pytest.approx(0.57)
+    assert reward["first_steps"] == [1, 7] and reward["last_steps"] == [24, 30]
+    assert "reward: first 0.340, last 0.570 (+0.230; means over the first and last 7 of 30 steps)" in (
+        capsys.readouterr().out
+    )
+    assert (
+        "reward: 0.340 over steps 1-7, 0.570 over steps 24-30 (+0.230)"
+        in (run / "report" / "report.html").read_text()
+    )
+    # a single logged step has no trend
+    one = write_run(tmp_path / "one", history()[:1])
+    build_report(one)
+    assert json.loads((one / "report" / "trend.json").read_text()) == {"reward": None}
+
+
+def test_undecodable_bytes_in_completions_are_marked_and_explained(tmp_path):
+    import pandas as pd
+
+    run = write_run(tmp_path / "run", history())
+    (run / "completions").mkdir()
+    # What a byte-level BPE model's decoded text holds when it emits half of a 3-byte character.
+    broken = b'<answer>{"type": "\xe5\x85'.decode("utf-8", errors="replace") + '"}</answer>'
+    long = "<think>" + "好" * 700 + "</think>"
+    pd.DataFrame(
+        {"step": [1, 1], "prompt": ["p", "p"], "completion": [broken, long], "format_reward": [0.2, 0.4]}
+    ).to_parquet(run / "completions" / "completions_00001.parquet")
+    text = build_report(run)[0].read_text()
+    assert "\ufffd" not in text
+    assert '"}</answer>' not in text and "[bytes]</span>&quot;}&lt;/answer&gt;" in text
+    assert "marks tokens that decode to no valid UTF-8" in text
+    assert "… (115 more characters)" in text  # cut at 600 characters, and said so
+
+
 def test_semi_online_run_gets_its_panels_and_a_plain_run_does_not(tmp_path):
     semi = {
         "semi_online/return/step_0": lambda s: 1.0 + 0.01 * s,

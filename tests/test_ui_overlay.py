@@ -93,6 +93,19 @@ def test_text_actions_become_captions():
     assert color_bbox(out, PRED_COLOR) is not None  # the caption is drawn in the run's colour
 
 
+def test_captions_sit_at_the_bottom_clear_of_the_image_label():
+    # Gradio lays the image's label ("Current screen") over its top-left corner: a caption of a
+    # coordinate-less action drawn there was hidden behind it.
+    marks = marks_for_action(TypeText(text="无锡"), GOLD_COLOR, label="gold") + marks_for_action(
+        Wait(), PRED_COLOR, label="A"
+    )
+    out = render_overlay(Image.new("RGB", (540, 1080), GREY), marks, max_width=270, max_height=540)
+    gold, pred = color_bbox(out, GOLD_COLOR), color_bbox(out, PRED_COLOR)
+    assert gold is not None and pred is not None
+    assert gold[1] > out.height // 2 and pred[1] > out.height // 2, (gold, pred)
+    assert pred[3] < out.height - 1 and gold[3] < pred[1]  # stacked in order, inside the image
+
+
 def test_scale_coords_per_axis():
     assert scale_coords((10, 10, 20, 40), (100, 200), (50, 50)) == (5, 2.5, 10, 10)
     assert display_size((100, 200), 360, 800) == (100, 200)

@@ -88,7 +88,11 @@ def test_gold_only_and_first_step(folders):
     data = load_replay(root)
     assert data.runs == [] and data.roots == [root.resolve()]
     view = render_step(data, "102", 0)
-    assert view.previous is None  # a first step has no previous screen
+    # a first step has no previous screen: a grey card says so (an empty slot showed a broken image)
+    assert view.previous is not None and view.previous.size == view.current.size
+    corner = view.previous.getpixel((2, 2))
+    assert corner == (236, 236, 236) and len(view.previous.getcolors(1 << 16)) > 2  # grey, with text
+    assert not has_color(view.previous, GOLD_COLOR)
     assert has_color(view.current, GOLD_COLOR) and not has_color(view.current, PRED_COLOR)
     assert view.runs == [] and view.verdicts == []
     assert [r.scores for r in episode_rows(data)] == [(), ()]
@@ -253,3 +257,15 @@ def test_live_step_refuses_a_run_made_with_other_settings_than_the_checkpoint(tm
     assert endpoint_agent(overridden).coord_space == "norm1000"
     agreeing = LiveConfig("http://127.0.0.1:1/v1", "m", None, {**header, "coord_space": "resized"}, ckpt)
     assert unavailable_reason(agreeing) is None and endpoint_agent(agreeing).budget.max_pixels == 12544
+
+
+def test_empty_app_name_is_said_not_rendered_as_empty_bold(tmp_path):
+    import json
+
+    root = make_episodes(tmp_path / "eps")
+    for path in (root / "101").glob("step_*.json"):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        record["input"]["app_name"] = ""
+        path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    view = render_step(load_replay(root), "101", 0)
+    assert "****" not in view.header and "no app name recorded" in view.header

@@ -77,6 +77,54 @@ def _window_means(points: list[tuple[int, float]]) -> tuple[float, float]:
     return statistics.mean(v for _, v in points[:w]), statistics.mean(v for _, v in points[-w:])
 
 
+@dataclass(frozen=True)
+class Trend:
+    """A logged value at the start and end of a run: the means over its first and last quarter of steps
+    (one step each for runs under 8 steps), so one noisy step does not decide a rise."""
+
+    key: str
+    n_steps: int
+    window: int
+    first: float
+    last: float
+    first_steps: tuple[int, int]
+    last_steps: tuple[int, int]
+
+    @property
+    def rise(self) -> float:
+        return self.last - self.first
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "rise": self.rise}
+
+    def __str__(self) -> str:
+        def steps(pair: tuple[int, int]) -> str:
+            return f"step {pair[0]}" if pair[0] == pair[1] else f"steps {pair[0]}-{pair[1]}"
+
+        return (
+            f"{self.key}: {self.first:.3f} over {steps(self.first_steps)}, {self.last:.3f} over "
+            f"{steps(self.last_steps)} ({self.rise:+.3f})"
+        )
+
+
+def trend(entries: Sequence[dict[str, Any]], key: str = "reward") -> Trend | None:
+    """The first- and last-quarter means of `key` over a run's training entries; None under 2 steps."""
+    points = series(train_entries(entries), key)
+    if len(points) < 2:
+        return None
+    w = max(1, len(points) // 4)
+    first, last = _window_means(points)
+    return Trend(
+        key,
+        len(points),
+        w,
+        first,
+        last,
+        (points[0][0], points[w - 1][0]),
+        (points[-w][0], points[-1][0]),
+    )
+
+
 def _runs(points: list[tuple[int, float]], holds, k: int) -> list[tuple[int, int, list[float]]]:
     """Maximal runs of at least `k` consecutive logged steps where `holds(value)`."""
     out, current = [], []

@@ -45,7 +45,7 @@ from agent.adapters.training import (
     is_seed_agent,
     make_training_adapter,
 )
-from agent.prompt import build_messages, screen_size_of, system_text
+from agent.prompt import build_messages, screen_size_of, system_text, template_language_warning
 from episodes.step import Step
 
 logger = logging.getLogger(__name__)
@@ -272,6 +272,10 @@ def materialize(batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
     return out
 
 
+# Tasks read to check that the template's language is the episodes' (see `iter_rows`).
+LANGUAGE_SAMPLE = 200
+
+
 @dataclass
 class Skipped:
     """Steps left out because the agent's grammar cannot say their gold action, by action type."""
@@ -287,8 +291,15 @@ def iter_rows(
     steps: Iterable[Step], spec: DatasetSpec, skipped: Skipped | None = None
 ) -> Iterator[dict[str, Any]]:
     """Stored rows for `steps`, one at a time; inexpressible steps are counted in `skipped` when the
-    spec skips them, and raise `InexpressibleStep` otherwise."""
+    spec skips them, and raise `InexpressibleStep` otherwise. Warns once the first tasks show that the
+    template's language is not the episodes' (a Chinese prompt on an English benchmark, or the
+    reverse)."""
+    tasks: list[str] = []
     for step in steps:
+        if len(tasks) < LANGUAGE_SAMPLE:
+            tasks.append(step.task)
+            if len(tasks) == LANGUAGE_SAMPLE:
+                _warn_language(spec.template, tasks)
         try:
             yield step_row(step, spec)
         except InexpressibleStep:
@@ -297,6 +308,14 @@ def iter_rows(
             if skipped is not None:
                 kind = step.gold.action_type
                 skipped.by_type[kind] = skipped.by_type.get(kind, 0) + 1
+    if len(tasks) < LANGUAGE_SAMPLE:
+        _warn_language(spec.template, tasks)
+
+
+def _warn_language(template: str, tasks: list[str]) -> None:
+    warning = template_language_warning(template, tasks)
+    if warning:
+        logger.warning("dataset: %s", warning)
 
 
 def build_dataset(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from training.alarms import Alarm, AlarmSettings, find_alarms, series, train_entries
+from training.alarms import Alarm, AlarmSettings, Trend, find_alarms, series, train_entries, trend
 from training.image_accounting import TOKENS_MAX, TOKENS_MEAN
 
 # (file stem, title, [(key or regex, label)], y label)
@@ -190,12 +190,18 @@ def _plot(
     plt.close(fig)
 
 
+# TRL computes and logs `kl` only with beta > 0 (with beta = 0 it keeps no reference model), so a run
+# without it has an entropy-only panel, and the panel says why.
+NO_KL = "KL to the reference not logged: TRL computes it only when beta > 0 (this run: beta = 0)"
+
+
 @dataclass
 class Panel:
     stem: str
     title: str
     keys: list[str]
-    note: str = ""
+    note: str = ""  # why the panel has no plot
+    caption: str = ""  # what a drawn panel leaves out
 
 
 def write_plots(entries: list[dict[str, Any]], out: Path, alarms: list[Alarm]) -> list[Panel]:
@@ -219,8 +225,11 @@ def write_plots(entries: list[dict[str, Any]], out: Path, alarms: list[Alarm]) -
             missing = ", ".join(p for p, _ in wanted)
             panels.append(Panel(stem, title, [], f"not logged by this run ({missing})"))
             continue
+        caption = ""
+        if stem == "kl_entropy" and "kl" not in [label for label, _ in lines]:
+            title, caption = "Token entropy (no KL: beta = 0)", NO_KL
         _plot(out / f"{stem}.png", title, lines, ylabel, alarms)
-        panels.append(Panel(stem, title, [label for label, _ in lines]))
+        panels.append(Panel(stem, title, [label for label, _ in lines], caption=caption))
     return panels
 
 
@@ -233,7 +242,36 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def render_html(run: Run, entries: list[dict[str, Any]], panels: list[Panel], alarms: list[Alarm]) -> str:
+REPLACEMENT = "\ufffd"
+SAMPLE_CHARS = 600
+
+
+def _completion_html(text: str) -> tuple[str, bool]:
+    """A completion for the page: escaped, cut at SAMPLE_CHARS (saying how much was left out), and each
+    run of U+FFFD shown as a marked `[bytes]` chip. Those come from the tokenizer, not the page: a
+    byte-level BPE model can emit part of a multi-byte character (an untrained model often does, and a
+    completion stopped at max_completion_length can end inside one), which decodes to U+FFFD."""
+    shown, rest = text[:SAMPLE_CHARS], len(text) - SAMPLE_CHARS
+    parts = re.split(f"({REPLACEMENT}+)", shown)
+    out = "".join(
+        f'<span class="bytes" title="{len(part)} undecodable byte sequence(s)">[bytes]</span>'
+        if part.startswith(REPLACEMENT)
+        else html.escape(part)
+        for part in parts
+        if part
+    )
+    if rest > 0:
+        out += f'<span class="cut"> … ({rest} more characters)</span>'
+    return out, REPLACEMENT in shown
+
+
+def render_html(
+    run: Run,
+    entries: list[dict[str, Any]],
+    panels: list[Panel],
+    alarms: list[Alarm],
+    reward: Trend | None = None,
+) -> str:
     """The report page: alarms first, then a summary line, the panels and sample completions."""
     esc = html.escape
     steps = [int(e["step"]) for e in entries]
@@ -252,25 +290,39 @@ def render_html(run: Run, entries: list[dict[str, Any]], panels: list[Panel], al
     summary = (
         f"{len(entries)} logged steps ({steps[0]}–{steps[-1]})" if steps else "no training steps logged"
     ) + (f"; last reward {last['reward']:.3f}" if isinstance(last.get("reward"), (int, float)) else "")
+    if reward is not None:
+        summary += f"; {reward}"
     figures = "".join(
-        f'<figure><img src="{esc(p.stem)}.png" alt="{esc(p.title)}"></figure>'
+        f'<figure><img src="{esc(p.stem)}.png" alt="{esc(p.title)}">'
+        + (f"<figcaption>{esc(p.caption)}.</figcaption>" if p.caption else "")
+        + "</figure>"
         if not p.note
         else f'<figure class="empty"><figcaption>{esc(p.title)}: {esc(p.note)}</figcaption></figure>'
         for p in panels
     )
     rows = []
+    undecodable = False
     for c in run.completions:
         scores = ", ".join(
             f"{k}={float(v):.2f}"
             for k, v in c.items()
             if k not in ("step", "prompt", "completion") and isinstance(v, (int, float))
         )
+        text, bad = _completion_html(_text(c.get("completion")))
+        undecodable |= bad
         rows.append(
-            f"<tr><td>{esc(str(c.get('step', '')))}</td>"
-            f"<td><pre>{esc(_text(c.get('completion'))[:600])}</pre></td><td>{esc(scores)}</td></tr>"
+            f"<tr><td>{esc(str(c.get('step', '')))}</td><td><pre>{text}</pre></td><td>{esc(scores)}</td></tr>"
         )
+    legend = (
+        '<p class="cause"><span class="bytes">[bytes]</span> marks tokens that decode to no valid UTF-8: '
+        "the model emitted part of a multi-byte character (an untrained model often does; a completion "
+        "stopped at max_completion_length can end inside one). The text was logged that way; the page "
+        "does not cut it.</p>"
+        if undecodable
+        else ""
+    )
     samples = (
-        "<h2>Sample completions</h2><table><tr><th>step</th><th>completion</th><th>rewards</th></tr>"
+        f"<h2>Sample completions</h2>{legend}<table><tr><th>step</th><th>completion</th><th>rewards</th></tr>"
         f"{''.join(rows)}</table>"
         if rows
         else "<h2>Sample completions</h2><p>None logged (set log_completions: true in the recipe).</p>"
@@ -284,9 +336,12 @@ body {{ font-family: sans-serif; margin: 1.5em; max-width: 1500px; color: #222; 
 .ok {{ background: #eaf6ea; border: 1px solid #a0d0a0; }}
 .cause {{ color: #555; }} li {{ margin-bottom: .5em; }}
 .grid {{ display: flex; flex-wrap: wrap; gap: 10px; }} figure {{ margin: 0; }} img {{ width: 700px; }}
+figcaption {{ width: 700px; font-size: 13px; color: #555; }}
 figure.empty {{ width: 700px; padding: 1em; background: #f4f4f4; color: #666; }}
 table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ccc; padding: 4px; vertical-align: top; }}
 pre {{ white-space: pre-wrap; max-width: 900px; margin: 0; font-size: 12px; }}
+.bytes {{ background: #fde2c8; color: #8a4a00; border-radius: 3px; padding: 0 2px; font-size: 11px; }}
+.cut {{ color: #777; }}
 </style></head><body>
 <h1>Training report: {esc(str(run.folder))}</h1>
 {alarm_block}
@@ -307,9 +362,14 @@ def build_report(
     entries = train_entries(run.history)
     alarms = find_alarms(run.history, settings)
     panels = write_plots(entries, out, alarms)
+    reward = trend(entries)
     page = out / "report.html"
-    page.write_text(render_html(run, entries, panels, alarms), encoding="utf-8")
+    page.write_text(render_html(run, entries, panels, alarms, reward), encoding="utf-8")
     (out / "alarms.json").write_text(json.dumps([a.as_dict() for a in alarms], indent=2), encoding="utf-8")
+    # The reward's start and end, for scripts (the demo fails when GRPO's reward does not rise).
+    (out / "trend.json").write_text(
+        json.dumps({"reward": reward.as_dict() if reward else None}, indent=2), encoding="utf-8"
+    )
     return page, alarms
 
 
@@ -324,5 +384,11 @@ def main(run_dir: str, out_dir: str | None, settings: AlarmSettings, fail_on_ala
         return 2
     for alarm in alarms:
         print(f"ALARM {alarm}")
+    reward = json.loads((page.parent / "trend.json").read_text(encoding="utf-8"))["reward"]
+    if reward is not None:
+        print(
+            f"reward: first {reward['first']:.3f}, last {reward['last']:.3f} ({reward['rise']:+.3f}; "
+            f"means over the first and last {reward['window']} of {reward['n_steps']} steps)"
+        )
     print(f"phone-r1 train report: {len(alarms)} alarm(s); report written to {page}")
     return 1 if alarms and fail_on_alarm else 0

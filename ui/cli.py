@@ -81,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
     # No analytics or version check: the app often runs where nothing outside can be reached.
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from episodes.readers import NotEpisodes
+    from eval.results import EpisodesMismatch
     from ui.app import launch_app
     from ui.live import LiveConfig
     from ui.replay import load_replay
@@ -89,6 +90,9 @@ def run(args: argparse.Namespace) -> int:
         data = load_replay(args.episodes, args.results, args.results_b)
     except NotEpisodes as exc:  # one episode's folder, or a folder without episodes
         print(f"phone-r1 ui: --episodes: {exc}", file=sys.stderr)
+        return 2
+    except EpisodesMismatch as exc:  # a results file made on other episodes
+        print(f"phone-r1 ui: {exc}", file=sys.stderr)
         return 2
     header = data.runs[0].header if data.runs else None
     live = LiveConfig(

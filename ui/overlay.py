@@ -38,8 +38,9 @@ class Mark:
     """One thing to draw, in original screenshot pixels.
 
     kind: `box` (x1, y1, x2, y2), `point` (x, y), `arrow` (x1, y1, x2, y2: from, to), `polygon`
-    (x1, y1, x2, y2, ...: its vertices) or `text` (no coordinates; drawn as a caption at the top of
-    the screen). Gold boxes are drawn inside their
+    (x1, y1, x2, y2, ...: its vertices) or `text` (no coordinates; drawn as a caption at the bottom of
+    the screen, clear of the label badge Gradio lays over an image's top-left corner). Gold boxes are
+    drawn inside their
     edge and predicted ones outside, so a prediction equal to the gold box leaves both visible.
     """
 
@@ -210,11 +211,36 @@ def render_overlay(
         else:
             raise ValueError(f"unknown mark kind {mark.kind!r}; expected box, point, arrow, polygon or text")
     if captions:
-        font = _font(max(12, shown[0] // 22))
-        y = 4
-        for text, color in captions:
-            left, top, right, bottom = draw.textbbox((6, y), text, font=font)
-            draw.rectangle((left - 3, top - 2, right + 3, bottom + 2), fill=(255, 255, 255))
-            draw.text((6, y), text, fill=color, font=font)
-            y = bottom + 6
+        _captions(draw, captions, shown)
+    return canvas
+
+
+def _captions(
+    draw: ImageDraw.ImageDraw, captions: list[tuple[str, tuple[int, int, int]]], shown: tuple[int, int]
+) -> None:
+    """Stack the captions upwards from the bottom edge: the top-left corner is where Gradio draws the
+    image's label ("Current screen"), which would hide a caption there."""
+    font = _font(max(12, shown[0] // 22))
+    y = shown[1] - 4
+    for text, color in reversed(captions):
+        left, top, right, bottom = draw.textbbox((6, 0), text, font=font)
+        y -= bottom
+        draw.rectangle((left - 3, y + top - 2, right + 3, y + bottom + 2), fill=(255, 255, 255))
+        draw.text((6, y), text, fill=color, font=font)
+        y -= 6
+
+
+def placeholder(size: tuple[int, int], text: str) -> Image.Image:
+    """A plain grey picture of `size` saying `text`, shown where a screenshot does not exist (the
+    previous screen of a first step): an empty image slot reads as a broken image."""
+    canvas = Image.new("RGB", size, (236, 236, 236))
+    draw = ImageDraw.Draw(canvas)
+    font = _font(max(12, size[0] // 24))
+    lines = text.split("\n")
+    heights = [draw.textbbox((0, 0), line, font=font)[3] for line in lines]
+    y = (size[1] - sum(heights) - 6 * (len(lines) - 1)) / 2
+    for line, height in zip(lines, heights, strict=True):
+        width = draw.textlength(line, font=font)
+        draw.text(((size[0] - width) / 2, y), line, fill=(110, 110, 110), font=font)
+        y += height + 6
     return canvas

@@ -138,6 +138,7 @@ def load_replay(
     from episodes.grounding import is_grounding_set, read_grounding_items
     from episodes.grounding_steps import item_step
     from episodes.readers import iter_steps
+    from eval.results import EpisodesMismatch, check_records_in, step_golds
 
     source = Path(episodes).resolve()
     if not source.exists():
@@ -157,12 +158,19 @@ def load_replay(
     for steps in grouped.values():
         steps.sort(key=lambda s: s.index)
     runs = [load_run(p, label) for p, label in ((results, "A"), (results_b, "B")) if p is not None]
+    golds = step_golds(s for steps in grouped.values() for s in steps)
     for run in runs:
-        known = {s.step_id for steps in grouped.values() for s in steps}
-        missing = [sid for sid in run.records if sid not in known]
-        if missing:
-            logger.warning(
-                "%s: %d records name steps not under %s (e.g. %s)", run.path, len(missing), root, missing[0]
+        # A run on other episodes would show its Overall table beside steps that all read "not
+        # evaluated"; refused, naming both files.
+        if not run.grounding:
+            check_records_in(run.records.values(), golds, results=run.path, episodes=source)
+            continue
+        # A grounding run's records carry no gold action: its item ids must be the set's.
+        outside = [key.removesuffix("/0") for key in run.records if key not in items]
+        if outside:
+            raise EpisodesMismatch(
+                f"{run.path}: {len(outside)} of its {len(run.records)} recorded items are not items of "
+                f"{source} (first: {', '.join(outside[:3])}); pass the grounding set this run was made on"
             )
     roots = serve_roots(root, [run.path for run in runs])
     logger.info("loaded %d episodes from %s and %d results files", len(grouped), root, len(runs))

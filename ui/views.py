@@ -23,6 +23,7 @@ from ui.overlay import (
     marks_for_action,
     marks_for_point_answer,
     marks_for_region,
+    placeholder,
     render_overlay,
 )
 from ui.replay import ReplayData, Run
@@ -183,9 +184,10 @@ def history_line(record: dict[str, Any]) -> str:
 def step_header(step: Step, position: int, total: int) -> str:
     history = " → ".join(step.history) if step.history else "(none)"
     path = " → ".join(step.task_path[k] for k in sorted(step.task_path, key=lambda k: (len(k), k)))
+    # An empty app name would render as `app ****` (bold around nothing).
+    app = f"app **{step.app}**" if (step.app or "").strip() else "no app name recorded"
     return (
-        f"**Episode {step.episode_id}, step {step.index}** ({position + 1} of {total} shown) · app "
-        f"**{step.app}**\n\n"
+        f"**Episode {step.episode_id}, step {step.index}** ({position + 1} of {total} shown) · {app}\n\n"
         f"**Task:** {step.task}\n\n**Planned path:** {path or '—'}\n\n**Done so far:** {history}"
     )
 
@@ -257,10 +259,19 @@ def render_step(
     else:
         header = step_header(step, position, len(shown))
         gold = f"### Gold (green)\n\n{describe_action(step.gold)}"
+    current = _screenshot(data, step.current_screenshot, marks, max_width)
+    previous = _screenshot(data, step.previous_screenshot, [], max_width)
+    if previous is None and current is not None:
+        why = (
+            "first step:\nno previous screen"
+            if step.previous_screenshot is None
+            else "previous screen\nnot available"
+        )
+        previous = placeholder(current.size, why)
     return StepView(
         header=header,
-        previous=_screenshot(data, step.previous_screenshot, [], max_width),
-        current=_screenshot(data, step.current_screenshot, marks, max_width),
+        previous=previous,
+        current=current,
         gold=gold,
         runs=[
             run_panel(run, rec, name)
