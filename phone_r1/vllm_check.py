@@ -52,7 +52,7 @@ RECIPE = Path(__file__).resolve().parents[1] / "training/recipes/qwen2.5-vl-7b/g
 
 def family_names() -> list[str]:
     """Every registered model family."""
-    from agent.families import FAMILIES
+    from agent.families import MODEL_FAMILIES as FAMILIES
 
     return FAMILIES.names()
 
@@ -431,7 +431,7 @@ def run_probe(plan: dict[str, Any], python: str, workdir: Path, timeout: float =
 
 
 def main(argv: list[str] | None = None) -> int:
-    from agent.families import FAMILIES
+    from agent.families import MODEL_FAMILIES as FAMILIES
 
     parser = argparse.ArgumentParser(
         prog="python -m phone_r1.vllm_check", description=__doc__.split("\n\n")[0]

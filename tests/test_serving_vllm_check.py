@@ -160,3 +160,13 @@ def test_vllm_parses_every_serve_command_and_preprocesses_like_training(tmp_path
     # TRL 1.16's colocate inputs would be corrupted for every family (two prompts each), and vLLM renders
     # the trainer's own prompt from what phone-r1's seam sends.
     assert text.count("corrupted (TRL issues") == text.count("colocate, as TRL 1.16 sends it") == 6
+
+
+def test_the_check_command_starts_and_covers_every_model_family():
+    from agent.families import MODEL_FAMILIES
+    from phone_r1.vllm_check import family_names, main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    assert family_names() == MODEL_FAMILIES.names()
