@@ -18,41 +18,30 @@ training text.
 
 from __future__ import annotations
 
-from agent.families.base import ModelFamily
-from agent.families.qwen_vl import QWEN3_VIDEO
+from dataclasses import replace
+
+from agent.families.qwen_vl import QWEN3_FUSED_EXPERTS, QWEN3_VL
 
 _GRID = "relative 0-1000, as Qwen3-VL (the Qwen3.5 model cards point to Qwen3-VL's grounding format)"
 _THINKING = {"enable_thinking": True}
 # What the public template's generation prompt ends in with thinking on.
 THINK_PREFIX = "<think>\n"
 
-QWEN3_5 = ModelFamily(
+# Qwen3-VL's processor geometry, grid and video defaults; its own config and thinking template.
+QWEN3_5 = replace(
+    QWEN3_VL,
     name="qwen3_5",
     title="Qwen3.5",
-    processor_class="Qwen3VLProcessor",
     config_class="Qwen3_5Config",
-    tile=32,
-    min_pixels=256 * 256,
-    max_pixels=32 * 32 * 16384,
-    answer_space="norm1000",
     answer_space_note=_GRID,
-    video_processor=QWEN3_VIDEO,
     think_prefix=THINK_PREFIX,
     chat_template_kwargs=_THINKING,
 )
 
-QWEN3_5_MOE = ModelFamily(
+QWEN3_5_MOE = replace(
+    QWEN3_5,
     name="qwen3_5_moe",
     title="Qwen3.5-MoE",
-    processor_class="Qwen3VLProcessor",
     config_class="Qwen3_5MoeConfig",
-    tile=32,
-    min_pixels=256 * 256,
-    max_pixels=32 * 32 * 16384,
-    answer_space="norm1000",
-    answer_space_note=_GRID,
-    video_processor=QWEN3_VIDEO,
-    think_prefix=THINK_PREFIX,
-    chat_template_kwargs=_THINKING,
-    fused_experts=("mlp.experts.gate_up_proj", "mlp.experts.down_proj"),
+    fused_experts=QWEN3_FUSED_EXPERTS,
 )

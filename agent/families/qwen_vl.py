@@ -12,6 +12,8 @@ Thinking variants do; phone-r1 reads the checkpoint's own template, see `agent.t
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from agent.families.base import ModelFamily
 
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
@@ -72,17 +74,15 @@ QWEN2_5_VL = ModelFamily(
     video_processor=QWEN2_VIDEO,
 )
 
-QWEN2_VL = ModelFamily(
+# Qwen2-VL: Qwen2.5-VL's processor geometry, its own classes and answer grid.
+QWEN2_VL = replace(
+    QWEN2_5_VL,
     name="qwen2_vl",
     title="Qwen2-VL",
     processor_class="Qwen2VLProcessor",
     config_class="Qwen2VLConfig",
-    tile=28,
-    min_pixels=56 * 56,
-    max_pixels=28 * 28 * 16384,
     answer_space="norm1000",
     answer_space_note="relative 0-1000 boxes (Qwen2-VL README, <|box_start|>(x1,y1),(x2,y2)<|box_end|>)",
-    video_processor=QWEN2_VIDEO,
 )
 
 _QWEN3_GRID = "relative 0-1000 (Qwen3-VL README; the mobile-agent cookbook uses a 0-999 grid, norm999)"
@@ -100,16 +100,14 @@ QWEN3_VL = ModelFamily(
     video_processor=QWEN3_VIDEO,
 )
 
-QWEN3_VL_MOE = ModelFamily(
+# The fused expert parameters of the Qwen3 MoE decoders (peft `target_parameters`).
+QWEN3_FUSED_EXPERTS = ("mlp.experts.gate_up_proj", "mlp.experts.down_proj")
+
+# The MoE variant: the dense model's processor and grid, its own config and fused experts.
+QWEN3_VL_MOE = replace(
+    QWEN3_VL,
     name="qwen3_vl_moe",
     title="Qwen3-VL-MoE",
-    processor_class="Qwen3VLProcessor",
     config_class="Qwen3VLMoeConfig",
-    tile=32,
-    min_pixels=256 * 256,
-    max_pixels=32 * 32 * 16384,
-    answer_space="norm1000",
-    answer_space_note=_QWEN3_GRID,
-    video_processor=QWEN3_VIDEO,
-    fused_experts=("mlp.experts.gate_up_proj", "mlp.experts.down_proj"),
+    fused_experts=QWEN3_FUSED_EXPERTS,
 )
