@@ -25,21 +25,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-COMMON = [
-    "--gradient_checkpointing",
-    "false",
-    "--disable_tqdm",
-    "true",
-    "--save_strategy",
-    "no",
-    "--lr_scheduler_type",
-    "constant",
-    "--logging_steps",
-    "1",
-    "--seed",
-    "0",
-]
-
 
 def own_progress(checkpoint: Path, episodes: Path, out: Path) -> float:
     from eval.own_metrics import own_history_metrics
@@ -65,7 +50,7 @@ def main() -> None:
 
     import torch
 
-    from tests.helpers.tiny import write_episodes
+    from tests.helpers.tiny import LEARNING_FLAGS, write_episodes
     from training.run import plan, train
     from training.tiny_model import build_tiny_model
 
@@ -78,7 +63,7 @@ def main() -> None:
         sft = ["--config", str(ROOT / "training/recipes/tiny/sft.yaml"), "--model_name_or_path", str(model)]
         sft += ["--dataset_path", str(toy), "--output_dir", str(warm), "--sft_target", "json"]
         sft += ["--learning_rate", "1e-2", "--max_steps", str(args.sft_steps)]
-        train(plan("sft", [*sft, "--per_device_train_batch_size", "2", *COMMON]))
+        train(plan("sft", [*sft, "--per_device_train_batch_size", "2", *LEARNING_FLAGS]))
         before = own_progress(warm, toy, tmp / "before.jsonl")
         grpo = ["--config", str(ROOT / "training/recipes/tiny/grpo.yaml"), "--model_name_or_path", str(warm)]
         grpo += ["--dataset_path", str(toy), "--output_dir", str(tmp / "grpo"), "--semi_online", "true"]
@@ -86,7 +71,7 @@ def main() -> None:
         grpo += ["--learning_rate", "3e-4", "--max_steps", str(args.grpo_steps)]
         grpo += ["--per_device_train_batch_size", "8", "--num_generations", "8"]
         grpo += ["--max_completion_length", "32", "--temperature", "1.0", "--log_completions", "false"]
-        trainer = train(plan("grpo", [*grpo, *COMMON]))
+        trainer = train(plan("grpo", [*grpo, *LEARNING_FLAGS]))
         after = own_progress(tmp / "grpo", toy, tmp / "after.jsonl")
         log = trainer.state.log_history
         keys = sorted({k for entry in log for k in entry if k.startswith("semi_online/reward/")})

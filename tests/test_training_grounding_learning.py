@@ -14,25 +14,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.helpers.tiny import CLICK, tiny_model_dir, write_episodes
+from tests.helpers.tiny import CLICK, LEARNING_FLAGS, tiny_model_dir, write_episodes
 from training.run import plan, train
 
 ROOT = Path(__file__).resolve().parents[1]
 SFT_STEPS, GRPO_STEPS, WINDOW, MARGIN = 80, 16, 4, 0.10
-COMMON = [
-    "--gradient_checkpointing",
-    "false",
-    "--disable_tqdm",
-    "true",
-    "--save_strategy",
-    "no",
-    "--lr_scheduler_type",
-    "constant",
-    "--logging_steps",
-    "1",
-    "--seed",
-    "0",
-]
 
 
 @pytest.mark.slow
@@ -61,7 +47,7 @@ def test_gaussian_grounding_reward_rises(tmp_path):
                 str(SFT_STEPS),
                 "--per_device_train_batch_size",
                 "2",
-                *COMMON,
+                *LEARNING_FLAGS,
             ],
         )
     )
@@ -95,7 +81,7 @@ def test_gaussian_grounding_reward_rises(tmp_path):
                 "56",
                 "--log_completions",
                 "false",
-                *COMMON,
+                *LEARNING_FLAGS,
             ],
         )
     )

@@ -13,26 +13,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.helpers.tiny import tiny_model_dir, write_episodes
+from tests.helpers.tiny import LEARNING_FLAGS, tiny_model_dir, write_episodes
 from training.run import plan, train
 
 ROOT = Path(__file__).resolve().parents[1]
 SFT_STEPS, GRPO_STEPS, WINDOW = 58, 20, 5
 SOLVED = 0.85  # mean reward of the first GRPO steps above which the warm start left nothing to learn
-COMMON = [
-    "--gradient_checkpointing",
-    "false",
-    "--disable_tqdm",
-    "true",
-    "--save_strategy",
-    "no",
-    "--lr_scheduler_type",
-    "constant",
-    "--logging_steps",
-    "1",
-    "--seed",
-    "0",
-]
 
 
 @pytest.mark.slow
@@ -60,7 +46,7 @@ def test_grpo_reward_rises_after_sft_warm_start(tmp_path):
                 str(SFT_STEPS),
                 "--per_device_train_batch_size",
                 "2",
-                *COMMON,
+                *LEARNING_FLAGS,
             ],
         )
     )
@@ -94,7 +80,7 @@ def test_grpo_reward_rises_after_sft_warm_start(tmp_path):
                 "1.0",
                 "--log_completions",
                 "false",
-                *COMMON,
+                *LEARNING_FLAGS,
             ],
         )
     )

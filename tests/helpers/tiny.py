@@ -217,3 +217,21 @@ class JudgeServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+# Recipe overrides every CPU learning check shares: a constant learning rate, a log line and a seed per
+# step, nothing saved.
+LEARNING_FLAGS = [
+    "--gradient_checkpointing",
+    "false",
+    "--disable_tqdm",
+    "true",
+    "--save_strategy",
+    "no",
+    "--lr_scheduler_type",
+    "constant",
+    "--logging_steps",
+    "1",
+    "--seed",
+    "0",
+]
