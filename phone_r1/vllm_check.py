@@ -52,9 +52,9 @@ RECIPE = Path(__file__).resolve().parents[1] / "training/recipes/qwen2.5-vl-7b/g
 
 def family_names() -> list[str]:
     """Every registered model family."""
-    from agent.families import MODEL_FAMILIES as FAMILIES
+    from agent.families import MODEL_FAMILIES
 
-    return FAMILIES.names()
+    return MODEL_FAMILIES.names()
 
 
 def _step(folder: Path, screen: tuple[int, int], images: int) -> Any:
@@ -431,7 +431,7 @@ def run_probe(plan: dict[str, Any], python: str, workdir: Path, timeout: float =
 
 
 def main(argv: list[str] | None = None) -> int:
-    from agent.families import MODEL_FAMILIES as FAMILIES
+    from agent.families import MODEL_FAMILIES
 
     parser = argparse.ArgumentParser(
         prog="python -m phone_r1.vllm_check", description=__doc__.split("\n\n")[0]
@@ -443,8 +443,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--family",
         action="append",
-        type=FAMILIES.arg_type,
-        help="check only this model family (repeatable; default: every family). " + FAMILIES.help(),
+        type=MODEL_FAMILIES.arg_type,
+        help="check only this model family (repeatable; default: every family). " + MODEL_FAMILIES.help(),
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
