@@ -570,6 +570,20 @@ def run_line(
     assert status == 0, (
         f"{line.doc}: `{shlex.join(words)}` exited {status}:\n{capsys.readouterr().err[-2000:]}"
     )
+    if words[1:3] == ["eval", "run"] and "--local" not in words:
+        _answered(box, line, words)
+
+
+def _answered(box: Sandbox, line: Line, words: list[str]) -> None:
+    """A run answered by the scripted server or by the box's answers (gold, some missed on purpose) has no
+    failed request and some step right: none right means the answers were read as another grammar, or
+    were another set's."""
+    from eval.results import read_results
+
+    records = list(read_results(box.path(_flag(words, "-o"))).records.values())
+    failed = [r["step_id"] for r in records if r.get("error")]
+    right = [r["step_id"] for r in records if (r.get("verdict") or {}).get("correct")]
+    assert records and not failed and right, (line.doc, line.text, len(records), failed[:5])
 
 
 @pytest.mark.slow
