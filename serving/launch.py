@@ -89,6 +89,10 @@ def supervise(
     # Its own session: a terminal's Ctrl-C reaches only us, and we stop the server in order.
     process = subprocess.Popen(list(cmd), env=dict(env) if env is not None else None, start_new_session=True)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    # Stated, not inherited: a process started as a background job (`cmd &`, nohup, a test runner's
+    # child) begins with SIGINT ignored, and Python keeps it ignored, so `stop()` would wait out its
+    # grace period and kill us without stopping the server in order.
+    previous_int = signal.signal(signal.SIGINT, _raise_interrupt)
     try:
         wait_for_health(health_url, process, ready_timeout_s)
         print(banner, flush=True)
@@ -101,4 +105,5 @@ def supervise(
         return 0
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
         stop(process)

@@ -2,7 +2,11 @@
 
 import asyncio
 import json
+import signal
+import subprocess
 import sys
+import time
+from pathlib import Path
 
 from serving.launch import free_port, supervise
 from serving.transformers_server import alias_model, rewrite_model
@@ -91,3 +95,43 @@ def test_alias_model_replays_the_rewritten_body_with_its_length():
     asyncio.run(alias_model(app, "phone-r1", "/abs/ckpt")(scope, receive, None))
     assert json.loads(seen["body"]) == {"model": "/abs/ckpt"}
     assert seen["length"] == str(len(seen["body"])).encode()
+
+
+def test_a_supervisor_started_with_sigint_ignored_still_stops_on_sigint():
+    # A background job starts with SIGINT ignored; `stop()` (the demo's, the tests') sends SIGINT and
+    # waited 30 s before killing such a `phone-r1 serve`, leaving its server unstopped in order.
+    port = free_port()
+    child = (
+        "import http.server, signal\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)  # as uvicorn installs its own\n"
+        "class H(http.server.BaseHTTPRequestHandler):\n"
+        "    def do_GET(self):\n"
+        "        self.send_response(200); self.end_headers(); self.wfile.write(b'ok')\n"
+        "    def log_message(self, *a): pass\n"
+        f"server = http.server.HTTPServer(('127.0.0.1', {port}), H)\n"
+        "try:\n    server.serve_forever()\nexcept KeyboardInterrupt:\n    pass"
+    )
+    script = (
+        "import sys\nfrom serving.launch import supervise\n"
+        f"raise SystemExit(supervise([sys.executable, '-c', {child!r}], "
+        f"health_url='http://127.0.0.1:{port}/health', banner='READY', ready_timeout_s=30))"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        assert proc.stdout.readline().strip() == "READY"
+        start = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
+        assert time.monotonic() - start < 15
+        assert "stopping the server" in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
