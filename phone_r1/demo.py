@@ -115,7 +115,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=_reward_rise,
         default=os.environ.get("MIN_REWARD_RISE", "auto"),
         help="fail unless GRPO's mean reward over its last quarter of steps exceeds that over its first "
-        f"quarter by this much; 'none' prints the trend without asking anything (env MIN_REWARD_RISE; "
+        "quarter by this much; 'none' prints the trend without asking anything (env MIN_REWARD_RISE; "
         f"default: {DEFAULT_MIN_REWARD_RISE} on the tiny model, none with --model)",
     )
     p.add_argument(
