@@ -20,7 +20,7 @@ import torch
 from safetensors.torch import load_file
 
 from serving.launch import free_port
-from tests.helpers.tiny import JudgeServer, tiny_model_dir, write_episodes
+from tests.helpers.tiny import FAMILY_NAMES, JudgeServer, tiny_model_dir, write_episodes
 from tests.test_training_distributed import RANK_SCRIPT
 from tests.test_training_grpo import grpo_args
 from training.config import RecipeError
@@ -266,3 +266,53 @@ def test_semi_online_in_an_agents_grammar(tmp_path, toy, judge):
     later = [(s, r) for s, r in rows if s.index > 0]
     assert later and all(s.history == ["打开APP", *["回退"] * s.index] for s, _ in later)
     assert all("回退" in r["prompt_json"] for _, r in later)
+
+
+def family_recipe(tmp_path: Path, family: str) -> Path:
+    """The tiny GRPO recipe in `family`'s geometry: its own tile's budget where it has one, its answer
+    grid without a budget otherwise (InternVL's fixed tiles), as `benchmarks/train_step.py` runs it."""
+    import yaml
+
+    from agent.families import family_of
+
+    recipe = yaml.safe_load((ROOT / "training/recipes/tiny/grpo.yaml").read_text())
+    record = family_of(family)
+    if record.tile is None:
+        recipe.pop("min_pixels")
+        recipe.pop("max_pixels")
+        recipe["coord_space"] = record.answer_space
+    else:
+        scale = (record.tile / 28) ** 2
+        recipe.update(min_pixels=int(3136 * scale), max_pixels=int(12544 * scale), coord_space="resized")
+    path = tmp_path / f"{family}.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", [f for f in FAMILY_NAMES if f != "qwen2_5_vl"])
+def test_semi_online_runs_on_every_model_family(tmp_path, toy, judge, family):
+    torch.set_num_threads(2)
+    args = semi_args(tmp_path / "run", toy, judge, "--max_steps", "1", "--semi_online_max_patches", "-1")
+    args[args.index("--config") + 1] = str(family_recipe(tmp_path, family))
+    args[args.index("--model_name_or_path") + 1] = str(tiny_model_dir(family=family))
+    plan_ = plan("grpo", args)
+    assert plan_.family.name == family
+    trainer = build_trainer(plan_, build_dataset_for(plan_))
+    asked = []
+    row = trainer._row
+
+    def spy(step):
+        asked.append(step)
+        return row(step)
+
+    trainer._row = spy
+    trainer.train()
+    assert trainer.state.global_step == 1
+    # Both rollouts walk every step index, each later one asked with its own patched history.
+    assert sorted(s.index for s in asked) == sorted([*range(STEPS)] * 2)
+    assert all(s.history == ["打开APP", *["回退"] * s.index] for s in asked if s.index > 0)
+    entry = next(e for e in trainer.state.log_history if "semi_online/steps" in e)
+    assert entry["semi_online/steps"] == STEPS
+    for k in range(STEPS):
+        assert f"semi_online/return/step_{k}" in entry and f"semi_online/advantage/step_{k}" in entry
