@@ -198,8 +198,9 @@ def test_semi_online_refused_for_sft(tmp_path, toy):
 
 @pytest.mark.slow
 def test_semi_online_two_ranks_agree_with_episodes_of_different_lengths(tmp_path):
-    # Episode 101 has one step fewer: ranks holding different episodes make the same number of
-    # step batches (the shorter one fills with masked rows), or the reward gathers would hang.
+    # Episode 101 has one step fewer and no patch cap lets every rollout walk its whole episode: ranks
+    # holding different episodes make the same number of step batches (the shorter one fills with
+    # masked rows), or the reward gathers would mismatch.
     toy = write_episodes(tmp_path / "toy", n_episodes=2, steps=STEPS, single_first=True)
     (toy / "101" / f"step_{STEPS - 1}.json").unlink()
     script = tmp_path / "rank_train.py"
@@ -208,7 +209,7 @@ def test_semi_online_two_ranks_agree_with_episodes_of_different_lengths(tmp_path
     reports.mkdir()
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
     with JudgeServer() as judge:
-        args = semi_args(tmp_path / "out", toy, judge, "--max_steps", "2")
+        args = semi_args(tmp_path / "out", toy, judge, "--max_steps", "2", "--semi_online_max_patches", "-1")
         cmd = [
             sys.executable,
             "-m",
@@ -228,6 +229,9 @@ def test_semi_online_two_ranks_agree_with_episodes_of_different_lengths(tmp_path
     ranks = [json.loads((reports / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert all(r["world"] == 2 and r["step"] == 2 and r["backend"] == "gloo" for r in ranks), ranks
     assert ranks[0]["hash"] == ranks[1]["hash"], "ranks disagree on the final weights"
+    history = json.loads((tmp_path / "out" / "trainer_state.json").read_text())["log_history"]
+    # Averaged over both ranks' rollouts: 3 steps walked on one rank, 2 on the other, at each step.
+    assert [e["semi_online/steps"] for e in history if "semi_online/steps" in e] == [2.5, 2.5]
 
 
 @pytest.mark.slow
