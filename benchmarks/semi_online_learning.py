@@ -2,16 +2,14 @@
 
 The learning check of `tests/test_training_semi_online_learning.py` as a script with knobs (toy, warm
 start and GRPO settings: `tests/helpers/semi_online_learning.py`): 2 episodes of 3 steps, gold `back`
-throughout, recorded histories equal to what own history holds after right answers. SFT saves every
-`--sft-save-steps`; each checkpoint's own-history progress is measured and the warm start is the last
-checkpoint before the first that walks a step. Semi-online GRPO (`patch`, no cap, 8 rollouts, rule
-`action` reward) runs from it; own-history progress by `phone-r1 eval run --history own --local`
-(greedy) on the warm start and on the GRPO result. Prints the SFT checkpoints' progress, the
-semi-online reward per step index and GRPO step, both progress figures and, last,
+throughout; the warm start is SFT on those episodes plus three copies of each labelled `wait`, so it
+answers in the format but prefers the wrong action. Semi-online GRPO (`patch`, no cap, 8 rollouts,
+rule `action` reward) runs from it. Both models are run by `phone-r1 eval run --local` with own history
+and teacher-forced (greedy). Prints the semi-online reward per step index and GRPO step, teacher-forced
+SR against own-history success and progress of both models and, last,
 `semi_online_progress_gain: <after - before>`.
 
-    python benchmarks/semi_online_learning.py [--sft-steps 100] [--sft-save-steps 10] [--grpo-steps 10]
-        [--grpo-lr 1e-3] [--seed 0]
+    python benchmarks/semi_online_learning.py [--sft-steps 100] [--grpo-steps 10] [--grpo-lr 1e-3] [--seed 0]
 """
 
 from __future__ import annotations
@@ -31,7 +29,6 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sft-steps", type=int, default=100)
-    parser.add_argument("--sft-save-steps", type=int, default=10)
     parser.add_argument("--grpo-steps", type=int, default=10)
     parser.add_argument("--grpo-lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0, help="training seed of both runs (the model's is 0)")
@@ -48,21 +45,20 @@ def main() -> None:
         result = run_learning_check(
             Path(tmp_name),
             sft_steps=args.sft_steps,
-            sft_save_steps=args.sft_save_steps,
             grpo_steps=args.grpo_steps,
             grpo_learning_rate=args.grpo_lr,
             seed=args.seed,
         )
     print(
-        f"toy: 2 episodes x 3 steps, gold `back`; SFT warm start {result.sft_steps} steps, semi-online GRPO "
-        f"{args.grpo_steps} steps at lr {args.grpo_lr:g} (8 rollouts per episode), seed {args.seed}"
+        f"toy: 2 episodes x 3 steps, gold `back`; SFT warm start {args.sft_steps} steps (3 of 4 copies "
+        f"labelled `wait`), semi-online GRPO {args.grpo_steps} steps at lr {args.grpo_lr:g} (8 rollouts), "
+        f"seed {args.seed}"
     )
-    print(f"own-history progress of the SFT checkpoints (step: progress): {result.sft_progress}")
     for key, values in result.rewards.items():
         print(f"{key} per GRPO step: {values}")
-    print(f"own-history progress after SFT: {result.before:.3f}")
-    print(f"own-history progress after semi-online GRPO: {result.after:.3f}")
-    print(f"semi_online_progress_gain: {result.after - result.before:.3f}")
+    for name, found in (("SFT warm start", result.before), ("after semi-online GRPO", result.after)):
+        print(f"{name}: " + ", ".join(f"{k} {v:.3f}" for k, v in found.items() if isinstance(v, float)))
+    print(f"semi_online_progress_gain: {result.after['own_progress'] - result.before['own_progress']:.3f}")
 
 
 if __name__ == "__main__":
