@@ -1,17 +1,15 @@
 """Own-history progress before and after semi-online GRPO, from an SFT warm start, on the toy task.
 
-Toy task (the learning check of `tests/test_training_learning.py`, in episodes of several steps):
-every gold action is `back`. An SFT warm start (bare JSON target) on the recorded episodes, then
-semi-online GRPO (rule `action` reward, `patch` policy without a cap); own-history progress (the share
-of each episode's steps answered right before the first mismatch) is measured with `phone-r1 eval run
---history own --local` (greedy) on the warm start and on the GRPO result. Prints the semi-online
-reward per step index and GRPO step, both progress figures and, last,
+The learning check of `tests/test_training_semi_online_learning.py` as a script with knobs (toy, warm
+start and GRPO settings: `tests/helpers/semi_online_learning.py`): 2 episodes of 3 steps, gold `back`
+throughout; the warm start is SFT on those episodes plus three copies of each labelled `wait`, so it
+answers in the format but prefers the wrong action. Semi-online GRPO (`patch`, no cap, 8 rollouts,
+rule `action` reward) runs from it. Both models are run by `phone-r1 eval run --local` with own history
+and teacher-forced (greedy). Prints the semi-online reward per step index and GRPO step, teacher-forced
+SR against own-history success and progress of both models and, last,
 `semi_online_progress_gain: <after - before>`.
 
-Not a test: on the 2-core CPU box it did not learn (docs/training.md, "Semi-online RL"), and one run
-takes about 11 minutes there.
-
-    python benchmarks/semi_online_learning.py [--sft-steps 58] [--grpo-steps 12] [--steps-per-episode 3]
+    python benchmarks/semi_online_learning.py [--sft-steps 100] [--grpo-steps 10] [--grpo-lr 1e-3] [--seed 0]
 """
 
 from __future__ import annotations
@@ -26,65 +24,41 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def own_progress(checkpoint: Path, episodes: Path, out: Path) -> float:
-    from eval.own_metrics import own_history_metrics
-    from eval.results import read_results
-    from phone_r1.cli import main
-
-    argv = ["eval", "run", "--episodes", str(episodes), "--local", str(checkpoint), "--history", "own"]
-    if main([*argv, "-o", str(out)]) != 0:
-        raise SystemExit(f"eval run failed on {checkpoint}")
-    return own_history_metrics(read_results(out).records.values())["progress"]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sft-steps", type=int, default=58)
-    parser.add_argument("--grpo-steps", type=int, default=12)
-    parser.add_argument("--steps-per-episode", type=int, default=3)
+    parser.add_argument("--sft-steps", type=int, default=100)
+    parser.add_argument("--grpo-steps", type=int, default=10)
+    parser.add_argument("--grpo-lr", type=float, default=1e-3)
+    parser.add_argument("--seed", type=int, default=0, help="training seed of both runs (the model's is 0)")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
     import torch
 
-    from tests.helpers.tiny import LEARNING_FLAGS, write_episodes
-    from training.run import plan, train
-    from training.tiny_model import build_tiny_model
+    from tests.helpers.semi_online_learning import run_learning_check
 
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        model = build_tiny_model(tmp / "tiny", seed=0)
-        toy = write_episodes(tmp / "toy", n_episodes=2, steps=args.steps_per_episode)
-        warm = tmp / "sft"
-        sft = ["--config", str(ROOT / "training/recipes/tiny/sft.yaml"), "--model_name_or_path", str(model)]
-        sft += ["--dataset_path", str(toy), "--output_dir", str(warm), "--sft_target", "json"]
-        sft += ["--learning_rate", "1e-2", "--max_steps", str(args.sft_steps)]
-        train(plan("sft", [*sft, "--per_device_train_batch_size", "2", *LEARNING_FLAGS]))
-        before = own_progress(warm, toy, tmp / "before.jsonl")
-        grpo = ["--config", str(ROOT / "training/recipes/tiny/grpo.yaml"), "--model_name_or_path", str(warm)]
-        grpo += ["--dataset_path", str(toy), "--output_dir", str(tmp / "grpo"), "--semi_online", "true"]
-        grpo += ["--semi_online_max_patches", "-1", "--reward_funcs", "action", "--reward_weights", "1"]
-        grpo += ["--learning_rate", "3e-4", "--max_steps", str(args.grpo_steps)]
-        grpo += ["--per_device_train_batch_size", "8", "--num_generations", "8"]
-        grpo += ["--max_completion_length", "32", "--temperature", "1.0", "--log_completions", "false"]
-        trainer = train(plan("grpo", [*grpo, *LEARNING_FLAGS]))
-        after = own_progress(tmp / "grpo", toy, tmp / "after.jsonl")
-        log = trainer.state.log_history
-        keys = sorted({k for entry in log for k in entry if k.startswith("semi_online/reward/")})
-        rewards = {key: [round(entry[key], 2) for entry in log if key in entry] for key in keys}
+        result = run_learning_check(
+            Path(tmp_name),
+            sft_steps=args.sft_steps,
+            grpo_steps=args.grpo_steps,
+            grpo_learning_rate=args.grpo_lr,
+            seed=args.seed,
+        )
     print(
-        f"toy: 2 episodes x {args.steps_per_episode} steps, gold `back`; SFT {args.sft_steps} steps, "
-        f"semi-online GRPO {args.grpo_steps} steps (8 rollouts per episode)"
+        f"toy: 2 episodes x 3 steps, gold `back`; SFT warm start {args.sft_steps} steps (3 of 4 copies "
+        f"labelled `wait`), semi-online GRPO {args.grpo_steps} steps at lr {args.grpo_lr:g} (8 rollouts), "
+        f"seed {args.seed}"
     )
-    for key, values in rewards.items():
+    for key, values in result.rewards.items():
         print(f"{key} per GRPO step: {values}")
-    print(f"own-history progress after SFT: {before:.3f}")
-    print(f"own-history progress after semi-online GRPO: {after:.3f}")
-    print(f"semi_online_progress_gain: {after - before:.3f}")
+    for name, found in (("SFT warm start", result.before), ("after semi-online GRPO", result.after)):
+        print(f"{name}: " + ", ".join(f"{k} {v:.3f}" for k, v in found.items() if isinstance(v, float)))
+    print(f"semi_online_progress_gain: {result.after['own_progress'] - result.before['own_progress']:.3f}")
 
 
 if __name__ == "__main__":

@@ -340,3 +340,25 @@ def test_two_nodes_on_loopback_train_and_agree(tmp_path, judge, mixed_steps):
     assert ranks[0]["hash"] == ranks[1]["hash"], "the nodes disagree on the final weights"
     assert ranks[0]["hash"] != initial_fingerprint(tiny_model_dir()), "weights did not change"
     assert_mixed_screens(ranks)
+
+
+# --- ZeRO-3 with semi-online GRPO: per-step-index generation with sharded parameters ---------------
+
+
+def test_zero3_semi_online_ranks_walk_their_episodes_and_agree(tmp_path, judge):
+    # Episodes of 3 and 2 steps: each rank holds one episode x 2 rollouts, so the rank with the shorter
+    # episode makes a filler step batch while the other generates its third step.
+    data = write_episodes(tmp_path / "eps", n_episodes=2, steps=3)
+    (data / "101" / "step_2.json").unlink()
+    (tmp_path / "training").symlink_to(ROOT / "training")
+    args = recipe_args(tmp_path / "out", data, judge, "--model_name_or_path", str(tiny_model_dir()))
+    args += ["--per_device_train_batch_size", "2", "--max_steps", "1"]
+    args += ["--semi_online", "true", "--semi_online_max_patches", "-1", "--save_strategy", "no"]
+    reports = tmp_path / "reports"
+    ranks = rank_reports(launch("training/accelerate/zero3.yaml", tmp_path, reports, args), reports)
+    assert all(r["step"] == 1 for r in ranks)
+    assert ranks[0]["hash"] != initial_fingerprint(tiny_model_dir()), "weights did not change"
+    entry = next(e for e in ranks[0]["log_history"] if "semi_online/steps" in e)
+    # Averaged over the two ranks' rollouts: 3 steps on one, 2 on the other.
+    assert entry["semi_online/steps"] == pytest.approx(2.5)
+    assert all(f"semi_online/return/step_{k}" in entry for k in range(3))

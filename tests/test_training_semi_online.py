@@ -20,7 +20,7 @@ import torch
 from safetensors.torch import load_file
 
 from serving.launch import free_port
-from tests.helpers.tiny import JudgeServer, tiny_model_dir, write_episodes
+from tests.helpers.tiny import FAMILY_NAMES, JudgeServer, tiny_model_dir, write_episodes
 from tests.test_training_distributed import RANK_SCRIPT
 from tests.test_training_grpo import grpo_args
 from training.config import RecipeError
@@ -198,8 +198,9 @@ def test_semi_online_refused_for_sft(tmp_path, toy):
 
 @pytest.mark.slow
 def test_semi_online_two_ranks_agree_with_episodes_of_different_lengths(tmp_path):
-    # Episode 101 has one step fewer: ranks holding different episodes make the same number of
-    # step batches (the shorter one fills with masked rows), or the reward gathers would hang.
+    # Episode 101 has one step fewer and no patch cap lets every rollout walk its whole episode: ranks
+    # holding different episodes make the same number of step batches (the shorter one fills with
+    # masked rows), or the reward gathers would mismatch.
     toy = write_episodes(tmp_path / "toy", n_episodes=2, steps=STEPS, single_first=True)
     (toy / "101" / f"step_{STEPS - 1}.json").unlink()
     script = tmp_path / "rank_train.py"
@@ -208,7 +209,7 @@ def test_semi_online_two_ranks_agree_with_episodes_of_different_lengths(tmp_path
     reports.mkdir()
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
     with JudgeServer() as judge:
-        args = semi_args(tmp_path / "out", toy, judge, "--max_steps", "2")
+        args = semi_args(tmp_path / "out", toy, judge, "--max_steps", "2", "--semi_online_max_patches", "-1")
         cmd = [
             sys.executable,
             "-m",
@@ -228,6 +229,9 @@ def test_semi_online_two_ranks_agree_with_episodes_of_different_lengths(tmp_path
     ranks = [json.loads((reports / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert all(r["world"] == 2 and r["step"] == 2 and r["backend"] == "gloo" for r in ranks), ranks
     assert ranks[0]["hash"] == ranks[1]["hash"], "ranks disagree on the final weights"
+    history = json.loads((tmp_path / "out" / "trainer_state.json").read_text())["log_history"]
+    # Averaged over both ranks' rollouts: 3 steps walked on one rank, 2 on the other, at each step.
+    assert [e["semi_online/steps"] for e in history if "semi_online/steps" in e] == [2.5, 2.5]
 
 
 @pytest.mark.slow
@@ -266,3 +270,53 @@ def test_semi_online_in_an_agents_grammar(tmp_path, toy, judge):
     later = [(s, r) for s, r in rows if s.index > 0]
     assert later and all(s.history == ["打开APP", *["回退"] * s.index] for s, _ in later)
     assert all("回退" in r["prompt_json"] for _, r in later)
+
+
+def family_recipe(tmp_path: Path, family: str) -> Path:
+    """The tiny GRPO recipe in `family`'s geometry: its own tile's budget where it has one, its answer
+    grid without a budget otherwise (InternVL's fixed tiles), as `benchmarks/train_step.py` runs it."""
+    import yaml
+
+    from agent.families import family_of
+
+    recipe = yaml.safe_load((ROOT / "training/recipes/tiny/grpo.yaml").read_text())
+    record = family_of(family)
+    if record.tile is None:
+        recipe.pop("min_pixels")
+        recipe.pop("max_pixels")
+        recipe["coord_space"] = record.answer_space
+    else:
+        scale = (record.tile / 28) ** 2
+        recipe.update(min_pixels=int(3136 * scale), max_pixels=int(12544 * scale), coord_space="resized")
+    path = tmp_path / f"{family}.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", [f for f in FAMILY_NAMES if f != "qwen2_5_vl"])
+def test_semi_online_runs_on_every_model_family(tmp_path, toy, judge, family):
+    torch.set_num_threads(2)
+    args = semi_args(tmp_path / "run", toy, judge, "--max_steps", "1", "--semi_online_max_patches", "-1")
+    args[args.index("--config") + 1] = str(family_recipe(tmp_path, family))
+    args[args.index("--model_name_or_path") + 1] = str(tiny_model_dir(family=family))
+    plan_ = plan("grpo", args)
+    assert plan_.family.name == family
+    trainer = build_trainer(plan_, build_dataset_for(plan_))
+    asked = []
+    row = trainer._row
+
+    def spy(step):
+        asked.append(step)
+        return row(step)
+
+    trainer._row = spy
+    trainer.train()
+    assert trainer.state.global_step == 1
+    # Both rollouts walk every step index, each later one asked with its own patched history.
+    assert sorted(s.index for s in asked) == sorted([*range(STEPS)] * 2)
+    assert all(s.history == ["打开APP", *["回退"] * s.index] for s in asked if s.index > 0)
+    entry = next(e for e in trainer.state.log_history if "semi_online/steps" in e)
+    assert entry["semi_online/steps"] == STEPS
+    for k in range(STEPS):
+        assert f"semi_online/return/step_{k}" in entry and f"semi_online/advantage/step_{k}" in entry

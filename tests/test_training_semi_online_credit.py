@@ -137,3 +137,20 @@ def test_scripted_live_environment_reacts_to_actions(tmp_path, episode):
     assert first[2].screenshots[-1].name == "settings.jpg"
     assert rollouts[1].observations[1].screenshots[-1].name == "settings.jpg"
     assert [o.gold.action_type for o in first] == ["click", "click", "back"]
+
+
+def test_rollouts_ask_with_no_live_observation_while_another_rank_goes_on(episode):
+    # Another rank's rollouts last two step indexes longer: `go_on` says so after this rank is done,
+    # and this rank asks with every observation None (filler rows) without changing its rollouts.
+    asked = []
+    ask = scripted([A, A])
+
+    def recording(observations):
+        asked.append([obs is not None for obs in observations])
+        return ask(observations)
+
+    longest = iter([True] * 5 + [False])
+    envs = [ReplayEnvironment(patch="patch", max_patches=1) for _ in range(2)]
+    rollouts = run_rollouts(envs, [episode, episode], recording, go_on=lambda live: next(longest))
+    assert asked == [[True, True]] * 3 + [[False, False]] * 2
+    assert [r.rewards for r in rollouts] == [[1, 1, 1], [1, 1, 1]]

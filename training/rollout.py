@@ -3,7 +3,11 @@
 `run_rollouts` advances B environments together, one step index at a time, so a trainer can generate
 the answers of every live rollout of a step in one batch: `ask` gets the B observations of the step
 (None where a rollout is done) and returns, for each live one, its reward and its parsed action.
-Nothing here needs torch: the trainer (`training.semi_online`) and the tests drive the same code.
+`go_on` decides, before each step index, whether another is asked: under several processes every
+rank must ask as many times as the rank with the longest rollouts (each ask holds collectives), so
+the trainer answers with whether any rank still has a live rollout; a rank with none left then asks
+with every observation None (its rows are fillers). Nothing here needs torch: the trainer
+(`training.semi_online`) and the tests drive the same code.
 """
 
 from __future__ import annotations
@@ -41,13 +45,25 @@ class Rollout:
         return bool(self.infos) and self.infos[-1].stopped
 
 
-def run_rollouts(envs: Sequence[Any], episodes: Sequence[Sequence[Any]], ask: Ask) -> list[Rollout]:
-    """Roll `envs[i]` out on `episodes[i]`, all in lock step; each step index is one `ask`."""
+def _local(live: bool) -> bool:
+    return live
+
+
+def run_rollouts(
+    envs: Sequence[Any],
+    episodes: Sequence[Sequence[Any]],
+    ask: Ask,
+    go_on: Callable[[bool], bool] = _local,
+) -> list[Rollout]:
+    """Roll `envs[i]` out on `episodes[i]`, all in lock step; each step index is one `ask`.
+
+    `go_on(any rollout here is live)` says whether to ask again (default: while one here is live).
+    """
     if len(envs) != len(episodes):
         raise ValueError(f"run_rollouts: {len(envs)} environments for {len(episodes)} episodes")
     observations: list[Any] = [env.reset(episode) for env, episode in zip(envs, episodes, strict=True)]
     rollouts = [Rollout() for _ in envs]
-    while any(obs is not None for obs in observations):
+    while go_on(any(obs is not None for obs in observations)):
         answers = ask(list(observations))
         for i, obs in enumerate(observations):
             if obs is None:

@@ -18,7 +18,8 @@ checkpoints and logging stay TRL's.
 Every live rollout of a step is generated in one batch; a rollout that has finished still fills its
 row with its last prompt (TRL generates whole groups of `num_generations` rows), and that row is
 masked out of the loss. Under several processes every rank makes as many step batches as the longest
-rank, since each batch gathers rewards across ranks.
+rank, agreeing before each one, since each batch gathers rewards across ranks (and parameters, under
+ZeRO-3, to generate).
 """
 
 from __future__ import annotations
@@ -220,11 +221,13 @@ class SemiOnlineGRPOTrainer(AccountedGRPOTrainer):
                 answers.append((rewards[i], self._adapter.parse(texts[i], screen).action))
             return answers
 
-        rollouts = run_rollouts(envs, episodes, ask)
-        calls = torch.tensor([len(outputs)], device=self.accelerator.device)
-        most = int(self.accelerator.gather(calls).max().item())
-        while len(outputs) < most:  # another rank's episodes are longer: same number of step batches
-            self._step_batch([None] * len(inputs), last, outputs, live)
+        def any_rank_live(here: bool) -> bool:
+            # Every step batch gathers rewards (and, under ZeRO-3, parameters for generation): all ranks
+            # make the same number of them, agreeing before each one.
+            flag = torch.tensor([int(here)], device=self.accelerator.device)
+            return bool(self.accelerator.gather(flag).max().item())
+
+        rollouts = run_rollouts(envs, episodes, ask, go_on=any_rank_live)
         credits = group_credit(
             rollouts, group, gamma=self.semi_online.gamma, step_weight=self.semi_online.step_weight
         )

@@ -95,6 +95,7 @@ def write_episodes(
     action: dict | None = None,
     size: tuple[int, int] = (540, 1200),
     single_first: bool = False,
+    history: list[str] | None = None,
 ) -> Path:
     """Raw episodes in the seed's format where every step shows two screenshots (previous, current).
 
@@ -103,6 +104,10 @@ def write_episodes(
 
     Every step's gold is `action` (default: `back`), so a tiny model can learn the answer quickly:
     what the GRPO tests and the learning check need.
+
+    Step n's recorded history is `history[: n + 1]` (default `["打开APP", "点击设置"]`, which is not
+    what an own-history run writes for a `back`; the semi-online learning check passes the own-history
+    entries of the gold actions instead).
     """
     import json
 
@@ -126,7 +131,7 @@ def write_episodes(
                     "task_path": {"1": "打开APP", "2": "点击设置", "3": "回退"},
                     "screen_path1": f"{episode_id}_{n}.jpg",
                     "screen_path2": f"{episode_id}_{n + 1}.jpg",
-                    "history_path_all": ["打开APP", "点击设置"][: n + 1],
+                    "history_path_all": list(history or ["打开APP", "点击设置"])[: n + 1],
                     "app_name": "设置",
                     "action_type_list": dict(DEFAULT_ACTION_TYPE_LIST),
                 },
