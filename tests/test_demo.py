@@ -76,11 +76,17 @@ def test_demo_end_to_end_small_budget(tmp_path):
     assert (out / "report" / "report.html").stat().st_size > 10_000
     assert json.loads((out / "report" / "metrics.json").read_text())
     assert "before vs after training" in done.stdout
-    # the trained model also ran on its own history; the report compares it with teacher forcing
-    own = read_results(out / "eval" / "after-own.jsonl")
-    assert own.header["history"] == "own" and own.records
-    assert "teacher-forced vs own history" in done.stdout
-    assert "Teacher-forced vs own history" in (out / "report" / "own-history" / "report.md").read_text()
+    # both models also ran on their own history; the reports compare each with teacher forcing and
+    # the summary sets before and after side by side
+    for label, report in (
+        ("before", out / "report" / "before" / "own-history"),
+        ("after", out / "report" / "own-history"),
+    ):
+        own = read_results(out / "eval" / f"{label}-own.jsonl")
+        assert own.header["history"] == "own" and own.records
+        assert "Teacher-forced vs own history" in (report / "report.md").read_text()
+    gap = done.stdout.split("teacher-forced vs own history, before and after training", 1)
+    assert len(gap) == 2 and "own-history progress" in gap[1], done.stdout[-2000:]
     # the GRPO stage's training report: printed path, page with its alarms section
     train_report = out / "train-report" / "report.html"
     assert f"training report: {train_report}" in done.stdout
