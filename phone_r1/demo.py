@@ -339,9 +339,9 @@ class Demo:
                     wait_for_health(f"http://{self.args.host}:{port}/health", server, timeout_s=300.0)
             except ServerFailed as exc:
                 raise DemoError(f"{exc}; see {log}") from None
-            # The trained model is also run on its own history (episodes stop at its first mistake),
-            # for the report's teacher-forced vs own-history comparison.
-            runs = [(label, "gold")] + ([(f"{label}-own", "own")] if label == "after" else [])
+            # Each model is also run on its own history (episodes stop at its first mistake), for the
+            # report's teacher-forced vs own-history comparison, before and after training.
+            runs = [(label, "gold"), (f"{label}-own", "own")]
             for name_, history in runs:
                 results = self.results(name_)
                 if results.exists() and not self.dry_run:
@@ -381,22 +381,25 @@ class Demo:
         self.phone_r1("eval", "report", self.results("after"), "-o", self.report_dir)
         self.phone_r1("eval", "report", self.results("before"), "-o", self.report_dir / "before")
         self.phone_r1("eval", "compare", self.results("before"), self.results("after"))
-        if self.results("after-own").exists() or self.dry_run:
-            own_report = self.report_dir / "own-history"
-            self.phone_r1(
-                "eval",
-                "report",
-                self.results("after-own"),
-                "--against",
-                self.results("after"),
-                "-o",
-                own_report,
-            )
+        own_reports = {
+            "before": self.report_dir / "before" / "own-history",
+            "after": self.report_dir / "own-history",
+        }
+        for label, own_report in own_reports.items():
+            if self.results(f"{label}-own").exists() or self.dry_run:
+                self.phone_r1(
+                    "eval",
+                    "report",
+                    self.results(f"{label}-own"),
+                    "--against",
+                    self.results(label),
+                    "-o",
+                    own_report,
+                )
         if self.dry_run:
             return
         print_before_after(self.report_dir / "before" / "metrics.json", self.report_dir / "metrics.json")
-        if (self.report_dir / "own-history" / "metrics.json").is_file():
-            print_history_gap(self.report_dir / "own-history" / "metrics.json")
+        print_history_gap({label: report / "metrics.json" for label, report in own_reports.items()})
 
     def stage_ui(self) -> None:
         if self.args.no_ui:
@@ -521,15 +524,26 @@ def print_before_after(before: Path, after: Path) -> None:
             print(f"  {label:<22} {_fmt(b.get(key)):>8} {_fmt(a.get(key)):>8}")
 
 
-def print_history_gap(metrics: Path) -> None:
-    """The trained model on the gold history (teacher forcing) and on its own answers, side by side."""
-    gap = json.loads(metrics.read_text())["own_history"]["against"]
-    print(f"\n== after training: teacher-forced vs own history ({gap['episodes']} episodes) ==")
-    print(f"  {'metric':<22} {'teacher-forced':>14} {'own history':>12}")
-    print(f"  {'step success (SR)':<22} {_fmt(gap['teacher_forced_sr']):>14} {'-':>12}")
-    success = (_fmt(gap["teacher_forced_episode_success"]), _fmt(gap["own_task_success"]))
-    print(f"  {'episode success':<22} {success[0]:>14} {success[1]:>12}")
-    print(f"  {'progress':<22} {'-':>14} {_fmt(gap['own_progress']):>12}")
+def print_history_gap(metrics: dict[str, Path]) -> None:
+    """Teacher-forced against own-history figures, before and after training (`metrics`: label -> the
+    `eval report --against` metrics.json; a label whose report is missing shows `-`)."""
+    gaps = {
+        label: json.loads(path.read_text())["own_history"]["against"] if path.is_file() else {}
+        for label, path in metrics.items()
+    }
+    if not any(gaps.values()):
+        return
+    episodes = next(gap["episodes"] for gap in gaps.values() if gap)
+    print(f"\n== teacher-forced vs own history, before and after training ({episodes} episodes) ==")
+    print(f"  {'metric':<34} {'before':>8} {'after':>8}")
+    for key, label in [
+        ("teacher_forced_sr", "teacher-forced step success (SR)"),
+        ("teacher_forced_episode_success", "teacher-forced episode success"),
+        ("own_task_success", "own-history task success"),
+        ("own_progress", "own-history progress"),
+    ]:
+        before, after = (_fmt(gaps.get(name, {}).get(key)) for name in ("before", "after"))
+        print(f"  {label:<34} {before:>8} {after:>8}")
 
 
 def _fmt(value) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -16,6 +15,7 @@ from eval.results import read_results
 from phone_r1.cli import main
 from phone_r1.demo import DEFAULT_MIN_REWARD_RISE
 from phone_r1.demo_plan import DemoRecipes
+from tests.helpers.tiny import learning_check
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,11 +76,17 @@ def test_demo_end_to_end_small_budget(tmp_path):
     assert (out / "report" / "report.html").stat().st_size > 10_000
     assert json.loads((out / "report" / "metrics.json").read_text())
     assert "before vs after training" in done.stdout
-    # the trained model also ran on its own history; the report compares it with teacher forcing
-    own = read_results(out / "eval" / "after-own.jsonl")
-    assert own.header["history"] == "own" and own.records
-    assert "teacher-forced vs own history" in done.stdout
-    assert "Teacher-forced vs own history" in (out / "report" / "own-history" / "report.md").read_text()
+    # both models also ran on their own history; the reports compare each with teacher forcing and
+    # the summary sets before and after side by side
+    for label, report in (
+        ("before", out / "report" / "before" / "own-history"),
+        ("after", out / "report" / "own-history"),
+    ):
+        own = read_results(out / "eval" / f"{label}-own.jsonl")
+        assert own.header["history"] == "own" and own.records
+        assert "Teacher-forced vs own history" in (report / "report.md").read_text()
+    gap = done.stdout.split("teacher-forced vs own history, before and after training", 1)
+    assert len(gap) == 2 and "own-history progress" in gap[1], done.stdout[-2000:]
     # the GRPO stage's training report: printed path, page with its alarms section
     train_report = out / "train-report" / "report.html"
     assert f"training report: {train_report}" in done.stdout
@@ -151,15 +157,9 @@ def test_a_recipe_folder_without_a_grpo_recipe_is_refused_before_anything_runs(t
     assert "grpo stage" in err and "learning_rat" in err and not (tmp_path / "out").exists()
 
 
-@pytest.mark.slow
-# About 260 s on two idle cores; the suite's 900 s per test was not enough beside CI's background
-# venv builds (SFT and GRPO are the demo's own budgets, nothing here to cut).
-@pytest.mark.timeout(3000)
-@pytest.mark.skipif(
-    importlib.util.find_spec("torchvision") is not None,
-    reason="`make demo` runs on the CPU-torch .venv (no torchvision); this stack's kernels take another "
-    "path through the same steps, measured by hand in docs/training.md",
-)
+# About 260 s on two idle cores (SFT and GRPO are the demo's own budgets, nothing here to cut);
+# `make demo` runs on the CPU-torch .venv.
+@learning_check("docs/training.md, 'The demo's GRPO'")
 def test_demo_grpo_learns_with_its_own_defaults(tmp_path):
     # The demo's GRPO once earned reward 0 on every step (a bare-JSON SFT warm start, a format reward
     # asking for <think>/<answer> tags). Its model, SFT and GRPO stages run here as `make demo` runs

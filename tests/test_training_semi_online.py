@@ -47,13 +47,8 @@ def semi_args(out: Path, toy: Path, judge: JudgeServer, *extra: str) -> list[str
     return grpo_args(out, toy, judge, "--semi_online", "true", "--save_strategy", "no", *extra)
 
 
-@pytest.mark.slow
-def test_semi_online_run_logs_per_step_index_and_trains_on_own_history(tmp_path, toy, judge):
-    torch.set_num_threads(2)
-    plan_ = plan(
-        "grpo", semi_args(tmp_path / "run", toy, judge, "--max_steps", "2", "--semi_online_max_patches", "-1")
-    )
-    trainer = build_trainer(plan_, build_dataset_for(plan_))
+def record_rows(trainer) -> list:
+    """The steps `trainer` builds a prompt row for, in order (its own builder still builds them)."""
     asked = []
     row = trainer._row
 
@@ -62,6 +57,17 @@ def test_semi_online_run_logs_per_step_index_and_trains_on_own_history(tmp_path,
         return row(step)
 
     trainer._row = spy
+    return asked
+
+
+@pytest.mark.slow
+def test_semi_online_run_logs_per_step_index_and_trains_on_own_history(tmp_path, toy, judge):
+    torch.set_num_threads(2)
+    plan_ = plan(
+        "grpo", semi_args(tmp_path / "run", toy, judge, "--max_steps", "2", "--semi_online_max_patches", "-1")
+    )
+    trainer = build_trainer(plan_, build_dataset_for(plan_))
+    asked = record_rows(trainer)
     trainer.train()
     trainer.save_model(str(tmp_path / "run"))
     assert trainer.state.global_step == 2
@@ -303,14 +309,7 @@ def test_semi_online_runs_on_every_model_family(tmp_path, toy, judge, family):
     plan_ = plan("grpo", args)
     assert plan_.family.name == family
     trainer = build_trainer(plan_, build_dataset_for(plan_))
-    asked = []
-    row = trainer._row
-
-    def spy(step):
-        asked.append(step)
-        return row(step)
-
-    trainer._row = spy
+    asked = record_rows(trainer)
     trainer.train()
     assert trainer.state.global_step == 1
     # Both rollouts walk every step index, each later one asked with its own patched history.

@@ -9,26 +9,18 @@ figures are printed.
 
 from __future__ import annotations
 
-import importlib.util
-
-import pytest
 import torch
 
 from tests.helpers.semi_online_learning import run_learning_check
+from tests.helpers.tiny import learning_check
 
 # Progress on 2 episodes x 3 steps moves in sixths; 0.5 asks for at least three more steps walked right
 # before the first error (both episodes' first steps and one more).
 MARGIN = 0.5
 
 
-@pytest.mark.slow
-# About 4 minutes on two idle cores; as the demo's learning check, room for CI's background venv builds.
-@pytest.mark.timeout(3000)
-@pytest.mark.skipif(
-    importlib.util.find_spec("torchvision") is not None,
-    reason="about 4 minutes; run once, on the CPU stack, as the demo's learning check is "
-    "(on the torchvision stack by hand: docs/training.md, 'Semi-online RL')",
-)
+# About 4.5 minutes on two busy cores.
+@learning_check("docs/training.md, 'Semi-online RL'")
 def test_semi_online_grpo_raises_own_history_progress(tmp_path):
     torch.set_num_threads(2)
     result = run_learning_check(tmp_path)

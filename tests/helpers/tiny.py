@@ -224,6 +224,31 @@ class JudgeServer:
         self._thread.join(timeout=5)
 
 
+def learning_check(measured_where: str):
+    """The marks of a learning check (a test that trains and asks for a rise): slow; 3000 s, since CI's
+    background venv builds slow it several-fold; run once, on the CPU-torch stack (`make test`), since
+    the torchvision stack's kernels take another path through the same steps, measured by hand in
+    `measured_where`."""
+    import importlib.util
+
+    marks = (
+        pytest.mark.slow,
+        pytest.mark.timeout(3000),
+        pytest.mark.skipif(
+            importlib.util.find_spec("torchvision") is not None,
+            reason="a learning check runs on the CPU-torch stack; this stack was measured by hand in "
+            + measured_where,
+        ),
+    )
+
+    def mark(test):
+        for each in marks:
+            test = each(test)
+        return test
+
+    return mark
+
+
 # Recipe overrides every CPU learning check shares: a constant learning rate, a log line and a seed per
 # step, nothing saved.
 LEARNING_FLAGS = [
