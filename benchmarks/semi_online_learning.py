@@ -38,7 +38,7 @@ def main() -> None:
 
     import torch
 
-    from tests.helpers.semi_online_learning import run_learning_check
+    from tests.helpers.semi_online_learning import WRONG_COPIES, run_learning_check
 
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -50,9 +50,9 @@ def main() -> None:
             seed=args.seed,
         )
     print(
-        f"toy: 2 episodes x 3 steps, gold `back`; SFT warm start {args.sft_steps} steps (3 of 4 copies "
-        f"labelled `wait`), semi-online GRPO {args.grpo_steps} steps at lr {args.grpo_lr:g} (8 rollouts), "
-        f"seed {args.seed}"
+        f"toy: 2 episodes x 3 steps, gold `back`; SFT warm start {args.sft_steps} steps ({WRONG_COPIES} of "
+        f"{WRONG_COPIES + 1} copies labelled `wait`), semi-online GRPO {args.grpo_steps} steps at lr "
+        f"{args.grpo_lr:g} (8 rollouts), seed {args.seed}"
     )
     for key, values in result.rewards.items():
         print(f"{key} per GRPO step: {values}")

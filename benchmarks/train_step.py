@@ -43,7 +43,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 BATCH, GENERATIONS, COMPLETION = 2, 2, 32
-MIN_PIXELS, MAX_PIXELS = 3136, 12544
 
 
 def step_timer():
@@ -85,18 +84,6 @@ def common_args(steps: int, out: Path) -> dict:
     )
 
 
-def geometry(family: str) -> tuple[str, dict[str, int]]:
-    """(coordinate space, pixel-budget arguments) of a family's runs: `resized` at a tiny budget of its
-    own tile where it has one; its answer grid and no budget (InternVL's fixed tiles) otherwise."""
-    from agent.families import family_of
-
-    record = family_of(family)
-    if record.tile is None:
-        return record.answer_space, {}
-    scale = (record.tile / 28) ** 2
-    return "resized", {"min_pixels": int(MIN_PIXELS * scale), "max_pixels": int(MAX_PIXELS * scale)}
-
-
 def run_phone_r1(
     model_dir: Path, episodes: Path, steps: int, family: str = "qwen2_5_vl", extra: list[str] | None = None
 ) -> list[float]:
@@ -108,9 +95,10 @@ def _phone_r1_trainer_times(
 ) -> tuple[list[float], object]:
     import yaml
 
+    from tests.helpers.tiny import family_geometry
     from training.run import build_trainer, plan
 
-    space, budget = geometry(family)
+    space, budget = family_geometry(family)
     with tempfile.TemporaryDirectory() as out:
         args = common_args(steps, Path(out))
         recipe = yaml.safe_load((ROOT / "training/recipes/tiny/grpo.yaml").read_text())
@@ -202,9 +190,10 @@ def bare_dataset(episodes: Path, family: str = "qwen2_5_vl"):
 
     from agent.families import family_of
     from episodes.readers import iter_steps
+    from tests.helpers.tiny import family_geometry
     from training.dataset import DatasetSpec, build_dataset
 
-    space, budget = geometry(family)
+    space, budget = family_geometry(family)
     geometry_of = family_of(family).budget(budget.get("min_pixels"), budget.get("max_pixels"))
     lazy = build_dataset(
         itertools.islice(iter_steps(episodes), 8),
@@ -232,9 +221,10 @@ def run_bare(model_dir: Path, dataset, steps: int, family: str = "qwen2_5_vl") -
 
     from agent.families import family_of
     from agent.processor import load_processor
+    from tests.helpers.tiny import family_geometry
     from training.model import vision_tower
 
-    _, budget = geometry(family)
+    _, budget = family_geometry(family)
     with tempfile.TemporaryDirectory() as out:
         config = GRPOConfig(
             **common_args(steps, Path(out)), chat_template_kwargs=dict(family_of(family).chat_template_kwargs)

@@ -20,7 +20,7 @@ import torch
 from safetensors.torch import load_file
 
 from serving.launch import free_port
-from tests.helpers.tiny import FAMILY_NAMES, JudgeServer, tiny_model_dir, write_episodes
+from tests.helpers.tiny import FAMILY_NAMES, JudgeServer, family_geometry, tiny_model_dir, write_episodes
 from tests.test_training_distributed import RANK_SCRIPT
 from tests.test_training_grpo import grpo_args
 from training.config import RecipeError
@@ -279,21 +279,15 @@ def test_semi_online_in_an_agents_grammar(tmp_path, toy, judge):
 
 
 def family_recipe(tmp_path: Path, family: str) -> Path:
-    """The tiny GRPO recipe in `family`'s geometry: its own tile's budget where it has one, its answer
-    grid without a budget otherwise (InternVL's fixed tiles), as `benchmarks/train_step.py` runs it."""
+    """The tiny GRPO recipe in `family`'s geometry (`family_geometry`), as `benchmarks/train_step.py`
+    runs it."""
     import yaml
 
-    from agent.families import family_of
-
     recipe = yaml.safe_load((ROOT / "training/recipes/tiny/grpo.yaml").read_text())
-    record = family_of(family)
-    if record.tile is None:
-        recipe.pop("min_pixels")
-        recipe.pop("max_pixels")
-        recipe["coord_space"] = record.answer_space
-    else:
-        scale = (record.tile / 28) ** 2
-        recipe.update(min_pixels=int(3136 * scale), max_pixels=int(12544 * scale), coord_space="resized")
+    space, budget = family_geometry(family)
+    recipe.pop("min_pixels")
+    recipe.pop("max_pixels")
+    recipe.update(budget, coord_space=space)
     path = tmp_path / f"{family}.yaml"
     path.write_text(yaml.safe_dump(recipe))
     return path

@@ -13,12 +13,13 @@ The warm start is fluent in the answer format but prefers a wrong action: SFT (b
 learning rate 1e-2 decayed to 0 by a cosine) on the toy plus `WRONG_COPIES` copies of each episode
 whose every gold is `wait`, the same prompts and screenshots. Its greedy answers are `wait` (own-history
 progress 0) while about a quarter of its sampled answers are `back`: the spread GRPO learns from. A
-warm start picked by how far a jumpy SFT run had got was tried before and failed on one seed of one
-stack: two SFT steps before the greedy model walked a step, no sampled answer of 80 was right, so
-every advantage was 0. Semi-online GRPO (rule `action` reward, 8 rollouts of one episode per step)
-then runs from the warm start. Each model is run by `phone-r1 eval run --local` with own history and
-teacher-forced (greedy, answers cut at the GRPO completion length), set side by side by
-`eval.own_metrics.history_gap` (what `eval report --against` shows): the loop the recipe closes.
+warm start picked by how far a jumpy SFT run had got (the last checkpoint before the greedy model
+walked a step) was tried before and failed on 5 of 8 seed x stack x checkpoint-spacing runs: near
+SFT's jump almost no sampled answer was right, so the advantages were 0. Semi-online GRPO (rule
+`action` reward, 8 rollouts of one episode per step) then runs from the warm start. Each model is run
+by `phone-r1 eval run --local` with own history and teacher-forced (greedy, answers cut at the GRPO
+completion length), set side by side by `eval.own_metrics.history_gap` (what `eval report --against`
+shows): the loop semi-online training closes.
 """
 
 from __future__ import annotations

@@ -224,6 +224,22 @@ class JudgeServer:
         self._thread.join(timeout=5)
 
 
+def family_geometry(family: str) -> tuple[str, dict[str, int]]:
+    """(coordinate space, pixel-budget fields) of `family`'s tiny runs: `resized` at the tiny recipe's
+    budget scaled to the family's own tile where it has one (the recipe's is Qwen2.5-VL's 28 px); its
+    answer grid and no budget (InternVL's fixed tiles) otherwise."""
+    import yaml
+
+    from agent.families import family_of
+
+    record = family_of(family)
+    if record.tile is None:
+        return record.answer_space, {}
+    recipe = yaml.safe_load((_ROOT / "training/recipes/tiny/grpo.yaml").read_text(encoding="utf-8"))
+    scale = (record.tile / 28) ** 2
+    return "resized", {key: int(recipe[key] * scale) for key in ("min_pixels", "max_pixels")}
+
+
 def learning_check(measured_where: str):
     """The marks of a learning check (a test that trains and asks for a rise): slow; 3000 s, since CI's
     background venv builds slow it several-fold; run once, on the CPU-torch stack (`make test`), since
